@@ -1,0 +1,96 @@
+"""Entry point of the `hactl` command.
+
+Only the module of the noun being run is imported (``hactl resource …`` never imports the
+fencing code); the others appear in the top-level help from the table below. Errors meant
+for people (HactlError) are printed on one line per problem with their exit code; anything
+else is an internal error, printed on one line too (HACTL_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+os.environ.setdefault("TYPER_USE_RICH", "0")  # plain output, and a faster start
+
+import click  # noqa: E402
+import typer  # noqa: E402
+
+from hactl.core import __version__  # noqa: E402
+from hactl.core.errors import HactlError  # noqa: E402
+
+#: noun -> (module holding its Typer `app`, one-line help)
+NOUNS: dict[str, tuple[str, str]] = {
+    "plugins": ("hactl.core.cli.plugins", "List the installed plugins and their state."),
+}
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
+
+
+def _selected_noun(argv: list[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"hactl {__version__}")
+        raise typer.Exit()
+
+
+def build_app(argv: list[str]) -> typer.Typer:
+    app = typer.Typer(
+        name="hactl",
+        help="hactl: a high-availability cluster stack (Corosync + Pacemaker + pcs in one).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version."
+        ),
+    ) -> None:
+        """hactl configures and runs high-availability clusters."""
+
+    selected = _selected_noun(argv)
+    for noun, (module, help_text) in NOUNS.items():
+        if noun == selected:
+            app.add_typer(importlib.import_module(module).app, name=noun, help=help_text)
+        else:
+            app.add_typer(typer.Typer(), name=noun, help=help_text)
+    return app
+
+
+def run(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        build_app(args)(args=args, prog_name="hactl")
+    except HactlError as exc:
+        for line in exc.lines():
+            print(f"hactl: error: {line}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:  # raised by typer.Exit outside standalone handling
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("hactl: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # the one place where an unexpected error is turned into a line
+        if os.environ.get("HACTL_DEBUG") == "1":
+            raise
+        print(
+            f"hactl: internal error: {type(exc).__name__}: {exc} "
+            "(hint: this is a bug; rerun with HACTL_DEBUG=1 for the traceback and report it)",
+            file=sys.stderr,
+        )
+        sys.exit(INTERNAL_ERROR_EXIT)
+
+
+if __name__ == "__main__":
+    run()

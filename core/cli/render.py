@@ -1,0 +1,36 @@
+"""Output helpers shared by every command: text tables, JSON, and the --output option."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import typer
+
+
+class OutputFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+OUTPUT_OPTION = typer.Option(
+    OutputFormat.text, "--output", "-o", help="Output format: text or json."
+)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """A plain aligned table; the header is the column names upper-cased."""
+    cells = [[str(row.get(col, "")) for col in columns] for row in rows]
+    widths = [max([len(col)] + [len(line[i]) for line in cells]) for i, col in enumerate(columns)]
+    header = "  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True))
+    print(header.rstrip())
+    for line in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())

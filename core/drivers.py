@@ -1,0 +1,132 @@
+"""The driver contracts that plugins implement: what a transport, a quorum provider, a
+resource-agent class and a fence agent must offer to the rest of hactl.
+
+A plugin returns one of these from the matching first-result hook of hookspecs.py; the
+core only ever talks to them through these methods.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+# --------------------------------------------------------------------------- transports
+
+
+class Transport(ABC):
+    """Moves datagrams between the nodes of one cluster; knows nothing of totem.
+
+    ``start`` begins delivering every datagram received to ``on_datagram(source, data)``;
+    ``send`` with ``to=None`` reaches every member (multicast or one copy per peer).
+    """
+
+    #: largest datagram the transport carries; totem fragments above it
+    mtu: int = 1400
+
+    @abstractmethod
+    async def start(self, on_datagram: Callable[[str, bytes], None]) -> None: ...
+
+    @abstractmethod
+    def send(self, data: bytes, to: str | None = None) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- quorum
+
+
+class QuorumProvider(ABC):
+    """Decides whether the local partition has quorum. Pure: the daemon feeds it the
+    agreed membership and what peers announced, and publishes what it answers."""
+
+    @abstractmethod
+    def membership_changed(self, members: frozenset[int]) -> bool:
+        """Install a new membership; return whether the partition is now quorate."""
+
+    @abstractmethod
+    def status(self) -> Mapping[str, Any]:
+        """What `hactl quorum status` shows: votes, expected votes, quorum, flags."""
+
+
+# --------------------------------------------------------------------------- agents
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    """One action to run on one resource agent."""
+
+    resource: str
+    agent: str  # the full spec, e.g. ocf:heartbeat:IPaddr2
+    action: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, str] = field(default_factory=dict)
+    interval_ms: int = 0
+    timeout_ms: int = 20000
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What an agent answered, already mapped to OCF's return codes."""
+
+    rc: int
+    status: str = "done"  # done, timed out, error, not installed, cancelled
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    duration_ms: int = 0
+    exit_reason: str = ""
+
+
+class AgentClass(ABC):
+    """A resource-agent standard (ocf, lsb, systemd, ...): discovers agents, reads their
+    metadata and runs their actions, mapping results onto OCF return codes."""
+
+    standard: ClassVar[str]
+
+    def providers(self) -> list[str]:
+        """Providers of this standard; only OCF has them."""
+        return []
+
+    @abstractmethod
+    def agents(self, provider: str | None = None) -> list[str]:
+        """Agent types installed, for one provider or all."""
+
+    @abstractmethod
+    def metadata(self, agent_type: str, provider: str | None = None) -> str:
+        """The agent's meta-data XML (OCF's format, synthesised for other standards)."""
+
+    @abstractmethod
+    async def execute(self, request: OperationRequest) -> OperationResult:
+        """Run one action and wait for it, honouring ``request.timeout_ms``."""
+
+
+# --------------------------------------------------------------------------- fencing
+
+
+@dataclass(frozen=True)
+class FenceResult:
+    """What a fence agent answered."""
+
+    succeeded: bool
+    power_state: str | None = None  # on, off, or None when unknown / not asked
+    output: str = ""
+    duration_ms: int = 0
+
+
+class FenceAgent(ABC):
+    """A kind of fence device, named as fence-agents names it (fence_ipmilan, ...)."""
+
+    name: str
+
+    @abstractmethod
+    def metadata(self) -> str:
+        """Meta-data XML in fence-agents' format."""
+
+    @abstractmethod
+    async def execute(
+        self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
+    ) -> FenceResult:
+        """Run one action (on, off, reboot, status, list, monitor) against a device."""

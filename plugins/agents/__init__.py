@@ -1,0 +1,1 @@
+"""Bundled agents plugins (entry-point namespace hactl.agents)."""

@@ -1,0 +1,1 @@
+"""Bundled fencing plugins (entry-point namespace hactl.fencing)."""

@@ -1,0 +1,1 @@
+"""Bundled quorum plugins (entry-point namespace hactl.quorum)."""

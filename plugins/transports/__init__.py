@@ -1,0 +1,1 @@
+"""Bundled transports plugins (entry-point namespace hactl.transports)."""
