@@ -274,3 +274,13 @@ def test_a_hook_with_a_bad_signature_is_refused(host: PluginHost) -> None:
 def test_every_hook_has_a_test_and_a_docstring(hook: str) -> None:
     assert f"test_hook_{hook}" in globals(), f"write test_hook_{hook}"
     assert (getattr(hookspecs, hook).__doc__ or "").strip(), f"document {hook}"
+
+
+@pytest.mark.parametrize("hook", sorted(n for n in dir(hookspecs) if n.startswith("hactl_")))
+def test_every_hook_is_documented_for_plugin_authors(hook: str) -> None:
+    import inspect
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[3] / "docs" / "writing-plugins.md").read_text()
+    arguments = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    assert f"### {hook}({arguments})" in guide, "document the hook in docs/writing-plugins.md"
