@@ -108,16 +108,25 @@ class AgentClass(ABC):
 
 @dataclass(frozen=True)
 class FenceResult:
-    """What a fence agent answered."""
+    """What a fence agent answered. For ``status`` and ``monitor``, ``succeeded`` means the
+    device answered, and ``power_state`` says what it answered; for ``list``, ``targets``
+    holds the names the device can fence. ``output`` never holds a secret."""
 
     succeeded: bool
     power_state: str | None = None  # on, off, or None when unknown / not asked
     output: str = ""
     duration_ms: int = 0
+    targets: tuple[str, ...] = ()
 
 
 class FenceAgent(ABC):
-    """A kind of fence device, named as fence-agents names it (fence_ipmilan, ...)."""
+    """A kind of fence device, named as fence-agents names it (fence_ipmilan, ...).
+
+    ``params`` are a device's parameters under fence-agents' names (deprecated aliases
+    included); ``target`` is the node to act on, which the agent maps to its own notion
+    (a plug, a domain, an SBD slot) unless ``params`` already name one. Secrets in
+    ``params`` travel only in memory or on a child's stdin, never in argv or output.
+    """
 
     name: str
 
@@ -125,8 +134,17 @@ class FenceAgent(ABC):
     def metadata(self) -> str:
         """Meta-data XML in fence-agents' format."""
 
+    def validate(self, params: Mapping[str, str]) -> None:
+        """Refuse parameters that do not match the metadata (unknown names, bad values,
+        required ones missing) with a ValidationError naming each problem."""
+        from hactl.core.fencemeta import FenceAgentMetadata  # lxml only when needed
+
+        FenceAgentMetadata.from_xml(self.metadata(), source=self.name).check(params)
+
     @abstractmethod
     async def execute(
         self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
     ) -> FenceResult:
-        """Run one action (on, off, reboot, status, list, monitor) against a device."""
+        """Run one action (on, off, reboot, status, list, monitor) against a device.
+        A device that cannot be reached or refuses gives ``succeeded=False`` with the
+        reason in ``output``; parameters that do not match the metadata raise."""
