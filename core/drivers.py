@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 # --------------------------------------------------------------------------- transports
 
@@ -39,16 +39,107 @@ class Transport(ABC):
 
 
 class QuorumProvider(ABC):
-    """Decides whether the local partition has quorum. Pure: the daemon feeds it the
-    agreed membership and what peers announced, and publishes what it answers."""
+    """Decides whether the local partition has quorum: a pure state machine, no I/O.
+
+    The daemon (or a simulation) drives it with what totem agrees on, in this order:
+
+    1. ``membership_changed(ring_id, members, now_ms)`` when a new ring is installed: the
+       answer is the provider's messages for the synchronisation of that ring;
+    2. ``deliver(sender, message, now_ms)`` for every provider message totem delivers, in
+       agreed order, the node's own included (its answer: more messages to send);
+    3. ``sync_completed(now_ms)`` once every member's synchronisation messages arrived;
+    4. ``timer_expired(now_ms)`` whenever ``now_ms`` reaches ``next_deadline()``.
+
+    Messages are opaque to the caller; ``encode``/``decode`` turn them into bytes for the
+    wire. Runtime requests (expected votes, a node's votes, cancelling wait-for-all) check
+    locally, raise a HactlError when refused, and return the messages that apply them
+    cluster-wide once delivered. A quorum device (qdevice) reports to the provider of its
+    node through ``device_*``; providers without device support keep the defaults.
+    """
+
+    @property
+    @abstractmethod
+    def quorate(self) -> bool:
+        """Whether this node's partition has quorum now."""
 
     @abstractmethod
-    def membership_changed(self, members: frozenset[int]) -> bool:
-        """Install a new membership; return whether the partition is now quorate."""
+    def membership_changed(
+        self, ring_id: str, members: frozenset[int], now_ms: int
+    ) -> list[object]: ...
 
     @abstractmethod
-    def status(self) -> Mapping[str, Any]:
-        """What `hactl quorum status` shows: votes, expected votes, quorum, flags."""
+    def deliver(self, sender: int, message: object, now_ms: int) -> list[object]: ...
+
+    @abstractmethod
+    def sync_completed(self, now_ms: int) -> None: ...
+
+    def next_deadline(self) -> int | None:
+        """When ``timer_expired`` must be called next (ms, the caller's clock), or None."""
+        return None
+
+    def timer_expired(self, now_ms: int) -> list[object]:
+        return []
+
+    @abstractmethod
+    def status(self) -> QuorumStatus:
+        """What `hactl quorum status` shows (corosync-quorumtool -s)."""
+
+    @abstractmethod
+    def encode(self, message: object) -> bytes: ...
+
+    @abstractmethod
+    def decode(self, data: bytes) -> object: ...
+
+    def set_expected_votes(self, expected_votes: int, force: bool = False) -> list[object]:
+        raise NotImplementedError(f"{type(self).__name__} has no expected votes")
+
+    def set_votes(self, nodeid: int, votes: int, force: bool = False) -> list[object]:
+        raise NotImplementedError(f"{type(self).__name__} has no per-node votes")
+
+    def cancel_wait_for_all(self) -> list[object]:
+        raise NotImplementedError(f"{type(self).__name__} has no wait_for_all")
+
+    def leave(self) -> list[object]:
+        """This node shuts down cleanly: what to tell the others first."""
+        return []
+
+    def device_register(self, name: str, now_ms: int) -> list[object]:
+        raise NotImplementedError(f"{type(self).__name__} takes no quorum device")
+
+    def device_poll(self, cast_vote: bool, master_wins: bool, now_ms: int) -> list[object]:
+        """The local quorum device is alive and does (or does not) give its votes to this
+        partition; ``master_wins`` makes its partition quorate whatever the votes."""
+        raise NotImplementedError(f"{type(self).__name__} takes no quorum device")
+
+    def device_unregister(self, now_ms: int) -> list[object]:
+        raise NotImplementedError(f"{type(self).__name__} takes no quorum device")
+
+
+@dataclass(frozen=True)
+class QuorumMember:
+    nodeid: int
+    votes: int
+    name: str = ""
+    qdevice: str = "NR"  # corosync-quorumtool's column: A/NA,V/NV,MW/NMW or NR
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class QuorumStatus:
+    """One node's view, field for field what corosync-quorumtool -s prints."""
+
+    provider: str
+    node_id: int
+    ring_id: str
+    quorate: bool
+    expected_votes: int
+    highest_expected: int
+    total_votes: int
+    quorum: int
+    flags: tuple[str, ...]
+    members: tuple[QuorumMember, ...]
+    qdevice_name: str = ""
+    qdevice_votes: int = 0
 
 
 # --------------------------------------------------------------------------- agents
