@@ -1,0 +1,34 @@
+"""`hactl cluster`: cluster-wide setup. For now: `cluster keygen`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
+from hactl.core.config.authkey import DEFAULT_AUTHKEY, DEFAULT_KEY_BYTES, write_authkey
+
+app = typer.Typer(no_args_is_help=True, help="Set up and manage the cluster.")
+
+
+@app.command("keygen")
+def keygen(
+    file: Path = typer.Argument(Path(DEFAULT_AUTHKEY), help="Where to write the key."),
+    size: int = typer.Option(
+        DEFAULT_KEY_BYTES, "--size", "-s", help="Key size in bytes (128 to 4096)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing key file."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Generate the cluster's authentication key, as corosync-keygen does: random bytes
+    (256 by default), file mode 0400. An existing key is kept unless --force. Copy the key
+    to every node; nodes with different keys cannot form a cluster.
+
+    Example: hactl cluster keygen /etc/corosync/authkey --size 512
+    """
+    written = write_authkey(file, size, force)
+    if output is OutputFormat.json:
+        print_json({"path": str(written), "bytes": size, "mode": "0400"})
+    else:
+        print(f"Writing corosync key to {written} ({size * 8} bits).")
