@@ -10,7 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
 from typing import ClassVar
+
+from hactl.core.agentmeta import AgentMetadata, parse_metadata
 
 # --------------------------------------------------------------------------- transports
 
@@ -18,8 +21,10 @@ from typing import ClassVar
 class Transport(ABC):
     """Moves datagrams between the nodes of one cluster; knows nothing of totem.
 
-    ``start`` begins delivering every datagram received to ``on_datagram(source, data)``;
-    ``send`` with ``to=None`` reaches every member (multicast or one copy per peer).
+    ``start`` begins delivering every datagram received to ``on_datagram(source, data)``
+    (``source`` is the peer's address, for logs: the datagram itself says which node sent
+    it); ``send`` with ``to=None`` reaches every other member (multicast or one copy per
+    peer), with ``to`` a node id only that node.
     """
 
     #: largest datagram the transport carries; totem fragments above it
@@ -29,10 +34,14 @@ class Transport(ABC):
     async def start(self, on_datagram: Callable[[str, bytes], None]) -> None: ...
 
     @abstractmethod
-    def send(self, data: bytes, to: str | None = None) -> None: ...
+    def send(self, data: bytes, to: int | None = None) -> None: ...
 
     @abstractmethod
     async def stop(self) -> None: ...
+
+    def status(self) -> Mapping[str, object]:
+        """What ``corosync-cfgtool -s`` would show: per-peer and per-link state."""
+        return {}
 
 
 # --------------------------------------------------------------------------- quorum
@@ -145,9 +154,43 @@ class QuorumStatus:
 # --------------------------------------------------------------------------- agents
 
 
+class OcfRc(IntEnum):
+    """OCF return codes, the one language every agent class's results are mapped onto."""
+
+    SUCCESS = 0
+    ERR_GENERIC = 1
+    ERR_ARGS = 2
+    ERR_UNIMPLEMENTED = 3
+    ERR_PERM = 4
+    ERR_INSTALLED = 5
+    ERR_CONFIGURED = 6
+    NOT_RUNNING = 7
+    RUNNING_PROMOTED = 8
+    FAILED_PROMOTED = 9
+    DEGRADED = 190
+    DEGRADED_PROMOTED = 191
+
+
+class OperationStatus(StrEnum):
+    """How an operation ended, beside its return code (Pacemaker's execution status)."""
+
+    DONE = "done"  # the agent ran and answered: rc says what it answered
+    PENDING = "pending"  # still changing state (systemd activating/deactivating)
+    TIMED_OUT = "timed out"
+    ERROR = "error"  # could not be run (not executable, the bus unreachable)
+    NOT_INSTALLED = "not installed"
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True)
 class OperationRequest:
-    """One action to run on one resource agent."""
+    """One action to run on one resource agent.
+
+    ``resource`` is the instance name the agent sees (``db:1`` for clone instance 1);
+    ``meta`` holds the meta-attributes as configured (``clone-max``, ``notify_type``, …)
+    and reaches OCF agents as ``OCF_RESKEY_CRM_meta_*`` together with the interval and
+    timeout; ``environment`` is added as it is (``OCF_CHECK_LEVEL``, ``HA_SBIN_DIR``).
+    """
 
     resource: str
     agent: str  # the full spec, e.g. ocf:heartbeat:IPaddr2
@@ -161,19 +204,32 @@ class OperationRequest:
 
 @dataclass(frozen=True)
 class OperationResult:
-    """What an agent answered, already mapped to OCF's return codes."""
+    """What an agent answered, already mapped to OCF's return codes. ``exit_reason`` is
+    the agent's ``ocf-exit-reason:`` line, or hactl's explanation when the agent could
+    not answer (missing, not executable, hung, undefined code)."""
 
     rc: int
-    status: str = "done"  # done, timed out, error, not installed, cancelled
+    status: str = OperationStatus.DONE
     stdout_tail: str = ""
     stderr_tail: str = ""
     duration_ms: int = 0
     exit_reason: str = ""
 
+    @property
+    def ok(self) -> bool:
+        return self.status == OperationStatus.DONE and self.rc in (
+            OcfRc.SUCCESS,
+            OcfRc.DEGRADED,
+        )
+
 
 class AgentClass(ABC):
     """A resource-agent standard (ocf, lsb, systemd, ...): discovers agents, reads their
-    metadata and runs their actions, mapping results onto OCF return codes."""
+    metadata and runs their actions, mapping results onto OCF return codes.
+
+    ``execute`` never raises for what the agent did: a missing agent, a hang or garbage
+    becomes an OperationResult whose status and exit_reason say so.
+    """
 
     standard: ClassVar[str]
 
@@ -187,7 +243,13 @@ class AgentClass(ABC):
 
     @abstractmethod
     def metadata(self, agent_type: str, provider: str | None = None) -> str:
-        """The agent's meta-data XML (OCF's format, synthesised for other standards)."""
+        """The agent's meta-data XML (OCF's format, synthesised for other standards).
+        Raises NotFoundError for an unknown agent, MetadataError when it cannot answer."""
+
+    def describe(self, agent_type: str, provider: str | None = None) -> AgentMetadata:
+        """The agent's meta-data as a model (see hactl.core.agentmeta)."""
+        spec = ":".join(p for p in (self.standard, provider, agent_type) if p)
+        return parse_metadata(self.metadata(agent_type, provider), source=f"agent {spec}")
 
     @abstractmethod
     async def execute(self, request: OperationRequest) -> OperationResult:
@@ -239,3 +301,58 @@ class FenceAgent(ABC):
         """Run one action (on, off, reboot, status, list, monitor) against a device.
         A device that cannot be reached or refuses gives ``succeeded=False`` with the
         reason in ``output``; parameters that do not match the metadata raise."""
+
+
+@dataclass(frozen=True)
+class SharedDiskHeader:
+    """The header of one poison-pill (SBD) disk, as `sbd dump` shows it."""
+
+    device: str
+    version: str
+    uuid: str | None
+    slots: int
+    sector_size: int
+    timeouts: Mapping[str, int]  # watchdog, allocate, loop, msgwait (seconds)
+
+
+@dataclass(frozen=True)
+class SharedDiskSlot:
+    """One allocated slot of a poison-pill disk, as `sbd list` shows it."""
+
+    index: int
+    node: str
+    message: str  # clear, test, reset, off, exit, crashdump, or undefined
+    sender: str
+
+
+class SharedDiskAdmin(ABC):
+    """What a poison-pill fence agent (fence_sbd) offers administrators beyond fencing:
+    preparing its shared disks and reading or writing their slots. The command line finds
+    it as ``isinstance(host.fence_agent("fence_sbd"), SharedDiskAdmin)``."""
+
+    @abstractmethod
+    def setup(
+        self, device: str, timeouts: Mapping[str, int], sector_size: int | None = None
+    ) -> SharedDiskHeader:
+        """Initialise ``device`` (all slots empty). ``sector_size`` only for image files;
+        a block device's own is used. Overwrites what the device held."""
+
+    @abstractmethod
+    def header(self, device: str) -> SharedDiskHeader:
+        """Read the header; raise a HactlError when the disk is not initialised."""
+
+    @abstractmethod
+    def slots(self, device: str) -> list[SharedDiskSlot]:
+        """The allocated slots and their mailboxes."""
+
+    @abstractmethod
+    def allocate(self, device: str, node: str) -> int:
+        """The slot of ``node``, claimed if it had none."""
+
+    @abstractmethod
+    async def message(
+        self, devices: list[str], node: str, message: str, sender: str, wait: bool
+    ) -> list[str]:
+        """Write ``message`` into ``node``'s mailbox on ``devices``; with ``wait``, then
+        wait msgwait as `sbd message` does. Returns the devices written; raises when
+        fewer than a majority were."""
