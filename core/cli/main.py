@@ -23,6 +23,8 @@ from hactl.core.errors import HactlError  # noqa: E402
 #: noun -> (module holding its Typer `app`, one-line help)
 NOUNS: dict[str, tuple[str, str]] = {
     "plugins": ("hactl.core.cli.plugins", "List the installed plugins and their state."),
+    "resource": ("hactl.core.cli.resource", "Resources and their agents."),
+    "agent": ("hactl.core.cli.agent", "Check a resource agent (what ocf-tester does)."),
     "cluster": ("hactl.core.cli.cluster", "Set up and manage the cluster (keygen, …)."),
     "quorum": ("hactl.core.cli.quorum", "Quorum configuration and state (votequorum)."),
 }

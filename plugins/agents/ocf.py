@@ -1,9 +1,9 @@
 """The ``ocf`` agent class: Open Cluster Framework resource agents.
 
 Agents are found as ``<dir>/<provider>/<type>`` in these ``resource.d`` directories, the
-first match winning: ``$OCF_ROOT/resource.d`` (OCF_ROOT defaults to /usr/lib/ocf), the
-directories listed in ``HACTL_OCF_RA_PATH`` (colon-separated, for agents kept elsewhere),
-and last the agents bundled with hactl (provider ``hactl``).
+first match winning: the directories listed in ``HACTL_OCF_RA_PATH`` (colon-separated, for
+agents kept elsewhere), ``$OCF_ROOT/resource.d`` (OCF_ROOT defaults to /usr/lib/ocf), and
+last the agents bundled with hactl (provider ``hactl``).
 
 An action runs the agent with the action as its only argument and the environment
 Pacemaker's executor gives (see :meth:`OcfAgentClass.environment`); never through a shell.
@@ -59,9 +59,10 @@ class OcfAgentClass(AgentClass):
         if extra_dirs is None:
             configured = os.environ.get("HACTL_OCF_RA_PATH", "")
             extra_dirs = [Path(d) for d in configured.split(":") if d]
+        # configured directories first: an explicit choice wins over the system's agents
         self.search_dirs = [
-            self.root / "resource.d",
             *extra_dirs,
+            self.root / "resource.d",
             BUNDLED_ROOT / "resource.d",
         ]
 

@@ -1,0 +1,297 @@
+"""The agent-related `hactl resource` commands: standards, providers, agents, describe,
+and debug-start/stop/monitor/promote/demote (run a configured resource's agent here)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+
+import typer
+from lxml import etree
+
+from hactl.core.agentmeta import AgentMetadata, AgentSpec, duration_ms
+from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
+from hactl.core.drivers import OperationRequest, OperationResult
+from hactl.core.errors import NotFoundError, UsageError
+from hactl.core.plugins import PluginHost
+
+#: parameter names whose values are never shown (pcs masks the same kinds of names)
+SECRET_NAME = re.compile(r"pass|secret|key|token|credential", re.IGNORECASE)
+MASK = "********"
+DEBUG_ACTIONS = ("start", "stop", "monitor", "promote", "demote")
+
+
+def resolve_agent(host: PluginHost, name: str) -> AgentSpec:
+    """A full spec from what the user wrote; a bare type (``IPaddr2``) is looked up among
+    every installed agent, as pcs does, and must be unambiguous."""
+    if ":" in name:
+        return AgentSpec.parse(name, where="agent")
+    matches = [spec for spec in host.list_agents() if spec.rsplit(":", 1)[-1] == name]
+    if not matches:
+        raise NotFoundError(
+            f"no agent named {name!r} is installed", hint="see `hactl resource agents`"
+        )
+    if len(matches) > 1:
+        raise UsageError(f"{name!r} is ambiguous: {', '.join(matches)}", hint="write the full name")
+    return AgentSpec.parse(matches[0])
+
+
+def describe_agent(host: PluginHost, spec: AgentSpec) -> AgentMetadata:
+    return host.agent_class(spec.standard).describe(spec.type, spec.provider)
+
+
+def _print_description(spec: AgentSpec, meta: AgentMetadata, full: bool) -> None:
+    print(f"{spec} - {meta.shortdesc}" if meta.shortdesc else str(spec))
+    if meta.longdesc:
+        print()
+        print(meta.longdesc)
+    print()
+    print("Resource options:")
+    shown = [p for p in meta.parameters if full or not (p.advanced or p.deprecated)]
+    if not shown:
+        print("  (none)")
+    for param in shown:
+        flags = [
+            flag
+            for flag, on in (
+                ("required", param.required),
+                (f"unique group: {param.unique_group}", param.unique_group is not None),
+                ("reloadable", param.reloadable),
+                ("deprecated", param.deprecated),
+                ("advanced", param.advanced),
+            )
+            if on
+        ]
+        kind = param.type + (f" ({'|'.join(param.options)})" if param.options else "")
+        default = f", default {param.default!r}" if param.default not in (None, "") else ""
+        print(f"  {param.name} [{kind}{default}]" + "".join(f" ({f})" for f in flags))
+        text = param.longdesc if full else (param.shortdesc or param.longdesc)
+        if text:
+            print(f"    {text}")
+    hidden = len(meta.parameters) - len(shown)
+    if hidden:
+        print(f"  ({hidden} advanced or deprecated options not shown; use --full)")
+    print()
+    print("Default operations:")
+    for action in meta.actions:
+        parts = [f"timeout={action.timeout_ms // 1000}s"] if action.timeout_ms is not None else []
+        if action.interval_ms:
+            parts.append(f"interval={action.interval_ms // 1000}s")
+        if action.role:
+            parts.append(f"role={action.role}")
+        if action.depth:
+            parts.append(f"depth={action.depth}")
+        print(f"  {action.name}: {' '.join(parts)}".rstrip())
+
+
+# ------------------------------------------------------------------------------ debug-*
+
+
+def read_primitive(
+    cib_file: Path, resource: str
+) -> tuple[AgentSpec, dict[str, str], dict[str, str]]:
+    """The agent, instance attributes and meta attributes of primitive ``resource`` in a
+    CIB file (first instance_attributes/meta_attributes set, as pcs shows them)."""
+    try:
+        tree = etree.parse(str(cib_file), etree.XMLParser(resolve_entities=False, no_network=True))
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {cib_file}: {exc}", where=str(cib_file)) from None
+    except etree.XMLSyntaxError as exc:
+        raise UsageError(
+            f"not well-formed XML: {exc.msg}",
+            where=f"{cib_file}:{exc.lineno}",
+            hint="give a CIB such as `cibadmin -Q` prints",
+        ) from None
+    found = tree.xpath("//resources//primitive[@id=$id]", id=resource)
+    if not found:
+        known = tree.xpath("//resources//primitive/@id")
+        raise NotFoundError(
+            f"no resource {resource!r} in the CIB",
+            where=str(cib_file),
+            hint="resources: " + (", ".join(map(str, known)) or "none"),
+        )
+    primitive = found[0]
+    standard, provider, kind = (primitive.get(a) for a in ("class", "provider", "type"))
+    where = f"{cib_file}:{primitive.sourceline}"
+    if not standard or not kind:
+        raise UsageError(f"primitive {resource!r} has no class or type", where=where)
+    if standard == "stonith":
+        raise UsageError(
+            f"{resource!r} is a fence device, not a resource",
+            where=where,
+            hint="use `hactl stonith` for fence devices",
+        )
+    spec = AgentSpec.parse(":".join(p for p in (standard, provider, kind) if p), where=where)
+
+    def first_set(tag: str) -> dict[str, str]:
+        sets = primitive.findall(tag)
+        if not sets:
+            return {}
+        return {nv.get("name", ""): nv.get("value", "") for nv in sets[0].iter("nvpair")}
+
+    return spec, first_set("instance_attributes"), first_set("meta_attributes")
+
+
+def operation_timeout_ms(cib_file: Path, resource: str, action: str) -> int:
+    """The timeout configured for ``action`` (interval 0) of the resource, else 20s."""
+    tree = etree.parse(str(cib_file), etree.XMLParser(resolve_entities=False, no_network=True))
+    ops = tree.xpath(
+        "//resources//primitive[@id=$id]/operations/op[@name=$action]", id=resource, action=action
+    )
+    for op in ops:
+        if op.get("interval", "0") in ("0", "0s") and op.get("timeout"):
+            try:
+                return duration_ms(op.get("timeout"))
+            except ValueError as exc:
+                raise UsageError(str(exc), where=f"{cib_file}:{op.sourceline}") from None
+    return 20_000
+
+
+def masked(name: str, value: str) -> str:
+    return MASK if SECRET_NAME.search(name) else value
+
+
+def _debug(resource: str, action: str, cib_file: Path, full: bool, output: OutputFormat) -> None:
+    spec, params, meta = read_primitive(cib_file, resource)
+    host = PluginHost()
+    agent_class = host.agent_class(spec.standard)
+    timeout_ms = operation_timeout_ms(cib_file, resource, action)
+    request = OperationRequest(
+        resource=resource,
+        agent=str(spec),
+        action=action,
+        params=params,
+        meta=meta,
+        timeout_ms=timeout_ms,
+    )
+    result: OperationResult = asyncio.run(agent_class.execute(request))
+    environment = {name: masked(name, value) for name, value in {**params}.items()}
+    if output is OutputFormat.json:
+        print_json(
+            {
+                "resource": resource,
+                "agent": str(spec),
+                "action": action,
+                "parameters": environment,
+                "meta": meta,
+                "rc": result.rc,
+                "status": str(result.status),
+                "exit_reason": result.exit_reason,
+                "duration_ms": result.duration_ms,
+                "stdout": result.stdout_tail,
+                "stderr": _masked_output(result.stderr_tail, params),
+            }
+        )
+    else:
+        print(f"Operation {action} for {resource} ({spec}) returned: {result.rc} ({result.status})")
+        if result.exit_reason:
+            print(f"  reason: {result.exit_reason}")
+        print(f"  duration: {result.duration_ms} ms")
+        if full:
+            print("Parameters:")
+            for name, value in environment.items():
+                print(f"  {name}={value}")
+            for name, value in meta.items():
+                print(f"  meta {name}={value}")
+        if result.stdout_tail.strip():
+            print(" >  stdout:", *result.stdout_tail.rstrip().splitlines(), sep="\n >  ")
+        stderr = _masked_output(result.stderr_tail, params)
+        if stderr.strip() and (full or not result.ok):
+            print(" >  stderr:", *stderr.rstrip().splitlines(), sep="\n >  ")
+    if not result.ok and not (action == "monitor" and result.rc in (7, 8)):
+        raise typer.Exit(1)
+
+
+def _masked_output(text: str, params: dict[str, str]) -> str:
+    """Agent output with the values of secret parameters replaced (agents may echo them)."""
+    for name, value in params.items():
+        if value and SECRET_NAME.search(name):
+            text = text.replace(value, MASK)
+    return text
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("standards")
+    def standards(output: OutputFormat = OUTPUT_OPTION) -> None:
+        """List the resource-agent standards (classes) installed: ocf, lsb, systemd, …"""
+        names = PluginHost().names("agents")
+        print_json(names) if output is OutputFormat.json else print(*names, sep="\n")
+
+    @app.command("providers")
+    def providers(output: OutputFormat = OUTPUT_OPTION) -> None:
+        """List the OCF providers installed (heartbeat, pacemaker, hactl, …)."""
+        names = PluginHost().agent_class("ocf").providers()
+        print_json(names) if output is OutputFormat.json else print(*names, sep="\n")
+
+    @app.command("agents")
+    def agents(
+        standard: str = typer.Argument(None, help="STANDARD or STANDARD:PROVIDER."),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """List agents, all or of one standard (and provider).
+
+        Example: hactl resource agents ocf:heartbeat
+        """
+        host = PluginHost()
+        if standard is None:
+            specs = host.list_agents()
+        else:
+            name, _, provider = standard.partition(":")
+            found = host.agent_class(name).agents(provider or None)
+            if provider:
+                specs = [f"{name}:{provider}:{agent}" for agent in found]
+            else:
+                specs = [f"{name}:{agent}" for agent in found]
+        print_json(specs) if output is OutputFormat.json else print(*specs, sep="\n")
+
+    @app.command("describe")
+    def describe(
+        agent: str = typer.Argument(..., help="ocf:heartbeat:IPaddr2, lsb:atd, or a bare type."),
+        full: bool = typer.Option(False, "--full", help="Show advanced options and long texts."),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show an agent's parameters and default operations, from its meta-data.
+
+        Example: hactl resource describe ocf:heartbeat:IPaddr2 --output json
+        """
+        host = PluginHost()
+        spec = resolve_agent(host, agent)
+        meta = describe_agent(host, spec)
+        if output is OutputFormat.json:
+            print_json({"agent": str(spec), **meta.model_dump()})
+        else:
+            _print_description(spec, meta, full)
+
+    def make_debug(action: str) -> None:
+        @app.command(
+            f"debug-{action}",
+            help=f"Run the {action} action of a resource's agent here, with the resource's "
+            "configured parameters, showing the result and the agent's output (secrets "
+            "masked). The cluster is not told.\n\nExample: "
+            f"hactl resource debug-{action} web -f cib.xml --full",
+        )
+        def debug(
+            resource: str = typer.Argument(..., help="The resource's id."),
+            cib_file: Path = typer.Option(
+                Path(os.environ.get("CIB_file", "")) if os.environ.get("CIB_file") else None,
+                "-f",
+                "--file",
+                help="Read the resource from this CIB file (default: $CIB_file).",
+            ),
+            full: bool = typer.Option(False, "--full", help="Show parameters and stderr too."),
+            output: OutputFormat = OUTPUT_OPTION,
+        ) -> None:
+            if cib_file is None:
+                raise UsageError(
+                    f"debug-{action} needs the CIB",
+                    hint="give -f CIB_FILE (the running cluster's CIB is not reachable yet)",
+                )
+            _debug(resource, action, cib_file, full, output)
+
+    for action in DEBUG_ACTIONS:
+        make_debug(action)
