@@ -43,6 +43,7 @@ class Option:
     line: int = 0
     quoted: bool = False
     raw: str | None = None  # the line as read; None once changed or when created
+    indent: str | None = None  # leading blanks as read (kept when the value changes)
 
     def set(self, value: str) -> None:
         if value != self.value:
@@ -90,7 +91,8 @@ class Section:
         if opt is not None:
             opt.set(value)
             return opt
-        opt = Option(key, value)
+        siblings = self.options()
+        opt = Option(key, value, indent=siblings[-1].indent if siblings else None)
         # new options go after the existing options, before the first subsection (pcs's order)
         index = next(
             (i for i, c in enumerate(self.children) if isinstance(c, Section)),
@@ -171,8 +173,9 @@ def parse(text: str, source: str = "corosync.conf") -> Section:
             if not key:
                 raise ConfigError("Key name can't be empty", where=where, hint="write `key: value`")
             quoted = len(value) >= 2 and value[0] == value[-1] == '"'
+            indent = line[: len(line) - len(line.lstrip(_BLANKS))]
             stack[-1].children.append(
-                Option(key, value[1:-1] if quoted else value, number, quoted, raw)
+                Option(key, value[1:-1] if quoted else value, number, quoted, raw, indent)
             )
             continue
         if "}" in content:
@@ -218,7 +221,8 @@ def _render_option(opt: Option, depth: int) -> str:
         return opt.raw
     needs_quotes = opt.quoted or (opt.value != _strip(opt.value))
     value = f'"{opt.value}"' if needs_quotes else opt.value
-    return f"{INDENT * depth}{opt.key}: {value}"
+    indent = opt.indent if opt.indent is not None else INDENT * depth
+    return f"{indent}{opt.key}: {value}"
 
 
 def _render(section: Section, depth: int, out: list[str]) -> None:
