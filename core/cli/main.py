@@ -27,6 +27,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "agent": ("hactl.core.cli.agent", "Check a resource agent (what ocf-tester does)."),
     "cluster": ("hactl.core.cli.cluster", "Set up and manage the cluster (keygen, …)."),
     "quorum": ("hactl.core.cli.quorum", "Quorum configuration and state (votequorum)."),
+    "stonith": ("hactl.core.cli.stonith", "Fence agents, fence devices and SBD disks."),
 }
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE

@@ -16,8 +16,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hactl.core.drivers import FenceAgent, FenceResult
-from hactl.core.errors import UsageError
+from hactl.core.drivers import (
+    FenceAgent,
+    FenceResult,
+    SharedDiskAdmin,
+    SharedDiskHeader,
+    SharedDiskSlot,
+)
+from hactl.core.errors import HactlError, UsageError
 from hactl.core.fencemeta import FenceAgentMetadata
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.fencing.common import (
@@ -30,7 +36,7 @@ from hactl.plugins.fencing.common import (
     wanted_target,
 )
 from hactl.plugins.fencing.sbd_device import SbdDevice, SbdDeviceError
-from hactl.plugins.fencing.sbd_format import Command
+from hactl.plugins.fencing.sbd_format import Command, Header, SbdFormatError, Timeouts
 
 MAX_DEVICES = 3
 POISON = frozenset({Command.reset, Command.off, Command.crashdump})
@@ -110,7 +116,7 @@ def deliver(devices: Sequence[str], node: str, command: Command, sender: str) ->
     return Delivery(tuple(written), tuple(failed), msgwait)
 
 
-class SbdFenceAgent(BuiltinFenceAgent):
+class SbdFenceAgent(BuiltinFenceAgent, SharedDiskAdmin):
     name = "fence_sbd"
     meta = META
 
@@ -140,6 +146,51 @@ class SbdFenceAgent(BuiltinFenceAgent):
         return FenceResult(
             True, "off", f"{command.name} sent to {node} on " + ", ".join(delivery.written)
         )
+
+    # ------------------------------------------------------------------ administration
+
+    def setup(
+        self, device: str, timeouts: Mapping[str, int], sector_size: int | None = None
+    ) -> SharedDiskHeader:
+        wanted = Timeouts(**timeouts)
+        if min(wanted.watchdog, wanted.allocate, wanted.loop, wanted.msgwait) < 1:
+            raise UsageError("every SBD timeout must be at least 1 second", where=device)
+        return _header_info(
+            device, SbdDevice(device).create(wanted, sector_size=sector_size or 512)
+        )
+
+    def header(self, device: str) -> SharedDiskHeader:
+        return _header_info(device, SbdDevice(device).header())
+
+    def slots(self, device: str) -> list[SharedDiskSlot]:
+        return [
+            SharedDiskSlot(s.index, s.node, s.command_name, s.sender)
+            for s in SbdDevice(device).slots()
+        ]
+
+    def allocate(self, device: str, node: str) -> int:
+        _check_name(node)
+        return SbdDevice(device).allocate(node, settle=time.sleep)
+
+    async def message(
+        self, devices: list[str], node: str, message: str, sender: str, wait: bool
+    ) -> list[str]:
+        try:
+            command = Command.named(message)
+        except SbdFormatError as exc:
+            raise UsageError(str(exc)) from None
+        _check_name(sender)
+        delivery = await asyncio.to_thread(deliver, devices, node, command, sender)
+        if not delivery.reached_majority(len(devices)):
+            raise HactlError(
+                f"{message} reached {len(delivery.written)} of {len(devices)} devices, "
+                f"needs {majority(len(devices))}",
+                where="; ".join(delivery.failed) or None,
+                hint=f"allocate a slot for {node} first" if delivery.failed else None,
+            )
+        if wait and command != Command.exit:
+            await self._sleep(delivery.msgwait)
+        return list(delivery.written)
 
     def _list(self, devices: list[str]) -> FenceResult:
         names: dict[str, None] = {}
@@ -181,6 +232,28 @@ class SbdFenceAgent(BuiltinFenceAgent):
         if poisoned:
             return FenceResult(True, "off", f"{node} has {poisoned[0]} pending")
         return FenceResult(True, "on", f"{node}: " + ", ".join(readings))
+
+
+def _header_info(device: str, header: Header) -> SharedDiskHeader:
+    t = header.timeouts
+    return SharedDiskHeader(
+        device=device,
+        version=header.version,
+        uuid=str(header.uuid) if header.uuid else None,
+        slots=header.slots,
+        sector_size=header.sector_size,
+        timeouts={
+            "watchdog": t.watchdog,
+            "allocate": t.allocate,
+            "loop": t.loop,
+            "msgwait": t.msgwait,
+        },
+    )
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name.encode()) > 63 or "\0" in name:
+        raise UsageError(f"node name {name!r} must be 1 to 63 bytes", hint="as sbd requires")
 
 
 # ---------------------------------------------------------------------------- node side

@@ -185,28 +185,3 @@ def decode_mailbox(sector: bytes) -> tuple[int, str]:
     """(command byte as a signed char, sender) of a mailbox sector."""
     command, sender = _RECORD.unpack_from(sector)
     return (command - 256 if command > 127 else command), _name_from(sender)
-
-
-# ---------------------------------------------------------------------------- text
-
-
-def dump_text(header: Header) -> str:
-    """The header as `sbd dump` prints it (after its `==Dumping header on disk` line)."""
-    lines = [f"Header version     : {header.version}"]
-    if header.uuid is not None:
-        lines.append(f"UUID               : {header.uuid}")
-    t = header.timeouts
-    lines += [
-        f"Number of slots    : {header.slots}",
-        f"Sector size        : {header.sector_size}",
-        f"Timeout (watchdog) : {t.watchdog}",
-        f"Timeout (allocate) : {t.allocate}",
-        f"Timeout (loop)     : {t.loop}",
-        f"Timeout (msgwait)  : {t.msgwait}",
-    ]
-    return "\n".join(lines)
-
-
-def list_text(slots: list[Slot]) -> str:
-    """Allocated slots as `sbd list` prints them: slot, node, command, sender, tab-separated."""
-    return "\n".join(f"{s.index}\t{s.node}\t{s.command_name}\t{s.sender}" for s in slots)
