@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -21,6 +22,7 @@ from hactl.core.plugins import PluginHost
 SECRET_NAME = re.compile(r"pass|secret|key|token|credential", re.IGNORECASE)
 MASK = "********"
 DEBUG_ACTIONS = ("start", "stop", "monitor", "promote", "demote")
+DEFAULT_TIMEOUT_MS = 20_000  # Pacemaker's default operation timeout
 
 
 def resolve_agent(host: PluginHost, name: str) -> AgentSpec:
@@ -89,13 +91,20 @@ def _print_description(spec: AgentSpec, meta: AgentMetadata, full: bool) -> None
 # ------------------------------------------------------------------------------ debug-*
 
 
-def read_primitive(
-    cib_file: Path, resource: str
-) -> tuple[AgentSpec, dict[str, str], dict[str, str]]:
-    """The agent, instance attributes and meta attributes of primitive ``resource`` in a
-    CIB file (first instance_attributes/meta_attributes set, as pcs shows them)."""
+@dataclass(frozen=True)
+class ConfiguredResource:
+    """What a CIB says about one primitive: its agent, parameters, meta attributes and
+    the timeouts of its one-shot (interval 0) operations."""
+
+    spec: AgentSpec
+    params: dict[str, str]
+    meta: dict[str, str]
+    timeouts_ms: dict[str, int]
+
+
+def _load_cib(cib_file: Path) -> etree._ElementTree:
     try:
-        tree = etree.parse(str(cib_file), etree.XMLParser(resolve_entities=False, no_network=True))
+        return etree.parse(str(cib_file), etree.XMLParser(resolve_entities=False, no_network=True))
     except OSError as exc:
         raise NotFoundError(f"cannot read {cib_file}: {exc}", where=str(cib_file)) from None
     except etree.XMLSyntaxError as exc:
@@ -104,15 +113,20 @@ def read_primitive(
             where=f"{cib_file}:{exc.lineno}",
             hint="give a CIB such as `cibadmin -Q` prints",
         ) from None
-    found = tree.xpath("//resources//primitive[@id=$id]", id=resource)
-    if not found:
-        known = tree.xpath("//resources//primitive/@id")
+
+
+def read_primitive(cib_file: Path, resource: str) -> ConfiguredResource:
+    """Primitive ``resource`` of a CIB file (its first instance_attributes and
+    meta_attributes sets, as pcs shows them)."""
+    resources = _load_cib(cib_file).getroot().find("configuration/resources")
+    primitives = list(resources.iter("primitive")) if resources is not None else []
+    primitive = next((p for p in primitives if p.get("id") == resource), None)
+    if primitive is None:
         raise NotFoundError(
             f"no resource {resource!r} in the CIB",
             where=str(cib_file),
-            hint="resources: " + (", ".join(map(str, known)) or "none"),
+            hint="resources: " + (", ".join(str(p.get("id")) for p in primitives) or "none"),
         )
-    primitive = found[0]
     standard, provider, kind = (primitive.get(a) for a in ("class", "provider", "type"))
     where = f"{cib_file}:{primitive.sourceline}"
     if not standard or not kind:
@@ -126,27 +140,22 @@ def read_primitive(
     spec = AgentSpec.parse(":".join(p for p in (standard, provider, kind) if p), where=where)
 
     def first_set(tag: str) -> dict[str, str]:
-        sets = primitive.findall(tag)
-        if not sets:
+        found = primitive.find(tag)
+        if found is None:
             return {}
-        return {nv.get("name", ""): nv.get("value", "") for nv in sets[0].iter("nvpair")}
+        return {nv.get("name", ""): nv.get("value", "") for nv in found.iter("nvpair")}
 
-    return spec, first_set("instance_attributes"), first_set("meta_attributes")
-
-
-def operation_timeout_ms(cib_file: Path, resource: str, action: str) -> int:
-    """The timeout configured for ``action`` (interval 0) of the resource, else 20s."""
-    tree = etree.parse(str(cib_file), etree.XMLParser(resolve_entities=False, no_network=True))
-    ops = tree.xpath(
-        "//resources//primitive[@id=$id]/operations/op[@name=$action]", id=resource, action=action
-    )
-    for op in ops:
-        if op.get("interval", "0") in ("0", "0s") and op.get("timeout"):
+    timeouts: dict[str, int] = {}
+    for op in primitive.iterfind("operations/op"):
+        timeout = op.get("timeout")
+        if op.get("interval", "0") in ("0", "0s") and timeout:
             try:
-                return duration_ms(op.get("timeout"))
+                timeouts[op.get("name", "")] = duration_ms(timeout)
             except ValueError as exc:
                 raise UsageError(str(exc), where=f"{cib_file}:{op.sourceline}") from None
-    return 20_000
+    return ConfiguredResource(
+        spec, first_set("instance_attributes"), first_set("meta_attributes"), timeouts
+    )
 
 
 def masked(name: str, value: str) -> str:
@@ -154,10 +163,10 @@ def masked(name: str, value: str) -> str:
 
 
 def _debug(resource: str, action: str, cib_file: Path, full: bool, output: OutputFormat) -> None:
-    spec, params, meta = read_primitive(cib_file, resource)
-    host = PluginHost()
-    agent_class = host.agent_class(spec.standard)
-    timeout_ms = operation_timeout_ms(cib_file, resource, action)
+    configured = read_primitive(cib_file, resource)
+    spec, params, meta = configured.spec, configured.params, configured.meta
+    agent_class = PluginHost().agent_class(spec.standard)
+    timeout_ms = configured.timeouts_ms.get(action, DEFAULT_TIMEOUT_MS)
     request = OperationRequest(
         resource=resource,
         agent=str(spec),
