@@ -33,6 +33,9 @@ class SimCluster:
         settings = votequorum_settings(self.config, nodeid)
         node = VoteQuorum(settings, nodeid, ev_tracking_barrier=self.ev_tracking_barrier)
         self.running[nodeid] = node
+        # totem always installs a ring of the node alone before it merges with others
+        self._install(frozenset({nodeid}))
+        self.partitions.append(frozenset({nodeid}))
         return node
 
     def stop(self, nodeid: int, clean: bool = False) -> None:
@@ -53,16 +56,19 @@ class SimCluster:
         parts = [frozenset(g) & frozenset(self.running) for g in groups]
         parts = [p for p in parts if p]
         for part in parts:
-            self.ring_seq += 1
-            ring = f"{min(part)}.{self.ring_seq:x}"
-            queue: list[tuple[int, object]] = []
-            for nodeid in sorted(part):
-                for msg in self.running[nodeid].membership_changed(ring, part, self.now):
-                    queue.append((nodeid, msg))
-            self._deliver(part, queue)
-            for nodeid in sorted(part):
-                self.running[nodeid].sync_completed(self.now)
+            self._install(part)
         self.partitions = parts
+
+    def _install(self, part: frozenset[int]) -> None:
+        self.ring_seq += 1
+        ring = f"{min(part)}.{self.ring_seq:x}"
+        queue: list[tuple[int, object]] = []
+        for nodeid in sorted(part):
+            for msg in self.running[nodeid].membership_changed(ring, part, self.now):
+                queue.append((nodeid, msg))
+        self._deliver(part, queue)
+        for nodeid in sorted(part):
+            self.running[nodeid].sync_completed(self.now)
 
     def _deliver(self, part: frozenset[int], queue: list[tuple[int, object]]) -> None:
         while queue:
