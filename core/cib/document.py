@@ -50,7 +50,9 @@ class CibError(HactlError):
 class CibDocument:
     """One CIB: the lxml tree plus where it came from (for messages)."""
 
-    def __init__(self, root: etree._Element, *, source: str = "<cib>") -> None:
+    def __init__(
+        self, root: etree._Element, *, source: str = "<cib>", text: bytes | None = None
+    ) -> None:
         if root.tag != "cib":
             raise CibError(
                 f"root element is <{root.tag}>, not <cib>",
@@ -59,12 +61,15 @@ class CibDocument:
             )
         self.root = root
         self.source = source
+        # The loaded text's lines, to name the line where a multi-line start tag begins
+        # (libxml2 records the line where it ends).
+        self._lines = text.splitlines() if text is not None else []
 
     # -- loading and writing -------------------------------------------------------------
 
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str = "<bytes>") -> CibDocument:
-        return cls(parse_xml(data, source=source), source=source)
+        return cls(parse_xml(data, source=source), source=source, text=data)
 
     @classmethod
     def load(cls, path: str | Path) -> CibDocument:
@@ -85,6 +90,10 @@ class CibDocument:
         etree.SubElement(root, "status")
         # Round-trip so that every element has a line number, as a loaded document does.
         return cls.from_bytes(serialize_element(root), source="<new>")
+
+    def replace_with(self, other: CibDocument) -> None:
+        """Take over another document's tree (and its line numbers) in place."""
+        self.root, self._lines = other.root, other._lines
 
     def serialize(self, *, pretty: bool = True) -> bytes:
         return serialize_element(self.root, pretty=pretty)
@@ -156,8 +165,27 @@ class CibDocument:
         tag = element.tag if isinstance(element.tag, str) else "comment"
         element_id = element.get("id") if isinstance(element.tag, str) else None
         name = f"<{tag} id={element_id!r}>" if element_id is not None else f"<{tag}>"
-        line = element.sourceline
+        line = self.line_of(element)
         return f"{self.source}:{line} {name}" if line else f"{self.source} {name}"
+
+    def line_of(self, element: etree._Element) -> int | None:
+        """The line where the element's start tag begins."""
+        line: int | None = element.sourceline  # type: ignore[assignment]  # stubs say "..."
+        if line is None or not isinstance(element.tag, str) or line > len(self._lines):
+            return line
+        opening = b"<" + element.tag.encode()
+        for candidate in range(line, max(line - 200, 0), -1):
+            text = self._lines[candidate - 1]
+            position = text.rfind(opening)
+            if position >= 0 and text[position + len(opening) : position + len(opening) + 1] in (
+                b"",
+                b" ",
+                b"\t",
+                b">",
+                b"/",
+            ):
+                return candidate
+        return line
 
     def versions(self) -> tuple[int, int, int]:
         """(admin_epoch, epoch, num_updates); a missing or bad field counts as 0."""

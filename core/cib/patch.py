@@ -70,7 +70,7 @@ def bump_versions(old: CibDocument, new: CibDocument) -> bool:
     ``new`` are kept as the base: the counter is bumped from what ``new`` says.
     """
     old_root, new_root = old.root, new.root
-    if _canonical(old_root, skip_versions=True) == _canonical(new_root, skip_versions=True):
+    if _canonical(old_root, skip_counters=True) == _canonical(new_root, skip_counters=True):
         return False
     if configuration_changed(old_root, new_root):
         bump_epoch(new_root)
@@ -79,10 +79,10 @@ def bump_versions(old: CibDocument, new: CibDocument) -> bool:
     return True
 
 
-def _canonical(element: etree._Element, *, skip_versions: bool = False) -> bytes:
+def _canonical(element: etree._Element, *, skip_counters: bool = False) -> bytes:
     clone = copy.deepcopy(element)
-    if skip_versions:
-        for name in (*VERSION_ATTRIBUTES, "cib-last-written"):
+    if skip_counters:  # what the CIB manager maintains itself; admin_epoch is the admin's
+        for name in ("epoch", "num_updates", "cib-last-written"):
             if name in clone.attrib:
                 del clone.attrib[name]
     for node in clone.iter():
@@ -426,7 +426,8 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                     f"could not move {change.get('path')} to position {position}",
                     where=f"patch line {change.sourceline}",
                 )
-    doc.root = CibDocument.from_bytes(serialize_element(work), source=doc.source).root
+    # Re-read the result so that its elements have line numbers again.
+    doc.replace_with(CibDocument.from_bytes(serialize_element(work), source=doc.source))
 
 
 def _remove(element: etree._Element) -> None:

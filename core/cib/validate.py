@@ -217,7 +217,7 @@ class _Validator:
         self.report(
             element,
             f"duplicate id {value!r}",
-            f"already used by <{first.tag}> at line {first.sourceline}; ids must be unique",
+            f"already used by <{first.tag}> at line {self.doc.line_of(first)}; ids must be unique",
         )
 
     # -- rules of single elements ----------------------------------------------------------
@@ -267,7 +267,7 @@ class _Validator:
                     self.report(
                         node,
                         f"duplicate node id {node.get('id')!r}",
-                        f"already used by the node at line {first.sourceline}",
+                        f"already used by the node at line {self.doc.line_of(first)}",
                     )
         elif tag == "rule":
             self.check_rule(element)
@@ -289,8 +289,6 @@ class _Validator:
                         f"bad {tag} value {value!r} in {name!r}",
                         "use a number or a range such as 9-17",
                     )
-        elif tag == "primitive" or tag == "template":
-            self.check_operations(element)
         elif tag == "rsc_location":
             if (
                 element.get("rsc") is None
@@ -392,24 +390,6 @@ class _Validator:
                 "date expression 'date_spec' needs a <date_spec>",
                 'add <date_spec id="..." hours="9-17"/>',
             )
-
-    def check_operations(self, resource: etree._Element) -> None:
-        seen: dict[tuple[str, int, str], etree._Element] = {}
-        for op in resource.iterfind("operations/op"):
-            interval = parse_duration_ms(op.get("interval", ""))
-            if interval is None or op.get("name") is None:
-                continue
-            if op.get("enabled", "true").lower() in ("false", "no", "0", "off", "n"):
-                continue
-            key = (str(op.get("name")), interval, op.get("role", ""))
-            first = seen.setdefault(key, op)
-            if first is not op:
-                self.report(
-                    op,
-                    f"duplicate operation {key[0]} with interval {op.get('interval')}",
-                    f"same as <op id={first.get('id')!r}> at line {first.sourceline}; "
-                    "use a different interval",
-                )
 
     # -- cross references ------------------------------------------------------------------
 

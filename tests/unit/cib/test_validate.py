@@ -1,0 +1,216 @@
+"""Validation: each kind of defect gives one precise problem, real CIBs give none."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hactl.core.cib.document import CibDocument, CibError
+from hactl.core.cib.validate import validate
+from hactl.core.errors import Problem
+
+
+def problems_of(text: str) -> list[Problem]:
+    return validate(CibDocument.from_bytes(text.encode(), source="t.xml"))
+
+
+def with_change(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def test_the_sample_is_valid(sample_text: str) -> None:
+    assert problems_of(sample_text) == []
+
+
+def test_every_scheduler_corpus_cib_is_valid(corpus: list[Path]) -> None:
+    """Real CIBs of every schema from pacemaker-2.3 to 3.10, all accepted by crm_verify."""
+    rejected = {f.name: [str(p) for p in validate(CibDocument.load(f))] for f in corpus}
+    assert {name: found for name, found in rejected.items() if found} == {}
+    assert len(corpus) >= 500
+
+
+# (change to the sample, the one expected message, a piece of the hint)
+DEFECTS = [
+    pytest.param(
+        ('type="IPaddr2">', 'type="IPaddr2" clss="ocf">'),
+        "unknown attribute 'clss' in <primitive>",
+        "did you mean 'class'?",
+        id="unknown-attribute",
+    ),
+    pytest.param(
+        ('<operations>\n          <op id="ip-monitor', '<operation>\n          <op id="ip-monitor'),
+        None,
+        None,
+        id="not-well-formed",
+    ),
+    pytest.param(
+        ("<rsc_defaults>", "<rsc_defualts/><rsc_defaults>"),
+        "unknown element <rsc_defualts> in <configuration>",
+        "did you mean 'rsc_defaults'?",
+        id="unknown-element",
+    ),
+    pytest.param(
+        ('<op id="db-monitor-11"', '<op id="db-monitor-10"'),
+        "duplicate id 'db-monitor-10'",
+        "already used by <op> at line",
+        id="duplicate-id",
+    ),
+    pytest.param(
+        ('rsc="ip" node="node1"', 'rsc="ipp" node="node1"'),
+        "rsc='ipp' refers to a missing id",
+        "did you mean 'ip'?",
+        id="missing-reference",
+    ),
+    pytest.param(
+        ('<resource_ref id="fs"/>', '<resource_ref id="opt-fencing"/>'),
+        "id='opt-fencing' refers to a <nvpair>",
+        "point it at",
+        id="reference-to-wrong-kind",
+    ),
+    pytest.param(
+        ('node="node1" score="100"', 'node="node1" score="lots"'),
+        "bad score 'lots' in 'score'",
+        "INFINITY",
+        id="bad-score",
+    ),
+    pytest.param(
+        ('interval="10s" timeout="20s"', 'interval="10 seconds" timeout="20s"'),
+        "bad interval '10 seconds' in 'interval'",
+        "10s",
+        id="bad-interval",
+    ),
+    pytest.param(
+        ('operation="ne" value="a"', 'operation="neq" value="a"'),
+        "bad value 'neq' for 'operation'",
+        "did you mean 'ne'?",
+        id="bad-rule-operation",
+    ),
+    pytest.param(
+        ('operation="ne" value="a"/>', 'operation="ne"/>'),
+        "expression with operation 'ne' needs a value",
+        "defined",
+        id="rule-without-value",
+    ),
+    pytest.param(
+        ('operation="lt" end="2030-01-01"', 'operation="lt" start="2030-01-01"'),
+        "date expression 'lt' needs end",
+        "end=",
+        id="date-expression-without-end",
+    ),
+    pytest.param(
+        ('end="2030-01-01"', 'end="next tuesday"'),
+        "bad date 'next tuesday' in 'end'",
+        "ISO 8601",
+        id="bad-date",
+    ),
+    pytest.param(
+        (
+            '<rule id="loc-web-rule" score="-INFINITY" boolean-op="or">',
+            '<rule id="loc-web-rule" score="-INFINITY" boolean-op="xor">',
+        ),
+        "bad value 'xor' for 'boolean-op'",
+        "did you mean 'or'?",
+        id="bad-boolean-op",
+    ),
+    pytest.param(
+        ('sequential="false"', 'sequential="maybe"'),
+        "bad boolean 'maybe' in 'sequential'",
+        "true or false",
+        id="bad-boolean",
+    ),
+    pytest.param(
+        ('with-rsc-role="Master"', 'with-rsc-role="Primary"'),
+        "bad value 'Primary' for 'with-rsc-role'",
+        None,
+        id="bad-role",
+    ),
+    pytest.param(
+        ('epoch="5" ', ""),
+        "missing attribute 'epoch'",
+        "admin_epoch",
+        id="missing-epoch",
+    ),
+    pytest.param(
+        ('<primitive id="fs" class="ocf" provider="heartbeat"', '<primitive id="fs" class="ocf"'),
+        "an ocf resource needs a provider",
+        "heartbeat",
+        id="ocf-without-provider",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "message", "hint"), DEFECTS)
+def test_each_defect_is_one_precise_problem(
+    sample_text: str, change: tuple[str, str], message: str | None, hint: str | None
+) -> None:
+    text = with_change(sample_text, *change)
+    if message is None:  # not XML at all: loading refuses it, naming the line
+        with pytest.raises(CibError) as caught:
+            problems_of(text)
+        assert re.match(r"t\.xml:\d+$", caught.value.where or ""), caught.value.where
+        assert "not well-formed" in caught.value.message
+        return
+    found = problems_of(text)
+    assert len(found) == 1, found
+    problem = found[0]
+    assert message in problem.message
+    assert problem.where is not None and re.match(r"t\.xml:\d+ <", problem.where)
+    if hint is not None:
+        assert problem.hint is not None and hint in problem.hint
+    # the line named is where the element with the defect starts
+    line = int(problem.where.split(":")[1].split()[0])
+    element_start = "\n".join(text.splitlines()[line - 1 : line + 1])
+    assert change[1].split("\n")[0][:20] in element_start or not change[1], element_start
+
+
+def test_old_and_new_spellings_are_both_accepted(sample_text: str) -> None:
+    old = (
+        with_change(sample_text, '<clone id="db-clone">', '<master id="db-clone">')
+        .replace("</clone>", "</master>")
+        .replace('role="Promoted"', 'role="Master"')
+        .replace('role="Unpromoted"', 'role="Slave"')
+    )
+    assert problems_of(old) == []
+    new = with_change(sample_text, 'with-rsc-role="Master"', 'with-rsc-role="Promoted"').replace(
+        'name="stonith-enabled"', 'name="fencing-enabled"'
+    )
+    assert problems_of(new) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(DEFECTS[0].values[0], id="unknown-attribute"),
+        pytest.param(DEFECTS[2].values[0], id="unknown-element"),
+        pytest.param(DEFECTS[3].values[0], id="duplicate-id"),
+        pytest.param(DEFECTS[4].values[0], id="missing-reference"),
+        pytest.param(DEFECTS[6].values[0], id="bad-score"),
+        pytest.param(DEFECTS[8].values[0], id="bad-rule-operation"),
+    ],
+)
+def test_real_crm_verify_rejects_what_we_reject(
+    tmp_path: Path,
+    sample_text: str,
+    change: tuple[str, str],
+    crm_verify: Callable[[Path], tuple[int, list[str]]],
+) -> None:
+    path = tmp_path / "bad.xml"
+    path.write_text(with_change(sample_text, *change))
+    assert problems_of(path.read_text())
+    code, defects = crm_verify(path)
+    assert code != 0 and defects, defects
+
+
+def test_real_crm_verify_accepts_the_sample(
+    sample_cib: Path, crm_verify: Callable[[Path], tuple[int, list[str]]]
+) -> None:
+    assert crm_verify(sample_cib) == (0, [])
+
+
+def test_status_section_may_hold_anything(sample_text: str) -> None:
+    text = with_change(sample_text, "<status>", '<status><anything goes="x"><really/></anything>')
+    assert problems_of(text) == []
