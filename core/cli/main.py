@@ -28,6 +28,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "cluster": ("hactl.core.cli.cluster", "Set up and manage the cluster (keygen, …)."),
     "quorum": ("hactl.core.cli.quorum", "Quorum configuration and state (votequorum)."),
     "stonith": ("hactl.core.cli.stonith", "Fence agents, fence devices and SBD disks."),
+    "cib": ("hactl.core.cli.cib", "CIB files offline: new, verify, query, diff, patch."),
 }
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
