@@ -11,9 +11,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from hactl.core.agentmeta import AgentMetadata, parse_metadata
+if TYPE_CHECKING:
+    from hactl.core.agentmeta import AgentMetadata
 
 # --------------------------------------------------------------------------- transports
 
@@ -248,6 +249,8 @@ class AgentClass(ABC):
 
     def describe(self, agent_type: str, provider: str | None = None) -> AgentMetadata:
         """The agent's meta-data as a model (see hactl.core.agentmeta)."""
+        from hactl.core.agentmeta import parse_metadata  # pydantic only when needed
+
         spec = ":".join(p for p in (self.standard, provider, agent_type) if p)
         return parse_metadata(self.metadata(agent_type, provider), source=f"agent {spec}")
 
