@@ -254,6 +254,14 @@ class _Checker:
     def nodelist(self, transport: str) -> None:
         nodes = self.config.nodelist
         if not nodes:
+            bound = any(i.bindnetaddr for i in self.config.totem.interfaces)
+            if "totem" in self.config.sections and (transport != "udp" or not bound):
+                self.error(
+                    "nodelist",
+                    0,
+                    "No interfaces defined",
+                    "add a nodelist with a node { ring0_addr: … nodeid: … } per node",
+                )
             return
         nodeids: dict[int, int] = {}
         link_counts = {len(node.ring_addrs) for node in nodes}
