@@ -18,7 +18,9 @@ from hactl.core.drivers import (
     FenceResult,
     OperationRequest,
     OperationResult,
+    QuorumMember,
     QuorumProvider,
+    QuorumStatus,
     Transport,
 )
 from hactl.core.errors import PluginError
@@ -58,15 +60,47 @@ class LoopTransport(Transport):
 
 
 class MajorityQuorum(QuorumProvider):
+    """A plain majority of nodes, no messages: the smallest provider the contract allows."""
+
     def __init__(self, expected: int) -> None:
-        self.expected, self.members = expected, frozenset[int]()
+        self.expected, self.members, self.ring_id = expected, frozenset[int](), ""
 
-    def membership_changed(self, members: frozenset[int]) -> bool:
-        self.members = members
-        return len(members) > self.expected // 2
+    @property
+    def quorate(self) -> bool:
+        return len(self.members) > self.expected // 2
 
-    def status(self) -> Mapping[str, Any]:
-        return {"expected": self.expected, "members": sorted(self.members)}
+    def membership_changed(
+        self, ring_id: str, members: frozenset[int], now_ms: int
+    ) -> list[object]:
+        self.ring_id, self.members = ring_id, members
+        return []
+
+    def deliver(self, sender: int, message: object, now_ms: int) -> list[object]:
+        return []
+
+    def sync_completed(self, now_ms: int) -> None:
+        return None
+
+    def status(self) -> QuorumStatus:
+        members = tuple(QuorumMember(nodeid=n, votes=1) for n in sorted(self.members))
+        return QuorumStatus(
+            provider="majority",
+            node_id=min(self.members, default=0),
+            ring_id=self.ring_id,
+            quorate=self.quorate,
+            expected_votes=self.expected,
+            highest_expected=self.expected,
+            total_votes=len(self.members),
+            quorum=self.expected // 2 + 1,
+            flags=(),
+            members=members,
+        )
+
+    def encode(self, message: object) -> bytes:
+        return b""
+
+    def decode(self, data: bytes) -> object:
+        return None
 
 
 class EchoAgents(AgentClass):
@@ -124,9 +158,12 @@ def test_hook_hactl_quorum_provider(host: PluginHost) -> None:
 
     host.pm.register(Plugin())
     provider = host.quorum_provider("majority", {"expected_votes": 3})
-    assert provider.membership_changed(frozenset({1, 2})) is True
-    assert provider.membership_changed(frozenset({3})) is False
-    assert provider.status() == {"expected": 3, "members": [3]}
+    provider.membership_changed("1.4", frozenset({1, 2}), now_ms=0)
+    assert provider.quorate
+    provider.membership_changed("3.8", frozenset({3}), now_ms=10)
+    assert not provider.quorate
+    status = provider.status()
+    assert (status.ring_id, status.quorum, status.total_votes) == ("3.8", 2, 1)
 
 
 def test_hook_hactl_agent_class(host: PluginHost) -> None:
