@@ -52,6 +52,13 @@ class _Validator:
         self.problems: list[Problem] = []
         self.ids: dict[str, etree._Element] = {}
         self.references: list[tuple[etree._Element, str, str, Attr]] = []
+        # (element, attribute) pairs already reported as the likely fix of a typo, so that
+        # "klass" gives one problem, not also "missing class".
+        self.typo_fixes: set[tuple[int, str]] = set()
+
+    def report_missing(self, element: etree._Element, name: str, hint: str) -> None:
+        if (id(element), name) not in self.typo_fixes:
+            self.report(element, f"missing required attribute {name!r}", hint)
 
     def report(self, element: etree._Element, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(message, where=self.doc.where(element), hint=hint))
@@ -122,6 +129,9 @@ class _Validator:
         for name, value in attributes(element).items():
             attr = spec.attrs.get(name)
             if attr is None:
+                guess = nearest(name, spec.attrs)
+                if guess is not None and element.get(guess) is None:
+                    self.typo_fixes.add((id(element), guess))
                 self.report(
                     element,
                     f"unknown attribute {name!r} in <{element.tag}>",
@@ -161,9 +171,9 @@ class _Validator:
             return
         for name, attr in attrs.items():
             if attr.required and element.get(name) is None:
-                self.report(
+                self.report_missing(
                     element,
-                    f"missing required attribute {name!r}",
+                    name,
                     f'add {name}="..." to <{element.tag}>',
                 )
 
@@ -227,9 +237,9 @@ class _Validator:
         if tag == "primitive" and element.get("template") is None:
             for name in ("class", "type"):
                 if element.get(name) is None:
-                    self.report(
+                    self.report_missing(
                         element,
-                        f"missing required attribute {name!r}",
+                        name,
                         "a primitive needs class and type (or a template)",
                     )
             if element.get("class") == "ocf" and element.get("provider") is None:
@@ -241,9 +251,9 @@ class _Validator:
         elif tag == "nvpair" and element.get("id-ref") is None:
             for name in ("id", "name"):
                 if element.get(name) is None:
-                    self.report(
+                    self.report_missing(
                         element,
-                        f"missing required attribute {name!r}",
+                        name,
                         "an nvpair needs id and name (value is optional)",
                     )
         elif tag in (
@@ -254,9 +264,9 @@ class _Validator:
             "resource_set",
         ):
             if element.get("id") is None and element.get("id-ref") is None:
-                self.report(
+                self.report_missing(
                     element,
-                    "missing required attribute 'id'",
+                    "id",
                     f"give the <{tag}> an id (or an id-ref to another one)",
                 )
         elif tag == "nodes":
@@ -310,17 +320,17 @@ class _Validator:
         elif tag == "rsc_colocation" and element.find("resource_set") is None:
             for name in ("rsc", "with-rsc"):
                 if element.get(name) is None:
-                    self.report(
+                    self.report_missing(
                         element,
-                        f"missing required attribute {name!r}",
+                        name,
                         "a colocation needs rsc and with-rsc, or resource sets",
                     )
         elif tag == "rsc_order" and element.find("resource_set") is None:
             for name in ("first", "then"):
                 if element.get(name) is None:
-                    self.report(
+                    self.report_missing(
                         element,
-                        f"missing required attribute {name!r}",
+                        name,
                         "an order needs first and then, or resource sets",
                     )
         elif (
@@ -328,9 +338,9 @@ class _Validator:
             and element.find("resource_set") is None
             and element.get("rsc") is None
         ):
-            self.report(
+            self.report_missing(
                 element,
-                "missing required attribute 'rsc'",
+                "rsc",
                 "a ticket constraint needs rsc, or resource sets",
             )
         elif tag == "fencing-level":
