@@ -77,6 +77,7 @@ def fake_systemd(bus: str, tmp_path: Path, web_port: int) -> Iterator[Path]:
         "hactl-test-crash.service": {
             "description": "Exits at once",
             "command": [sys.executable, "-c", "raise SystemExit(3)"],
+            "start_delay": 10,  # it dies long before: the job fails as soon as it does
         },
         "hactl-test-slow.service": {
             "description": "Takes long to start",
@@ -103,6 +104,20 @@ def fake_systemd(bus: str, tmp_path: Path, web_port: int) -> Iterator[Path]:
         server.wait(timeout=10)
 
 
+def page_status(url: str, within_s: float = 15) -> int:
+    """The page's HTTP status, retrying while the server is still starting to listen."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as page:
+                status: int = page.status
+                return status
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def call(systemd: SystemdAgentClass, agent: str, action: str, timeout_ms: int = 10_000):  # type: ignore[no-untyped-def]
     return asyncio.run(
         systemd.execute(
@@ -123,8 +138,7 @@ def test_start_monitor_stop_over_dbus(
     text = override.read_text()
     assert "Restart=no" in text and "Before=hactl.service" in text
     assert "Description=Cluster Controlled hactl-test-web.service" in text
-    with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/", timeout=5) as page:
-        assert page.status == 200  # the unit really runs
+    assert page_status(f"http://127.0.0.1:{web_port}/") == 200  # the unit really runs
     assert call(systemd, "systemd:hactl-test-web", "monitor").rc == OcfRc.SUCCESS
     assert call(systemd, "systemd:hactl-test-web", "start").rc == OcfRc.SUCCESS  # idempotent
     stopped = call(systemd, "systemd:hactl-test-web", "stop")
