@@ -18,7 +18,7 @@ import click  # noqa: E402
 import typer  # noqa: E402
 
 from hactl.core import __version__  # noqa: E402
-from hactl.core.errors import HactlError  # noqa: E402
+from hactl.core.errors import HactlError, UsageError  # noqa: E402
 
 #: noun -> (module holding its Typer `app`, one-line help)
 NOUNS: dict[str, tuple[str, str]] = {
@@ -28,6 +28,12 @@ NOUNS: dict[str, tuple[str, str]] = {
     "cluster": ("hactl.core.cli.cluster", "Set up and manage the cluster (keygen, …)."),
     "quorum": ("hactl.core.cli.quorum", "Quorum configuration and state (votequorum)."),
     "stonith": ("hactl.core.cli.stonith", "Fence agents, fence devices and SBD disks."),
+    "constraint": ("hactl.core.cli.constraint", "Location, order, colocation, ticket constraints."),
+    "property": ("hactl.core.cli.property", "Cluster properties (crm_config)."),
+    "node": ("hactl.core.cli.node", "Node attributes, utilization, standby, maintenance."),
+    "config": ("hactl.core.cli.config", "The whole configuration; export as hactl commands."),
+    "tag": ("hactl.core.cli.tag", "Tags: named lists of resources."),
+    "alert": ("hactl.core.cli.alert", "Alert agents and their recipients."),
     "cib": ("hactl.core.cli.cib", "CIB files offline: new, verify, query, diff, patch."),
 }
 
@@ -74,9 +80,38 @@ def build_app(argv: list[str]) -> typer.Typer:
     return app
 
 
+#: nouns where -f keeps a meaning of its own (crm_simulate's -f is --node-fail)
+LOCAL_F_NOUNS = ("simulate",)
+
+
+def take_cib_file(argv: list[str]) -> list[str]:
+    """pcs's global ``-f FILE`` (anywhere in argv, up to ``--``): removed from argv and put
+    in ``CIB_file``, the variable Pacemaker's tools read, where every command looks for an
+    offline CIB. A FILE that does not exist yet is an empty CIB."""
+    if _selected_noun([a for a in argv if a != "-f"]) in LOCAL_F_NOUNS:
+        return argv
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        if arg == "-f":
+            if index + 1 >= len(argv) or not argv[index + 1]:
+                raise UsageError("-f needs a file name", hint="hactl -f cib.xml resource config")
+            os.environ["CIB_file"] = argv[index + 1]
+            index += 2
+            continue
+        rest.append(arg)
+        index += 1
+    return rest
+
+
 def run(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        args = take_cib_file(args)
         build_app(args)(args=args, prog_name="hactl")
     except HactlError as exc:
         for line in exc.lines():

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import typer
 
-from hactl.core.cli import resource_agents
+from hactl.core.cli import resource_agents, resource_config
 
 app = typer.Typer(no_args_is_help=True, help="Resources and resource agents.")
 resource_agents.register(app)
+resource_config.register(app)

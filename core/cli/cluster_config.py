@@ -1,0 +1,76 @@
+"""`hactl cluster cib / cib-push / verify`: the CIB as a whole."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from hactl.core.cli import cib_command as cc
+from hactl.core.commands import cluster
+from hactl.core.commands.grammar import split_pair
+from hactl.core.commands.session import current_handle, serialize, write_atomically
+from hactl.core.errors import HactlError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("cib", context_settings=cc.PCS_ARGS)
+    def cib(
+        args: list[str] = typer.Argument(None, metavar="[FILE]"),
+        config_only: bool = typer.Option(False, "--config", help="Only the configuration section."),
+    ) -> None:
+        """Print the CIB's XML, or save it to FILE (atomically).
+
+        Example: hactl -f cib.xml cluster cib backup.xml
+        """
+        words = cc.words(args, known_options=("--config",))
+        root = cc.read(lambda r: r)
+        element = root.find("configuration") if config_only else root
+        assert element is not None
+        data = serialize(element)
+        if words:
+            write_atomically(Path(words[0]), data)
+        else:
+            sys.stdout.write(data.decode())
+
+    @app.command("cib-push", context_settings=cc.PCS_ARGS)
+    def cib_push(
+        args: list[str] = typer.Argument(None, metavar="FILE [diff-against=ORIGINAL]"),
+        config_only: bool = typer.Option(
+            False, "--config", help="Replace only the configuration section."
+        ),
+    ) -> None:
+        """Replace the CIB with FILE. With diff-against=ORIGINAL (the CIB FILE was edited
+        from), refuse when the CIB changed since ORIGINAL was taken.
+
+        Example: hactl -f cib.xml cluster cib-push new.xml diff-against=orig.xml
+        """
+        words = cc.words(args, known_options=("--config",))
+        cc.need(words, 1, "hactl cluster cib-push FILE [diff-against=ORIGINAL] [--config]")
+        original = None
+        for word in words[1:]:
+            key, value = split_pair(word, where="cluster cib-push", keywords=("diff-against",))
+            if key != "diff-against":
+                raise HactlError(
+                    f"{key!r} is not a cib-push option",
+                    where="cluster cib-push",
+                    hint="did you mean 'diff-against'?",
+                )
+            original = cluster.read_cib_file(Path(value))
+        new = cluster.read_cib_file(Path(words[0]))
+        cluster.push(
+            current_handle(), new, config_only=config_only, original=original, source=words[0]
+        )
+        print("CIB updated")
+
+    @app.command("verify", context_settings=cc.PCS_ARGS)
+    def verify(args: list[str] = typer.Argument(None, metavar="[FILE]")) -> None:
+        """Check the CIB with Pacemaker's own checks (crm_verify) and hactl's.
+
+        Example: hactl -f cib.xml cluster verify
+        """
+        words = cc.words(args)
+        root = cluster.read_cib_file(Path(words[0])) if words else cc.read(lambda r: r)
+        for warning in cluster.verify(root):
+            print(f"hactl: warning: {warning}", file=sys.stderr)

@@ -1,0 +1,636 @@
+"""`hactl resource create|delete|update|meta|op|defaults|group|clone|…`: resource
+configuration in pcs's grammar. Parsing and rendering only; the use cases are in
+hactl.core.commands.resource."""
+
+from __future__ import annotations
+
+import datetime
+
+import typer
+
+from hactl.core.cli import cib_command as cc
+from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print_table
+from hactl.core.commands import resource as rc
+from hactl.core.commands import show
+from hactl.core.commands.cibtools import Element
+from hactl.core.commands.grammar import parse_operations, parse_pairs, split_groups, split_pair
+from hactl.core.commands.session import Notes
+from hactl.core.errors import HactlError, UsageError
+
+CREATE_KEYWORDS = ("op", "meta", "clone", "promotable", "master", "bundle")
+
+
+def _clone_words(words: list[str], where: str) -> tuple[str | None, dict[str, str]]:
+    clone_id = None
+    if words and "=" not in words[0]:
+        clone_id, words = words[0], words[1:]
+    return clone_id, parse_pairs(words, where=where)
+
+
+def parse_create(
+    args: list[str],
+    *,
+    group: str | None,
+    before: str | None,
+    after: str | None,
+    disabled: bool,
+    no_default_ops: bool,
+    force: bool,
+    stonith: bool = False,
+) -> rc.CreateRequest:
+    """argv of `resource create` / `stonith create` -> a CreateRequest."""
+    noun = "stonith" if stonith else "resource"
+    cc.need(
+        args,
+        2,
+        f"hactl {noun} create NAME {'AGENT' if stonith else 'STANDARD[:PROVIDER]:TYPE'} "
+        "[NAME=VALUE…] [op ACTION NAME=VALUE…]… [meta NAME=VALUE…]",
+    )
+    name, agent_text, rest = args[0], args[1], args[2:]
+    if "=" in agent_text or agent_text in CREATE_KEYWORDS:
+        raise UsageError(
+            f"{agent_text!r} is not an agent name",
+            where=f"{noun} create {name}",
+            hint="write the agent right after the name, e.g. ocf:heartbeat:IPaddr2",
+        )
+    if stonith:
+        if ":" in agent_text and not agent_text.startswith("stonith:"):
+            raise HactlError(
+                f"{agent_text!r} is not a fence agent",
+                where="stonith create",
+                hint="give a fence agent name, e.g. fence_ipmilan",
+            )
+        spec = cc.AgentSpec(
+            standard="stonith", provider=None, type=agent_text.removeprefix("stonith:")
+        )
+    else:
+        spec = cc.resolve_agent(agent_text)
+        if spec.standard == "stonith":
+            raise HactlError(
+                "fence devices are created with `hactl stonith create`", where="resource create"
+            )
+    where = f"{noun} {name}"
+    head, groups = split_groups(rest, CREATE_KEYWORDS)
+    request = rc.CreateRequest(
+        resource_id=name,
+        agent=spec,
+        params=parse_pairs(head, where=where, keywords=CREATE_KEYWORDS),
+        group=group,
+        before=before,
+        after=after,
+        disabled=disabled,
+        no_default_ops=no_default_ops,
+        force=force,
+    )
+    for keyword, words in groups:
+        if keyword == "op":
+            request.operations += [
+                rc.Operation(n, o) for n, o in parse_operations(words, where=where)
+            ]
+        elif keyword == "meta":
+            for key, value in parse_pairs(words, where=f"{where} meta").items():
+                request.meta[key] = value
+        elif keyword in ("clone", "promotable", "master"):
+            if stonith:
+                raise HactlError("fence devices cannot be cloned", where=where)
+            if request.clone is not None:
+                raise UsageError("clone/promotable given twice", where=where)
+            request.clone_id, request.clone = _clone_words(words, f"{where} {keyword}")
+            request.promotable = keyword != "clone"
+        else:
+            raise HactlError(
+                "bundles are not supported by hactl yet",
+                where=where,
+                hint="create the bundle in the CIB XML and `hactl cluster cib-push` it",
+            )
+    return request
+
+
+def register(app: typer.Typer) -> None:
+    op_app = typer.Typer(no_args_is_help=True, help="Resource operations: add, remove, defaults.")
+    group_app = typer.Typer(no_args_is_help=True, help="Resource groups: add, remove.")
+    app.add_typer(op_app, name="op")
+    app.add_typer(group_app, name="group")
+
+    @app.command("create", context_settings=cc.PCS_ARGS)
+    def create(
+        args: list[str] = typer.Argument(
+            None,
+            metavar="NAME STANDARD[:PROVIDER]:TYPE [NAME=VALUE…] [op ACTION NAME=VALUE…]… "
+            "[meta NAME=VALUE…] [clone [ID] [NAME=VALUE…] | promotable [ID] [NAME=VALUE…]]",
+        ),
+        group: str = typer.Option(
+            None, "--group", help="Put the resource in this group (created if needed)."
+        ),
+        before: str = typer.Option(None, "--before", help="With --group: before this member."),
+        after: str = typer.Option(None, "--after", help="With --group: after this member."),
+        disabled: bool = typer.Option(
+            False, "--disabled", help="Create it stopped (target-role=Stopped)."
+        ),
+        no_default_ops: bool = typer.Option(
+            False, "--no-default-ops", help="Only a monitor operation, not the agent's defaults."
+        ),
+        force: bool = cc.FORCE,
+    ) -> None:
+        """Create a resource. Parameters are checked against the agent's meta-data; the
+        agent's default operations are added (pcs's behaviour).
+
+        Example: hactl -f cib.xml resource create vip IPaddr2 ip=192.0.2.10 op monitor interval=10s
+        """
+        request = parse_create(
+            cc.words(
+                args,
+                known_options=("--group", "--before", "--after", "--disabled", "--no-default-ops"),
+            ),
+            group=group,
+            before=before,
+            after=after,
+            disabled=disabled,
+            no_default_ops=no_default_ops,
+            force=force,
+        )
+
+        def use_case(root: Element, notes: Notes) -> Element:
+            metadata = cc.agent_metadata(request.agent, force=force, notes=notes)
+            return rc.create_resource(root, request, metadata, notes)
+
+        cc.edit(use_case)
+
+    @app.command("delete", context_settings=cc.PCS_ARGS)
+    def delete(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE…"), force: bool = cc.FORCE
+    ) -> None:
+        """Delete resources, with the constraints that name them (and a group or clone
+        they leave empty).
+
+        Example: hactl -f cib.xml resource delete vip
+        """
+        names = cc.words(args)
+        cc.need(names, 1, "hactl resource delete RESOURCE…")
+        cc.edit(
+            lambda root, notes: [rc.delete_resource(root, n, notes, stonith=False) for n in names]
+        )
+
+    app.command(
+        "remove",
+        context_settings=cc.PCS_ARGS,
+        help="Same as delete.\n\nExample: hactl -f cib.xml resource remove vip",
+    )(delete)
+
+    @app.command("update", context_settings=cc.PCS_ARGS)
+    def update(
+        args: list[str] = typer.Argument(
+            None, metavar="RESOURCE [NAME=VALUE…] [op ACTION NAME=VALUE…]… [meta NAME=VALUE…]"
+        ),
+        force: bool = cc.FORCE,
+    ) -> None:
+        """Change a resource's parameters (an empty value removes one), replace the
+        operations named, set meta attributes.
+
+        Example: hactl -f cib.xml resource update vip ip=192.168.1.11 op monitor interval=20s
+        """
+        words = cc.words(args)
+        cc.need(words, 1, "hactl resource update RESOURCE [NAME=VALUE…] [op …] [meta …]")
+        resource_id = words[0]
+        head, groups = split_groups(words[1:], ("op", "meta"))
+        params = parse_pairs(head, where=f"resource {resource_id}", keywords=("op", "meta"))
+        operations: list[rc.Operation] = []
+        meta: dict[str, str] = {}
+        for keyword, group_words in groups:
+            if keyword == "op":
+                operations += [
+                    rc.Operation(n, o)
+                    for n, o in parse_operations(group_words, where=f"resource {resource_id}")
+                ]
+            else:
+                meta.update(parse_pairs(group_words, where=f"resource {resource_id} meta"))
+
+        def use_case(root: Element, notes: Notes) -> Element:
+            from hactl.core.commands import cibtools as ct
+
+            element = ct.find_resource(root, resource_id, where="resource update")
+            metadata = None
+            if element.tag == "primitive" and (params or operations):
+                spec = cc.AgentSpec(
+                    standard=str(element.get("class")),
+                    provider=element.get("provider"),
+                    type=str(element.get("type")),
+                )
+                metadata = cc.agent_metadata(spec, force=force, notes=notes)
+            return rc.update_resource(
+                root, resource_id, params, operations, meta, metadata, notes, force=force
+            )
+
+        cc.edit(use_case)
+
+    @app.command("meta", context_settings=cc.PCS_ARGS)
+    def meta(args: list[str] = typer.Argument(None, metavar="RESOURCE NAME=VALUE…")) -> None:
+        """Set meta attributes of a resource, group or clone (an empty value removes one).
+
+        Example: hactl -f cib.xml resource meta web migration-threshold=3 failure-timeout=300s
+        """
+        words = cc.words(args)
+        cc.need(words, 2, "hactl resource meta RESOURCE NAME=VALUE…")
+        values = parse_pairs(words[1:], where=f"resource {words[0]} meta")
+        cc.edit(lambda root, notes: rc.meta_resource(root, words[0], values))
+
+    @app.command("utilization", context_settings=cc.PCS_ARGS)
+    def utilization(
+        args: list[str] = typer.Argument(None, metavar="[RESOURCE [NAME=VALUE…]]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show or set a resource's utilization (what placement-strategy counts).
+
+        Example: hactl -f cib.xml resource utilization db cpu=2 memory=4096
+        """
+        words = cc.words(args)
+        if len(words) > 1:
+            values = parse_pairs(words[1:], where=f"resource {words[0]} utilization")
+            cc.edit(lambda root, notes: rc.utilization(root, words[0], values))
+            return
+        from hactl.core.commands import cibtools as ct
+
+        def collect(root: Element) -> dict[str, dict[str, str]]:
+            chosen = (
+                [ct.find_resource(root, words[0], where="resource utilization")]
+                if words
+                else ct.all_resources(root)
+            )
+            return {str(e.get("id")): v for e in chosen if (v := ct.nvset_values(e, "utilization"))}
+
+        data = cc.read(collect)
+        if output is OutputFormat.json:
+            print_json(data)
+        else:
+            for rid, values in data.items():
+                print(f"{rid}: " + " ".join(f"{k}={v}" for k, v in values.items()))
+
+    @op_app.command("add", context_settings=cc.PCS_ARGS)
+    def op_add(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE ACTION [NAME=VALUE…]"),
+        force: bool = cc.FORCE,
+    ) -> None:
+        """Add an operation to a resource.
+
+        Example: hactl -f cib.xml resource op add web monitor interval=60s timeout=30s
+        """
+        words = cc.words(args)
+        cc.need(words, 2, "hactl resource op add RESOURCE ACTION [NAME=VALUE…]")
+        parsed = parse_operations(words[1:], where=f"resource {words[0]}")
+        if len(parsed) != 1:
+            raise UsageError(
+                "give one action", hint="hactl resource op add RESOURCE ACTION [NAME=VALUE…]"
+            )
+        operation = rc.Operation(*parsed[0])
+
+        def use_case(root: Element, notes: Notes) -> Element:
+            from hactl.core.commands import cibtools as ct
+
+            element = ct.find_resource(root, words[0], where="resource op add")
+            metadata = None
+            if element.tag == "primitive":
+                spec = cc.AgentSpec(
+                    standard=str(element.get("class")),
+                    provider=element.get("provider"),
+                    type=str(element.get("type")),
+                )
+                metadata = cc.agent_metadata(spec, force=True, notes=Notes())
+            return rc.op_add(root, words[0], operation, metadata, force=force)
+
+        cc.edit(use_case)
+
+    @op_app.command("remove", context_settings=cc.PCS_ARGS)
+    def op_remove(
+        args: list[str] = typer.Argument(
+            None, metavar="RESOURCE ACTION [NAME=VALUE…] | OPERATION_ID"
+        ),
+    ) -> None:
+        """Remove operations: all of ACTION on RESOURCE (those matching NAME=VALUE when
+        given), or one by its id.
+
+        Example: hactl -f cib.xml resource op remove web monitor interval=30s
+        """
+        words = cc.words(args)
+        cc.need(words, 1, "hactl resource op remove RESOURCE ACTION [NAME=VALUE…] | OPERATION_ID")
+        action = words[1] if len(words) > 1 else None
+        options = parse_pairs(words[2:], where="resource op remove")
+        cc.edit(lambda root, notes: rc.op_remove(root, words[0], action, options))
+
+    op_app.command(
+        "delete",
+        context_settings=cc.PCS_ARGS,
+        help="Same as remove.\n\nExample: hactl -f cib.xml resource op delete web monitor",
+    )(op_remove)
+
+    def _defaults(section: str, args: list[str] | None, output: OutputFormat, example: str) -> None:
+        words = cc.words(args)
+        if words and words[0] in ("update", "set"):
+            words = words[1:]
+            cc.need(words, 1, example)
+        if words and words[0] == "config":
+            words = words[1:]
+        if words:
+            values = parse_pairs(words, where=section, keywords=("update", "config"))
+            cc.edit(lambda root, notes: rc.set_defaults(root, section, values))
+            return
+        data = cc.read(lambda root: rc.defaults(root, section))
+        if output is OutputFormat.json:
+            print_json(data)
+        elif not data:
+            print("No defaults set")
+        else:
+            for key, value in data.items():
+                print(f"{key}={value}")
+
+    @app.command("defaults", context_settings=cc.PCS_ARGS)
+    def defaults(
+        args: list[str] = typer.Argument(None, metavar="[config | [update] NAME=VALUE…]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show or set resource defaults (rsc_defaults meta attributes).
+
+        Example: hactl -f cib.xml resource defaults update resource-stickiness=100
+        """
+        _defaults("rsc_defaults", args, output, "hactl resource defaults update NAME=VALUE…")
+
+    @op_app.command("defaults", context_settings=cc.PCS_ARGS)
+    def op_defaults(
+        args: list[str] = typer.Argument(None, metavar="[config | [update] NAME=VALUE…]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show or set operation defaults (op_defaults meta attributes).
+
+        Example: hactl -f cib.xml resource op defaults update timeout=240s
+        """
+        _defaults("op_defaults", args, output, "hactl resource op defaults update NAME=VALUE…")
+
+    @group_app.command("add", context_settings=cc.PCS_ARGS)
+    def group_add(
+        args: list[str] = typer.Argument(None, metavar="GROUP RESOURCE…"),
+        before: str = typer.Option(None, "--before", help="Insert before this member."),
+        after: str = typer.Option(None, "--after", help="Insert after this member."),
+    ) -> None:
+        """Add resources to a group (created when it does not exist), in the order given.
+
+        Example: hactl -f cib.xml resource group add web-group vip web
+        """
+        words = cc.words(args, known_options=("--before", "--after"))
+        cc.need(words, 2, "hactl resource group add GROUP RESOURCE…")
+        cc.edit(
+            lambda root, notes: rc.group_add(root, words[0], words[1:], before=before, after=after)
+        )
+
+    @group_app.command("remove", context_settings=cc.PCS_ARGS)
+    def group_remove(args: list[str] = typer.Argument(None, metavar="GROUP [RESOURCE…]")) -> None:
+        """Take resources out of a group (all of them when none are named; an emptied
+        group is removed).
+
+        Example: hactl -f cib.xml resource group remove web-group vip
+        """
+        words = cc.words(args)
+        cc.need(words, 1, "hactl resource group remove GROUP [RESOURCE…]")
+        cc.edit(lambda root, notes: rc.group_remove(root, words[0], words[1:]))
+
+    group_app.command(
+        "delete",
+        context_settings=cc.PCS_ARGS,
+        help="Same as remove.\n\nExample: hactl -f cib.xml resource group delete web-group",
+    )(group_remove)
+
+    @app.command("ungroup", context_settings=cc.PCS_ARGS)
+    def ungroup(args: list[str] = typer.Argument(None, metavar="GROUP [RESOURCE…]")) -> None:
+        """Dissolve a group, or take the named resources out of it.
+
+        Example: hactl -f cib.xml resource ungroup web-group
+        """
+        words = cc.words(args)
+        cc.need(words, 1, "hactl resource ungroup GROUP [RESOURCE…]")
+        cc.edit(lambda root, notes: rc.group_remove(root, words[0], words[1:]))
+
+    def _clone(args: list[str] | None, promotable: bool) -> None:
+        words = cc.words(args)
+        verb = "promotable" if promotable else "clone"
+        cc.need(words, 1, f"hactl resource {verb} RESOURCE [CLONE_ID] [NAME=VALUE…]")
+        clone_id, options = _clone_words(words[1:], f"resource {verb} {words[0]}")
+        cc.edit(
+            lambda root, notes: rc.clone_resource(
+                root, words[0], options, clone_id=clone_id, promotable=promotable
+            )
+        )
+
+    @app.command("clone", context_settings=cc.PCS_ARGS)
+    def clone(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE [CLONE_ID] [NAME=VALUE…]"),
+    ) -> None:
+        """Clone a primitive or group (id RESOURCE-clone unless given).
+
+        Example: hactl -f cib.xml resource clone ping clone-max=3 clone-node-max=1
+        """
+        _clone(args, promotable=False)
+
+    @app.command("promotable", context_settings=cc.PCS_ARGS)
+    def promotable(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE [CLONE_ID] [NAME=VALUE…]"),
+    ) -> None:
+        """Make a promotable clone (promotable=true).
+
+        Example: hactl -f cib.xml resource promotable db promoted-max=1 notify=true
+        """
+        _clone(args, promotable=True)
+
+    @app.command("unclone", context_settings=cc.PCS_ARGS)
+    def unclone(args: list[str] = typer.Argument(None, metavar="RESOURCE")) -> None:
+        """Remove the clone around a resource (name the clone or what it clones).
+
+        Example: hactl -f cib.xml resource unclone ping-clone
+        """
+        words = cc.words(args)
+        cc.need(words, 1, "hactl resource unclone RESOURCE")
+        cc.edit(lambda root, notes: rc.unclone(root, words[0]))
+
+    for verb, enabled, example in (
+        ("enable", True, "hactl -f cib.xml resource enable web"),
+        ("disable", False, "hactl -f cib.xml resource disable web"),
+    ):
+
+        def make(enabled: bool = enabled, verb: str = verb, example: str = example) -> None:
+            @app.command(
+                verb,
+                context_settings=cc.PCS_ARGS,
+                help=(
+                    "Allow resources to run (remove target-role=Stopped)"
+                    if enabled
+                    else "Stop resources (target-role=Stopped)"
+                )
+                + f".\n\nExample: {example}",
+            )
+            def command(args: list[str] = typer.Argument(None, metavar="RESOURCE…")) -> None:
+                names = cc.words(args)
+                cc.need(names, 1, f"hactl resource {verb} RESOURCE…")
+                cc.edit(lambda root, notes: rc.enable(root, names, enabled=enabled))
+
+        make()
+
+    for verb, managed, example in (
+        ("manage", True, "hactl -f cib.xml resource manage web"),
+        ("unmanage", False, "hactl -f cib.xml resource unmanage web --monitor"),
+    ):
+
+        def make_manage(managed: bool = managed, verb: str = verb, example: str = example) -> None:
+            @app.command(
+                verb,
+                context_settings=cc.PCS_ARGS,
+                help=("Let the cluster manage" if managed else "Stop the cluster from managing")
+                + f" resources (is-managed).\n\nExample: {example}",
+            )
+            def command(
+                args: list[str] = typer.Argument(None, metavar="RESOURCE…"),
+                monitor: bool = typer.Option(
+                    False, "--monitor", help="Also enable/disable the monitor operations."
+                ),
+            ) -> None:
+                names = cc.words(args, known_options=("--monitor",))
+                cc.need(names, 1, f"hactl resource {verb} RESOURCE…")
+                cc.edit(
+                    lambda root, notes: rc.manage(root, names, managed=managed, monitor=monitor)
+                )
+
+        make_manage()
+
+    def _move(args: list[str] | None, promoted: bool, ban: bool) -> None:
+        words = cc.words(args, known_options=("--promoted", "--master"))
+        verb = "ban" if ban else "move"
+        cc.need(words, 1, f"hactl resource {verb} RESOURCE [NODE] [lifetime=DURATION]")
+        resource_id, node, lifetime = words[0], None, None
+        for word in words[1:]:
+            if word.startswith("lifetime="):
+                lifetime = split_pair(word)[1]
+            elif node is None:
+                node = word
+            else:
+                raise UsageError(
+                    f"unexpected {word!r}",
+                    where=f"resource {verb}",
+                    hint=f"hactl resource {verb} RESOURCE [NODE] [lifetime=DURATION]",
+                )
+        now = datetime.datetime.now(datetime.UTC)
+        cc.edit(
+            lambda root, notes: rc.move(
+                root, resource_id, node, lifetime=lifetime, promoted=promoted, now=now, ban=ban
+            )
+        )
+
+    @app.command("move", context_settings=cc.PCS_ARGS)
+    def move(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE NODE [lifetime=DURATION]"),
+        promoted: bool = typer.Option(
+            False, "--promoted", "--master", help="Move the promoted role."
+        ),
+    ) -> None:
+        """Prefer NODE for a resource (constraint cli-prefer-RESOURCE, INFINITY), for a
+        lifetime when given. `resource clear` removes it.
+
+        Example: hactl -f cib.xml resource move web node2 lifetime=PT1H
+        """
+        _move(args, promoted, ban=False)
+
+    app.command(
+        "move-with-constraint",
+        context_settings=cc.PCS_ARGS,
+        help="Same as move.\n\nExample: hactl -f cib.xml resource move-with-constraint web node2",
+    )(move)
+
+    @app.command("ban", context_settings=cc.PCS_ARGS)
+    def ban(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE NODE [lifetime=DURATION]"),
+        promoted: bool = typer.Option(
+            False, "--promoted", "--master", help="Ban the promoted role."
+        ),
+    ) -> None:
+        """Keep a resource off NODE (constraint cli-ban-RESOURCE-on-NODE, -INFINITY).
+
+        Example: hactl -f cib.xml resource ban web node1
+        """
+        _move(args, promoted, ban=True)
+
+    @app.command("clear", context_settings=cc.PCS_ARGS)
+    def clear(args: list[str] = typer.Argument(None, metavar="RESOURCE [NODE]")) -> None:
+        """Remove the constraints move and ban made (those for NODE only, when given).
+
+        Example: hactl -f cib.xml resource clear web
+        """
+        words = cc.words(args)
+        cc.need(words, 1, "hactl resource clear RESOURCE [NODE]")
+        removed = cc.edit(
+            lambda root, notes: rc.clear(root, words[0], words[1] if len(words) > 1 else None)
+        )
+        for constraint_id in removed:
+            print(f"Removing constraint: {constraint_id}")
+
+    @app.command("config", context_settings=cc.PCS_ARGS)
+    def config(
+        args: list[str] = typer.Argument(None, metavar="[RESOURCE…]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show the configuration of resources (all, or those named).
+
+        Example: hactl -f cib.xml resource config vip --output json
+        """
+        names = cc.words(args)
+        data = cc.read(
+            lambda root: show.resources_data(root, names or None, stonith=None if names else False)
+        )
+        if output is OutputFormat.json:
+            print_json(data)
+            return
+        for item in data:
+            print("\n".join(show.resource_lines(item)))
+
+    @app.command("status", context_settings=cc.PCS_ARGS)
+    def status(
+        args: list[str] = typer.Argument(None, metavar="[RESOURCE…]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """List the configured resources with their agent and whether they are enabled
+        and managed (where they run needs the running cluster).
+
+        Example: hactl -f cib.xml resource status
+        """
+        names = cc.words(args)
+        from hactl.core.commands import cibtools as ct
+
+        def rows(root: Element) -> list[dict[str, str]]:
+            chosen = (
+                [ct.find_resource(root, n, where="resource status") for n in names]
+                if names
+                else ct.all_resources(root)
+            )
+            result = []
+            for element in chosen:
+                meta = ct.nvset_values(element, "meta_attributes")
+                result.append(
+                    {
+                        "id": str(element.get("id")),
+                        "kind": element.tag,
+                        "agent": ":".join(
+                            p
+                            for p in (
+                                element.get("class"),
+                                element.get("provider"),
+                                element.get("type"),
+                            )
+                            if p
+                        ),
+                        "target-role": meta.get("target-role", "Started"),
+                        "managed": "false" if meta.get("is-managed") == "false" else "true",
+                    }
+                )
+            return result
+
+        data = cc.read(rows)
+        if output is OutputFormat.json:
+            print_json(data)
+        elif not data:
+            print("NO resources configured")
+        else:
+            print_table(data, ["id", "kind", "agent", "target-role", "managed"])
