@@ -1,0 +1,93 @@
+"""A third-party distribution (tests/plugin_dists/hactl_nagios) adds an agent class through
+the hactl.agents entry points: built and installed into a private site directory, it is
+listed, described, and a resource of its class is created in a CIB and run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DIST = Path(__file__).parents[2] / "plugin_dists" / "hactl_nagios"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("src") / "hactl_nagios"
+    shutil.copytree(DIST, source)
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def hactl(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hactl.core.cli.main", *args],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+CIB = """<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration><crm_config/><nodes/>
+    <resources>
+      <primitive id="{id}" class="nagios" type="check_tcp">
+        <instance_attributes id="{id}-params">
+          <nvpair id="{id}-host" name="host" value="127.0.0.1"/>
+          <nvpair id="{id}-port" name="port" value="{port}"/>
+        </instance_attributes>
+      </primitive>
+    </resources><constraints/>
+  </configuration><status/>
+</cib>
+"""
+
+
+def test_new_class_is_discovered_and_described(site: Path) -> None:
+    assert "nagios" in hactl(site, "resource", "standards").stdout.split()
+    assert hactl(site, "resource", "agents", "nagios").stdout.split() == ["nagios:check_tcp"]
+    described = json.loads(
+        hactl(site, "resource", "describe", "nagios:check_tcp", "-o", "json").stdout
+    )
+    assert described["agent"] == "nagios:check_tcp"
+    assert [p["name"] for p in described["parameters"]] == ["host", "port"]
+
+
+def test_a_resource_of_the_new_class_runs(site: Path, tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        cib = tmp_path / "cib.xml"
+        cib.write_text(CIB.format(id="svc-check", port=port))
+        started = hactl(site, "resource", "debug-start", "svc-check", "-f", str(cib))
+        assert started.returncode == 0, started.stderr
+        assert "returned: 0" in started.stdout and "TCP OK" in started.stdout
+    # the listener is closed: the check is critical now
+    failed = hactl(site, "resource", "debug-monitor", "svc-check", "-f", str(cib), "-o", "json")
+    result = json.loads(failed.stdout)
+    assert failed.returncode == 1
+    assert result["rc"] == 1 and result["exit_reason"].startswith("TCP CRITICAL")
