@@ -1,0 +1,257 @@
+"""Differential test against the real Corosync: the same configuration and the same
+partition history are given to real corosync daemons and to hactl's votequorum, and after
+every step each node's quorate state, expected votes, quorum and flags must agree with what
+`corosync-quorumtool -s` prints on that node.
+
+The real nodes run in network namespaces this test creates and removes: one namespace per
+node (address 198.51.100.N on a veth), joined by bridges in a hub namespace; a partition
+moves the nodes' bridge ports onto separate bridges. Each daemon gets its own /run (a
+private mount namespace: Corosync keeps a machine-wide lock file there), its own state_dir,
+and is told neither to move cgroups nor to use realtime scheduling. Needs root, `ip`,
+`unshare` and corosync; skips otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LMS_WINDOW_MS = 1500
+TOKEN_OPTIONS = "    token: 300\n    token_coefficient: 0\n"
+
+
+def corosync_conf(nodes: int, quorum_options: str, state_dir: Path) -> str:
+    node_blocks = "".join(
+        f"    node {{\n        ring0_addr: 198.51.100.{i}\n        name: n{i}\n"
+        f"        nodeid: {i}\n    }}\n"
+        for i in range(1, nodes + 1)
+    )
+    options = "".join(f"    {line.strip()}\n" for line in quorum_options.splitlines() if line)
+    return (
+        "totem {\n    version: 2\n    cluster_name: oracle\n    transport: knet\n"
+        f"{TOKEN_OPTIONS}}}\n\n"
+        f"nodelist {{\n{node_blocks}}}\n\n"
+        f"quorum {{\n    provider: corosync_votequorum\n{options}}}\n\n"
+        "logging {\n    to_stderr: yes\n    to_syslog: no\n}\n\n"
+        f"system {{\n    state_dir: {state_dir}\n    move_to_root_cgroup: no\n"
+        "    sched_rr: no\n}\n"
+    )
+
+
+def run(*args: str) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, timeout=30).stdout
+
+
+class RealCluster:
+    """Real corosync daemons in namespaces; only processes and namespaces it made are
+    touched, by pid and by name."""
+
+    def __init__(self, nodes: int, quorum_options: str, workdir: Path):
+        self.nodes = nodes
+        self.prefix = f"hq{os.getpid() % 100000}x{random.randrange(1000)}"
+        self.hub = f"{self.prefix}h"
+        self.workdir = workdir
+        self.options = quorum_options
+        self.pids: dict[int, int] = {}
+        self.namespaces: list[str] = []
+        self._create_network()
+
+    def ns(self, nodeid: int) -> str:
+        return f"{self.prefix}n{nodeid}"
+
+    def _create_network(self) -> None:
+        run("ip", "netns", "add", self.hub)
+        self.namespaces.append(self.hub)
+        run("ip", "-n", self.hub, "link", "set", "lo", "up")
+        for bridge in range(self.nodes):
+            run("ip", "-n", self.hub, "link", "add", f"br{bridge}", "type", "bridge")
+            run("ip", "-n", self.hub, "link", "set", f"br{bridge}", "up")
+        for nodeid in range(1, self.nodes + 1):
+            ns = self.ns(nodeid)
+            run("ip", "netns", "add", ns)
+            self.namespaces.append(ns)
+            run("ip", "-n", ns, "link", "set", "lo", "up")
+            run(
+                "ip", "link", "add", f"{self.prefix}v{nodeid}", "netns", ns, "type", "veth",
+                "peer", "name", f"p{nodeid}", "netns", self.hub,
+            )  # fmt: skip
+            run("ip", "-n", ns, "link", "set", f"{self.prefix}v{nodeid}", "name", "eth0")
+            run("ip", "-n", ns, "addr", "add", f"198.51.100.{nodeid}/24", "dev", "eth0")
+            run("ip", "-n", ns, "link", "set", "eth0", "up")
+            run("ip", "-n", self.hub, "link", "set", f"p{nodeid}", "master", "br0")
+            run("ip", "-n", self.hub, "link", "set", f"p{nodeid}", "up")
+
+    def start(self, nodeid: int) -> None:
+        node_dir = self.workdir / f"n{nodeid}"
+        node_dir.mkdir(exist_ok=True)
+        conf = node_dir / "corosync.conf"
+        conf.write_text(corosync_conf(self.nodes, self.options, node_dir))
+        log = (node_dir / "log").open("a")
+        process = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.ns(nodeid),
+                "unshare",
+                "-m",
+                "sh",
+                "-c",
+                f"mount -t tmpfs tmpfs /run && exec corosync -f -c {conf}",
+            ],  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.pids[nodeid] = process.pid
+
+    def stop(self, nodeid: int) -> None:
+        pid = self.pids.pop(nodeid)
+        os.kill(pid, signal.SIGKILL)  # a crash: no clean leave
+        os.waitpid(pid, 0)
+
+    def partition(self, groups: list[list[int]]) -> None:
+        for bridge, group in enumerate(groups):
+            for nodeid in group:
+                run("ip", "-n", self.hub, "link", "set", f"p{nodeid}", "master", f"br{bridge}")
+
+    def status(self, nodeid: int) -> dict[str, Any]:
+        text = subprocess.run(
+            ["ip", "netns", "exec", self.ns(nodeid), "corosync-quorumtool", "-s"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+
+        def field(name: str) -> str:
+            match = re.search(rf"^{name}:[ \t]*(.*)$", text, re.MULTILINE)
+            return match.group(1).strip() if match else ""
+
+        members = re.findall(
+            r"^\s+(\d+)\s+\d+\s+\S+", text.split("Membership information")[-1], re.MULTILINE
+        )
+        return {
+            "nodes": int(field("Nodes") or 0),
+            "members": sorted(int(m) for m in members),
+            "quorate": field("Quorate") == "Yes",
+            "expected": int(field("Expected votes") or 0),
+            "quorum": int((field("Quorum").split() or ["0"])[0]),
+            "flags": tuple(field("Flags").split()),
+        }
+
+    def settle(self, groups: list[list[int]], timeout: float = 30.0) -> None:
+        """Wait until every running node reports exactly its group as members."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done = all(
+                self.status(n)["members"] == sorted(group) for group in groups for n in group
+            )
+            if done:
+                time.sleep(0.5)  # let votequorum's sync finish after the ring settles
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"corosync did not settle on {groups}")
+            time.sleep(0.3)
+
+    def close(self) -> None:
+        for nodeid in list(self.pids):
+            self.stop(nodeid)
+        for ns in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def real_cluster(tmp_path: Path) -> Iterator[Any]:
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    for tool in ("ip", "unshare", "corosync", "corosync-quorumtool"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            pytest.skip(f"{tool} is not installed (.ci/run installs corosync)")
+    made: list[RealCluster] = []
+
+    def make(nodes: int, options: str) -> RealCluster:
+        try:
+            cluster = RealCluster(nodes, options, tmp_path)
+        except subprocess.CalledProcessError as exc:
+            pytest.skip(f"cannot create network namespaces here: {exc.stderr.strip()}")
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.close()
+
+
+def compare(
+    real: RealCluster, sim: Any, history: list[tuple[list[list[int]], bool]], nodes: int
+) -> None:
+    for step, (groups, wait_window) in enumerate(history, start=1):
+        up = {n for g in groups for n in g}
+        for nodeid in sorted(set(real.pids) - up):
+            real.stop(nodeid)
+            sim.stop(nodeid)
+        real.partition(groups)
+        for nodeid in sorted(up - set(real.pids)):
+            real.start(nodeid)
+            sim.start(nodeid)
+        real.settle(groups)
+        sim.form(groups)
+        if wait_window:
+            time.sleep(LMS_WINDOW_MS / 1000 + 1.0)
+            sim.advance(LMS_WINDOW_MS + 1000)
+        for nodeid in sorted(up):
+            theirs = real.status(nodeid)
+            mine = sim.running[nodeid].status()
+            seen = (mine.quorate, mine.expected_votes, mine.quorum, mine.flags)
+            wanted = (theirs["quorate"], theirs["expected"], theirs["quorum"], theirs["flags"])
+            assert seen == wanted, (
+                f"step {step} {groups}: node {nodeid} hactl {seen} corosync {wanted}"
+            )
+
+
+def test_same_decisions_as_corosync(real_cluster: Any, cluster: Any, make_conf: Any) -> None:
+    options = "wait_for_all: 1\nauto_tie_breaker: 1"
+    history = [
+        ([[1, 2]], False),  # waiting for all: not quorate
+        ([[1, 2, 3, 4]], False),
+        ([[1, 2], [3, 4]], False),  # half split: the tie-breaker half keeps quorum
+        ([[1, 2, 3]], False),
+    ]
+    compare(real_cluster(4, options), cluster(make_conf(4, options)), history, 4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "options",
+    [
+        "",
+        "two_node: 1",
+        f"last_man_standing: 1\nlast_man_standing_window: {LMS_WINDOW_MS}\nwait_for_all: 1",
+        "auto_tie_breaker: 1\nauto_tie_breaker_node: highest",
+        "expected_votes: 5",
+    ],
+)
+def test_random_histories_against_corosync(
+    options: str, real_cluster: Any, cluster: Any, make_conf: Any
+) -> None:
+    nodes = 2 if "two_node" in options else 4
+    rng = random.Random(f"{options}")
+    history: list[tuple[list[list[int]], bool]] = [([list(range(1, nodes + 1))], False)]
+    for _ in range(6):
+        assignment = [rng.choice([-1, 0, 0, 1, 1, 2]) for _ in range(nodes)]
+        groups: dict[int, list[int]] = {}
+        for nodeid, group in enumerate(assignment, start=1):
+            if group >= 0:
+                groups.setdefault(group, []).append(nodeid)
+        if groups:
+            history.append((list(groups.values()), "last_man" in options and rng.random() < 0.5))
+    compare(real_cluster(nodes, options), cluster(make_conf(nodes, options)), history, nodes)
