@@ -257,35 +257,32 @@ class IdProvider:
     """Makes ids unique in one document, the way pcs does (``name``, ``name-1``, ...).
 
     Ids handed out but not yet inserted into the tree are remembered, so a command that
-    builds several elements before inserting them never gets the same id twice.
+    builds several elements before inserting them never gets the same id twice. The ids
+    in the tree are read once, when the provider is made: make one per edit.
     """
 
     def __init__(self, doc: CibDocument) -> None:
-        self._doc = doc
-        self._booked: set[str] = set()
-
-    def _taken(self, candidate: str) -> bool:
-        if candidate in self._booked:
-            return True
-        return any(
-            el.get("id") == candidate for el in self._doc.root.iter() if isinstance(el.tag, str)
-        )
+        self._taken = {
+            str(el.get("id"))
+            for el in doc.root.iter()
+            if isinstance(el.tag, str) and el.get("id") is not None
+        }
 
     def allocate(self, base: str) -> str:
         """A valid, unused id derived from ``base`` (invalid characters become ``-``...)."""
         candidate = sanitize_id(base)
         stem, counter = candidate, 0
-        while self._taken(candidate):
+        while candidate in self._taken:
             counter += 1
             candidate = f"{stem}-{counter}"
-        self._booked.add(candidate)
+        self._taken.add(candidate)
         return candidate
 
     def book(self, element_id: str) -> bool:
         """Reserve a user-chosen id; False when it is already used."""
-        if self._taken(element_id):
+        if element_id in self._taken:
             return False
-        self._booked.add(element_id)
+        self._taken.add(element_id)
         return True
 
 
