@@ -281,3 +281,37 @@ def test_discovery(ocf: OcfAgentClass) -> None:
     assert "EnvDump" in agents and "NotExecutable" not in agents  # only executables
     assert "broken:Hang" in ocf.agents()
     assert ocf.search_dirs[0] == TEST_AGENTS  # configured directories come first
+
+
+def test_an_action_ends_when_the_agent_exits(ocf: OcfAgentClass) -> None:
+    """A daemon left holding the agent's stdout must not keep the action waiting."""
+    began = time.monotonic()
+    result = run(ocf, request("ocf:broken:Daemonizes", "start", timeout_ms=20_000))
+    assert time.monotonic() - began < 10
+    assert result.rc == 0 and result.stdout_tail.strip() == "started"
+
+
+def test_timeout_kills_the_agents_helpers_too(ocf: OcfAgentClass, tmp_path: Path) -> None:
+    import os
+
+    pidfile = tmp_path / "helper.pid"
+    result = run(
+        ocf,
+        request(
+            "ocf:broken:HangWithChild", "start", timeout_ms=1500, params={"pidfile": str(pidfile)}
+        ),
+    )
+    assert result.status == OperationStatus.TIMED_OUT
+    helper = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{helper}/stat") as stat:
+                if stat.read().split(") ")[1].startswith("Z"):
+                    break  # a zombie waiting for its (killed) parent's reaper: dead
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(helper, 9)
+        raise AssertionError("the agent's helper outlived the timeout")
