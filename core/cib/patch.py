@@ -173,7 +173,7 @@ class _Changes:
 
 
 def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> None:
-    if isinstance(new.tag, str) and attributes(old) != attributes(new):
+    if isinstance(new.tag, str) and sorted(old.items()) != sorted(new.items()):
         change = etree.Element("change", operation="modify", path=element_path(new))
         change_list = etree.SubElement(change, "change-list")
         old_attrs, new_attrs = attributes(old), attributes(new)
@@ -193,39 +193,42 @@ def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> Non
 
     old_children = [c for c in old if _is_node(c)]
     new_children = [c for c in new if _is_node(c)]
-    unmatched_old = list(old_children)
+    old_position = {id(child): index for index, child in enumerate(old_children)}
+    # Pair children by (tag, id) in document order, as Pacemaker does.
+    waiting: dict[tuple[str, str | None], list[etree._Element]] = {}
+    for child in old_children:
+        waiting.setdefault(_key(child), []).append(child)
     pairs: list[tuple[etree._Element, etree._Element]] = []  # in new order
-    created: list[etree._Element] = []
+    created: set[int] = set()
     for child in new_children:
-        match = next((o for o in unmatched_old if _key(o) == _key(child)), None)
-        if match is None:
-            created.append(child)
+        candidates = waiting.get(_key(child))
+        if candidates:
+            pairs.append((candidates.pop(0), child))
         else:
-            unmatched_old.remove(match)
-            pairs.append((match, child))
-    for gone in unmatched_old:
+            created.add(id(child))
+    for gone in (c for candidates in waiting.values() for c in candidates):
         change = etree.Element("change", operation="delete", path=element_path(gone))
         if not isinstance(gone.tag, str):
-            change.set("position", str(old_children.index(gone)))
+            change.set("position", str(old_position[id(gone)]))
         changes.deletes.append(change)
     for old_child, new_child in pairs:
         if isinstance(new_child.tag, str):
             _compare(old_child, new_child, changes)
     # Children that keep their relative order stay; the others are moved.
-    staying = _longest_increasing([old_children.index(o) for o, _ in pairs])
-    placed = {id(child) for child in created}
-    placed |= {id(n) for i, (_, n) in enumerate(pairs) if i not in staying}
+    staying = _longest_increasing([old_position[id(o)] for o, _ in pairs])
+    moved = {id(n) for i, (_, n) in enumerate(pairs) if i not in staying}
+    parent_path = element_path(new) if created else ""
     for position, child in enumerate(new_children):
-        if id(child) not in placed:
-            continue
-        if any(child is c for c in created):
-            change = etree.Element("change", operation="create", path=element_path(new))
+        if id(child) in created:
+            change = etree.Element("change", operation="create", path=parent_path)
             change.set("position", str(position))
             change.append(copy.deepcopy(child))
             change[-1].tail = None
-        else:
+        elif id(child) in moved:
             change = etree.Element("change", operation="move", path=element_path(child))
             change.set("position", str(position))
+        else:
+            continue
         changes.others.append(change)
 
 

@@ -176,7 +176,10 @@ def test_query_errors(
 
 
 def test_diff_and_patch_round_trip(
-    tmp_path: Path, sample_text: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    sample_text: str,
+    capsys: pytest.CaptureFixture[str],
+    crm_verify: Callable[[Path], tuple[int, list[str]]],
 ) -> None:
     old, new, patch = tmp_path / "old.xml", tmp_path / "new.xml", tmp_path / "patch.xml"
     old.write_text(sample_text)
@@ -195,6 +198,7 @@ def test_diff_and_patch_round_trip(
     code, out, _ = hactl(capsys, "cib", "patch", old, patch)
     assert code == 0 and "now at version 0.6.2" in out
     assert "loc-ip" not in old.read_text()
+    assert crm_verify(old) == (0, [])
     # the same patch again: the CIB is no longer at the patch's source version
     before = old.read_bytes()
     code, _, err = hactl(capsys, "cib", "patch", old, patch)
