@@ -175,7 +175,7 @@ def _partition(
 # ---------------------------------------------------------------------- output
 
 
-def _status_text(status: QuorumStatus) -> str:
+def status_text(status: QuorumStatus) -> str:
     """corosync-quorumtool -s, line for line."""
     lines = [
         "Quorum information",
@@ -221,7 +221,7 @@ def _show(status: QuorumStatus, output: OutputFormat) -> None:
     if output is OutputFormat.json:
         print_json(_status_json(status))
     else:
-        print(_status_text(status))
+        print(status_text(status))
 
 
 # ---------------------------------------------------------------------- commands

@@ -31,7 +31,10 @@ class SimCluster:
 
     def start(self, nodeid: int) -> VoteQuorum:
         settings = votequorum_settings(self.config, nodeid)
-        node = VoteQuorum(settings, nodeid, ev_tracking_barrier=self.ev_tracking_barrier)
+        names = {n.nodeid or i + 1: n.label for i, n in enumerate(self.config.nodelist)}
+        node = VoteQuorum(
+            settings, nodeid, names=names, ev_tracking_barrier=self.ev_tracking_barrier
+        )
         self.running[nodeid] = node
         # totem always installs a ring of the node alone before it merges with others
         self._install(frozenset({nodeid}))
