@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
+from hactl.core.cib.document import CibDocument, serialize_element
+from hactl.core.cib.store import atomic_write
 from hactl.core.cli import cib_command as cc
 from hactl.core.commands import cluster
 from hactl.core.commands.grammar import split_pair
-from hactl.core.commands.session import current_handle, serialize, write_atomically
+from hactl.core.commands.session import current_handle
 from hactl.core.errors import HactlError
 
 
@@ -28,9 +30,9 @@ def register(app: typer.Typer) -> None:
         root = cc.read(lambda r: r)
         element = root.find("configuration") if config_only else root
         assert element is not None
-        data = serialize(element)
+        data = serialize_element(element)
         if words:
-            write_atomically(Path(words[0]), data)
+            atomic_write(Path(words[0]), data)
         else:
             sys.stdout.write(data.decode())
 
@@ -57,12 +59,10 @@ def register(app: typer.Typer) -> None:
                     where="cluster cib-push",
                     hint="did you mean 'diff-against'?",
                 )
-            original = cluster.read_cib_file(Path(value))
-        new = cluster.read_cib_file(Path(words[0]))
-        cluster.push(
-            current_handle(), new, config_only=config_only, original=original, source=words[0]
-        )
-        print("CIB updated")
+            original = CibDocument.load(value)
+        new = CibDocument.load(words[0])
+        changed = cluster.push(current_handle(), new, config_only=config_only, original=original)
+        print("CIB updated" if changed else "no changes to push")
 
     @app.command("verify", context_settings=cc.PCS_ARGS)
     def verify(args: list[str] = typer.Argument(None, metavar="[FILE]")) -> None:
@@ -71,6 +71,6 @@ def register(app: typer.Typer) -> None:
         Example: hactl -f cib.xml cluster verify
         """
         words = cc.words(args)
-        root = cluster.read_cib_file(Path(words[0])) if words else cc.read(lambda r: r)
-        for warning in cluster.verify(root):
+        doc = CibDocument.load(words[0]) if words else current_handle().get()
+        for warning in cluster.verify(doc):
             print(f"hactl: warning: {warning}", file=sys.stderr)

@@ -9,47 +9,29 @@ Ids follow pcs so that configurations and scripts written for pcs read the same:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
+from hactl.core.cib.document import CibDocument, IdProvider, is_valid_id
 from hactl.core.commands.grammar import did_you_mean
 from hactl.core.errors import HactlError, NotFoundError
 
 Element = etree._Element
 
-_ID_FIRST_BAD = re.compile(r"[^a-zA-Z_]")
-_ID_REST_BAD = re.compile(r"[^a-zA-Z0-9_.\-]")
-_VALID_ID = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_.\-]*$")
-
-#: children of <configuration>, in the order Pacemaker writes them
-SECTIONS = (
-    "crm_config",
-    "nodes",
-    "resources",
-    "constraints",
-    "fencing-topology",
-    "op_defaults",
-    "rsc_defaults",
-    "acls",
-    "tags",
-    "alerts",
-)
 RESOURCE_TAGS = ("primitive", "group", "clone", "master", "bundle")
 CONSTRAINT_TAGS = ("rsc_location", "rsc_order", "rsc_colocation", "rsc_ticket")
 
 
-def sanitize_id(text: str) -> str:
-    """Drop the characters an XML id cannot have (pcs does the same)."""
-    if not text:
-        return ""
-    return _ID_FIRST_BAD.sub("", text[0]) + _ID_REST_BAD.sub("", text[1:])
+def elements(node: Element, expression: str, **variables: str) -> list[Element]:
+    """The elements an XPath expression selects (typed, unlike lxml's xpath())."""
+    found = node.xpath(expression, **variables)  # type: ignore[arg-type]
+    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
 
 
 def check_new_id(root: Element, new_id: str, *, where: str | None = None) -> None:
     """A user-given id must be a valid XML id and not used yet."""
-    if not _VALID_ID.match(new_id):
+    if not is_valid_id(new_id):
         raise HactlError(
             f"{new_id!r} is not a valid id",
             where=where,
@@ -59,57 +41,33 @@ def check_new_id(root: Element, new_id: str, *, where: str | None = None) -> Non
         raise HactlError(f"id {new_id!r} is already in use", where=where, hint="choose another id")
 
 
-def elements(node: Element, expression: str, **variables: str) -> list[Element]:
-    """The elements an XPath expression selects (typed, unlike lxml's xpath())."""
-    found = node.xpath(expression, **variables)  # type: ignore[arg-type]
-    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
-
-
 def id_exists(root: Element, element_id: str) -> bool:
     return bool(elements(root, "//*[@id=$i]", i=element_id))
 
 
 class IdAllocator:
-    """Hands out unique ids in one document, remembering those given in this edit."""
+    """pcs's ids in one edit (hactl.core.cib's IdProvider), plus pcs's nesting rule."""
 
     def __init__(self, root: Element) -> None:
-        self.used: set[str] = {str(e.get("id")) for e in elements(root, "//*[@id]")}
+        self.provider = IdProvider(CibDocument(root.getroottree().getroot()))
 
     def allocate(self, proposed: str) -> str:
-        base = sanitize_id(proposed) or "id"
-        candidate, counter = base, 1
-        while candidate in self.used:
-            candidate = f"{base}-{counter}"
-            counter += 1
-        self.used.add(candidate)
-        return candidate
+        return self.provider.allocate(proposed)
+
+    def book(self, element_id: str) -> None:
+        """Reserve an id the user gave (already checked to be free)."""
+        self.provider.book(element_id)
 
     def sub_id(self, parent: Element, suffix: str) -> str:
         """``<parent id>-<suffix>``, as pcs names nested elements."""
         return self.allocate(f"{parent.get('id', parent.tag)}-{suffix}")
 
 
-def configuration(root: Element) -> Element:
-    config = root.find("configuration")
-    if config is None:
-        config = etree.SubElement(root, "configuration")
-    return config
-
-
 def section(root: Element, name: str) -> Element:
     """The named child of <configuration>, created (in Pacemaker's order) when missing."""
-    config = configuration(root)
-    found = config.find(name)
-    if found is not None:
-        return found
-    new = etree.Element(name)
-    position = SECTIONS.index(name)
-    for index, child in enumerate(config):
-        if child.tag in SECTIONS and SECTIONS.index(child.tag) > position:
-            config.insert(index, new)
-            return new
-    config.append(new)
-    return new
+    found = CibDocument(root.getroottree().getroot()).section(name, create=True)
+    assert found is not None  # create=True
+    return found
 
 
 def find_id(root: Element, element_id: str) -> Element | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from hactl.core.cib.document import is_valid_id
 from hactl.core.commands import cibtools as ct
 from hactl.core.commands.cibtools import Element, IdAllocator
 from hactl.core.commands.grammar import (
@@ -53,10 +54,22 @@ def _constrainable(root: Element, resource_id: str, *, force: bool, where: str) 
     return element
 
 
+#: what an attribute means when it is absent, for telling duplicates apart
+_ABSENT_MEANS = {
+    "rsc-role": "Started",
+    "with-rsc-role": "Started",
+    "first-action": "start",
+    "then-action": "start",
+}
+
+
 def _duplicates(root: Element, tag: str, attributes: Mapping[str, str | None]) -> list[str]:
     found = []
     for element in root.iterfind(f"configuration/constraints/{tag}"):
-        if all(element.get(k) == v for k, v in attributes.items()):
+        if all(
+            (element.get(k) or _ABSENT_MEANS.get(k)) == (v or _ABSENT_MEANS.get(k))
+            for k, v in attributes.items()
+        ):
             found.append(str(element.get("id")))
     return found
 
@@ -78,7 +91,7 @@ def _id_option(
 ) -> str:
     if "id" in options:
         ct.check_new_id(root, options["id"], where=where)
-        ids.used.add(options["id"])
+        ids.book(options["id"])
         return options.pop("id")
     return ids.allocate(proposed)
 
@@ -233,7 +246,7 @@ def location_rule(
     if "rule-id" in options:
         ct.check_new_id(root, options["rule-id"], where=where)
         rule_id = options["rule-id"]
-        ids.used.add(rule_id)
+        ids.book(rule_id)
     element = etree.SubElement(
         ct.section(root, "constraints"),
         "rsc_location",
@@ -306,7 +319,16 @@ def order(root: Element, request: OrderRequest, *, force: bool) -> Element:
             parse_bool(options.pop("require-all"), where=where, name="require-all")
         ).lower()
     _refuse_duplicate(
-        root, "rsc_order", {"first": request.first, "then": request.then}, force, where
+        root,
+        "rsc_order",
+        {
+            "first": request.first,
+            "then": request.then,
+            "first-action": first_action,
+            "then-action": then_action,
+        },
+        force,
+        where,
     )
     ids = IdAllocator(root)
     constraint_id = _id_option(
@@ -371,7 +393,12 @@ def colocation(root: Element, request: ColocationRequest, *, force: bool) -> Ele
     _refuse_duplicate(
         root,
         "rsc_colocation",
-        {"rsc": request.resource, "with-rsc": request.with_resource},
+        {
+            "rsc": request.resource,
+            "with-rsc": request.with_resource,
+            "rsc-role": role,
+            "with-rsc-role": with_role,
+        },
         force,
         where,
     )
@@ -447,7 +474,7 @@ def ticket(
 
 
 def _check_ticket_name(name: str, where: str) -> None:
-    if not name or not ct.sanitize_id(name) == name:
+    if not name or not is_valid_id(name):
         raise HactlError(
             f"{name!r} is not a valid ticket name", where=where, hint="letters, digits, _ . - only"
         )

@@ -202,7 +202,7 @@ def append_operation(primitive: Element, op: Operation, ids: IdAllocator) -> Ele
     attributes.update({k: v for k, v in op.options.items() if k not in ("OCF_CHECK_LEVEL", "id")})
     if "id" in op.options:
         ct.check_new_id(primitive.getroottree().getroot(), op.options["id"], where="op id")
-        ids.used.add(op.options["id"])
+        ids.book(op.options["id"])
         op_id = op.options["id"]
     else:
         op_id = ids.allocate(f"{primitive.get('id')}-{op.name}-interval-{interval}")
@@ -314,9 +314,9 @@ def create_resource(
         _check_meta(request.clone, f"clone {clone_id}")
 
     ids = IdAllocator(root)
-    ids.used.add(rid)
+    ids.book(rid)
     if clone_id:
-        ids.used.add(clone_id)
+        ids.book(clone_id)
     user_names = {op.name for op in request.operations}
     defaults = [
         op
@@ -481,24 +481,24 @@ def update_resource(
     for op in operations:
         _check_operation(op, metadata, force, where)
     _check_unique_intervals(operations, where)
+    # an updated operation replaces those of its name, in their place (and may reuse the id)
+    anchors: dict[str, int] = {}
+    for op in operations:
+        old = [o for o in element.findall("operations/op") if o.get("name") == op.name]
+        if old:
+            parent = old[0].getparent()
+            assert parent is not None
+            anchors[op.name] = list(parent).index(old[0])
+            ct.remove_elements(old)
     ids = IdAllocator(root)
     if params:
         ct.update_nvset(element, "instance_attributes", params, ids)
     for op in operations:
-        old = [o for o in element.findall("operations/op") if o.get("name") == op.name]
-        anchor_index = None
-        if old:
-            parent = old[0].getparent()
-            assert parent is not None
-            anchor_index = list(parent).index(old[0])
-            for o in old:
-                ids.used.discard(str(o.get("id")))
-            ct.remove_elements(old)
         new = append_operation(element, op, ids)
-        if anchor_index is not None:
+        if op.name in anchors:
             ops_el = new.getparent()
             assert ops_el is not None
-            ops_el.insert(anchor_index, new)
+            ops_el.insert(anchors[op.name], new)
     if meta:
         set_meta(element, meta, ids)
     return element
@@ -775,7 +775,7 @@ def clone_resource(
     ct.check_new_id(root, new_id, where=where)
     _check_meta(options, f"clone {new_id}")
     ids = IdAllocator(root)
-    ids.used.add(new_id)
+    ids.book(new_id)
     index = list(parent).index(element)
     clone = etree.Element("clone", id=new_id)
     parent.insert(index, clone)
