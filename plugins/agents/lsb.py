@@ -16,10 +16,11 @@ from hactl.core.drivers import (
     OcfRc,
     OperationRequest,
     OperationResult,
+    OperationStatus,
 )
 from hactl.core.errors import NotFoundError, UsageError
 from hactl.core.hookspecs import hookimpl
-from hactl.plugins.agents.process import not_run_result, run_program
+from hactl.plugins.agents.process import invalid_agent_result, not_run_result, run_program
 
 DEFAULT_LSB_DIR = Path("/etc/init.d")
 
@@ -133,7 +134,19 @@ class LsbAgentClass(AgentClass):
         )
 
     async def execute(self, request: OperationRequest) -> OperationResult:
-        spec = AgentSpec.parse(request.agent)
+        try:
+            spec = AgentSpec.parse(request.agent)
+        except UsageError as exc:
+            return invalid_agent_result(exc)
+        if request.action == "meta-data":  # synthesised, never run: scripts do not know it
+            try:
+                return OperationResult(rc=OcfRc.SUCCESS, stdout_tail=self.metadata(spec.type))
+            except NotFoundError as exc:
+                return OperationResult(
+                    rc=OcfRc.ERR_INSTALLED,
+                    status=OperationStatus.NOT_INSTALLED,
+                    exit_reason=exc.message,
+                )
         script = self.script(spec.type)
         action = "status" if request.action == "monitor" else request.action
         name = f"agent {spec}"

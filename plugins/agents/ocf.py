@@ -26,7 +26,7 @@ from hactl.core.drivers import (
 from hactl.core.errors import NotFoundError, UsageError
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.agents.metadata import metadata_or_raise
-from hactl.plugins.agents.process import not_run_result, run_program
+from hactl.plugins.agents.process import invalid_agent_result, not_run_result, run_program
 
 DEFAULT_OCF_ROOT = Path("/usr/lib/ocf")
 #: hactl's own agents: an OCF tree of its own (resource.d/hactl/*, lib/hactl/*)
@@ -158,7 +158,10 @@ class OcfAgentClass(AgentClass):
         )
 
     async def execute(self, request: OperationRequest) -> OperationResult:
-        spec = AgentSpec.parse(request.agent)
+        try:
+            spec = AgentSpec.parse(request.agent)
+        except UsageError as exc:
+            return invalid_agent_result(exc)
         provider = spec.provider or ""
         name = f"agent {spec}"
         path = self.find(spec.type, provider) if provider else None

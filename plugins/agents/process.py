@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from hactl.core.drivers import OcfRc, OperationResult, OperationStatus
+from hactl.core.errors import UsageError
 
 #: how much of stdout and stderr a result keeps (the end: where agents say what failed)
 TAIL_CHARS = 4096
@@ -83,6 +84,13 @@ def unrunnable(program: Path, name: str) -> ProgramOutcome | None:
             f"{name}: {program} is not executable (chmod +x it)",
         )
     return None
+
+
+def invalid_agent_result(error: UsageError) -> OperationResult:
+    """The result for a request whose agent name cannot name an agent at all."""
+    return OperationResult(
+        rc=OcfRc.ERR_INSTALLED, status=OperationStatus.NOT_INSTALLED, exit_reason=error.message
+    )
 
 
 def not_run_result(outcome: ProgramOutcome) -> OperationResult:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from hactl.core.agentmeta import AgentSpec
 from hactl.core.drivers import AgentClass, OperationRequest, OperationResult
+from hactl.core.errors import UsageError
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.agents.lsb import LsbAgentClass
+from hactl.plugins.agents.process import invalid_agent_result
 from hactl.plugins.agents.systemd import SystemdAgentClass
 
 
@@ -33,7 +35,10 @@ class ServiceAgentClass(AgentClass):
         return self.resolve(agent_type).metadata(agent_type, provider)
 
     async def execute(self, request: OperationRequest) -> OperationResult:
-        spec = AgentSpec.parse(request.agent)
+        try:
+            spec = AgentSpec.parse(request.agent)
+        except UsageError as exc:
+            return invalid_agent_result(exc)
         target = self.resolve(spec.type)
         resolved = f"{target.standard}:{spec.type}"
         return await target.execute(

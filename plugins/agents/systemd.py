@@ -35,8 +35,9 @@ from hactl.core.drivers import (
     OperationResult,
     OperationStatus,
 )
-from hactl.core.errors import HactlError, NotFoundError
+from hactl.core.errors import HactlError, NotFoundError, UsageError
 from hactl.core.hookspecs import hookimpl
+from hactl.plugins.agents.process import invalid_agent_result
 
 SYSTEMD = "org.freedesktop.systemd1"
 MANAGER = DBusAddress("/org/freedesktop/systemd1", bus_name=SYSTEMD, interface=f"{SYSTEMD}.Manager")
@@ -239,7 +240,12 @@ class SystemdAgentClass(AgentClass):
     # ------------------------------------------------------------------ running
 
     async def execute(self, request: OperationRequest) -> OperationResult:
-        spec = AgentSpec.parse(request.agent)
+        try:
+            spec = AgentSpec.parse(request.agent)
+        except UsageError as exc:
+            return invalid_agent_result(exc)
+        if request.action == "meta-data":
+            return await self._metadata_result(spec.type)
         unit = unit_name(spec.type)
         started = time.monotonic()
         try:
@@ -264,9 +270,22 @@ class SystemdAgentClass(AgentClass):
             exit_reason=reason,
         )
 
+    async def _metadata_result(self, agent_type: str) -> OperationResult:
+        try:
+            xml = await asyncio.to_thread(self.metadata, agent_type)
+        except NotFoundError as exc:
+            return OperationResult(
+                rc=OcfRc.ERR_INSTALLED,
+                status=OperationStatus.NOT_INSTALLED,
+                exit_reason=exc.message,
+            )
+        except SystemdUnavailable as exc:
+            return OperationResult(
+                rc=OcfRc.ERR_GENERIC, status=OperationStatus.ERROR, exit_reason=exc.message
+            )
+        return OperationResult(rc=OcfRc.SUCCESS, stdout_tail=xml)
+
     async def _execute(self, unit: str, action: str) -> tuple[int, OperationStatus, str]:
-        if action == "meta-data":
-            return OcfRc.SUCCESS, OperationStatus.DONE, ""
         if action not in ("monitor", "status", "start", "stop", "restart"):
             return (
                 OcfRc.ERR_UNIMPLEMENTED,

@@ -274,6 +274,11 @@ def test_bad_agents_give_clear_results(ocf: OcfAgentClass) -> None:
     with pytest.raises(NotFoundError, match="no OCF agent ocf:broken:Nope"):
         ocf.metadata("Nope", "broken")
 
+    for bad_name in ("ocf:../../bin:sh", "ocf:Dummy", "nonsense"):
+        invalid = run(ocf, request(bad_name, "start"))
+        assert (invalid.rc, invalid.status) == (OcfRc.ERR_INSTALLED, OperationStatus.NOT_INSTALLED)
+        assert bad_name in invalid.exit_reason
+
 
 def test_discovery(ocf: OcfAgentClass) -> None:
     assert "broken" in ocf.providers() and "hactl" in ocf.providers()

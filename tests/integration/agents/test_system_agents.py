@@ -181,5 +181,7 @@ def test_lsb_bad_scripts(tmp_path: Path) -> None:
     assert start.rc == 4  # LSB and OCF share 0-7 outside status
     plain = run(lsb, OperationRequest(resource="p", agent="lsb:plain", action="start"))
     assert plain.rc == OcfRc.ERR_PERM and "not executable" in plain.exit_reason
+    meta = run(lsb, OperationRequest(resource="w", agent="lsb:weird", action="meta-data"))
+    assert meta.rc == 0 and '<resource-agent name="weird">' in meta.stdout_tail
     missing = run(lsb, OperationRequest(resource="m", agent="lsb:missing", action="start"))
     assert (missing.rc, missing.status) == (OcfRc.ERR_INSTALLED, OperationStatus.NOT_INSTALLED)

@@ -188,6 +188,9 @@ def test_listing_and_metadata(bus: str, fake_systemd: Path) -> None:
     assert monitor is not None and monitor.interval_ms == 60_000
     with pytest.raises(NotFoundError, match="no systemd unit nope.service"):
         systemd.metadata("nope")
+    through_execute = call(systemd, "systemd:hactl-test-web", "meta-data")
+    assert through_execute.rc == 0 and "Test web server" in through_execute.stdout_tail
+    assert call(systemd, "systemd:nope", "meta-data").status == OperationStatus.NOT_INSTALLED
 
 
 def test_service_picks_systemd_where_it_runs(bus: str, fake_systemd: Path, tmp_path: Path) -> None:
