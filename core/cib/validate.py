@@ -32,7 +32,13 @@ _ISO_DATE = re.compile(
     r"\d{4}(-?\d{2}(-?\d{2})?|-?\d{3}|-?W\d{2}(-?\d)?)"
     r"([T ]\d{2}(:?\d{2}(:?\d{2}(\.\d+)?)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?"
 )
-_DATE_SPEC_VALUE = re.compile(r"\s*-?\d+\s*(-\s*-?\d+\s*)?")
+_DATE_SPEC_VALUE = re.compile(r"\s*\d+\s*(-\s*\d+\s*)?")
+#: The values a date_spec field can take (a range like 9-17 must stay inside them).
+_DATE_SPEC_RANGES = {
+    "seconds": (0, 59), "minutes": (0, 59), "hours": (0, 23), "monthdays": (1, 31),
+    "weekdays": (1, 7), "yeardays": (1, 366), "months": (1, 12), "weeks": (1, 53),
+    "moon": (0, 7),
+}  # fmt: skip
 
 
 def nearest(name: str, candidates: Iterable[str]) -> str | None:
@@ -292,13 +298,20 @@ class _Validator:
         elif tag == "date_expression":
             self.check_date_expression(element)
         elif tag in ("date_spec", "duration"):
-            for name, value in attributes(element).items():
-                if name != "id" and not _DATE_SPEC_VALUE.fullmatch(value):
-                    self.report(
-                        element,
-                        f"bad {tag} value {value!r} in {name!r}",
-                        "use a number or a range such as 9-17",
-                    )
+            self.check_date_fields(element)
+        elif tag in ("rsc_expression", "op_expression"):
+            allowed = (
+                ("rsc_defaults", "op_defaults") if tag == "rsc_expression" else ("op_defaults",)
+            )
+            section = next((a.tag for a in element.iterancestors() if a.tag in (
+                "rsc_defaults", "op_defaults", "constraints", "resources", "crm_config", "nodes",
+                "alerts")), None)  # fmt: skip
+            if section not in allowed:
+                self.report(
+                    element,
+                    f"<{tag}> can only be used in rules of {' or '.join(allowed)}",
+                    "Pacemaker evaluates it nowhere else; use an <expression> here",
+                )
         elif tag == "rsc_location":
             if (
                 element.get("rsc") is None
@@ -372,6 +385,28 @@ class _Validator:
             )
         if rule.get("score") is not None and rule.get("score-attribute") is not None:
             self.report(rule, "rule has both score and score-attribute", "keep one of them")
+
+    def check_date_fields(self, element: etree._Element) -> None:
+        for name, value in attributes(element).items():
+            if name == "id":
+                continue
+            if not _DATE_SPEC_VALUE.fullmatch(value):
+                self.report(
+                    element,
+                    f"bad {element.tag} value {value!r} in {name!r}",
+                    "use a number or a range such as 9-17",
+                )
+                continue
+            limits = _DATE_SPEC_RANGES.get(name)
+            if element.tag == "date_spec" and limits is not None:
+                numbers = [int(n) for n in re.findall(r"-?\d+", value.replace(" ", ""))]
+                low, high = limits
+                if any(not low <= n <= high for n in numbers):
+                    self.report(
+                        element,
+                        f"{name}={value!r} is out of range",
+                        f"{name} goes from {low} to {high}",
+                    )
 
     def check_date_expression(self, element: etree._Element) -> None:
         operation = element.get("operation")

@@ -294,3 +294,54 @@ def test_xpath_errors_are_clear(sample_text: str) -> None:
         xpath_query(doc, "//primitive[")
     with pytest.raises(CibError, match="gives a value"):
         xpath_query(doc, "count(//primitive)")
+
+
+def feature_set(doc: CibDocument) -> tuple[int, ...]:
+    text = doc.root.get("crm_feature_set") or "0"
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+
+def test_crm_diff_agrees_on_corpus_cibs(tmp_path: Path, corpus: list[Path], crm_diff: str) -> None:
+    """Real, large CIBs (status sections included), edited at random: our patch applied by
+    crm_diff, and crm_diff's applied by us, both give the edited CIB."""
+    rng = random.Random(42)
+    # crm_diff writes the older v1 format for CIBs of feature set 3.0.8 and older
+    recent = [p for p in corpus if feature_set(CibDocument.load(p)) > (3, 0, 8)]
+    for path in rng.sample(recent, 8):
+        old = CibDocument.load(path)
+        new = mutate(old, rng, edits=10)
+        old_path, new_path, patch_path = tmp_path / "o.xml", tmp_path / "n.xml", tmp_path / "p.xml"
+        old_path.write_bytes(old.serialize())
+        new_path.write_bytes(new.serialize())
+        patch_path.write_bytes(etree.tostring(diff(old, new)))
+        applied = subprocess.run(
+            [crm_diff, "-o", old_path, "-p", patch_path], capture_output=True, timeout=60
+        )
+        assert applied.returncode == 0, (path.name, applied.stderr)
+        assert same(CibDocument.from_bytes(applied.stdout), new), path.name
+        theirs = subprocess.run(
+            [crm_diff, "-o", old_path, "-n", new_path], capture_output=True, timeout=60
+        )
+        if theirs.stdout.strip():
+            ours = old.copy()
+            apply_patch(ours, parse_patch(theirs.stdout), check_versions=False)
+            assert same(ours, new), path.name
+
+
+def test_comments_are_diffed_like_crm_diff_does(
+    sample_text: str, crm_diff: str, tmp_path: Path
+) -> None:
+    old_text = sample_text.replace(
+        '<rsc_location id="loc-ip"', '<!-- a --><rsc_location id="loc-ip"'
+    )
+    new_text = sample_text.replace(
+        '<rsc_colocation id="col-web-ip"', '<!-- b --><rsc_colocation id="col-web-ip"'
+    )
+    old_path, new_path = tmp_path / "o.xml", tmp_path / "n.xml"
+    old_path.write_text(old_text)
+    new_path.write_text(new_text)
+    theirs = subprocess.run(
+        [crm_diff, "-o", old_path, "-n", new_path], capture_output=True, timeout=30
+    )
+    ours = diff(CibDocument.load(old_path), CibDocument.load(new_path))
+    assert canonical(ours) == canonical(parse_patch(theirs.stdout))
