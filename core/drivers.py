@@ -8,7 +8,7 @@ core only ever talks to them through these methods.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, ClassVar
@@ -201,6 +201,50 @@ class OperationRequest:
     interval_ms: int = 0
     timeout_ms: int = 20000
     environment: Mapping[str, str] = field(default_factory=dict)
+
+
+#: the instance sets a clone notification describes, each as ``notify_<set>_resource`` and
+#: ``notify_<set>_uname`` (only ``_resource`` for inactive), with Pacemaker's old names
+NOTIFY_SETS = ("start", "stop", "active", "inactive", "promote", "demote", "promoted", "unpromoted")
+_NOTIFY_ALIASES = {"promoted": "master", "unpromoted": "slave"}
+
+
+def notification_meta(
+    kind: str,
+    operation: str,
+    instances: Mapping[str, Sequence[tuple[str, str]]],
+    *,
+    all_nodes: Sequence[str] = (),
+    available_nodes: Sequence[str] = (),
+) -> dict[str, str]:
+    """The meta attributes of a clone notification (``meta`` of a ``notify`` request),
+    named and formatted as Pacemaker gives them: ``kind`` is pre or post, ``operation``
+    start, stop, promote or demote; ``instances`` maps a set of NOTIFY_SETS to its
+    (instance, node) pairs. Lists are space-separated; an empty list is a single space."""
+
+    def joined(items: Sequence[str]) -> str:
+        return " ".join(items) or " "
+
+    unknown = set(instances) - set(NOTIFY_SETS)
+    if unknown:
+        raise ValueError(f"unknown notification sets: {', '.join(sorted(unknown))}")
+    meta = {
+        "notify_type": kind,
+        "notify_operation": operation,
+        "notify_key_type": kind,
+        "notify_key_operation": operation,
+        "notify_all_uname": joined(all_nodes),
+        "notify_available_uname": joined(available_nodes),
+    }
+    for name in NOTIFY_SETS:
+        pairs = instances.get(name, ())
+        for label in (name, _NOTIFY_ALIASES.get(name)):
+            if label is None:
+                continue
+            meta[f"notify_{label}_resource"] = joined([resource for resource, _ in pairs])
+            if name != "inactive":
+                meta[f"notify_{label}_uname"] = joined([node for _, node in pairs])
+    return meta
 
 
 @dataclass(frozen=True)

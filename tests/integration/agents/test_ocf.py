@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hactl.core.agentmeta import MetadataError
-from hactl.core.drivers import OcfRc, OperationRequest, OperationStatus
+from hactl.core.drivers import OcfRc, OperationRequest, OperationStatus, notification_meta
 from hactl.core.errors import NotFoundError
 from hactl.plugins.agents.ocf import OcfAgentClass
 
@@ -183,9 +183,12 @@ def test_environment_is_pacemakers(
             meta={
                 "clone-max": "3",
                 "clone": "1",
-                "notify_type": "pre",
-                "notify_operation": "start",
-                "notify_start_resource": "db:1 db:2",
+                **notification_meta(
+                    "pre",
+                    "start",
+                    {"start": [("db:1", "n1"), ("db:2", "n2")]},
+                    all_nodes=["n1", "n2"],
+                ),
             },
             interval_ms=0,
             timeout_ms=7000,
@@ -211,6 +214,9 @@ def test_environment_is_pacemakers(
     assert env["OCF_RESKEY_CRM_meta_notify_type"] == "pre"
     assert env["OCF_RESKEY_CRM_meta_notify_operation"] == "start"
     assert env["OCF_RESKEY_CRM_meta_notify_start_resource"] == "db:1 db:2"
+    assert env["OCF_RESKEY_CRM_meta_notify_start_uname"] == "n1 n2"
+    assert env["OCF_RESKEY_CRM_meta_notify_stop_resource"] == " "
+    assert env["OCF_RESKEY_CRM_meta_notify_all_uname"] == "n1 n2"
     assert env["OCF_EXIT_REASON_PREFIX"] == "ocf-exit-reason:"
     assert env["HA_SBIN_DIR"] == "/nowhere"
     assert "OCF_RESKEY_leaked" not in env

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hactl.core.drivers import OcfRc, OperationStatus
+from hactl.core.drivers import OcfRc, OperationStatus, notification_meta
 from hactl.plugins.agents.lsb import lsb_result_code
 from hactl.plugins.agents.ocf import meta_variable, ocf_result_code
 from hactl.plugins.agents.systemd import active_state_result, unit_name
@@ -73,3 +73,29 @@ def test_names() -> None:
     assert unit_name("web.socket") == "web.socket"
     assert meta_variable("clone-max") == "OCF_RESKEY_CRM_meta_clone_max"
     assert meta_variable("notify_start_resource") == "OCF_RESKEY_CRM_meta_notify_start_resource"
+
+
+def test_notification_meta_as_pacemaker_formats_it() -> None:
+    meta = notification_meta(
+        "pre",
+        "stop",
+        {
+            "stop": [("rabbitmq:0", "node1")],
+            "active": [("rabbitmq:0", "node1"), ("rabbitmq:1", "node2")],
+        },
+        all_nodes=["node1", "node2"],
+        available_nodes=["node1", "node2"],
+    )
+    assert meta["notify_type"] == meta["notify_key_type"] == "pre"
+    assert meta["notify_operation"] == meta["notify_key_operation"] == "stop"
+    assert meta["notify_stop_resource"] == "rabbitmq:0"
+    assert meta["notify_stop_uname"] == "node1"
+    assert meta["notify_active_resource"] == "rabbitmq:0 rabbitmq:1"
+    assert meta["notify_active_uname"] == "node1 node2"
+    assert meta["notify_start_resource"] == meta["notify_start_uname"] == " "  # empty: a space
+    assert meta["notify_inactive_resource"] == " " and "notify_inactive_uname" not in meta
+    assert meta["notify_master_resource"] == meta["notify_promoted_resource"] == " "
+    assert meta["notify_slave_uname"] == meta["notify_unpromoted_uname"] == " "
+    assert meta["notify_all_uname"] == "node1 node2"
+    with pytest.raises(ValueError, match="unknown notification sets: begin"):
+        notification_meta("pre", "start", {"begin": []})
