@@ -1,5 +1,10 @@
 """The ``service`` agent class: ``service:atd`` is the systemd unit where systemd runs and
-has that unit, else the LSB init script of that name."""
+has that unit, else the LSB init script of that name.
+
+Pacemaker itself looks for /etc/init.d/<name> first and only then for a systemd unit; hactl
+prefers the unit where systemd manages the machine, so that a leftover compatibility
+script does not hide the unit systemd actually runs.
+"""
 
 from __future__ import annotations
 
