@@ -27,6 +27,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "agent": ("hactl.core.cli.agent", "Check a resource agent (what ocf-tester does)."),
     "cluster": ("hactl.core.cli.cluster", "Set up and manage the cluster (keygen, …)."),
     "quorum": ("hactl.core.cli.quorum", "Quorum configuration and state (votequorum)."),
+    "simulate": ("hactl.core.cli.simulate", "Run the scheduler on a CIB, as crm_simulate does."),
     "stonith": ("hactl.core.cli.stonith", "Fence agents, fence devices and SBD disks."),
     "constraint": ("hactl.core.cli.constraint", "Location, order, colocation, ticket constraints."),
     "property": ("hactl.core.cli.property", "Cluster properties (crm_config)."),

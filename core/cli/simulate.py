@@ -1,0 +1,264 @@
+"""`hactl simulate`: crm_simulate's options over the scheduler.
+
+hactl simulate -x cib.xml -S            # status, transition summary, execution, revised status
+hactl simulate -x cib.xml -S -s -Q -D graph.dot
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import typer
+from lxml import etree
+
+from hactl.core.cli import status_view
+from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
+from hactl.core.scheduler import execute, output, rules, schedule, unpack
+from hactl.core.scheduler.model import WorkingSet
+
+app = typer.Typer(
+    invoke_without_command=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def load_cib(path: Path) -> etree._Element:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"no such file: {path}", where=str(path), hint="give the path of a CIB XML file"
+        ) from None
+    except OSError as exc:
+        raise HactlError(f"cannot read: {exc.strerror}", where=str(path)) from None
+    try:
+        root = etree.fromstring(data, etree.XMLParser(remove_comments=True, huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise ValidationError(
+            [Problem(str(exc.msg), where=f"{path}:{exc.lineno}", hint="fix the XML syntax")],
+            subject="CIB",
+        ) from None
+    if root.tag != "cib":
+        raise ValidationError(
+            [
+                Problem(
+                    f"root element is <{root.tag}>, not <cib>",
+                    where=str(path),
+                    hint="give a CIB as cibadmin -Q prints it",
+                )
+            ],
+            subject="CIB",
+        )
+    if root.find("configuration") is None:
+        raise ValidationError(
+            [
+                Problem(
+                    "no <configuration> section",
+                    where=str(path),
+                    hint="a CIB needs <configuration> with <nodes> and <resources>",
+                )
+            ],
+            subject="CIB",
+        )
+    return root
+
+
+def parse_time(text: str | None, cib: etree._Element) -> dt.datetime:
+    if text:
+        value = rules.parse_datetime(text)
+        if value is None:
+            raise UsageError(
+                f"cannot parse date and time {text!r}",
+                where="-t",
+                hint="use ISO 8601, e.g. 2024-05-01T12:00:00",
+            )
+        return value
+    recorded = unpack.cib_time(cib)
+    if recorded is not None:
+        return recorded
+    return dt.datetime.now()
+
+
+def _set_node(cib: etree._Element, name: str, up: bool, fail: bool = False) -> None:
+    nodes = cib.find("configuration/nodes")
+    node_id = name
+    if nodes is not None:
+        for node in nodes.findall("node"):
+            if node.get("uname") == name:
+                node_id = node.get("id", name)
+    status = cib.find("status")
+    if status is None:
+        status = etree.SubElement(cib, "status")
+    state = next((s for s in status.findall("node_state") if s.get("id") == node_id), None)
+    if state is None:
+        state = etree.SubElement(status, "node_state", id=node_id, uname=name)
+    if up:
+        values = {"in_ccm": "true", "crmd": "online", "join": "member", "expected": "member"}
+    elif fail:
+        values = {"in_ccm": "false", "crmd": "offline", "join": "member", "expected": "member"}
+    else:
+        values = {"in_ccm": "false", "crmd": "offline", "join": "down", "expected": "down"}
+    for key, value in values.items():
+        state.set(key, value)
+
+
+def _inject_op(cib: etree._Element, spec: str, fail: bool) -> None:
+    """--op-inject/--op-fail: ${resource}_${task}_${interval_ms}@${node}=${rc}"""
+    try:
+        key, _, rest = spec.partition("@")
+        node_name, _, rc_text = rest.partition("=")
+        rsc_id, task, interval = key.rsplit("_", 2)
+        rc = int(rc_text) if rc_text else (1 if fail else 0)
+    except ValueError:
+        raise UsageError(
+            f"cannot parse operation {spec!r}",
+            where="--op-inject",
+            hint="write it as RESOURCE_TASK_INTERVAL@NODE=RC, e.g. rsc1_monitor_10000@node1=7",
+        ) from None
+    status = cib.find("status")
+    if status is None:
+        status = etree.SubElement(cib, "status")
+    nodes = cib.find("configuration/nodes")
+    node_id = next(
+        (
+            n.get("id", node_name)
+            for n in (nodes.findall("node") if nodes is not None else [])
+            if n.get("uname") == node_name
+        ),
+        node_name,
+    )
+    state = next((s for s in status.findall("node_state") if s.get("id") == node_id), None)
+    if state is None:
+        _set_node(cib, node_name, True)
+        state = next(s for s in status.findall("node_state") if s.get("id") == node_id)
+    lrm = state.find("lrm")
+    if lrm is None:
+        lrm = etree.SubElement(state, "lrm")
+    holder = lrm.find("lrm_resources")
+    if holder is None:
+        holder = etree.SubElement(lrm, "lrm_resources")
+    element = next((r for r in holder.findall("lrm_resource") if r.get("id") == rsc_id), None)
+    if element is None:
+        primitive = next(
+            (p for p in cib.iter("primitive") if p.get("id") == rsc_id.split(":")[0]), None
+        )
+        attrs = {"id": rsc_id}
+        if primitive is not None:
+            for name in ("class", "provider", "type"):
+                if primitive.get(name):
+                    attrs[name] = primitive.get(name, "")
+        element = etree.SubElement(holder, "lrm_resource", attrs)
+    expected = 7 if task == "monitor" and interval == "0" else 0
+    calls = [int(op.get("call-id", "0")) for op in element.findall("lrm_rsc_op")]
+    tkey = f"1:1:{expected}:00000000-0000-0000-0000-000000000000"
+    etree.SubElement(
+        element,
+        "lrm_rsc_op",
+        {
+            "id": f"{rsc_id}_{task}_{interval}",
+            "operation": task,
+            "interval": interval,
+            "call-id": str(max(calls, default=0) + 1),
+            "rc-code": str(rc),
+            "op-status": "0",
+            "transition-key": tkey,
+            "transition-magic": f"0:{rc};{tkey}",
+            "on_node": node_name,
+        },
+    )
+
+
+@app.callback(invoke_without_command=True)
+def simulate(
+    xml_file: Path | None = typer.Option(None, "--xml-file", "-x", help="CIB XML file to use."),
+    live: bool = typer.Option(False, "--live-check", "-L", help="Use the live cluster's CIB."),
+    run: bool = typer.Option(False, "--run", "-R", help="Compute the transition."),
+    simulate_: bool = typer.Option(False, "--simulate", "-S", help="Also simulate it."),
+    show_scores: bool = typer.Option(False, "--show-scores", "-s", help="Allocation scores."),
+    quiet: bool = typer.Option(False, "--quiet", "-Q", help="Show only what was asked for."),
+    dot_file: Path | None = typer.Option(None, "--save-dotfile", "-D", help="Graph as dot."),
+    graph_file: Path | None = typer.Option(None, "--save-graph", "-G", help="Graph XML."),
+    when: str | None = typer.Option(None, "--set-datetime", "-t", help="Date and time to use."),
+    node_up: list[str] = typer.Option([], "--node-up", "-u", help="Bring a node online."),
+    node_down: list[str] = typer.Option([], "--node-down", "-d", help="Take a node offline."),
+    node_fail: list[str] = typer.Option([], "--node-fail", "-f", help="Mark a node failed."),
+    op_inject: list[str] = typer.Option([], "--op-inject", "-i", help="Inject an op result."),
+    op_fail: list[str] = typer.Option([], "--op-fail", "-F", help="Fail an op in the run."),
+) -> None:
+    """Run the scheduler on a CIB and print what it would do, as crm_simulate does."""
+    if live:
+        raise UsageError(
+            "the live cluster is not available yet",
+            where="-L",
+            hint="save the CIB (cibadmin -Q > cib.xml) and use -x cib.xml",
+        )
+    if xml_file is None:
+        raise UsageError("no CIB given", where="-x", hint="pass -x FILE")
+    cib = load_cib(xml_file)
+    for name in node_up:
+        _set_node(cib, name, True)
+    for name in node_down:
+        _set_node(cib, name, False)
+    for name in node_fail:
+        _set_node(cib, name, False, fail=True)
+    for spec in op_inject:
+        _inject_op(cib, spec, fail=False)
+    now = parse_time(when, cib)
+    text, ws = report(cib, now, simulate=simulate_, show_scores=show_scores, quiet=quiet)
+    if dot_file is not None:
+        _write(dot_file, output.dot(ws))
+    if graph_file is not None:
+        _write(graph_file, output.graph_xml(ws))
+    sys.stdout.write(text)
+    _ = run, op_fail
+
+
+def report(
+    cib: etree._Element,
+    now: dt.datetime,
+    *,
+    simulate: bool = True,
+    show_scores: bool = False,
+    quiet: bool = False,
+) -> tuple[str, WorkingSet]:
+    """What crm_simulate prints for this CIB, and the scheduler's working set."""
+    ws = schedule(cib, now)
+    lines: list[str] = []
+    if not quiet:
+        lines.append("Current cluster status:")
+        lines.extend(status_view.render(unpack.unpack(cib, now)))
+        lines.append("")
+    if show_scores:
+        seen: set[str] = set()
+        for line in ws.score_lines:
+            if line not in seen:
+                seen.add(line)
+                lines.append(line)
+    if not quiet:
+        lines.append("Transition Summary:")
+        lines.extend(output.transition_summary(ws))
+    if simulate and not quiet:
+        fired = execute.run_graph(ws)
+        lines.append("")
+        lines.append("Executing Cluster Transition:")
+        lines.extend(output.executed_line(a) for a in fired)
+        revised = execute.apply_transition(cib, ws, fired)
+        lines.append("")
+        lines.append("Revised Cluster Status:")
+        lines.extend(status_view.render(unpack.unpack(revised, now)))
+    return "\n".join(lines) + ("\n" if lines else ""), ws
+
+
+def _write(path: Path, text: str) -> None:
+    """Write atomically: never leave a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise HactlError(f"cannot write: {exc.strerror}", where=str(path)) from None

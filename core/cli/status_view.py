@@ -1,0 +1,207 @@
+"""The cluster status as crm_mon / crm_simulate print it (pure: working set in, lines out).
+
+`hactl simulate` prints it as "Current cluster status"; `hactl status` reuses it.
+"""
+
+from __future__ import annotations
+
+from hactl.core.scheduler.model import Node, Resource, Role, WorkingSet
+
+
+def _node_list(names: list[str]) -> str:
+    return "[ " + " ".join(names) + " ]"
+
+
+def node_lines(ws: WorkingSet) -> list[str]:
+    online: list[str] = []
+    offline: list[str] = []
+    special: list[str] = []
+    for node in sorted(ws.nodes, key=lambda n: n.name):
+        if node.unclean:
+            state = "online" if node.online else "offline"
+            special.append(f"* Node {node.name}: UNCLEAN ({state})")
+        elif node.pending:
+            special.append(f"* Node {node.name}: pending")
+        elif not node.online:
+            offline.append(node.name)
+        elif node.shutdown:
+            special.append(f"* Node {node.name}: shutting down")
+        elif node.maintenance:
+            special.append(f"* Node {node.name}: maintenance")
+        elif node.standby:
+            running = any(node in p.running_on for r in ws.resources for p in r.primitives())
+            label = "standby (on-fail)" if node.standby_onfail else "standby"
+            special.append(f"* Node {node.name}: {label}" + ("" if running else ""))
+        else:
+            online.append(node.name)
+    lines = list(special)
+    if online:
+        lines.append(f"* Online: {_node_list(online)}")
+    if offline:
+        lines.append(f"* OFFLINE: {_node_list(offline)}")
+    return lines
+
+
+def _agent(rsc: Resource) -> str:
+    if rsc.provider:
+        return f"{rsc.agent_class}:{rsc.provider}:{rsc.agent_type}"
+    return f"{rsc.agent_class}:{rsc.agent_type}"
+
+
+def _flags(rsc: Resource, node: Node | None) -> list[str]:
+    flags: list[str] = []
+    if node is not None and node.unclean:
+        flags.append("UNCLEAN")
+    if rsc.blocked and rsc.failed:
+        flags.append("blocked")
+    elif not rsc.managed:
+        flags.append("maintenance" if rsc.maintenance else "unmanaged")
+    if rsc.target_role == Role.STOPPED and not rsc.orphan and not rsc.meta.get("__stop_onfail"):
+        flags.insert(0, "disabled")
+    return flags
+
+
+def primitive_state(rsc: Resource) -> str:
+    nodes = rsc.running_on
+    prefix = "ORPHANED " if rsc.orphan and nodes else ""
+    if not nodes:
+        text = "Stopped"
+        flags = []
+        if rsc.target_role == Role.STOPPED and not rsc.orphan:
+            flags.append("disabled")
+        if not rsc.managed:
+            flags.append("maintenance" if rsc.maintenance else "unmanaged")
+        return text + (f" ({', '.join(flags)})" if flags else "")
+    role = rsc.role
+    pending = {
+        "start": "Starting",
+        "stop": "Stopping",
+        "promote": "Promoting",
+        "demote": "Demoting",
+        "migrate_to": "Migrating",
+        "migrate_from": "Migrating",
+    }.get(rsc.pending_task or "")
+    if rsc.failed:
+        text = "FAILED" + (f" {role.text}" if role == Role.PROMOTED else "")
+    elif pending:
+        text = pending
+    else:
+        text = role.text
+    where = nodes[0].name if len(nodes) == 1 else _node_list([n.name for n in nodes])
+    flags = _flags(rsc, nodes[0] if len(nodes) == 1 else None)
+    suffix = f" ({', '.join(flags)})" if flags else ""
+    return f"{prefix}{text} {where}{suffix}"
+
+
+def primitive_line(rsc: Resource) -> str:
+    return f"* {rsc.id}\t({_agent(rsc)}):\t {primitive_state(rsc)}"
+
+
+def resource_lines(ws: WorkingSet, rsc: Resource) -> list[str]:
+    if rsc.is_primitive:
+        return [primitive_line(rsc)]
+    if rsc.kind == "group":
+        header = f"* Resource Group: {rsc.id}"
+        if not rsc.managed:
+            header += " (unmanaged)"
+        if rsc.target_role == Role.STOPPED:
+            header += " (disabled)"
+        lines = [header + ":"]
+        for child in rsc.children:
+            lines.extend("  " + line for line in resource_lines(ws, child))
+        return lines
+    if rsc.kind == "clone":
+        return clone_lines(ws, rsc)
+    return [f"* {rsc.id}: (unsupported {rsc.kind})"]
+
+
+def _instance_state(instance: Resource) -> tuple[str, Node | None, bool]:
+    """(role text, node, shown individually) for an anonymous clone instance."""
+    prims = instance.primitives()
+    nodes = [n for p in prims for n in p.running_on]
+    if not nodes:
+        return ("Stopped", None, False)
+    node = nodes[0]
+    individual = (
+        any(
+            p.failed
+            or not p.managed
+            or p.pending_task
+            or len(p.running_on) > 1
+            or (p.running_on and p.running_on[0] is not node)
+            for p in prims
+        )
+        or any(not p.running_on for p in prims)
+        and instance.kind == "group"
+    )
+    role = max((p.role for p in prims if p.running_on), default=Role.STARTED)
+    return (role.text, node, individual)
+
+
+def clone_lines(ws: WorkingSet, clone: Resource) -> list[str]:
+    child_id = clone.children[0].meta.get("__base", clone.children[0].id) if clone.children else ""
+    header = f"* Clone Set: {clone.id} [{child_id}]"
+    flags = []
+    if clone.promotable:
+        flags.append("promotable")
+    if clone.globally_unique:
+        flags.append("unique")
+    if not clone.managed:
+        flags.append("unmanaged")
+    if clone.target_role == Role.STOPPED:
+        flags.append("disabled")
+    if flags:
+        header += f" ({', '.join(flags)})"
+    lines = [header + ":"]
+    if clone.globally_unique:
+        for child in clone.children:
+            lines.extend("  " + line for line in resource_lines(ws, child))
+        return lines
+    by_role: dict[str, list[str]] = {}
+    active_nodes: set[str] = set()
+    individual_lines: list[str] = []
+    for instance in clone.children:
+        text, node, individual = _instance_state(instance)
+        if node is None:
+            continue
+        if instance.kind == "group" and individual:
+            individual_lines.extend("  " + line for line in resource_lines(ws, instance))
+            active_nodes.add(node.name)
+            continue
+        if individual:
+            individual_lines.extend(
+                "  " + line for p in instance.primitives() for line in resource_lines(ws, p)
+            )
+            active_nodes.add(node.name)
+            continue
+        label = text
+        if node.unclean:
+            individual_lines.append(
+                "  " + primitive_line(instance) if instance.is_primitive else ""
+            )
+            active_nodes.add(node.name)
+            continue
+        by_role.setdefault(label, []).append(node.name)
+        active_nodes.add(node.name)
+    lines.extend(individual_lines)
+    for label in ("Promoted", "Unpromoted", "Started"):
+        if label in by_role:
+            lines.append(f"  * {label}: {_node_list(sorted(by_role[label]))}")
+    stopped = [n.name for n in sorted(ws.nodes, key=lambda n: n.name) if n.name not in active_nodes]
+    if stopped and clone.clone_max > len(active_nodes):
+        label = "Stopped (disabled)" if clone.target_role == Role.STOPPED else "Stopped"
+        lines.append(f"  * {label}: {_node_list(stopped)}")
+    return lines
+
+
+def render(ws: WorkingSet) -> list[str]:
+    """The status block: node list, then every resource (indented two spaces)."""
+    lines = ["  * Node List:"]
+    lines.extend("    " + line for line in node_lines(ws))
+    lines.append("")
+    lines.append("  * Full List of Resources:")
+    for rsc in ws.resources:
+        if rsc.orphan and not rsc.running_on:
+            continue
+        lines.extend("    " + line for line in resource_lines(ws, rsc))
+    return lines

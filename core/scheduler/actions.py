@@ -1,0 +1,491 @@
+"""Actions and their ordering: what to do to reach the placement, and in which order.
+
+Orderings carry Pacemaker's relation flags; `propagate` applies them until nothing changes
+(a required first makes its then required, an unrunnable first blocks its then, ...).
+"""
+
+from __future__ import annotations
+
+from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
+
+ORDERED = 1
+FIRST_IMPLIES_THEN = 2
+THEN_IMPLIES_FIRST = 4
+UNRUNNABLE_FIRST_BLOCKS = 8
+SAME_NODE = 16
+PROMOTED_THEN_IMPLIES_FIRST = 32
+
+#: the task a collective's action is finished with (orderings "after A starts" use it)
+DONE_TASK = {"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}
+
+
+class Builder:
+    def __init__(self, ws: WorkingSet):
+        self.ws = ws
+        self.index: dict[tuple[int, str, int, str], Action] = {}
+        self.stonith_by_node: dict[str, Action] = {}
+
+    # -- creation ----------------------------------------------------------------
+
+    def action(
+        self,
+        rsc: Resource | None,
+        task: str,
+        node: Node | None,
+        *,
+        interval_ms: int = 0,
+        optional: bool = True,
+        pseudo: bool = False,
+        key: str | None = None,
+    ) -> Action:
+        rid = rsc.id if rsc is not None else ""
+        if key is None:
+            key = f"{rid}_{task}_{interval_ms}"
+        lookup = (id(rsc), key, interval_ms, node.name if node is not None else "")
+        existing = self.index.get(lookup)
+        if existing is not None:
+            if not optional:
+                existing.optional = False
+            return existing
+        act = Action(
+            id=len(self.ws.actions),
+            task=task,
+            rsc=rsc,
+            node=node,
+            key=key,
+            interval_ms=interval_ms,
+            optional=optional,
+            pseudo=pseudo,
+        )
+        self.ws.actions.append(act)
+        self.index[lookup] = act
+        if rsc is not None:
+            rsc.actions.append(act)
+        return act
+
+    def find(self, rsc: Resource, task: str, node: Node | None = None) -> list[Action]:
+        return [
+            a
+            for a in rsc.actions
+            if a.task == task and a.interval_ms == 0 and (node is None or a.node is node)
+        ]
+
+    def order(self, first: Action, then: Action, flags: int) -> None:
+        if first is then:
+            return
+        for existing, existing_flags in then.before:
+            if existing is first:
+                index = then.before.index((existing, existing_flags))
+                then.before[index] = (first, existing_flags | flags)
+                for j, (a, f) in enumerate(first.after):
+                    if a is then:
+                        first.after[j] = (then, f | flags)
+                return
+        then.before.append((first, flags))
+        first.after.append((then, flags))
+
+    # -- fencing -----------------------------------------------------------------
+
+    def fencing(self) -> None:
+        ws = self.ws
+        previous: Action | None = None
+        for node in ws.nodes:
+            if not node.unclean or not ws.fencing_enabled:
+                continue
+            if not self._any_managed():
+                continue
+            act = self.action(
+                None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"
+            )
+            act.meta["stonith_action"] = ws.stonith_action
+            act.reason = node.fence_reason
+            self.stonith_by_node[node.name] = act
+        # fencing is serialized unless concurrent-fencing is set; the DC goes last
+        if not ws.concurrent_fencing:
+            ordered = sorted(self.stonith_by_node.values(), key=lambda a: (a.node is ws.dc, 0))
+            for act in ordered:
+                if previous is not None:
+                    self.order(previous, act, ORDERED)
+                previous = act
+        for node in ws.nodes:
+            if node.shutdown and node.online and not node.unclean:
+                self.action(
+                    None, "do_shutdown", node, optional=False, key=f"do_shutdown-{node.name}"
+                )
+
+    def _any_managed(self) -> bool:
+        return any(r.managed for r in self.ws.all_resources() if r.is_primitive)
+
+    # -- primitives ----------------------------------------------------------------
+
+    def primitive(self, rsc: Resource) -> None:
+        chosen = rsc.assigned
+        if not rsc.managed:
+            self.recurring(rsc, chosen, start_required=False) if chosen else None
+            return
+        multiple = len(rsc.running_on) > 1
+        stop_needed_on: list[Node] = []
+        for node in rsc.running_on:
+            if (
+                multiple
+                or chosen is not node
+                or node.name in {n.name for n in rsc.failed_nodes}
+                or node.unclean
+            ):
+                stop_needed_on.append(node)
+        promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
+        for node in rsc.running_on:
+            required = node in stop_needed_on
+            if rsc.role == Role.PROMOTED and (required or rsc.next_role != Role.PROMOTED):
+                demote = self.action(
+                    rsc, "demote", node, optional=not required and rsc.next_role == Role.PROMOTED
+                )
+                if not required and rsc.next_role in (Role.UNPROMOTED,) and chosen is node:
+                    demote.optional = False
+                if required:
+                    demote.optional = False
+            stop = self.action(rsc, "stop", node, optional=not required)
+            if required and chosen is None:
+                stop.reason = "node availability"
+            if node.unclean:
+                stop.pseudo = True
+        if chosen is not None:
+            start_required = chosen not in rsc.running_on or chosen in stop_needed_on
+            start = self.action(rsc, "start", chosen, optional=not start_required)
+            if rsc.next_role == Role.PROMOTED:
+                promote_required = start_required or rsc.role != Role.PROMOTED
+                self.action(rsc, "promote", chosen, optional=not promote_required)
+            elif promotable and rsc.role == Role.PROMOTED and chosen in rsc.running_on:
+                pass
+            self.recurring(rsc, chosen, start_required)
+            if not self._start_allowed(rsc, chosen):
+                start.runnable = False
+        else:
+            # a stopped resource still has (unrunnable) start for the graph
+            if rsc.running_on and not rsc.orphan and rsc.target_role != Role.STOPPED:
+                start = self.action(rsc, "start", None, optional=False)
+                start.runnable = False
+        self.internal_orderings(rsc)
+
+    def _start_allowed(self, rsc: Resource, node: Node) -> bool:
+        ws = self.ws
+        if not ws.have_quorum and ws.no_quorum_policy not in ("ignore",):
+            if rsc.requires != "nothing":
+                return False
+        return True
+
+    def recurring(self, rsc: Resource, node: Node | None, start_required: bool) -> None:
+        if node is None:
+            return
+        role = rsc.next_role
+        for op in rsc.ops:
+            if op.name != "monitor" or op.interval_ms <= 0 or not op.enabled:
+                continue
+            if op.role is not None:
+                wanted = op.role
+                if wanted == Role.STARTED and role in (Role.UNPROMOTED, Role.STARTED):
+                    pass
+                elif wanted != role:
+                    continue
+            elif role == Role.PROMOTED:
+                # a role-less monitor applies to the promoted role only if none is configured
+                if any(o.name == "monitor" and o.role == Role.PROMOTED for o in rsc.ops):
+                    continue
+            known = any(
+                e.task == "monitor" and e.interval_ms == op.interval_ms and e.rc in (0, 8)
+                for e in rsc.history.get(node.name, [])
+            )
+            role_change = rsc.role != role
+            required = start_required or not known or (role_change and role == Role.PROMOTED)
+            act = self.action(
+                rsc, "monitor", node, interval_ms=op.interval_ms, optional=not required
+            )
+            act.meta["interval"] = str(op.interval_ms)
+
+    def internal_orderings(self, rsc: Resource) -> None:
+        stops = self.find(rsc, "stop")
+        starts = self.find(rsc, "start")
+        for stop in stops:
+            for start in starts:
+                self.order(stop, start, ORDERED | FIRST_IMPLIES_THEN)
+            if stop.node is not None and stop.node.name in self.stonith_by_node and stop.pseudo:
+                self.order(self.stonith_by_node[stop.node.name], stop, ORDERED | FIRST_IMPLIES_THEN)
+        for demote in self.find(rsc, "demote"):
+            for stop in stops:
+                self.order(demote, stop, ORDERED)
+            for promote in self.find(rsc, "promote"):
+                self.order(demote, promote, ORDERED)
+        for start in starts:
+            for promote in self.find(rsc, "promote"):
+                self.order(start, promote, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+        for act in list(rsc.actions):
+            if act.task == "monitor" and act.interval_ms > 0:
+                source = (
+                    self.find(rsc, "promote", act.node) if rsc.next_role == Role.PROMOTED else []
+                )
+                if not source:
+                    source = self.find(rsc, "start", act.node)
+                for first in source:
+                    self.order(first, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+                for demote in self.find(rsc, "demote", act.node):
+                    if rsc.next_role != Role.PROMOTED:
+                        self.order(demote, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+
+    # -- probes ------------------------------------------------------------------------
+
+    def probes(self) -> None:
+        ws = self.ws
+        if ws.options.get("enable-startup-probes", "true").lower() in ("false", "no", "0"):
+            return
+        for rsc in ws.all_resources():
+            if not rsc.is_primitive or rsc.orphan:
+                continue
+            # Pacemaker lists probes node by node, last node first
+            for node in sorted(ws.nodes, key=lambda n: n.name, reverse=True):
+                if not node.online or node.unclean or node.pending or node.maintenance:
+                    continue
+                if node.name in rsc.known_on:
+                    continue
+                if rsc.allowed_discovery.get(node.name) == "never":
+                    continue
+                if self._instance_known_elsewhere(rsc, node):
+                    continue
+                probe = self.action(rsc, "monitor", node, optional=False)
+                probe.meta["probe"] = "1"
+                for start in self.find(rsc, "start"):
+                    self.order(probe, start, ORDERED)
+
+    def _instance_known_elsewhere(self, rsc: Resource, node: Node) -> bool:
+        """An anonymous clone is probed once per node, by one instance."""
+        clone = rsc.clone_parent()
+        if clone is None or clone.globally_unique:
+            return False
+        base = rsc.meta.get("__base")
+        for other in clone.primitives():
+            if other.meta.get("__base") != base:
+                continue
+            if node.name in other.known_on:
+                return True
+        # the first instance not yet placed elsewhere probes it
+        siblings = [p for p in clone.primitives() if p.meta.get("__base") == base]
+        chooser = next(
+            (p for p in siblings if p.assigned is node),
+            next((p for p in siblings if p.assigned is None and not p.running_on), siblings[0]),
+        )
+        return chooser is not rsc
+
+    # -- collectives ---------------------------------------------------------------------
+
+    def collective(self, rsc: Resource) -> None:
+        for child in rsc.children:
+            if child.is_primitive:
+                self.primitive(child)
+            else:
+                self.collective(child)
+        if not rsc.managed and not any(p.managed for p in rsc.primitives()):
+            return
+        start = self.action(rsc, "start", None, pseudo=True)
+        running = self.action(rsc, "running", None, pseudo=True)
+        stop = self.action(rsc, "stop", None, pseudo=True)
+        stopped = self.action(rsc, "stopped", None, pseudo=True)
+        self.order(start, running, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+        self.order(stop, stopped, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+        self.order(stopped, start, ORDERED)
+        promotable = rsc.kind == "clone" and rsc.promotable
+        if promotable:
+            promote = self.action(rsc, "promote", None, pseudo=True)
+            promoted = self.action(rsc, "promoted", None, pseudo=True)
+            demote = self.action(rsc, "demote", None, pseudo=True)
+            demoted = self.action(rsc, "demoted", None, pseudo=True)
+            self.order(promote, promoted, ORDERED)
+            self.order(demote, demoted, ORDERED)
+            self.order(running, promote, ORDERED)
+            self.order(demoted, stop, ORDERED)
+            self.order(demoted, promote, ORDERED)
+        for child in rsc.children:
+            for task, parent_first, parent_done in (
+                ("start", start, running),
+                ("stop", stop, stopped),
+            ):
+                for act in self._child_actions(child, task):
+                    self.order(parent_first, act, ORDERED | THEN_IMPLIES_FIRST)
+                    self.order(act, parent_done, ORDERED | FIRST_IMPLIES_THEN)
+            if promotable:
+                for task, parent_first, parent_done in (
+                    ("promote", promote, promoted),
+                    ("demote", demote, demoted),
+                ):
+                    for act in self._child_actions(child, task):
+                        self.order(parent_first, act, ORDERED | THEN_IMPLIES_FIRST)
+                        self.order(act, parent_done, ORDERED | FIRST_IMPLIES_THEN)
+        if rsc.kind == "group":
+            members = rsc.children
+            for earlier, later in zip(members, members[1:], strict=False):
+                for first in self._child_actions(earlier, "start"):
+                    for then in self._child_actions(later, "start"):
+                        self.order(
+                            first, then, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS
+                        )
+                for first in self._child_actions(later, "stop"):
+                    for then in self._child_actions(earlier, "stop"):
+                        self.order(first, then, ORDERED | THEN_IMPLIES_FIRST)
+        if rsc.kind == "clone" and rsc.ordered:
+            members = rsc.children
+            for earlier, later in zip(members, members[1:], strict=False):
+                for first in self._child_actions(earlier, "start"):
+                    for then in self._child_actions(later, "start"):
+                        self.order(first, then, ORDERED)
+
+    def _child_actions(self, rsc: Resource, task: str) -> list[Action]:
+        if rsc.is_primitive:
+            return [a for a in self.find(rsc, task) if a.node is not None or a.pseudo]
+        entry = {"start": "start", "stop": "stop", "promote": "promote", "demote": "demote"}
+        if rsc.kind == "group" and task in ("start", "stop"):
+            return [a for a in rsc.actions if a.task == entry[task] and a.pseudo]
+        return [a for a in rsc.actions if a.task == task]
+
+    def _done_actions(self, rsc: Resource, task: str) -> list[Action]:
+        if rsc.is_primitive:
+            return self.find(rsc, task)
+        done = DONE_TASK.get(task, task)
+        return [a for a in rsc.actions if a.task == done]
+
+    # -- constraints ---------------------------------------------------------------------
+
+    def constraint_orderings(self) -> None:
+        for ordering in self.ws.orderings:
+            flags = ORDERED
+            if ordering.kind == "mandatory":
+                flags |= FIRST_IMPLIES_THEN
+                if ordering.first_task in ("start", "promote"):
+                    flags |= UNRUNNABLE_FIRST_BLOCKS
+            self.link(ordering.first, ordering.first_task, ordering.then, ordering.then_task, flags)
+            if ordering.symmetrical and ordering.kind != "serialize":
+                inverse = {
+                    "start": "stop",
+                    "promote": "demote",
+                    "stop": "start",
+                    "demote": "promote",
+                }
+                first_task = inverse.get(ordering.then_task)
+                then_task = inverse.get(ordering.first_task)
+                if first_task is None or then_task is None:
+                    continue
+                inverse_flags = ORDERED
+                if ordering.kind == "mandatory":
+                    inverse_flags |= THEN_IMPLIES_FIRST
+                self.link(ordering.then, first_task, ordering.first, then_task, inverse_flags)
+
+    def link(
+        self, first: Resource, first_task: str, then: Resource, then_task: str, flags: int
+    ) -> None:
+        firsts = self._done_actions(first, first_task)
+        if then.is_primitive:
+            thens = self.find(then, then_task)
+        else:
+            thens = [a for a in then.actions if a.task == then_task and a.pseudo]
+        if not firsts and first.is_primitive:
+            node = first.assigned if first_task in ("start", "promote") else first.current_node()
+            act = self.action(first, first_task, node, optional=True)
+            act.runnable = (
+                node is not None and first_task not in ("start", "promote") or (node is not None)
+            )
+            if node is None:
+                act.runnable = False
+            firsts = [act]
+        for a in firsts:
+            for b in thens:
+                self.order(a, b, flags)
+
+    # -- propagation ------------------------------------------------------------------------
+
+    def propagate(self) -> None:
+        changed = True
+        rounds = 0
+        while changed and rounds < 1000:
+            changed = False
+            rounds += 1
+            for then in self.ws.actions:
+                for first, flags in then.before:
+                    if flags & FIRST_IMPLIES_THEN and not first.optional and then.optional:
+                        if first.runnable or then.rsc is None or not then.pseudo:
+                            then.optional = False
+                            if (
+                                not then.reason
+                                and first.rsc is not None
+                                and first.rsc is not then.rsc
+                            ):
+                                then.reason = f"required {first.rsc.id} {first.task}"
+                            changed = True
+                    if flags & THEN_IMPLIES_FIRST and not then.optional and first.optional:
+                        first.optional = False
+                        changed = True
+                    if flags & UNRUNNABLE_FIRST_BLOCKS and not first.runnable and then.runnable:
+                        if (
+                            then.pseudo
+                            and then.rsc is not None
+                            and then.task in ("running", "stopped", "promoted", "demoted")
+                        ):
+                            if any(f.runnable for f, fl in then.before if fl & FIRST_IMPLIES_THEN):
+                                continue
+                        then.runnable = False
+                        if not then.reason and first.rsc is not None:
+                            then.reason = f"unrunnable {first.rsc.id} {first.task}"
+                        changed = True
+            # a required start where the resource already runs means a restart
+            for act in self.ws.actions:
+                rsc = act.rsc
+                if rsc is None or not rsc.is_primitive or act.task != "start" or act.optional:
+                    continue
+                if act.node is not None and act.node in rsc.running_on:
+                    for stop in self.find(rsc, "stop", act.node):
+                        if stop.optional:
+                            stop.optional = False
+                            changed = True
+                if not act.runnable and act.node is not None and act.node in rsc.running_on:
+                    for stop in self.find(rsc, "stop", act.node):
+                        if stop.optional:
+                            stop.optional = False
+                            changed = True
+            for act in self.ws.actions:
+                rsc = act.rsc
+                if rsc is None or not rsc.is_primitive or act.task != "start" or act.runnable:
+                    continue
+                if act.node is not None and act.node in rsc.running_on:
+                    for stop in self.find(rsc, "stop", act.node):
+                        if stop.optional:
+                            stop.optional = False
+                            stop.reason = act.reason
+                            changed = True
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        ws = self.ws
+        self.fencing()
+        for rsc in ws.resources:
+            if rsc.is_primitive:
+                self.primitive(rsc)
+            else:
+                self.collective(rsc)
+        self.probes()
+        self.constraint_orderings()
+        self.propagate()
+        for act in ws.actions:
+            # a pseudo-action of a collective with nothing to do is not needed
+            if act.pseudo and act.rsc is not None and not act.rsc.is_primitive:
+                related = [a for a, _ in act.before] + [a for a, _ in act.after]
+                children = [
+                    a
+                    for a in related
+                    if a.rsc is not None and a.rsc is not act.rsc and not a.optional
+                ]
+                if not children:
+                    act.optional = True
+        for act in ws.actions:
+            act.in_graph = not act.optional and act.runnable
+
+
+def build(ws: WorkingSet) -> None:
+    """Create the actions of the transition and order them."""
+    Builder(ws).run()

@@ -1,0 +1,565 @@
+"""Placement: node scores from constraints, stickiness and failures, then assignment.
+
+Follows Pacemaker's order: locations, stickiness, failure thresholds, then resources are
+assigned in configuration order; a resource first assigns the resources it is colocated
+with, and takes the preferences of the resources colocated with it into account.
+"""
+
+from __future__ import annotations
+
+from hactl.core.scheduler import scores
+from hactl.core.scheduler.model import Colocation, Node, Resource, Role, WorkingSet
+
+INFINITY = scores.INFINITY
+
+
+def failcount(ws: WorkingSet, rsc: Resource, node: Node) -> int:
+    """The effective fail count of a primitive on a node (expired failures ignored)."""
+    base = rsc.meta.get("__base", rsc.id)
+    names = {rsc.id, base}
+    total = 0
+    last_failure = 0
+    for name, value in node.attrs.items():
+        for prefix, is_count in (("fail-count-", True), ("last-failure-", False)):
+            if not name.startswith(prefix):
+                continue
+            subject = name[len(prefix) :].split("#", 1)[0]
+            if subject not in names:
+                continue
+            if is_count:
+                total = scores.add(total, scores.parse(value))
+            else:
+                last_failure = max(last_failure, scores.parse(value))
+    if total and rsc.failure_timeout and last_failure:
+        now = int(ws.now.timestamp())
+        if last_failure + rsc.failure_timeout <= now:
+            return 0
+    return total
+
+
+class Placer:
+    def __init__(self, ws: WorkingSet):
+        self.ws = ws
+        self.this_with: dict[int, list[Colocation]] = {}
+        self.with_this: dict[int, list[Colocation]] = {}
+
+    # -- preparation -------------------------------------------------------------
+
+    def initial_scores(self, rsc: Resource) -> None:
+        ws = self.ws
+        rsc.allowed = {n.name: 0 for n in ws.nodes} if ws.symmetric else {}
+        for child in rsc.children:
+            self.initial_scores(child)
+
+    def add_location(self, rsc: Resource, node_name: str, score: int) -> None:
+        """resource_location: applies to the resource and every descendant."""
+        if rsc.allowed is None:
+            rsc.allowed = {}
+        rsc.allowed[node_name] = scores.add(rsc.allowed.get(node_name, 0), score)
+        for child in rsc.children:
+            self.add_location(child, node_name, score)
+
+    def ban_everywhere(self, rsc: Resource) -> None:
+        for node in self.ws.nodes:
+            self.add_location(rsc, node.name, -INFINITY)
+
+    def prepare(self) -> None:
+        ws = self.ws
+        for rsc in ws.resources:
+            self.initial_scores(rsc)
+        for loc in ws.locations:
+            if loc.role is not None and loc.role not in (Role.STARTED,):
+                continue  # role-specific locations count only for promotion
+            for node_name, score in loc.node_scores.items():
+                if ws.node(node_name) is None:
+                    continue
+                self.add_location(loc.rsc, node_name, score)
+                if loc.discovery != "always":
+                    for prim in loc.rsc.primitives():
+                        prim.allowed_discovery[node_name] = loc.discovery
+        for rsc in ws.all_resources():
+            if rsc.is_primitive:
+                self.apply_stickiness(rsc)
+        for node in ws.nodes:
+            for rsc in ws.all_resources():
+                if rsc.is_primitive:
+                    count = failcount(ws, rsc, node)
+                    if count and count >= rsc.migration_threshold:
+                        target = rsc
+                        while target.parent is not None and target.parent.kind != "clone":
+                            target = target.parent
+                        clone = rsc.clone_parent()
+                        if clone is not None and not clone.globally_unique:
+                            target = clone
+                        self.add_location(target, node.name, -INFINITY)
+        for coloc in ws.colocations:
+            self.this_with.setdefault(id(coloc.dependent), []).append(coloc)
+            self.with_this.setdefault(id(coloc.primary), []).append(coloc)
+        self.add_group_colocations()
+
+    def apply_stickiness(self, rsc: Resource) -> None:
+        if not rsc.managed or rsc.stickiness < 1 or len(rsc.running_on) != 1:
+            return
+        node = rsc.running_on[0]
+        assert rsc.allowed is not None
+        if not self.ws.symmetric and node.name not in rsc.allowed:
+            return
+        rsc.allowed[node.name] = scores.add(rsc.allowed.get(node.name, 0), rsc.stickiness)
+
+    def add_group_colocations(self) -> None:
+        """Each group member after the first is colocated with the one before it."""
+        for rsc in self.ws.all_resources():
+            if rsc.kind != "group" or not self._group_colocated(rsc):
+                continue
+            for earlier, later in zip(rsc.children, rsc.children[1:], strict=False):
+                coloc = Colocation(f"group:{rsc.id}", later, earlier, INFINITY)
+                self.this_with.setdefault(id(later), []).insert(0, coloc)
+                self.with_this.setdefault(id(earlier), []).insert(0, coloc)
+
+    @staticmethod
+    def _group_colocated(group: Resource) -> bool:
+        return group.meta.get("collocated", "true").lower() not in ("false", "no", "0")
+
+    # -- helpers -------------------------------------------------------------------
+
+    def available(self, node: Node) -> bool:
+        return node.can_run()
+
+    def node_of(self, rsc: Resource) -> Node | None:
+        """Where a resource ends up (a group: its first member; a primitive: its node)."""
+        if rsc.is_primitive:
+            return rsc.assigned
+        if rsc.kind == "group":
+            return self.node_of(rsc.children[0]) if rsc.children else None
+        return None
+
+    def record_scores(self, function: str, rsc: Resource, allowed: dict[str, int]) -> None:
+        for node in sorted(self.ws.nodes, key=lambda n: n.name):
+            if node.name in allowed:
+                self.ws.score_lines.append(
+                    f"{function}: {rsc.id} allocation score on {node.name}: "
+                    f"{scores.render(allowed[node.name])}"
+                )
+
+    def colocation_applies(self, coloc: Colocation) -> bool:
+        if coloc.dependent_role is not None and coloc.dependent_role not in (
+            Role.STARTED,
+            Role.UNKNOWN,
+        ):
+            return False
+        return True
+
+    def merged_scores(
+        self, rsc: Resource, factor: float, seen: set[int], base: dict[str, int] | None = None
+    ) -> dict[str, int]:
+        """rsc's scores plus, recursively, those of the unassigned resources colocated with it."""
+        work = dict(rsc.allowed or {}) if base is None else dict(base)
+        if factor != 1.0:
+            work = {n: _scale(s, factor) for n, s in work.items()}
+        seen = seen | {id(rsc)}
+        for coloc in self.with_this.get(id(rsc), []):
+            dependent = coloc.dependent
+            if id(dependent) in seen or not coloc.influence:
+                continue
+            if self._assigned(dependent) or coloc.score == 0:
+                continue
+            if not self.colocation_applies(coloc):
+                continue
+            sub_factor = factor * (coloc.score / INFINITY)
+            sub = self.merged_scores(dependent, sub_factor, seen)
+            candidate = dict(work)
+            for name in candidate:
+                if name in sub:
+                    value = sub[name]
+                    if sub_factor < 0 and value < 0:
+                        continue
+                    candidate[name] = scores.add(candidate[name], value)
+            if any(s > -INFINITY and self._node_ok(n) for n, s in candidate.items()) or not any(
+                s > -INFINITY and self._node_ok(n) for n, s in work.items()
+            ):
+                work = candidate
+        return work
+
+    def _node_ok(self, name: str) -> bool:
+        node = self.ws.node(name)
+        return node is not None and self.available(node)
+
+    def _assigned(self, rsc: Resource) -> bool:
+        if rsc.is_primitive:
+            return rsc.assigned_done
+        return all(self._assigned(c) for c in rsc.children) if rsc.children else True
+
+    # -- assignment ----------------------------------------------------------------
+
+    def run(self) -> None:
+        self.prepare()
+        for rsc in self.ws.resources:
+            self.assign(rsc)
+
+    def assign(self, rsc: Resource) -> None:
+        if rsc.kind == "group":
+            self.assign_group(rsc)
+        elif rsc.kind == "clone":
+            self.assign_clone(rsc)
+        elif rsc.is_primitive:
+            self.assign_primitive(rsc)
+
+    def assign_dependencies(self, rsc: Resource) -> None:
+        for coloc in self.this_with.get(id(rsc), []):
+            primary = coloc.primary
+            if coloc.id.startswith("group:"):
+                continue
+            if not self._assigned(primary) and not primary.assigning:
+                self.assign(primary)
+
+    def apply_this_with(self, rsc: Resource, allowed: dict[str, int]) -> dict[str, int]:
+        for coloc in self.this_with.get(id(rsc), []):
+            if coloc.score == 0 or not self.colocation_applies(coloc):
+                continue
+            primary = coloc.primary
+            if primary.assigning and not self._assigned(primary):
+                continue
+            if primary.kind == "clone":
+                allowed = self.apply_clone_primary(coloc, allowed)
+                continue
+            where = self.node_of(primary)
+            if coloc.primary_role is not None and coloc.primary_role not in (
+                Role.STARTED,
+                Role.UNKNOWN,
+            ):
+                if where is None or primary.next_role != coloc.primary_role:
+                    if coloc.score >= INFINITY:
+                        # primary not in that role anywhere: mandatory means nowhere
+                        allowed = {n: -INFINITY for n in allowed}
+                    continue
+            attr = coloc.node_attribute
+            value = where.attrs.get(attr) if where is not None else None
+            for name in list(allowed):
+                node = self.ws.node(name)
+                same = node is not None and value is not None and node.attrs.get(attr) == value
+                if coloc.score >= INFINITY:
+                    if not same:
+                        allowed[name] = -INFINITY
+                elif coloc.score <= -INFINITY:
+                    if same:
+                        allowed[name] = -INFINITY
+                elif same:
+                    allowed[name] = scores.add(allowed[name], coloc.score)
+        return allowed
+
+    def apply_clone_primary(self, coloc: Colocation, allowed: dict[str, int]) -> dict[str, int]:
+        """Dependent colocated with a clone: score the nodes where instances run."""
+        clone = coloc.primary
+        hosts: set[str] = set()
+        for instance in clone.children:
+            node = self.node_of(instance)
+            if node is None:
+                continue
+            if coloc.primary_role is not None and coloc.primary_role not in (
+                Role.STARTED,
+                Role.UNKNOWN,
+            ):
+                if _role_of(instance) != coloc.primary_role:
+                    continue
+            hosts.add(node.name)
+        for name in list(allowed):
+            inside = name in hosts
+            if coloc.score >= INFINITY:
+                if not inside:
+                    allowed[name] = -INFINITY
+            elif coloc.score <= -INFINITY:
+                if inside:
+                    allowed[name] = -INFINITY
+            elif inside:
+                allowed[name] = scores.add(allowed[name], coloc.score)
+        return allowed
+
+    def choose(self, rsc: Resource, allowed: dict[str, int], prefer: Node | None) -> Node | None:
+        candidates = []
+        for name, score in allowed.items():
+            node = self.ws.node(name)
+            if node is None:
+                continue
+            effective = score if self.available(node) else -INFINITY
+            candidates.append((node, effective))
+        if not candidates:
+            return None
+        running = rsc.current_node() if prefer is None else prefer
+
+        def key(item: tuple[Node, int]) -> tuple[int, int, int, str]:
+            node, score = item
+            return (-score, node.assigned_count, 0, node.name)
+
+        candidates.sort(key=key)
+        best, best_score = candidates[0]
+        if best_score < 0 or best_score <= -INFINITY or not self.available(best):
+            return None
+        clone = rsc.clone_parent()
+        unique_instance = clone is not None and clone.globally_unique
+        if (
+            running is not None
+            and best_score > 0
+            and not unique_instance
+            and self.available(running)
+        ):
+            for node, score in candidates:
+                if score != best_score:
+                    break
+                if node is running:
+                    return node
+        return best
+
+    def assign_primitive(self, rsc: Resource, prefer: Node | None = None) -> None:
+        if rsc.assigned_done or rsc.assigning:
+            return
+        rsc.assigning = True
+        self.assign_dependencies(rsc)
+        allowed = dict(rsc.allowed or {})
+        allowed = self.apply_this_with(rsc, allowed)
+        rsc.allowed = allowed
+        allowed = self.merged_scores(rsc, 1.0, set(), allowed)
+        self.record_scores("pcmk__primitive_assign", rsc, allowed)
+        chosen: Node | None
+        if not rsc.managed:
+            chosen = rsc.current_node()
+        elif rsc.target_role == Role.STOPPED or rsc.orphan:
+            chosen = None
+        else:
+            chosen = self.choose(rsc, allowed, prefer)
+        self.place(rsc, chosen)
+        rsc.assigning = False
+
+    def place(self, rsc: Resource, node: Node | None) -> None:
+        rsc.assigned = node
+        rsc.assigned_done = True
+        if node is None:
+            rsc.next_role = Role.STOPPED
+            return
+        node.assigned_count += 1
+        clone = rsc.clone_parent()
+        if clone is not None and clone.promotable:
+            rsc.next_role = Role.UNPROMOTED
+        else:
+            rsc.next_role = Role.STARTED
+
+    def assign_group(self, group: Resource) -> None:
+        if group.assigning or self._assigned(group):
+            return
+        group.assigning = True
+        self.assign_dependencies(group)
+        group_allowed = self.apply_this_with(group, dict(group.allowed or {}))
+        self.record_scores("pcmk__group_assign", group, group_allowed)
+        # constraints on the group act through its members
+        for coloc in self.this_with.get(id(group), []):
+            if group.children:
+                self.this_with.setdefault(id(group.children[0]), []).append(coloc)
+        for coloc in list(self.with_this.get(id(group), [])):
+            if group.children:
+                self.with_this.setdefault(id(group.children[0]), []).append(coloc)
+        for child in group.children:
+            self.record_scores("pcmk__group_assign", child, child.allowed or {})
+        for child in group.children:
+            if group.target_role == Role.STOPPED:
+                child.target_role = Role.STOPPED
+            self.assign(child)
+        group.next_role = Role.STARTED if self.node_of(group) is not None else Role.STOPPED
+        group.assigning = False
+
+    def assign_clone(self, clone: Resource) -> None:
+        if clone.assigning or self._assigned(clone):
+            return
+        clone.assigning = True
+        self.assign_dependencies(clone)
+        clone_allowed = self.apply_this_with(clone, dict(clone.allowed or {}))
+        clone.allowed = clone_allowed
+        merged = self.merged_scores(clone, 1.0, set(), clone_allowed)
+        self.record_scores("pcmk__clone_assign", clone, merged)
+        per_node: dict[str, int] = {}
+        limit = clone.clone_max
+        available = [n for n in self.ws.nodes if self.available(n)]
+        limit = min(limit, len(available) * clone.clone_node_max)
+        instances = sorted(clone.children, key=lambda r: self._instance_order(r, merged))
+        placed = 0
+        # first keep running instances where they are
+        for instance in instances:
+            current = self._instance_current(instance)
+            if current is None or placed >= limit:
+                continue
+            if merged.get(current.name, -INFINITY) < 0 or not self.available(current):
+                continue
+            if per_node.get(current.name, 0) >= clone.clone_node_max:
+                continue
+            if not self._try_instance(clone, instance, merged, current, per_node):
+                continue
+            placed += 1
+        for instance in instances:
+            if self._assigned(instance):
+                continue
+            if placed >= limit or clone.target_role == Role.STOPPED:
+                self._stop_instance(instance)
+                continue
+            if self._try_instance(clone, instance, merged, None, per_node):
+                placed += 1
+        if clone.promotable:
+            self.promote(clone)
+        clone.assigning = False
+
+    def _instance_order(self, instance: Resource, merged: dict[str, int]) -> tuple[int, int, str]:
+        current = self._instance_current(instance)
+        if current is None:
+            return (1, 0, "")
+        return (0, -merged.get(current.name, 0), "")
+
+    def _instance_current(self, instance: Resource) -> Node | None:
+        for prim in instance.primitives():
+            if prim.running_on:
+                return prim.running_on[0]
+        return None
+
+    def _stop_instance(self, instance: Resource) -> None:
+        for prim in instance.primitives():
+            self.place(prim, None)
+            prim.stop_reason = ""
+        instance.next_role = Role.STOPPED
+
+    def _try_instance(
+        self,
+        clone: Resource,
+        instance: Resource,
+        merged: dict[str, int],
+        prefer: Node | None,
+        per_node: dict[str, int],
+    ) -> bool:
+        for name in merged:
+            base = instance.allowed.get(name, 0) if instance.allowed is not None else 0
+            if per_node.get(name, 0) >= clone.clone_node_max:
+                base = -INFINITY
+            else:
+                base = scores.add(base, 0)
+            self._set_instance_score(instance, name, merged, base)
+        if instance.allowed is not None:
+            for name in list(instance.allowed):
+                if name not in merged:
+                    instance.allowed[name] = -INFINITY
+        if prefer is not None:
+            for name in list(instance.allowed or {}):
+                if name != prefer.name:
+                    pass
+        if instance.kind == "group":
+            self.assign_group(instance)
+        else:
+            self.assign_primitive(instance, prefer)
+        node = self.node_of(instance)
+        if node is None:
+            return False
+        if prefer is not None and node is not prefer:
+            return True if self._count(per_node, node) else True
+        self._count(per_node, node)
+        return True
+
+    def _set_instance_score(
+        self, instance: Resource, name: str, merged: dict[str, int], base: int
+    ) -> None:
+        value = merged.get(name, 0) if base > -INFINITY else -INFINITY
+        own = instance.allowed.get(name, 0) if instance.allowed is not None else 0
+        if instance.allowed is None:
+            instance.allowed = {}
+        # the instance keeps its own stickiness on top of the clone's scores
+        clone = instance.clone_parent()
+        clone_score = clone.allowed.get(name, 0) if clone and clone.allowed else 0
+        extra = scores.add(own, -clone_score) if -INFINITY < own < INFINITY else 0
+        combined = scores.add(value, extra) if value > -INFINITY else -INFINITY
+        instance.allowed[name] = combined
+        for child in instance.children:
+            self._set_instance_score(child, name, merged, base)
+
+    @staticmethod
+    def _count(per_node: dict[str, int], node: Node) -> bool:
+        per_node[node.name] = per_node.get(node.name, 0) + 1
+        return True
+
+    # -- promotion -------------------------------------------------------------------
+
+    def promote(self, clone: Resource) -> None:
+        candidates: list[tuple[int, int, Resource]] = []
+        for index, instance in enumerate(clone.children):
+            node = self.node_of(instance)
+            if node is None:
+                continue
+            score = self.promotion_score(clone, instance, node)
+            instance.promotion_score = score
+            self.ws.score_lines.append(
+                f"pcmk__set_instance_roles: {instance.id} promotion score on {node.name}: "
+                f"{scores.render(score)}"
+            )
+            candidates.append((score, index, instance))
+        candidates.sort(key=lambda t: (-t[0], t[1]))
+        promoted = 0
+        per_node: dict[str, int] = {}
+        for score, _index, instance in candidates:
+            node = self.node_of(instance)
+            assert node is not None
+            can = (
+                score >= 0
+                and promoted < clone.promoted_max
+                and per_node.get(node.name, 0) < clone.promoted_node_max
+                and clone.target_role != Role.UNPROMOTED
+                and instance.target_role != Role.UNPROMOTED
+                and (self.ws.have_quorum or self.ws.no_quorum_policy != "demote")
+            )
+            role = Role.PROMOTED if can else Role.UNPROMOTED
+            if can:
+                promoted += 1
+                per_node[node.name] = per_node.get(node.name, 0) + 1
+            for prim in instance.primitives():
+                prim.next_role = role
+            instance.next_role = role
+
+    def promotion_score(self, clone: Resource, instance: Resource, node: Node) -> int:
+        total = 0
+        for prim in instance.primitives():
+            base = prim.meta.get("__base", prim.id)
+            names = (
+                [f"master-{base}", f"master-{prim.id}"]
+                if not clone.globally_unique
+                else [
+                    f"master-{prim.id}",
+                    f"master-{base}",
+                ]
+            )
+            value = None
+            for name in names:
+                if name in node.attrs:
+                    value = node.attrs[name]
+                    break
+            if value is None:
+                if _role_of(prim) == Role.PROMOTED and node in prim.running_on:
+                    value = "0"
+                else:
+                    return -1 if not any(n in node.attrs for n in names) else 0
+            total = scores.add(total, scores.parse(value))
+        for loc in self.ws.locations:
+            if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
+                if node.name in loc.node_scores:
+                    total = scores.add(total, loc.node_scores[node.name])
+        return total
+
+
+def _role_of(rsc: Resource) -> Role:
+    if rsc.is_primitive:
+        return rsc.next_role
+    return rsc.next_role
+
+
+def _scale(score: int, factor: float) -> int:
+    if score <= -INFINITY:
+        return -INFINITY if factor > 0 else INFINITY
+    if score >= INFINITY:
+        return INFINITY if factor > 0 else -INFINITY
+    value = int(score * factor)
+    return max(-INFINITY, min(INFINITY, value))
+
+
+def place(ws: WorkingSet) -> None:
+    """Assign every resource of the working set to a node (or none)."""
+    Placer(ws).run()

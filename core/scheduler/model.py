@@ -1,0 +1,332 @@
+"""The working set the scheduler computes on: nodes, resources, constraints, actions.
+
+Objects here are plain mutable records; unpack fills them from the CIB, placement and
+action creation fill in the decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+
+class Role(enum.IntEnum):
+    UNKNOWN = 0
+    STOPPED = 1
+    STARTED = 2
+    UNPROMOTED = 3
+    PROMOTED = 4
+
+    @property
+    def text(self) -> str:
+        return {
+            Role.UNKNOWN: "Unknown",
+            Role.STOPPED: "Stopped",
+            Role.STARTED: "Started",
+            Role.UNPROMOTED: "Unpromoted",
+            Role.PROMOTED: "Promoted",
+        }[self]
+
+
+def parse_role(text: str | None) -> Role | None:
+    if text is None:
+        return None
+    return {
+        "stopped": Role.STOPPED,
+        "started": Role.STARTED,
+        "unpromoted": Role.UNPROMOTED,
+        "slave": Role.UNPROMOTED,
+        "promoted": Role.PROMOTED,
+        "master": Role.PROMOTED,
+    }.get(text.strip().lower())
+
+
+@dataclass(eq=False)
+class Node:
+    id: str
+    name: str
+    kind: str = "member"
+    attrs: dict[str, str] = field(default_factory=dict)
+    utilization: dict[str, int] = field(default_factory=dict)
+    index: int = 0
+    online: bool = False
+    unclean: bool = False
+    unseen: bool = True
+    pending: bool = False
+    standby: bool = False
+    standby_onfail: bool = False
+    maintenance: bool = False
+    shutdown: bool = False
+    expected_up: bool = False
+    is_dc: bool = False
+    fence_reason: str = ""
+    fence_priority_delay: bool = False
+    #: resources assigned here during placement (for the balancing tie-break)
+    assigned_count: int = 0
+    remaining_capacity: dict[str, int] = field(default_factory=dict)
+
+    def can_run(self) -> bool:
+        return (
+            self.online
+            and not self.unclean
+            and not self.shutdown
+            and not self.standby
+            and not self.pending
+            and not self.maintenance
+        )
+
+    def __repr__(self) -> str:
+        return f"Node({self.name})"
+
+
+@dataclass(eq=False)
+class Op:
+    """An operation configured for a resource (`<op>`)."""
+
+    name: str
+    interval_ms: int
+    role: Role | None = None
+    on_fail: str | None = None
+    enabled: bool = True
+    id: str = ""
+
+
+@dataclass(eq=False)
+class HistoryEntry:
+    """One `lrm_rsc_op` of a resource on a node."""
+
+    id: str
+    task: str
+    interval_ms: int
+    rc: int
+    status: int
+    expected_rc: int
+    call_id: int
+    element: etree._Element | None = None
+    last_change: int = 0
+
+
+@dataclass(eq=False)
+class Resource:
+    id: str
+    kind: str  # primitive, group, clone, bundle
+    element: etree._Element
+    parent: Resource | None = None
+    children: list[Resource] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    utilization: dict[str, int] = field(default_factory=dict)
+    agent_class: str = ""
+    provider: str = ""
+    agent_type: str = ""
+    ops: list[Op] = field(default_factory=list)
+    # configuration derived from meta attributes
+    priority: int = 0
+    stickiness: int = 0
+    migration_threshold: int = 1_000_000
+    failure_timeout: int = 0
+    managed: bool = True
+    maintenance: bool = False
+    target_role: Role = Role.STARTED
+    multiple_active: str = "stop_start"
+    allow_migrate: bool = False
+    requires: str = "fencing"
+    globally_unique: bool = False
+    promotable: bool = False
+    clone_max: int = 0
+    clone_node_max: int = 1
+    promoted_max: int = 1
+    promoted_node_max: int = 1
+    interleave: bool = False
+    ordered: bool = False
+    notify: bool = False
+    orphan: bool = False
+    exclusive_discovery: bool = False
+    critical: bool = True
+    # state unpacked from the status section
+    running_on: list[Node] = field(default_factory=list)
+    role: Role = Role.STOPPED
+    failed: bool = False
+    failed_nodes: list[Node] = field(default_factory=list)
+    blocked: bool = False
+    pending_task: str | None = None
+    history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
+    known_on: set[str] = field(default_factory=set)
+    stop_failed_on: set[str] = field(default_factory=set)
+    # placement
+    allowed: dict[str, int] | None = None
+    allowed_discovery: dict[str, str] = field(default_factory=dict)
+    assigned: Node | None = None
+    assigning: bool = False
+    next_role: Role = Role.UNKNOWN
+    assigned_done: bool = False
+    stop_reason: str = ""
+    promotion_score: int = 0
+    # actions of this resource, in creation order
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def is_primitive(self) -> bool:
+        return self.kind == "primitive"
+
+    @property
+    def is_clone(self) -> bool:
+        return self.kind == "clone"
+
+    @property
+    def top(self) -> Resource:
+        rsc = self
+        while rsc.parent is not None:
+            rsc = rsc.parent
+        return rsc
+
+    def clone_parent(self) -> Resource | None:
+        rsc = self.parent
+        while rsc is not None and rsc.kind != "clone":
+            rsc = rsc.parent
+        return rsc
+
+    def primitives(self) -> list[Resource]:
+        if self.is_primitive:
+            return [self]
+        out: list[Resource] = []
+        for child in self.children:
+            out.extend(child.primitives())
+        return out
+
+    @property
+    def history_id(self) -> str:
+        """The id used in the status section and action keys (anonymous clone instances keep :N)."""
+        return self.id
+
+    def current_node(self) -> Node | None:
+        return self.running_on[0] if self.running_on else None
+
+    def __repr__(self) -> str:
+        return f"Resource({self.id})"
+
+
+@dataclass(eq=False)
+class Location:
+    id: str
+    rsc: Resource
+    node_scores: dict[str, int]
+    role: Role | None = None
+    discovery: str = "always"
+
+
+@dataclass(eq=False)
+class Colocation:
+    id: str
+    dependent: Resource
+    primary: Resource
+    score: int
+    dependent_role: Role | None = None
+    primary_role: Role | None = None
+    node_attribute: str = "#uname"
+    influence: bool = True
+
+
+@dataclass(eq=False)
+class Ordering:
+    """A constraint-level ordering between two resources' actions."""
+
+    id: str
+    first: Resource
+    first_task: str
+    then: Resource
+    then_task: str
+    kind: str  # mandatory, optional, serialize
+    symmetrical: bool = True
+
+
+@dataclass(eq=False)
+class Action:
+    id: int
+    task: str
+    rsc: Resource | None
+    node: Node | None
+    key: str
+    interval_ms: int = 0
+    optional: bool = True
+    runnable: bool = True
+    pseudo: bool = False
+    reason: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    #: (before action, flags) pairs
+    before: list[tuple[Action, int]] = field(default_factory=list)
+    after: list[tuple[Action, int]] = field(default_factory=list)
+    in_graph: bool = False
+    cancel_task: str = ""
+
+    def name(self) -> str:
+        """crm_simulate's name for the action in dot output."""
+        host = self.node.name if self.node is not None else (None if self.pseudo else "<none>")
+        if self.task == "stonith":
+            return f"stonith '{self.meta.get('stonith_action', 'reboot')}' {host}"
+        if self.rsc is not None:
+            prefix = "Cancel " if self.task == "cancel" else ""
+            return f"{prefix}{self.key} {host}" if host is not None else f"{prefix}{self.key}"
+        if host is not None:
+            return f"{self.task} {host}"
+        return self.key
+
+    def __repr__(self) -> str:
+        return f"Action({self.name()})"
+
+
+@dataclass
+class Ticket:
+    id: str
+    granted: bool = False
+    standby: bool = False
+
+
+@dataclass(eq=False)
+class WorkingSet:
+    now: dt.datetime
+    options: dict[str, str]
+    nodes: list[Node]
+    resources: list[Resource]
+    by_id: dict[str, Resource]
+    locations: list[Location] = field(default_factory=list)
+    colocations: list[Colocation] = field(default_factory=list)
+    orderings: list[Ordering] = field(default_factory=list)
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    have_quorum: bool = True
+    dc: Node | None = None
+    fencing_enabled: bool = True
+    symmetric: bool = True
+    no_quorum_policy: str = "stop"
+    maintenance: bool = False
+    stop_orphans: bool = True
+    stop_orphan_actions: bool = True
+    start_failure_fatal: bool = True
+    concurrent_fencing: bool = False
+    placement_strategy: str = "default"
+    stonith_action: str = "reboot"
+    actions: list[Action] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    score_lines: list[str] = field(default_factory=list)
+
+    def node(self, name: str) -> Node | None:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        return None
+
+    def all_resources(self) -> list[Resource]:
+        out: list[Resource] = []
+
+        def walk(rsc: Resource) -> None:
+            out.append(rsc)
+            for child in rsc.children:
+                walk(child)
+
+        for rsc in self.resources:
+            walk(rsc)
+        return out

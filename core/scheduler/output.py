@@ -1,0 +1,211 @@
+"""What crm_simulate prints: the transition summary, score lines and the graph as dot."""
+
+from __future__ import annotations
+
+from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
+
+
+def _required(rsc: Resource, task: str, node: Node | None = None) -> Action | None:
+    for act in rsc.actions:
+        if act.task == task and act.interval_ms == 0 and not act.optional:
+            if node is None or act.node is node:
+                return act
+    return None
+
+
+def _item(change: str, rsc: Resource, details: str, reason: str = "") -> str:
+    line = f"  * {change:<8}   {rsc.id:<10}   ( {details} )"
+    return line + (f"  {reason}" if reason else "")
+
+
+def _reason(act: Action | None, blocked: bool) -> str:
+    if act is None:
+        return "blocked" if blocked else ""
+    if act.reason and blocked:
+        return f"due to {act.reason} (blocked)"
+    if act.reason:
+        return f"due to {act.reason}"
+    return "blocked" if blocked else ""
+
+
+def resource_summary(rsc: Resource) -> list[str]:
+    if not rsc.is_primitive:
+        out: list[str] = []
+        for child in rsc.children:
+            out.extend(resource_summary(child))
+        return out
+    if not rsc.managed:
+        return []
+    current = rsc.running_on[0] if rsc.running_on else None
+    nxt = rsc.assigned
+    role, next_role = rsc.role, rsc.next_role
+    need_role = role > Role.STARTED or next_role > Role.UNPROMOTED
+    start = _required(rsc, "start", nxt) if nxt is not None else None
+    stop = _required(rsc, "stop", current) if current is not None else None
+    if current is None and nxt is None:
+        return []
+    if current is None:
+        assert nxt is not None
+        if start is None:
+            return []
+        blocked = not start.runnable
+        if need_role and next_role == Role.PROMOTED:
+            return [
+                _item("Promote", rsc, f"Stopped -> Promoted {nxt.name}", _reason(start, blocked))
+            ]
+        return [_item("Start", rsc, nxt.name, _reason(start, blocked))]
+    if nxt is None or (start is not None and not start.runnable and stop is not None):
+        if stop is None:
+            return []
+        detail = f"{role.text} {current.name}" if need_role else current.name
+        blocked = not stop.runnable
+        return [_item("Stop", rsc, detail, _reason(stop, blocked))]
+    failed = current.name in {n.name for n in rsc.failed_nodes}
+    if current is not nxt:
+        migrate = _required(rsc, "migrate_to", current)
+        if need_role and role == next_role:
+            detail = f"{current.name} -> {nxt.name} {role.text}"
+        elif need_role:
+            detail = f"{role.text} {current.name} -> {next_role.text} {nxt.name}"
+        else:
+            detail = f"{current.name} -> {nxt.name}"
+        change = "Migrate" if migrate else ("Recover" if failed else "Move")
+        return [
+            _item(change, rsc, detail, _reason(start, start is not None and not start.runnable))
+        ]
+    lines: list[str] = []
+    if stop is not None and start is not None:
+        detail = f"{role.text} {current.name}" if need_role and role == next_role else current.name
+        if need_role and role == next_role:
+            change = (
+                "Recover"
+                if failed
+                else ("Re-promote" if role == Role.PROMOTED and False else "Restart")
+            )
+            lines.append(_item(change, rsc, detail, _reason(start, not start.runnable)))
+            return lines
+        lines.append(
+            _item(
+                "Recover" if failed else "Restart",
+                rsc,
+                current.name if not need_role else f"{role.text} {current.name}",
+                "",
+            )
+        )
+        if next_role == Role.PROMOTED and role != Role.PROMOTED:
+            lines = [_item("Promote", rsc, f"{role.text} -> {next_role.text} {current.name}")]
+        return lines
+    promote = _required(rsc, "promote", nxt)
+    demote = _required(rsc, "demote", current)
+    if promote is not None and role != Role.PROMOTED:
+        lines.append(
+            _item(
+                "Promote",
+                rsc,
+                f"{role.text} -> Promoted {nxt.name}",
+                _reason(promote, not promote.runnable),
+            )
+        )
+    elif demote is not None and next_role != Role.PROMOTED:
+        lines.append(_item("Demote", rsc, f"Promoted -> {next_role.text} {current.name}"))
+    elif demote is not None and promote is not None:
+        lines.append(_item("Re-promote", rsc, f"Promoted {current.name}"))
+    return lines
+
+
+def transition_summary(ws: WorkingSet) -> list[str]:
+    lines: list[str] = []
+    for act in ws.actions:
+        if act.task == "stonith" and act.node is not None:
+            lines.append(
+                f"  * Fence ({act.meta.get('stonith_action', 'reboot')}) {act.node.name} "
+                f"'{act.reason}'"
+            )
+    # Pacemaker lists fencing in reverse of creation
+    lines.reverse()
+    for act in ws.actions:
+        if act.task == "do_shutdown" and act.node is not None and act.in_graph:
+            lines.append(f"  * Shutdown {act.node.name}")
+    for rsc in ws.resources:
+        lines.extend(resource_summary(rsc))
+    return lines
+
+
+def dot(ws: WorkingSet) -> str:
+    out = [' digraph "g" {']
+    shown: set[int] = set()
+    for act in ws.actions:
+        font = "orange" if act.pseudo else "black"
+        if act.in_graph:
+            style, color = "bold", "green"
+        elif act.rsc is not None and not act.rsc.managed:
+            continue
+        elif act.optional:
+            continue
+        else:
+            style, color = "dashed", "red"
+        shown.add(act.id)
+        out.append(f'"{act.name()}" [ style={style} color="{color}" fontcolor="{font}"]')
+    edges: list[str] = []
+    for act in ws.actions:
+        for before, _flags in act.before:
+            if before.id in shown and act.id in shown:
+                style = "bold" if before.in_graph and act.in_graph else "dashed"
+                edges.append(f'"{before.name()}" -> "{act.name()}" [ style = {style}]')
+    out.extend(edges)
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def executed_line(act: Action) -> str:
+    if act.task == "stonith":
+        node = act.node.name if act.node else ""
+        return f"  * Fencing {node} ({act.meta.get('stonith_action', 'reboot')})"
+    if act.pseudo:
+        return f"  * Pseudo action:   {act.key}"
+    if act.rsc is None:
+        node = act.node.name if act.node else ""
+        return f"  * Cluster action:  {act.task} on {node}"
+    node = act.node.name if act.node else ""
+    task = act.task
+    if act.interval_ms:
+        task = f"{task}={act.interval_ms}"
+    return f"  * Resource action: {act.rsc.id:<15} {task} on {node}"
+
+
+def graph_xml(ws: WorkingSet) -> str:
+    """The transition graph as the controller reads it: one synapse per action with its inputs."""
+    from lxml import etree
+
+    from hactl.core.scheduler.execute import synapse_order
+
+    root = etree.Element("transition_graph", {"transition_id": "0"})
+    ordered = synapse_order(ws)
+    for number, act in enumerate(ordered):
+        synapse = etree.SubElement(root, "synapse", id=str(number))
+        holder = etree.SubElement(synapse, "action_set")
+        _graph_action(holder, act)
+        inputs = etree.SubElement(synapse, "inputs")
+        for before, _flags in act.before:
+            if before.in_graph:
+                trigger = etree.SubElement(inputs, "trigger")
+                _graph_action(trigger, before)
+    return etree.tostring(root, pretty_print=True, encoding="unicode")
+
+
+def _graph_action(parent: object, act: Action) -> None:
+    from lxml import etree
+
+    tag = "pseudo_event" if act.pseudo else ("crm_event" if act.rsc is None else "rsc_op")
+    attrs = {"id": str(act.id), "operation": act.task, "operation_key": act.key}
+    if act.node is not None:
+        attrs["on_node"] = act.node.name
+        attrs["on_node_uuid"] = act.node.id
+    element = etree.SubElement(parent, tag, attrs)  # type: ignore[arg-type]
+    if act.rsc is not None and not act.pseudo:
+        rsc = act.rsc
+        primitive = {"id": rsc.id, "class": rsc.agent_class, "type": rsc.agent_type}
+        if rsc.provider:
+            primitive["provider"] = rsc.provider
+        etree.SubElement(element, "primitive", primitive)
+    etree.SubElement(element, "attributes", {k: v for k, v in act.meta.items()})

@@ -1,0 +1,958 @@
+"""CIB XML -> WorkingSet: options, nodes, resources, constraints and the status section.
+
+Pure: takes a parsed document and a time, returns the working set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from hactl.core.scheduler import rules, scores
+from hactl.core.scheduler.model import (
+    Colocation,
+    HistoryEntry,
+    Location,
+    Node,
+    Op,
+    Ordering,
+    Resource,
+    Role,
+    Ticket,
+    WorkingSet,
+    parse_role,
+)
+
+INFINITY = scores.INFINITY
+
+# Pacemaker's execution status codes (op-status)
+EXEC_PENDING = -1
+EXEC_DONE = 0
+EXEC_CANCELLED = 1
+EXEC_TIMEOUT = 2
+EXEC_NOT_SUPPORTED = 3
+EXEC_ERROR = 4
+EXEC_ERROR_HARD = 5
+EXEC_ERROR_FATAL = 6
+EXEC_NOT_INSTALLED = 7
+
+OCF_OK = 0
+OCF_NOT_RUNNING = 7
+OCF_RUNNING_PROMOTED = 8
+OCF_FAILED_PROMOTED = 9
+OCF_PENDING = 193
+
+
+def is_true(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in ("true", "yes", "on", "1", "y")
+
+
+def parse_interval_ms(text: str | None) -> int:
+    """An interval as written in the CIB (`10s`, `5min`, `PT10S`, `1000ms`, plain seconds)."""
+    if not text:
+        return 0
+    value = text.strip().lower()
+    iso = re.fullmatch(r"p(?:t)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", value)
+    if iso and value.startswith("p"):
+        hours, minutes, seconds = (int(g) if g else 0 for g in iso.groups())
+        return ((hours * 60 + minutes) * 60 + seconds) * 1000
+    match = re.fullmatch(r"(\d+)\s*(ms|msec|us|usec|s|sec|m|min|h|hr)?", value)
+    if not match:
+        return 0
+    number = int(match.group(1))
+    unit = match.group(2) or "s"
+    factor = {
+        "ms": 1,
+        "msec": 1,
+        "us": 0.001,
+        "usec": 0.001,
+        "s": 1000,
+        "sec": 1000,
+        "m": 60000,
+        "min": 60000,
+        "h": 3600000,
+        "hr": 3600000,
+    }[unit]
+    return int(number * factor)
+
+
+def nvpairs(
+    parent: etree._Element | None, tag: str, attrs: dict[str, str], now: dt.datetime
+) -> dict[str, str]:
+    """The name/value pairs of every `tag` block under parent whose rule (if any) holds.
+
+    Earlier blocks win, as in Pacemaker (blocks are sorted by score; ties keep document order).
+    """
+    out: dict[str, str] = {}
+    if parent is None:
+        return out
+    blocks = [b for b in parent if isinstance(b.tag, str) and b.tag == tag]
+    blocks.sort(key=lambda b: -scores.parse(b.get("score"), 0))
+    for block in blocks:
+        rule = block.find("rule")
+        if rule is not None and not rules.evaluate(rule, attrs, now):
+            continue
+        for pair in block.iter("nvpair"):
+            name = pair.get("name")
+            if name is not None and name not in out:
+                out[name] = pair.get("value", "")
+    return out
+
+
+def _text_role(text: str | None) -> Role | None:
+    return parse_role(text)
+
+
+class Unpacker:
+    def __init__(self, cib: etree._Element, now: dt.datetime):
+        self.cib = cib
+        self.now = now
+        config = cib.find("configuration")
+        self.config = config if config is not None else etree.Element("configuration")
+        self.status = cib.find("status")
+        self.id_index: dict[str, etree._Element] = {}
+        for element in cib.iter():
+            if isinstance(element.tag, str):
+                ident = element.get("id")
+                if ident is not None and ident not in self.id_index:
+                    self.id_index[ident] = element
+
+    def resolve(self, element: etree._Element) -> etree._Element:
+        """Follow id-ref (a reference to a block defined elsewhere)."""
+        ref = element.get("id-ref")
+        if ref is not None and ref in self.id_index:
+            return self.id_index[ref]
+        return element
+
+    # -- options -------------------------------------------------------------
+
+    def options(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        crm_config = self.config.find("crm_config")
+        if crm_config is not None:
+            out = nvpairs(crm_config, "cluster_property_set", {}, self.now)
+        return out
+
+    # -- entry point ---------------------------------------------------------
+
+    def run(self) -> WorkingSet:
+        options = self.options()
+        ws = WorkingSet(now=self.now, options=options, nodes=[], resources=[], by_id={})
+        fencing = options.get("fencing-enabled", options.get("stonith-enabled"))
+        ws.fencing_enabled = is_true(fencing, True)
+        ws.symmetric = is_true(options.get("symmetric-cluster"), True)
+        ws.no_quorum_policy = options.get("no-quorum-policy", "stop").lower()
+        ws.maintenance = is_true(options.get("maintenance-mode"), False)
+        ws.stop_orphans = is_true(options.get("stop-orphan-resources"), True)
+        ws.stop_orphan_actions = is_true(options.get("stop-orphan-actions"), True)
+        ws.start_failure_fatal = is_true(options.get("start-failure-is-fatal"), True)
+        ws.concurrent_fencing = is_true(options.get("concurrent-fencing"), False)
+        ws.placement_strategy = options.get("placement-strategy", "default").lower()
+        ws.stonith_action = options.get(
+            "fencing-action", options.get("stonith-action", "reboot")
+        ).lower()
+        if ws.stonith_action == "poweroff":
+            ws.stonith_action = "off"
+        ws.have_quorum = is_true(self.cib.get("have-quorum"), False)
+        if ws.no_quorum_policy == "suicide":
+            ws.no_quorum_policy = "fence"
+        self.ws = ws
+        self.unpack_nodes()
+        self.rsc_defaults = self.defaults("rsc_defaults")
+        self.op_defaults = self.defaults("op_defaults")
+        resources = self.config.find("resources")
+        if resources is not None:
+            for element in resources:
+                rsc = self.unpack_resource(element, None)
+                if rsc is not None:
+                    ws.resources.append(rsc)
+        self.unpack_tickets()
+        self.unpack_status()
+        self.unpack_constraints()
+        return ws
+
+    # -- nodes ---------------------------------------------------------------
+
+    def unpack_nodes(self) -> None:
+        ws = self.ws
+        nodes = self.config.find("nodes")
+        dc_uuid = self.cib.get("dc-uuid")
+        if nodes is None:
+            return
+        for index, element in enumerate(nodes.findall("node")):
+            kind = element.get("type", "member")
+            if kind == "normal":
+                kind = "member"
+            node = Node(id=element.get("id", ""), name=element.get("uname", ""), kind=kind)
+            node.index = index
+            node.attrs = nvpairs(element, "instance_attributes", {}, self.now)
+            node.utilization = {
+                k: int(scores.parse(v))
+                for k, v in nvpairs(element, "utilization", {}, self.now).items()
+            }
+            node.is_dc = node.id == dc_uuid
+            # startup fencing: a node never seen is unclean until it shows up
+            node.unclean = ws.fencing_enabled and is_true(ws.options.get("startup-fencing"), True)
+            if node.unclean:
+                node.fence_reason = "node is unclean"
+            ws.nodes.append(node)
+            if node.is_dc:
+                ws.dc = node
+
+    def node_base_attrs(self, node: Node) -> None:
+        node.attrs.setdefault("#uname", node.name)
+        node.attrs.setdefault("#id", node.id)
+        node.attrs.setdefault("#kind", "cluster" if node.kind == "member" else node.kind)
+        node.attrs["#is_dc"] = "true" if node.is_dc else "false"
+        node.attrs.setdefault("#cluster-name", self.ws.options.get("cluster-name", ""))
+
+    # -- defaults ------------------------------------------------------------
+
+    def defaults(self, tag: str) -> dict[str, str]:
+        block = self.config.find(tag)
+        if block is None:
+            return {}
+        return nvpairs(block, "meta_attributes", {}, self.now)
+
+    # -- resources -----------------------------------------------------------
+
+    def meta_of(self, element: etree._Element, inherited: dict[str, str]) -> dict[str, str]:
+        meta = dict(inherited)
+        own: dict[str, str] = {}
+        for block in element.findall("meta_attributes"):
+            block = self.resolve(block)
+            for pair in block.iter("nvpair"):
+                if pair.get("name") is not None and pair.get("name") not in own:
+                    own[pair.get("name", "")] = pair.get("value", "")
+        # legacy: meta attributes written as instance attributes
+        meta.update(own)
+        return meta
+
+    def unpack_resource(self, element: etree._Element, parent: Resource | None) -> Resource | None:
+        tag = element.tag
+        if not isinstance(tag, str):
+            return None
+        if tag == "template":
+            return None
+        if tag == "master":
+            tag = "clone"
+        if tag not in ("primitive", "group", "clone", "bundle"):
+            return None
+        ident = element.get("id", "")
+        template: etree._Element | None = None
+        if tag == "primitive" and element.get("template"):
+            template = self.id_index.get(element.get("template", ""))
+        inherited = dict(self.rsc_defaults) if parent is None else dict(parent.meta)
+        if parent is not None:
+            # not inherited by children
+            for name in ("clone-max", "clone-node-max", "promoted-max", "promoted-node-max"):
+                inherited.pop(name, None)
+        meta = inherited
+        if template is not None:
+            meta = self.meta_of(template, meta)
+        meta = self.meta_of(element, meta)
+        rsc = Resource(id=ident, kind=tag, element=element, parent=parent, meta=meta)
+        if element.tag == "master":
+            rsc.meta.setdefault("promotable", "true")
+        source = template if template is not None else element
+        rsc.agent_class = element.get("class", source.get("class", ""))
+        rsc.provider = element.get("provider", source.get("provider", ""))
+        rsc.agent_type = element.get("type", source.get("type", ""))
+        params: dict[str, str] = {}
+        for holder in (template, element):
+            if holder is not None:
+                for block in holder.findall("instance_attributes"):
+                    for pair in self.resolve(block).iter("nvpair"):
+                        params[pair.get("name", "")] = pair.get("value", "")
+        rsc.params = params
+        util: dict[str, int] = {}
+        for holder in (template, element):
+            if holder is not None:
+                for block in holder.findall("utilization"):
+                    for pair in self.resolve(block).iter("nvpair"):
+                        util[pair.get("name", "")] = scores.parse(pair.get("value"))
+        rsc.utilization = util
+        self.configure(rsc)
+        ops_holders = [h for h in (template, element) if h is not None]
+        for holder in ops_holders:
+            operations = holder.find("operations")
+            if operations is None:
+                continue
+            operations = self.resolve(operations)
+            for op in operations.findall("op"):
+                op_meta = {p.get("name", ""): p.get("value", "") for p in op.iter("nvpair")}
+                rsc.ops.append(
+                    Op(
+                        name=op.get("name", ""),
+                        interval_ms=parse_interval_ms(op.get("interval")),
+                        role=_text_role(op.get("role")),
+                        on_fail=op.get("on-fail", op_meta.get("on-fail")),
+                        enabled=is_true(op.get("enabled", op_meta.get("enabled")), True),
+                        id=op.get("id", ""),
+                    )
+                )
+        self.ws.by_id[ident] = rsc
+        if tag == "group":
+            for child in element:
+                sub = self.unpack_resource(child, rsc)
+                if sub is not None:
+                    rsc.children.append(sub)
+        elif tag == "clone":
+            self.unpack_clone(rsc, element)
+        elif tag == "bundle":
+            self.ws.warnings.append(f"bundle {ident} is not supported yet")
+        return rsc
+
+    def configure(self, rsc: Resource) -> None:
+        meta = rsc.meta
+        ws = self.ws
+        rsc.priority = scores.parse(meta.get("priority"), 0)
+        stickiness = meta.get("resource-stickiness", meta.get("default-resource-stickiness"))
+        default_stickiness = 1 if rsc.kind == "clone" else 0
+        rsc.stickiness = scores.parse(stickiness, default_stickiness)
+        threshold = meta.get("migration-threshold")
+        rsc.migration_threshold = scores.parse(threshold, INFINITY) if threshold else INFINITY
+        rsc.failure_timeout = parse_interval_ms(meta.get("failure-timeout")) // 1000
+        rsc.managed = is_true(meta.get("is-managed"), True)
+        rsc.maintenance = is_true(meta.get("maintenance"), False)
+        if ws.maintenance or rsc.maintenance:
+            rsc.managed = False
+        target = _text_role(meta.get("target-role"))
+        rsc.target_role = target if target is not None else Role.STARTED
+        rsc.multiple_active = meta.get("multiple-active", "stop_start")
+        rsc.allow_migrate = is_true(meta.get("allow-migrate"), False)
+        rsc.globally_unique = is_true(meta.get("globally-unique"), False)
+        rsc.promotable = is_true(meta.get("promotable"), False)
+        rsc.interleave = is_true(meta.get("interleave"), False)
+        rsc.ordered = is_true(meta.get("ordered"), False)
+        rsc.notify = is_true(meta.get("notify"), False)
+        rsc.critical = is_true(meta.get("critical"), True)
+        rsc.requires = meta.get(
+            "requires",
+            "quorum" if rsc.agent_class == "stonith" or not ws.fencing_enabled else "fencing",
+        )
+
+    def unpack_clone(self, clone: Resource, element: etree._Element) -> None:
+        meta = clone.meta
+        online = len(self.ws.nodes)
+        clone.clone_max = scores.parse(meta.get("clone-max"), online)
+        clone.clone_node_max = scores.parse(meta.get("clone-node-max"), 1)
+        clone.promoted_max = scores.parse(meta.get("promoted-max", meta.get("master-max")), 1)
+        clone.promoted_node_max = scores.parse(
+            meta.get("promoted-node-max", meta.get("master-node-max")), 1
+        )
+        template = next(
+            (c for c in element if isinstance(c.tag, str) and c.tag in ("primitive", "group")),
+            None,
+        )
+        if template is None:
+            return
+        for number in range(clone.clone_max):
+            self.add_instance(clone, template, number)
+
+    def add_instance(self, clone: Resource, template: etree._Element, number: int) -> Resource:
+        instance = self.unpack_resource(template, clone)
+        assert instance is not None
+        self.rename_instance(instance, f":{number}")
+        clone.children.append(instance)
+        return instance
+
+    def rename_instance(self, rsc: Resource, suffix: str) -> None:
+        base = rsc.id
+        rsc.meta["__base"] = base
+        rsc.id = base + suffix
+        self.ws.by_id[rsc.id] = rsc
+        for child in rsc.children:
+            self.rename_instance(child, suffix)
+
+    # -- tickets ---------------------------------------------------------------
+
+    def unpack_tickets(self) -> None:
+        if self.status is None:
+            return
+        tickets = self.status.find("tickets")
+        if tickets is None:
+            return
+        for state in tickets.iter("ticket_state"):
+            ticket = Ticket(
+                id=state.get("id", ""),
+                granted=is_true(state.get("granted")),
+                standby=is_true(state.get("standby")),
+            )
+            self.ws.tickets[ticket.id] = ticket
+
+    # -- status ---------------------------------------------------------------
+
+    def unpack_status(self) -> None:
+        ws = self.ws
+        states: dict[str, etree._Element] = {}
+        state: etree._Element | None
+        if self.status is not None:
+            for state in self.status.findall("node_state"):
+                states.setdefault(state.get("id", ""), state)
+        for node in ws.nodes:
+            state = states.get(node.id)
+            if state is not None:
+                transient = state.find("transient_attributes")
+                if transient is not None:
+                    node.attrs.update(nvpairs(transient, "instance_attributes", {}, self.now))
+            self.node_base_attrs(node)
+            node.standby = is_true(node.attrs.get("standby"), False)
+            node.maintenance = is_true(node.attrs.get("maintenance"), False)
+            if state is None:
+                continue
+            node.unseen = False
+            self.determine_online(node, state)
+        for node in ws.nodes:
+            state = states.get(node.id)
+            if state is None:
+                continue
+            if not (node.online or node.unclean or ws.stop_orphans or True):
+                continue
+            lrm = state.find("lrm")
+            if lrm is None:
+                continue
+            resources = lrm.find("lrm_resources")
+            if resources is None:
+                continue
+            for element in resources.findall("lrm_resource"):
+                self.unpack_lrm_resource(node, element)
+        for rsc in ws.all_resources():
+            if rsc.is_primitive:
+                self.finish_role(rsc)
+
+    def determine_online(self, node: Node, state: etree._Element) -> None:
+        ws = self.ws
+        node.unclean = False
+        node.fence_reason = ""
+        in_ccm = state.get("in_ccm")
+        crmd = state.get("crmd")
+        join = state.get("join")
+        expected = state.get("expected")
+        member = (
+            0
+            if in_ccm is None
+            else (1 if in_ccm == "true" or in_ccm.isdigit() and in_ccm != "0" else 0)
+        )
+        online_peer = (
+            0 if crmd is None else (1 if crmd == "online" or crmd.isdigit() and crmd != "0" else 0)
+        )
+        shutdown_attr = node.attrs.get("shutdown", "0")
+        node.shutdown = shutdown_attr not in ("0", "", None)
+        if not node.shutdown and expected == "member":
+            node.expected_up = True
+        terminate = is_true(node.attrs.get("terminate"), False)
+        online = False
+        if not ws.fencing_enabled:
+            if member <= 0:
+                online = False
+            elif online_peer > 0:
+                online = join == "member"
+            elif node.expected_up:
+                self.fence(node, "peer is unexpectedly down")
+        elif node.shutdown:
+            online = online_peer > 0
+        else:
+            if join == "banned" or join == "nack":
+                self.fence(node, "peer failed Pacemaker membership criteria")
+            elif terminate:
+                if member <= 0 and online_peer <= 0 and join == "down":
+                    return
+                self.fence(node, "fencing was requested")
+            elif expected in (None, "down"):
+                if member > 0 or online_peer > 0:
+                    node.pending = True
+            elif member <= 0:
+                self.fence(node, "peer is no longer part of the cluster")
+                node.fence_priority_delay = True
+            elif online_peer <= 0:
+                self.fence(node, "peer process is no longer available")
+            elif join == "member":
+                pass
+            elif join in ("pending", "down"):
+                node.pending = True
+            else:
+                self.fence(node, "peer was in an unknown state")
+            online = member > 0
+        node.online = online
+
+    def fence(self, node: Node, reason: str) -> None:
+        if not node.unclean:
+            node.unclean = True
+            node.fence_reason = reason
+
+    def find_history_owner(self, node: Node, rsc_id: str) -> Resource | None:
+        """The configured resource a history entry belongs to (mapping anonymous clone ids)."""
+        ws = self.ws
+        base, _, number = rsc_id.partition(":")
+        direct = ws.by_id.get(rsc_id)
+        if (
+            direct is not None
+            and direct.is_primitive
+            and (
+                direct.clone_parent() is None or direct.clone_parent().globally_unique  # type: ignore[union-attr]
+            )
+        ):
+            return direct
+        # anonymous clone instance: any instance may take it
+        template = ws.by_id.get(base)
+        candidates: list[Resource] = []
+        for rsc in ws.all_resources():
+            if rsc.is_primitive and rsc.meta.get("__base") == base:
+                candidates.append(rsc)
+        if not candidates:
+            if template is not None and template.is_primitive:
+                return template
+            return None
+        clone = candidates[0].clone_parent()
+        if clone is not None and clone.globally_unique:
+            return direct if direct in candidates else None
+        # an instance of the same top-level instance already known on this node
+        for rsc in candidates:
+            if node.name in rsc.known_on or self._instance_known(rsc, node):
+                return rsc
+        # the instance named in the history, if it is still free
+        if direct is not None and direct in candidates and not self._instance_used(direct):
+            return direct
+        for rsc in candidates:
+            if not self._instance_used(rsc):
+                return rsc
+        return None
+
+    def _instance_root(self, rsc: Resource) -> Resource:
+        clone = rsc.clone_parent()
+        while rsc.parent is not None and rsc.parent is not clone:
+            rsc = rsc.parent
+        return rsc
+
+    def _instance_known(self, rsc: Resource, node: Node) -> bool:
+        root = self._instance_root(rsc)
+        return any(node.name in p.known_on and p.running_on for p in root.primitives()) and any(
+            node in p.running_on for p in root.primitives()
+        )
+
+    def _instance_used(self, rsc: Resource) -> bool:
+        root = self._instance_root(rsc)
+        return any(p.running_on for p in root.primitives())
+
+    def unpack_lrm_resource(self, node: Node, element: etree._Element) -> None:
+        rsc_id = element.get("id", "")
+        entries: list[HistoryEntry] = []
+        for op in element.findall("lrm_rsc_op"):
+            entries.append(self.history_entry(op))
+        entries.sort(key=lambda e: (e.call_id < 0, e.call_id))
+        rsc = self.find_history_owner(node, rsc_id)
+        if rsc is None:
+            rsc = self.orphan(element)
+        if rsc.history.get(node.name) is None:
+            rsc.history[node.name] = []
+        rsc.history[node.name].extend(entries)
+        self.apply_history(rsc, node, entries)
+
+    def orphan(self, element: etree._Element) -> Resource:
+        ident = element.get("id", "")
+        rsc = Resource(id=ident, kind="primitive", element=element, meta={})
+        rsc.agent_class = element.get("class", "")
+        rsc.provider = element.get("provider", "")
+        rsc.agent_type = element.get("type", "")
+        rsc.orphan = True
+        self.configure(rsc)
+        rsc.target_role = Role.STOPPED
+        if not self.ws.stop_orphans:
+            rsc.managed = False
+        self.ws.by_id[ident] = rsc
+        self.ws.resources.append(rsc)
+        return rsc
+
+    def history_entry(self, op: etree._Element) -> HistoryEntry:
+        key = op.get("transition-key", "")
+        parts = key.split(":")
+        expected = int(parts[2]) if len(parts) >= 3 and parts[2].lstrip("-").isdigit() else 0
+        call = op.get("call-id", "0")
+        return HistoryEntry(
+            id=op.get("id", ""),
+            task=op.get("operation", ""),
+            interval_ms=int(op.get("interval", "0") or 0),
+            rc=int(op.get("rc-code", "0") or 0),
+            status=int(op.get("op-status", "0") or 0),
+            expected_rc=expected,
+            call_id=int(call) if call.lstrip("-").isdigit() else 0,
+            element=op,
+            last_change=int(op.get("last-rc-change", op.get("last-run", "0")) or 0),
+        )
+
+    def on_fail_for(self, rsc: Resource, task: str, interval_ms: int) -> str:
+        for op in rsc.ops:
+            if op.name == task and op.interval_ms == interval_ms and op.on_fail:
+                value = op.on_fail.lower()
+                if value == "fence" and not self.ws.fencing_enabled:
+                    return "stop"
+                return value
+        if task == "stop":
+            return "fence" if self.ws.fencing_enabled else "block"
+        if task == "demote":
+            return "restart"
+        return "restart"
+
+    def apply_history(self, rsc: Resource, node: Node, entries: list[HistoryEntry]) -> None:
+        role = Role.UNKNOWN
+        failed = False
+        promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
+        started = Role.UNPROMOTED if promotable else Role.STARTED
+        rsc.known_on.add(node.name)
+        # only the history since the last start or stop matters (older failures are recovered)
+        for entry in entries:
+            task = entry.task
+            if task in ("notify", "cancel", "meta-data", "reload", "reload-agent"):
+                if task in ("reload", "reload-agent") and role in (Role.UNKNOWN, Role.STOPPED):
+                    pass
+                continue
+            probe = task == "monitor" and entry.interval_ms == 0
+            status = entry.status
+            rc = entry.rc
+            if entry.call_id < 0 or status == EXEC_PENDING or rc == OCF_PENDING:
+                rsc.pending_task = task
+                if task in ("start", "migrate_from"):
+                    role = started
+                elif task == "promote":
+                    role = Role.PROMOTED
+                elif task == "demote":
+                    role = Role.PROMOTED
+                elif task == "stop":
+                    role = role if role not in (Role.UNKNOWN, Role.STOPPED) else started
+                elif task == "migrate_to":
+                    role = started
+                continue
+            if status == EXEC_CANCELLED:
+                continue
+            # remap the result against what was expected
+            ok = False
+            hard = False
+            fatal = False
+            if status in (EXEC_DONE, EXEC_ERROR):
+                if rc == entry.expected_rc or (probe and rc in (OCF_OK, OCF_NOT_RUNNING, 8)):
+                    ok = True
+                elif rc == OCF_NOT_RUNNING and task in ("stop",):
+                    ok = True
+                elif rc in (2, 3, 4, 5):
+                    hard = True
+                elif rc == 6:
+                    fatal = True
+            elif status in (EXEC_ERROR_HARD, EXEC_NOT_INSTALLED):
+                hard = True
+            elif status == EXEC_ERROR_FATAL:
+                fatal = True
+            if ok:
+                if probe or task == "monitor":
+                    if rc == OCF_NOT_RUNNING:
+                        role = Role.STOPPED
+                        failed = False if probe else failed
+                    elif rc == OCF_RUNNING_PROMOTED:
+                        role = Role.PROMOTED
+                    elif role in (Role.UNKNOWN, Role.STOPPED) or probe:
+                        role = started
+                    if probe:
+                        failed = False
+                elif task in ("start", "migrate_from"):
+                    role = started
+                    failed = False
+                elif task == "stop":
+                    role = Role.STOPPED
+                    failed = False
+                    rsc.stop_failed_on.discard(node.name)
+                elif task == "promote":
+                    role = Role.PROMOTED
+                elif task == "demote":
+                    role = Role.UNPROMOTED
+                elif task == "migrate_to":
+                    role = started
+                continue
+            # a failure
+            on_fail = self.on_fail_for(rsc, task, entry.interval_ms)
+            if probe and rc == OCF_FAILED_PROMOTED:
+                role = Role.PROMOTED
+            if on_fail == "ignore":
+                if task != "stop":
+                    role = started if role in (Role.UNKNOWN, Role.STOPPED) else role
+                continue
+            if hard or fatal:
+                self.ws.locations.append(
+                    Location(
+                        id="hard-error",
+                        rsc=rsc.top if False else self.failure_target(rsc),
+                        node_scores={node.name: -INFINITY},
+                    )
+                ) if hard else None
+                if fatal:
+                    for n in self.ws.nodes:
+                        self.ws.locations.append(
+                            Location(
+                                id="fatal-error",
+                                rsc=self.failure_target(rsc),
+                                node_scores={n.name: -INFINITY},
+                            )
+                        )
+                if rc == OCF_NOT_RUNNING or (probe and rc == 5):
+                    role = Role.STOPPED
+                    continue
+            failed = True
+            if task == "stop":
+                role = role if role not in (Role.UNKNOWN, Role.STOPPED) else started
+                rsc.stop_failed_on.add(node.name)
+            elif task == "promote":
+                role = Role.PROMOTED
+            elif task == "demote":
+                role = Role.PROMOTED if on_fail == "block" else Role.UNPROMOTED
+            elif task == "monitor" and rc == OCF_NOT_RUNNING and not probe:
+                role = Role.PROMOTED if role == Role.PROMOTED else started
+            elif task in ("start", "migrate_from", "migrate_to", "monitor"):
+                if role not in (Role.PROMOTED,):
+                    role = started
+                if task == "start" and self.ws.start_failure_fatal:
+                    target = self.failure_target(rsc)
+                    self.ws.locations.append(
+                        Location(id="start-failure", rsc=target, node_scores={node.name: -INFINITY})
+                    )
+            if on_fail == "block" or (task == "stop" and on_fail == "fence" and False):
+                rsc.blocked = True
+                rsc.managed = False
+            elif on_fail == "stop":
+                rsc.target_role = Role.STOPPED
+                for n in self.ws.nodes:
+                    self.ws.locations.append(
+                        Location(id="on-fail-stop", rsc=rsc, node_scores={n.name: -INFINITY})
+                    )
+            elif on_fail == "standby":
+                node.standby = True
+                node.standby_onfail = True
+            elif on_fail == "fence":
+                self.fence(node, f"{rsc.id} failed there")
+            elif on_fail == "demote" and role == Role.PROMOTED:
+                pass
+        if role in (Role.UNKNOWN,):
+            role = Role.STOPPED
+        if role != Role.STOPPED:
+            if node not in rsc.running_on:
+                rsc.running_on.append(node)
+            if role > rsc.role:
+                rsc.role = role
+        if failed:
+            rsc.failed = True
+            rsc.failed_nodes.append(node)
+
+    def failure_target(self, rsc: Resource) -> Resource:
+        top = rsc
+        while top.parent is not None:
+            top = top.parent
+        return top if top is not rsc else rsc
+
+    def finish_role(self, rsc: Resource) -> None:
+        if not rsc.running_on:
+            rsc.role = Role.STOPPED
+
+    # -- constraints -----------------------------------------------------------
+
+    def expand(self, ident: str | None) -> list[Resource]:
+        """A resource id, or a tag's members."""
+        if ident is None:
+            return []
+        rsc = self.ws.by_id.get(ident)
+        if rsc is not None and rsc.meta.get("__base") is None:
+            return [rsc]
+        tags = self.config.find("tags")
+        if tags is not None:
+            for tag in tags.findall("tag"):
+                if tag.get("id") == ident:
+                    out: list[Resource] = []
+                    for ref in tag.findall("obj_ref"):
+                        out.extend(self.expand(ref.get("id")))
+                    return out
+        return []
+
+    def unpack_constraints(self) -> None:
+        constraints = self.config.find("constraints")
+        if constraints is None:
+            return
+        for element in constraints:
+            if not isinstance(element.tag, str):
+                continue
+            if element.tag == "rsc_location":
+                self.unpack_location(element)
+            elif element.tag == "rsc_colocation":
+                self.unpack_colocation(element)
+            elif element.tag == "rsc_order":
+                self.unpack_order(element)
+            elif element.tag == "rsc_ticket":
+                self.unpack_ticket_constraint(element)
+
+    def location_targets(self, element: etree._Element) -> list[Resource]:
+        pattern = element.get("rsc-pattern")
+        if pattern is not None:
+            regex = re.compile(pattern)
+            return [r for r in self.ws.resources if regex.search(r.id)]
+        targets = self.expand(element.get("rsc"))
+        for rset in element.findall("resource_set"):
+            for ref in rset.findall("resource_ref"):
+                targets.extend(self.expand(ref.get("id")))
+        return targets
+
+    def unpack_location(self, element: etree._Element) -> None:
+        ws = self.ws
+        discovery = element.get("resource-discovery", "always")
+        role = _text_role(element.get("role"))
+        for rsc in self.location_targets(element):
+            node_scores: dict[str, int] = {}
+            node_name = element.get("node")
+            if node_name is not None:
+                node_scores[node_name] = scores.parse(element.get("score"), 0)
+                ws.locations.append(
+                    Location(element.get("id", ""), rsc, node_scores, role, discovery)
+                )
+                continue
+            for rule in element.findall("rule"):
+                rule = self.resolve(rule)
+                rule_role = _text_role(rule.get("role")) or role
+                rule_scores: dict[str, int] = {}
+                for node in ws.nodes:
+                    if rules.evaluate(rule, node.attrs, self.now):
+                        rule_scores[node.name] = rules.rule_score(rule, node.attrs)
+                ws.locations.append(
+                    Location(element.get("id", ""), rsc, rule_scores, rule_role, discovery)
+                )
+
+    def set_members(self, rset: etree._Element) -> list[Resource]:
+        out: list[Resource] = []
+        for ref in rset.findall("resource_ref"):
+            out.extend(self.expand(ref.get("id")))
+        return out
+
+    def unpack_colocation(self, element: etree._Element) -> None:
+        ws = self.ws
+        ident = element.get("id", "")
+        score = scores.parse(element.get("score"), 0)
+        influence = is_true(element.get("influence"), True)
+        sets = element.findall("resource_set")
+        if not sets:
+            for dependent in self.expand(element.get("rsc")):
+                for primary in self.expand(element.get("with-rsc")):
+                    ws.colocations.append(
+                        Colocation(
+                            ident,
+                            dependent,
+                            primary,
+                            score,
+                            _text_role(element.get("rsc-role")),
+                            _text_role(element.get("with-rsc-role")),
+                            element.get("node-attribute", "#uname"),
+                            influence,
+                        )
+                    )
+            return
+        previous: list[Resource] = []
+        previous_role: Role | None = None
+        for rset in sets:
+            members = self.set_members(rset)
+            set_score = scores.parse(rset.get("score"), score)
+            role = _text_role(rset.get("role"))
+            if is_true(rset.get("sequential"), True):
+                for earlier, later in zip(members, members[1:], strict=False):
+                    ws.colocations.append(Colocation(ident, later, earlier, set_score, role, role))
+            if previous:
+                for dependent in members:
+                    for primary in previous:
+                        ws.colocations.append(
+                            Colocation(ident, dependent, primary, score, role, previous_role)
+                        )
+            # the next set is colocated with this one (its first member)
+            previous = members[-1:] if is_true(rset.get("sequential"), True) else members
+            previous = members[:1] if previous else previous
+            previous_role = role
+
+    def unpack_order(self, element: etree._Element) -> None:
+        ws = self.ws
+        ident = element.get("id", "")
+        kind = element.get("kind")
+        score = element.get("score")
+        if kind is None:
+            kind = "optional" if score is not None and scores.parse(score) == 0 else "mandatory"
+        kind = kind.lower()
+        symmetrical = is_true(element.get("symmetrical"), kind != "serialize")
+        sets = element.findall("resource_set")
+        if not sets:
+            first_task = element.get("first-action", "start")
+            then_task = element.get("then-action", first_task)
+            for first in self.expand(element.get("first")):
+                for then in self.expand(element.get("then")):
+                    ws.orderings.append(
+                        Ordering(ident, first, first_task, then, then_task, kind, symmetrical)
+                    )
+            return
+        previous: list[Resource] = []
+        previous_task = "start"
+        for rset in sets:
+            members = self.set_members(rset)
+            task = rset.get("action", "start")
+            sequential = is_true(rset.get("sequential"), True)
+            if sequential:
+                for earlier, later in zip(members, members[1:], strict=False):
+                    ws.orderings.append(
+                        Ordering(ident, earlier, task, later, task, kind, symmetrical)
+                    )
+            if previous:
+                firsts = previous
+                for first in firsts:
+                    for then in members[:1] if sequential else members:
+                        ws.orderings.append(
+                            Ordering(ident, first, previous_task, then, task, kind, symmetrical)
+                        )
+            previous = members[-1:] if sequential else members
+            previous_task = task
+
+    def unpack_ticket_constraint(self, element: etree._Element) -> None:
+        ws = self.ws
+        ticket_id = element.get("ticket", "")
+        ticket = ws.tickets.setdefault(ticket_id, Ticket(id=ticket_id))
+        loss_policy = element.get("loss-policy", "stop")
+        targets = self.expand(element.get("rsc"))
+        for rset in element.findall("resource_set"):
+            targets.extend(self.set_members(rset))
+        if ticket.granted and not ticket.standby:
+            return
+        role = _text_role(element.get("rsc-role"))
+        for rsc in targets:
+            if loss_policy == "freeze" and not ticket.standby and rsc.running_on:
+                continue
+            if role == Role.PROMOTED and loss_policy == "demote":
+                ws.locations.append(
+                    Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}, Role.PROMOTED)
+                )
+                continue
+            ws.locations.append(
+                Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}, role)
+            )
+            if loss_policy == "fence" and ticket.granted is False:
+                for node in {n for p in rsc.primitives() for n in p.running_on}:
+                    self.fence(node, f"deadman ticket {ticket_id} was lost")
+
+
+def unpack(cib: etree._Element, now: dt.datetime) -> WorkingSet:
+    """Build the working set from a parsed CIB at the given time."""
+    return Unpacker(cib, now).run()
+
+
+def cib_time(cib: etree._Element) -> dt.datetime | None:
+    """The time a CIB was written (used when no time is given), if recorded."""
+    text = cib.get("execution-date")
+    if text and text.isdigit():
+        return dt.datetime.fromtimestamp(int(text), tz=dt.UTC).replace(tzinfo=None)
+    return None
+
+
+def iter_primitives(resources: Iterable[Resource]) -> Iterable[Resource]:
+    for rsc in resources:
+        yield from rsc.primitives()

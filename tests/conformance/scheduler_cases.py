@@ -1,0 +1,127 @@
+"""Run hactl's scheduler in-process over Pacemaker's scheduler regression cases.
+
+Compares like /work/shared/conformance/scheduler/check.py (decisions and summary levels),
+without a process per case. Also a command: `python tests/conformance/scheduler_cases.py
+[--only SUBSTRING] [--jobs N] [--write-known-failures]` prints the pass counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import re
+import sys
+from pathlib import Path
+
+CASES = Path(os.environ.get("HACTL_SCHEDULER_CASES", "/work/shared/conformance/scheduler"))
+KNOWN_FAILURES = Path(__file__).with_name("known_failures.tsv")
+
+
+def squash(text: str) -> list[str]:
+    return [s for s in (re.sub(r"\s+", "", line) for line in text.splitlines()) if s]
+
+
+def section(lines: list[str], title: str) -> list[str]:
+    out, inside = [], False
+    for line in lines:
+        if line == title:
+            inside = True
+        elif inside and line.startswith("*"):
+            out.append(line)
+        elif inside:
+            break
+    return out
+
+
+def decisions(lines: list[str]) -> tuple[list[str], list[str]]:
+    return (
+        section(lines, "TransitionSummary:"),
+        sorted(section(lines, "ExecutingClusterTransition:")),
+    )
+
+
+def case_meta() -> dict[str, str]:
+    """case name -> -t datetime ('' when none)."""
+    out: dict[str, str] = {}
+    with open(CASES / "cases.tsv", encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            row = dict(zip(header, line.rstrip("\n").split("\t"), strict=False))
+            out[row["case"]] = row.get("datetime", "")
+    return out
+
+
+def all_cases() -> list[str]:
+    return sorted(p.stem for p in (CASES / "cases" / "xml").glob("*.xml"))
+
+
+def run_case(case: str, when: str) -> dict[str, object]:
+    from hactl.core.cli.simulate import load_cib, parse_time, report
+    from hactl.core.errors import HactlError
+
+    try:
+        cib = load_cib(CASES / "cases" / "xml" / f"{case}.xml")
+        text, _ws = report(cib, parse_time(when or None, cib))
+        error = ""
+    except HactlError as exc:
+        text, error = str(exc), str(exc)
+    except Exception as exc:  # a crash is a failure of this case, reported with its name
+        text, error = "", f"{type(exc).__name__}: {exc}"
+    want = squash((CASES / "cases" / "summary" / f"{case}.summary").read_text())
+    got = squash(text)
+    return {
+        "case": case,
+        "decisions": decisions(want) == decisions(got),
+        "summary": want == got,
+        "error": error,
+    }
+
+
+def read_known_failures() -> dict[str, str]:
+    out: dict[str, str] = {}
+    if KNOWN_FAILURES.exists():
+        for line in KNOWN_FAILURES.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                case, _, reason = line.partition("\t")
+                out[case.strip()] = reason.strip()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--write-known-failures", action="store_true")
+    parser.add_argument("--show", action="store_true", help="print failing case names")
+    args = parser.parse_args()
+    meta = case_meta()
+    cases = [c for c in all_cases() if args.only in c]
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(run_case, cases, [meta.get(c, "") for c in cases], chunksize=8))
+    passed = sum(bool(r["decisions"]) for r in results)
+    summary = sum(bool(r["summary"]) for r in results)
+    crashes = [r for r in results if r["error"]]
+    if args.show:
+        for r in results:
+            if not r["decisions"]:
+                print(r["case"], r["error"])
+    print(
+        f"decisions {passed}/{len(results)}, summary {summary}/{len(results)}, "
+        f"errors {len(crashes)}"
+    )
+    if args.write_known_failures:
+        old = read_known_failures()
+        lines = ["# case\treason (cases not listed must keep agreeing on decisions)"]
+        for r in results:
+            if not r["decisions"]:
+                reason = old.get(str(r["case"])) or (
+                    f"crash: {r['error']}" if r["error"] else "decisions differ (not analysed yet)"
+                )
+                lines.append(f"{r['case']}\t{reason}")
+        KNOWN_FAILURES.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
