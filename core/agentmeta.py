@@ -5,8 +5,8 @@ synthesise it); :func:`parse_metadata` turns it into :class:`AgentMetadata`, rep
 problem with the agent's name and the line it is on. The configuration commands use
 :meth:`AgentMetadata.check_params` to check a resource's parameters against its agent.
 
-Durations follow Pacemaker's rules (``20``, ``20s``, ``500ms``, ``2min``, ``1h``, ISO 8601
-``PT1M30S``); :func:`duration_ms` is the one parser of them here.
+Durations (``20``, ``20s``, ``500ms``, ``2min``, ``PT1M30S``) are read by the CIB's parser,
+hactl.core.cib.schema.parse_duration_ms, as everywhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
+from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.errors import Problem, UsageError, ValidationError
 
 #: the parameter types whose values can be checked; others (Pacemaker's "time", "port", …)
@@ -26,36 +27,14 @@ CHECKED_TYPES = ("boolean", "integer", "select", "string")
 _TRUE_WORDS = {"true", "on", "yes", "y", "1"}
 _FALSE_WORDS = {"false", "off", "no", "n", "0"}
 
-_UNIT_MS = {
-    "": 1000,
-    "s": 1000,
-    "sec": 1000,
-    "ms": 1,
-    "msec": 1,
-    "us": 0.001,
-    "usec": 0.001,
-    "m": 60_000,
-    "min": 60_000,
-    "h": 3_600_000,
-    "hr": 3_600_000,
-}
-_PLAIN_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
-_ISO_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-
 
 def duration_ms(text: str) -> int:
-    """Milliseconds in a Pacemaker duration; raises ValueError naming the bad text."""
-    plain = _PLAIN_DURATION.match(text)
-    if plain and plain.group(2).lower() in _UNIT_MS:
-        return int(round(float(plain.group(1)) * _UNIT_MS[plain.group(2).lower()]))
-    iso = _ISO_DURATION.match(text.strip().upper())
-    if iso and text.strip().upper() not in ("P", "PT"):
-        parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
-        seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
-        return int(round(seconds * 1000))
-    raise ValueError(f"{text!r} is not a duration (e.g. 20s, 500ms, 2min, 1h, PT1M)")
+    """Milliseconds in a Pacemaker duration (the CIB's parser); raises ValueError naming the
+    bad text, for callers that report it their own way."""
+    value = parse_duration_ms(text)
+    if value is None:
+        raise ValueError(f"{text!r} is not a duration (e.g. 20s, 500ms, 2min, 1h, PT1M)")
+    return value
 
 
 class MetadataError(ValidationError):
@@ -271,11 +250,16 @@ def _duration_attribute(
     raw = element.get(attribute)
     if raw is None or raw.strip() == "":
         return None
-    try:
-        return duration_ms(raw)
-    except ValueError as exc:
-        problems.append(Problem(f"{attribute}: {exc}", where=where))
-        return None
+    value = parse_duration_ms(raw)
+    if value is None:
+        problems.append(
+            Problem(
+                f"{attribute}={raw!r} is not a duration",
+                where=where,
+                hint="e.g. 20s, 500ms, 2min, 1h, PT1M",
+            )
+        )
+    return value
 
 
 def _parse_action(element: etree._Element, source: str, problems: list[Problem]) -> Action | None:

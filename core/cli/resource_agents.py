@@ -4,16 +4,17 @@ and debug-start/stop/monitor/promote/demote (run a configured resource's agent h
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import typer
-from lxml import etree
 
-from hactl.core.agentmeta import AgentMetadata, AgentSpec, duration_ms
+from hactl.core.agentmeta import AgentMetadata, AgentSpec
+from hactl.core.cib.document import CibDocument
+from hactl.core.cib.model import Primitive, build_model
+from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
+from hactl.core.commands.session import current_handle
 from hactl.core.drivers import OperationRequest, OperationResult
 from hactl.core.errors import NotFoundError, UsageError
 from hactl.core.plugins import PluginHost
@@ -93,7 +94,7 @@ def _print_description(spec: AgentSpec, meta: AgentMetadata, full: bool) -> None
 
 @dataclass(frozen=True)
 class ConfiguredResource:
-    """What a CIB says about one primitive: its agent, parameters, meta attributes and
+    """What the CIB says about one primitive: its agent, parameters, meta attributes and
     the timeouts of its one-shot (interval 0) operations."""
 
     spec: AgentSpec
@@ -102,59 +103,41 @@ class ConfiguredResource:
     timeouts_ms: dict[str, int]
 
 
-def _load_cib(cib_file: Path) -> etree._ElementTree:
-    try:
-        return etree.parse(str(cib_file), etree.XMLParser(resolve_entities=False, no_network=True))
-    except OSError as exc:
-        raise NotFoundError(f"cannot read {cib_file}: {exc}", where=str(cib_file)) from None
-    except etree.XMLSyntaxError as exc:
-        raise UsageError(
-            f"not well-formed XML: {exc.msg}",
-            where=f"{cib_file}:{exc.lineno}",
-            hint="give a CIB such as `cibadmin -Q` prints",
-        ) from None
-
-
-def read_primitive(cib_file: Path, resource: str) -> ConfiguredResource:
-    """Primitive ``resource`` of a CIB file (its first instance_attributes and
-    meta_attributes sets, as pcs shows them)."""
-    resources = _load_cib(cib_file).getroot().find("configuration/resources")
-    primitives = list(resources.iter("primitive")) if resources is not None else []
-    primitive = next((p for p in primitives if p.get("id") == resource), None)
-    if primitive is None:
-        raise NotFoundError(
-            f"no resource {resource!r} in the CIB",
-            where=str(cib_file),
-            hint="resources: " + (", ".join(str(p.get("id")) for p in primitives) or "none"),
+def read_primitive(doc: CibDocument, resource: str) -> ConfiguredResource:
+    """Primitive ``resource`` of the CIB (its attribute sets without rules merged by score,
+    as the cluster reads them)."""
+    model = build_model(doc)
+    found = model.resource(resource)
+    if not isinstance(found, Primitive):
+        problem = (
+            f"{resource!r} is a {type(found).__name__.lower()}, not a primitive"
+            if found is not None
+            else f"no resource {resource!r} in the CIB"
         )
-    standard, provider, kind = (primitive.get(a) for a in ("class", "provider", "type"))
-    where = f"{cib_file}:{primitive.sourceline}"
-    if not standard or not kind:
+        primitives = ", ".join(p.id for p in model.configuration.primitives()) or "none"
+        raise NotFoundError(problem, hint=f"primitives: {primitives}")
+    element = doc.find_by_id(resource)
+    where = doc.where(element) if element is not None else resource
+    if not found.standard or not found.type:
         raise UsageError(f"primitive {resource!r} has no class or type", where=where)
-    if standard == "stonith":
+    if found.standard == "stonith":
         raise UsageError(
             f"{resource!r} is a fence device, not a resource",
             where=where,
             hint="use `hactl stonith` for fence devices",
         )
-    spec = AgentSpec.parse(":".join(p for p in (standard, provider, kind) if p), where=where)
-
-    def first_set(tag: str) -> dict[str, str]:
-        found = primitive.find(tag)
-        if found is None:
-            return {}
-        return {nv.get("name", ""): nv.get("value", "") for nv in found.iter("nvpair")}
-
-    timeouts: dict[str, int] = {}
-    for op in primitive.iterfind("operations/op"):
-        timeout = op.get("timeout")
-        if op.get("interval", "0") in ("0", "0s") and timeout:
-            try:
-                timeouts[op.get("name", "")] = duration_ms(timeout)
-            except ValueError as exc:
-                raise UsageError(str(exc), where=f"{cib_file}:{op.sourceline}") from None
+    timeouts = {
+        op.name: timeout_ms
+        for op in found.operations
+        if op.interval_ms == 0
+        and op.timeout is not None
+        and (timeout_ms := parse_duration_ms(op.timeout)) is not None
+    }
     return ConfiguredResource(
-        spec, first_set("instance_attributes"), first_set("meta_attributes"), timeouts
+        spec=AgentSpec.parse(found.agent, where=where),
+        params={k: v for k, v in found.params.items() if v is not None},
+        meta={k: v for k, v in found.meta.items() if v is not None},
+        timeouts_ms=timeouts,
     )
 
 
@@ -162,8 +145,8 @@ def masked(name: str, value: str) -> str:
     return MASK if SECRET_NAME.search(name) else value
 
 
-def _debug(resource: str, action: str, cib_file: Path, full: bool, output: OutputFormat) -> None:
-    configured = read_primitive(cib_file, resource)
+def _debug(resource: str, action: str, full: bool, output: OutputFormat) -> None:
+    configured = read_primitive(current_handle().get(), resource)
     spec, params, meta = configured.spec, configured.params, configured.meta
     agent_class = PluginHost().agent_class(spec.standard)
     timeout_ms = configured.timeouts_ms.get(action, DEFAULT_TIMEOUT_MS)
@@ -282,25 +265,14 @@ def register(app: typer.Typer) -> None:
             help=f"Run the {action} action of a resource's agent here, with the resource's "
             "configured parameters, showing the result and the agent's output (secrets "
             "masked). The cluster is not told.\n\nExample: "
-            f"hactl resource debug-{action} web -f cib.xml --full",
+            f"hactl -f cib.xml resource debug-{action} web --full",
         )
         def debug(
             resource: str = typer.Argument(..., help="The resource's id."),
-            cib_file: Path = typer.Option(
-                Path(os.environ.get("CIB_file", "")) if os.environ.get("CIB_file") else None,
-                "-f",
-                "--file",
-                help="Read the resource from this CIB file (default: $CIB_file).",
-            ),
             full: bool = typer.Option(False, "--full", help="Show parameters and stderr too."),
             output: OutputFormat = OUTPUT_OPTION,
         ) -> None:
-            if cib_file is None:
-                raise UsageError(
-                    f"debug-{action} needs the CIB",
-                    hint="give -f CIB_FILE (the running cluster's CIB is not reachable yet)",
-                )
-            _debug(resource, action, cib_file, full, output)
+            _debug(resource, action, full, output)
 
     for action in DEBUG_ACTIONS:
         make_debug(action)

@@ -234,14 +234,18 @@ def test_debug_errors(rsctmp: dict[str, str], tmp_path: Path) -> None:
     cib = tmp_path / "cib.xml"
     cib.write_text(CIB.format(dump=tmp_path / "x"))
     for args, code, expected in [
-        (("nope", "-f", str(cib)), 1, "no resource 'nope' in the CIB"),
-        (("fence", "-f", str(cib)), 2, "is a fence device"),
-        (("probe",), 2, "needs the CIB"),
-        (("probe", "-f", str(tmp_path / "missing.xml")), 1, "cannot read"),
+        (("-f", str(cib), "resource", "debug-start", "nope"), 1, "no resource 'nope' in the CIB"),
+        (("-f", str(cib), "resource", "debug-start", "fence"), 2, "is a fence device"),
+        (("resource", "debug-start", "probe"), 1, "no running hactl cluster"),
+        (
+            ("resource", "debug-stop", "probe", "-f", str(tmp_path / "none.xml")),
+            1,
+            "no resource 'probe' in the CIB",
+        ),
     ]:
-        done = hactl("resource", "debug-start", *args, env={**rsctmp, "CIB_file": ""})
+        done = hactl(*args, env={**rsctmp, "CIB_file": ""})
         assert done.returncode == code, (args, done.stderr)
         assert expected in done.stderr and len(done.stderr.strip().splitlines()) == 1
     (tmp_path / "bad.xml").write_text("<cib>")
-    bad = hactl("resource", "debug-start", "probe", "-f", str(tmp_path / "bad.xml"))
-    assert bad.returncode == 2 and "bad.xml:1: not well-formed XML" in bad.stderr
+    bad = hactl("-f", str(tmp_path / "bad.xml"), "resource", "debug-start", "probe")
+    assert bad.returncode == 1 and "bad.xml:1: not well-formed XML" in bad.stderr
