@@ -18,6 +18,7 @@ import typer
 
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print_table
 from hactl.core.config import ClusterConfig, check, votequorum_settings
+from hactl.core.config.quorum import update_quorum_options
 from hactl.core.config.rules import QUORUM_PROVIDERS, Findings
 from hactl.core.drivers import QuorumProvider, QuorumStatus
 from hactl.core.errors import ConfigError, HactlError, UsageError, ValidationError
@@ -25,18 +26,6 @@ from hactl.core.plugins import PluginHost
 
 DEFAULT_CONF = "/etc/corosync/corosync.conf"
 NOT_QUORATE_EXIT = 2  # corosync-quorumtool -s: 0 quorate, 2 not quorate
-#: options `quorum update` may change (pcs's four, plus the rest of the quorum section)
-UPDATABLE = (
-    "auto_tie_breaker",
-    "auto_tie_breaker_node",
-    "last_man_standing",
-    "last_man_standing_window",
-    "wait_for_all",
-    "two_node",
-    "expected_votes",
-    "allow_downscale",
-    "expected_votes_tracking",
-)
 
 app = typer.Typer(no_args_is_help=True, help="Quorum configuration and state.")
 
@@ -360,12 +349,6 @@ def _parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
             raise UsageError(
                 f"{item!r} is not name=value", where="quorum update", hint="e.g. wait_for_all=1"
             )
-        if key not in UPDATABLE:
-            raise UsageError(
-                f"unknown quorum option {key!r}",
-                where="quorum update",
-                hint="one of " + ", ".join(UPDATABLE),
-            )
         changes[key] = value
     return changes
 
@@ -381,17 +364,16 @@ def update(
     """Change quorum options in the configuration file (offline, as `pcs quorum update`):
     auto_tie_breaker, auto_tie_breaker_node, last_man_standing, last_man_standing_window,
     wait_for_all, two_node, expected_votes, allow_downscale, expected_votes_tracking.
-    The result is checked with Corosync's rules first; nothing is written when it fails.
-    Comments and the order of the file are kept.
+    As pcs does, flags take 0 or 1, options are written in name order, and two_node
+    follows the cluster (on with exactly two nodes and neither auto_tie_breaker nor a
+    quorum device) unless given. The result is checked with Corosync's rules first;
+    nothing is written when it fails. Comments and the order of the file are kept.
 
     Example: hactl quorum update -c corosync.conf wait_for_all=1 last_man_standing=1
     """
     config, _ = _load(conf)
     changes = _parse_assignments(assignments)
-    updated = config
-    for key, value in changes.items():
-        path = f"quorum.{key}"
-        updated = updated.set_option(path, value) if value else updated.remove_option(path)
+    updated = update_quorum_options(config, changes)
     findings = check(updated)
     if findings.errors:
         raise ValidationError(findings.errors, subject="updated configuration")

@@ -333,3 +333,91 @@ def votequorum_settings(
         qdevice_sync_timeout=(device.sync_timeout or QDEVICE_SYNC_TIMEOUT_DEFAULT) if device else 0,
         warnings=tuple(m for s, _, m, _ in findings if s == "warning"),
     )
+
+
+# ---------------------------------------------------------------------- offline edits
+
+#: options `quorum update` may change: pcs's four, and the rest of the quorum section
+UPDATABLE_OPTIONS = (
+    "auto_tie_breaker",
+    "auto_tie_breaker_node",
+    "last_man_standing",
+    "last_man_standing_window",
+    "wait_for_all",
+    "two_node",
+    "expected_votes",
+    "allow_downscale",
+    "expected_votes_tracking",
+)
+_FLAG_OPTIONS = (
+    "auto_tie_breaker",
+    "last_man_standing",
+    "wait_for_all",
+    "two_node",
+    "allow_downscale",
+    "expected_votes_tracking",
+)
+
+
+def update_quorum_options(config: ClusterConfig, changes: dict[str, str]) -> ClusterConfig:
+    """``config`` with the quorum options changed as `pcs quorum update` changes them:
+    flags take 0 or 1, windows and votes positive integers, an empty value removes the
+    option, options are applied in name order, and two_node follows the cluster (set with
+    exactly two nodes, no auto_tie_breaker and no quorum device; removed otherwise) unless
+    given explicitly. Raises ValidationError naming every bad option; the result still has
+    to pass ``rules.check``."""
+    from hactl.core.errors import Problem, ValidationError
+
+    problems = []
+    where = f"{config.source}: quorum"
+    for key, value in changes.items():
+        if key not in UPDATABLE_OPTIONS:
+            problems.append(
+                Problem(
+                    f"unknown quorum option {key!r}",
+                    where,
+                    "one of " + ", ".join(UPDATABLE_OPTIONS),
+                )
+            )
+        elif value and key in _FLAG_OPTIONS and value not in ("0", "1"):
+            problems.append(
+                Problem(f"{value!r} is not a valid {key} value", f"{where}.{key}", "use 0 or 1")
+            )
+        elif (
+            value
+            and key in ("last_man_standing_window", "expected_votes")
+            and not (value.isdigit() and int(value) > 0)
+        ):
+            problems.append(
+                Problem(
+                    f"{value!r} is not a valid {key} value",
+                    f"{where}.{key}",
+                    "use a positive integer",
+                )
+            )
+    current = config.quorum
+    lms = changes.get("last_man_standing", str(current.last_man_standing or 0) if current else "0")
+    if changes.get("last_man_standing_window", "0") not in ("", "0") and lms in ("", "0"):
+        problems.append(
+            Problem(
+                "last_man_standing_window needs last_man_standing enabled as well",
+                f"{where}.last_man_standing_window",
+                "add last_man_standing=1",
+            )
+        )
+    if problems:
+        raise ValidationError(problems, subject="quorum options")
+    updated = config
+    for key, value in sorted(changes.items()):
+        path = f"quorum.{key}"
+        updated = updated.set_option(path, value) if value else updated.remove_option(path)
+    if "two_node" not in changes:
+        quorum = updated.quorum
+        has_device = bool(quorum and quorum.device and quorum.device.model)
+        atb = bool(quorum and quorum.auto_tie_breaker)
+        if len(updated.nodelist) == 2 and not atb and not has_device:
+            if quorum is None or quorum.two_node != 1:
+                updated = updated.set_option("quorum.two_node", "1")
+        elif quorum is not None and quorum.two_node is not None:
+            updated = updated.remove_option("quorum.two_node")
+    return updated
