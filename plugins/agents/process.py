@@ -27,8 +27,6 @@ from hactl.core.errors import UsageError
 TAIL_CHARS = 4096
 #: the prefix of the stderr line an OCF agent uses to say why it failed
 EXIT_REASON_PREFIX = "ocf-exit-reason:"
-#: after SIGTERM on timeout, how long the agent's process group gets before SIGKILL
-KILL_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -139,9 +137,10 @@ def _finish(
     return ProgramOutcome(exit_code, stdout, stderr, duration_ms)
 
 
-def _kill_group(pid: int, sig: int) -> None:
+def _kill_group(pid: int) -> None:
+    """As Pacemaker on a timeout: SIGKILL to the agent's whole process group at once."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _cannot_start(name: str, program: Path, exc: OSError) -> ProgramOutcome:
@@ -160,7 +159,7 @@ async def run_program(
     argv: Sequence[str], env: Mapping[str, str], timeout_ms: int, *, name: str
 ) -> ProgramOutcome:
     """Run ``argv`` (never through a shell) and wait at most ``timeout_ms``; on timeout the
-    program's whole process group is killed (an agent's helpers die with it)."""
+    program's whole process group is killed with SIGKILL (its helpers die with it)."""
     program = Path(argv[0])
     blocked = unrunnable(program, name)
     if blocked is not None:
@@ -181,12 +180,8 @@ async def run_program(
         try:
             exit_code: int | None = await asyncio.wait_for(process.wait(), timeout_ms / 1000)
         except TimeoutError:
-            _kill_group(process.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), KILL_GRACE_S)
-            except TimeoutError:
-                _kill_group(process.pid, signal.SIGKILL)
-                await process.wait()
+            _kill_group(process.pid)
+            await process.wait()
             exit_code = None
         return _finish(name, exit_code, (out, err), started, timeout_ms)
 
@@ -216,11 +211,7 @@ def run_program_sync(
         try:
             exit_code = process.wait(timeout=timeout_ms / 1000)
         except subprocess.TimeoutExpired:
-            _kill_group(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=KILL_GRACE_S)
-            except subprocess.TimeoutExpired:
-                _kill_group(process.pid, signal.SIGKILL)
-                process.wait()
+            _kill_group(process.pid)
+            process.wait()
             exit_code = None
         return _finish(name, exit_code, (out, err), started, timeout_ms)
