@@ -208,7 +208,15 @@ def simulate(
     for spec in op_inject:
         _inject_op(cib, spec, fail=False)
     now = parse_time(when, cib)
-    text, ws = report(cib, now, simulate=simulate_, show_scores=show_scores, quiet=quiet)
+    original_date = when is None and unpack.cib_time(cib) is not None
+    text, ws = report(
+        cib,
+        now,
+        simulate=simulate_,
+        show_scores=show_scores,
+        quiet=quiet,
+        original_date=original_date,
+    )
     if dot_file is not None:
         _write(dot_file, output.dot(ws))
     if graph_file is not None:
@@ -224,11 +232,16 @@ def report(
     simulate: bool = True,
     show_scores: bool = False,
     quiet: bool = False,
+    original_date: bool = False,
 ) -> tuple[str, WorkingSet]:
     """What crm_simulate prints for this CIB, and the scheduler's working set."""
     ws = schedule(cib, now)
     lines: list[str] = []
+    date_line = f"Using the original execution date of: {now:%Y-%m-%d %H:%M:%S}Z"
+    if original_date and not quiet:
+        lines.append(date_line)
     if not quiet:
+        lines.extend(status_view.counts(ws))
         lines.append("Current cluster status:")
         lines.extend(status_view.render(unpack.unpack(cib, now)))
         lines.append("")
@@ -248,6 +261,8 @@ def report(
         lines.extend(output.executed_line(a) for a in fired)
         revised = execute.apply_transition(cib, ws, fired)
         lines.append("")
+        if original_date:
+            lines.append(date_line)
         lines.append("Revised Cluster Status:")
         lines.extend(status_view.render(unpack.unpack(revised, now)))
     return "\n".join(lines) + ("\n" if lines else ""), ws

@@ -24,8 +24,6 @@ def node_lines(ws: WorkingSet) -> list[str]:
             special.append(f"* Node {node.name}: pending")
         elif not node.online:
             offline.append(node.name)
-        elif node.shutdown:
-            special.append(f"* Node {node.name}: shutting down")
         elif node.maintenance:
             special.append(f"* Node {node.name}: maintenance")
         elif node.standby:
@@ -192,6 +190,29 @@ def clone_lines(ws: WorkingSet, clone: Resource) -> list[str]:
         label = "Stopped (disabled)" if clone.target_role == Role.STOPPED else "Stopped"
         lines.append(f"  * {label}: {_node_list(stopped)}")
     return lines
+
+
+def counts(ws: WorkingSet) -> list[str]:
+    """The warning crm_simulate prints when resources are disabled or blocked."""
+    prims = [p for r in ws.resources for p in r.primitives() if not p.orphan]
+    disabled = sum(1 for p in prims if _disabled(p))
+    blocked = sum(1 for p in prims if p.blocked)
+    if not disabled and not blocked:
+        return []
+    return [
+        f"{disabled} of {len(prims)} resource instances DISABLED and {blocked} BLOCKED "
+        "from further action due to failure",
+        "",
+    ]
+
+
+def _disabled(rsc: Resource) -> bool:
+    node: Resource | None = rsc
+    while node is not None:
+        if node.meta.get("target-role", "").lower() == "stopped":
+            return True
+        node = node.parent
+    return False
 
 
 def render(ws: WorkingSet) -> list[str]:

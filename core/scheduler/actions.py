@@ -160,12 +160,52 @@ class Builder:
             self.recurring(rsc, chosen, start_required)
             if not self._start_allowed(rsc, chosen):
                 start.runnable = False
+            elif self._can_migrate(rsc, chosen):
+                current = rsc.running_on[0]
+                migrate_to = self.action(rsc, "migrate_to", current, optional=False)
+                migrate_from = self.action(rsc, "migrate_from", chosen, optional=False)
+                start.pseudo = True
+                self.order(migrate_to, migrate_from, ORDERED)
+                for stop in self.find(rsc, "stop", current):
+                    self.order(migrate_from, stop, ORDERED)
+                self.order(migrate_from, start, ORDERED)
         else:
             # a stopped resource still has (unrunnable) start for the graph
             if rsc.running_on and not rsc.orphan and rsc.target_role != Role.STOPPED:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
         self.internal_orderings(rsc)
+
+    def _can_migrate(self, rsc: Resource, chosen: Node) -> bool:
+        """Live migration: a healthy resource moving between two healthy nodes."""
+        if not rsc.allow_migrate or rsc.clone_parent() is not None or len(rsc.running_on) != 1:
+            return False
+        current = rsc.running_on[0]
+        if current is chosen or rsc.failed or not current.online or current.unclean:
+            return False
+        if rsc.role != Role.STARTED or rsc.pending_task is not None:
+            return False
+        return True
+
+    def migration_orderings(self) -> None:
+        """What must precede a migrating resource's start must precede its migrate_to."""
+        for rsc in self.ws.all_resources():
+            migrate_to = [a for a in rsc.actions if a.task == "migrate_to"]
+            if not migrate_to:
+                continue
+            for start in self.find(rsc, "start"):
+                for first, flags in list(start.before):
+                    if first.rsc is rsc or first.rsc is None or not first.rsc.is_primitive:
+                        continue
+                    if first.task != "start":
+                        continue
+                    source = first
+                    if first.task == "start" and first.rsc is not None:
+                        source = next(
+                            (a for a in first.rsc.actions if a.task == "migrate_from"), first
+                        )
+                    for act in migrate_to:
+                        self.order(source, act, flags & ORDERED)
 
     def _start_allowed(self, rsc: Resource, node: Node) -> bool:
         ws = self.ws
@@ -231,6 +271,15 @@ class Builder:
                     if rsc.next_role != Role.PROMOTED:
                         self.order(demote, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
 
+    def shutdown_orderings(self) -> None:
+        """A node shuts down once every resource on it has stopped."""
+        for act in self.ws.actions:
+            if act.task != "do_shutdown":
+                continue
+            for stop in self.ws.actions:
+                if stop.task == "stop" and stop.node is act.node and stop.rsc is not None:
+                    self.order(stop, act, ORDERED)
+
     # -- probes ------------------------------------------------------------------------
 
     def probes(self) -> None:
@@ -252,7 +301,14 @@ class Builder:
                     continue
                 probe = self.action(rsc, "monitor", node, optional=False)
                 probe.meta["probe"] = "1"
-                for start in self.find(rsc, "start"):
+                # a clone starts once its instances are probed; others their own start
+                top = rsc.top if rsc.top.kind == "clone" else rsc
+                starts = (
+                    self.find(top, "start")
+                    if top.is_primitive
+                    else [a for a in top.actions if a.task == "start" and a.pseudo]
+                )
+                for start in starts:
                     self.order(probe, start, ORDERED)
 
     def _instance_known_elsewhere(self, rsc: Resource, node: Node) -> bool:
@@ -446,6 +502,7 @@ class Builder:
                     for stop in self.find(rsc, "stop", act.node):
                         if stop.optional:
                             stop.optional = False
+                            stop.reason = stop.reason or act.reason
                             changed = True
             for act in self.ws.actions:
                 rsc = act.rsc
@@ -469,7 +526,9 @@ class Builder:
             else:
                 self.collective(rsc)
         self.probes()
+        self.shutdown_orderings()
         self.constraint_orderings()
+        self.migration_orderings()
         self.propagate()
         for act in ws.actions:
             # a pseudo-action of a collective with nothing to do is not needed

@@ -285,10 +285,11 @@ class Placer:
         if not candidates:
             return None
         running = rsc.current_node() if prefer is None else prefer
+        current = rsc.current_node()
 
         def key(item: tuple[Node, int]) -> tuple[int, int, int, str]:
             node, score = item
-            return (-score, node.assigned_count, 0, node.name)
+            return (-score, node.assigned_count, 0 if node is current else 1, node.name)
 
         candidates.sort(key=key)
         best, best_score = candidates[0]
@@ -532,12 +533,7 @@ class Placer:
                 if name in node.attrs:
                     value = node.attrs[name]
                     break
-            if value is None:
-                if _role_of(prim) == Role.PROMOTED and node in prim.running_on:
-                    value = "0"
-                else:
-                    return -1 if not any(n in node.attrs for n in names) else 0
-            total = scores.add(total, scores.parse(value))
+            total = scores.add(total, -1 if value is None else scores.parse(value))
         for loc in self.ws.locations:
             if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
                 if node.name in loc.node_scores:

@@ -100,19 +100,6 @@ class StatusWriter:
                 if child.tag in ("lrm", "transient_attributes"):
                     state.remove(child)
             return
-        if act.task == "do_shutdown":
-            state = self.node_state(node.id, node.name)
-            for key, value in (
-                ("in_ccm", "false"),
-                ("crmd", "offline"),
-                ("join", "down"),
-                ("expected", "down"),
-            ):
-                state.set(key, value)
-            for child in list(state):
-                if child.tag in ("lrm", "transient_attributes"):
-                    state.remove(child)
-            return
         rsc = act.rsc
         if rsc is None or act.pseudo:
             return

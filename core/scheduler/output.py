@@ -59,7 +59,8 @@ def resource_summary(rsc: Resource) -> list[str]:
             return []
         detail = f"{role.text} {current.name}" if need_role else current.name
         blocked = not stop.runnable
-        return [_item("Stop", rsc, detail, _reason(stop, blocked))]
+        source = start if nxt is not None and start is not None and start.reason else stop
+        return [_item("Stop", rsc, detail, _reason(source, blocked))]
     failed = current.name in {n.name for n in rsc.failed_nodes}
     if current is not nxt:
         migrate = _required(rsc, "migrate_to", current)
@@ -69,7 +70,7 @@ def resource_summary(rsc: Resource) -> list[str]:
             detail = f"{role.text} {current.name} -> {next_role.text} {nxt.name}"
         else:
             detail = f"{current.name} -> {nxt.name}"
-        change = "Migrate" if migrate else ("Recover" if failed else "Move")
+        change = "Recover" if failed else ("Migrate" if migrate else "Move")
         return [
             _item(change, rsc, detail, _reason(start, start is not None and not start.runnable))
         ]
@@ -123,9 +124,6 @@ def transition_summary(ws: WorkingSet) -> list[str]:
             )
     # Pacemaker lists fencing in reverse of creation
     lines.reverse()
-    for act in ws.actions:
-        if act.task == "do_shutdown" and act.node is not None and act.in_graph:
-            lines.append(f"  * Shutdown {act.node.name}")
     for rsc in ws.resources:
         lines.extend(resource_summary(rsc))
     return lines

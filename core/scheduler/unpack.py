@@ -171,6 +171,8 @@ class Unpacker:
                 rsc = self.unpack_resource(element, None)
                 if rsc is not None:
                     ws.resources.append(rsc)
+        # Pacemaker keeps resources sorted by priority (highest first, stable)
+        ws.resources.sort(key=lambda r: -r.priority)
         self.unpack_tickets()
         self.unpack_status()
         self.unpack_constraints()
@@ -343,6 +345,9 @@ class Unpacker:
         clone.clone_max = scores.parse(meta.get("clone-max"), online)
         clone.clone_node_max = scores.parse(meta.get("clone-node-max"), 1)
         clone.promoted_max = scores.parse(meta.get("promoted-max", meta.get("master-max")), 1)
+        if "globally-unique" not in meta and clone.clone_node_max > 1:
+            # more than one instance per node only makes sense for distinct instances
+            clone.globally_unique = True
         clone.promoted_node_max = scores.parse(
             meta.get("promoted-node-max", meta.get("master-node-max")), 1
         )
@@ -932,9 +937,7 @@ class Unpacker:
                     Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}, Role.PROMOTED)
                 )
                 continue
-            ws.locations.append(
-                Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}, role)
-            )
+            ws.locations.append(Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}))
             if loss_policy == "fence" and ticket.granted is False:
                 for node in {n for p in rsc.primitives() for n in p.running_on}:
                     self.fence(node, f"deadman ticket {ticket_id} was lost")
