@@ -1,0 +1,208 @@
+"""The replicated CIB state machine over a total order (what totem gives), pure.
+
+A tiny harness stands in for totem's agreed order: every broadcast is appended to one
+queue and delivered to every member of the current ring in that order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from lxml import etree
+
+from hactl.core.cib.document import CibDocument
+from hactl.core.controller.replica import (
+    Broadcast,
+    CibChanged,
+    CibReplica,
+    Persist,
+    Reply,
+    Synced,
+    cib_digest,
+    decode_message,
+    encode_message,
+)
+
+
+class Cluster:
+    def __init__(self, ids: list[int], docs: dict[int, CibDocument] | None = None) -> None:
+        docs = docs or {}
+        self.nodes = {
+            n: CibReplica(n, docs.get(n, CibDocument.new_empty()), {n: f"n{n}" for n in ids})
+            for n in ids
+        }
+        self.queue: deque[tuple[int, dict]] = deque()
+        self.members: tuple[int, ...] = ()
+        self.ring = 0
+        self.replies: dict[str, Reply] = {}
+        self.persisted: dict[int, int] = {n: 0 for n in ids}
+        self.synced: dict[int, Synced] = {}
+        self.changes: list[tuple[int, bool]] = []
+
+    def handle(self, node: int, outputs: list) -> None:
+        for out in outputs:
+            if isinstance(out, Broadcast):
+                # what goes on the wire is bytes
+                self.queue.append((node, decode_message(encode_message(out.message))))
+            elif isinstance(out, Persist):
+                self.persisted[node] += 1
+            elif isinstance(out, Reply):
+                self.replies[out.request_id] = out
+            elif isinstance(out, Synced):
+                self.synced[node] = out
+            elif isinstance(out, CibChanged):
+                self.changes.append((node, out.on_dc))
+
+    def form(self, members: tuple[int, ...]) -> None:
+        self.queue.clear()  # what was not delivered is cut by the configuration change
+        self.ring += 1
+        self.members = members
+        for n in members:
+            self.handle(n, self.nodes[n].config_changed(f"r{self.ring}", members))
+        self.run()
+
+    def run(self) -> None:
+        while self.queue:
+            sender, message = self.queue.popleft()
+            for n in self.members:
+                self.handle(n, self.nodes[n].deliver(sender, message))
+
+    def edit(self, node: int, request_id: str, change) -> None:
+        replica = self.nodes[node]
+        new = replica.doc.copy()
+        change(new)
+        self.handle(node, replica.submit(request_id, new, replica.doc.versions()[:2]))
+
+    def digests(self, nodes=None) -> set[str]:
+        return {cib_digest(self.nodes[n].doc) for n in (nodes or self.members)}
+
+
+def add_primitive(name: str):
+    def change(doc: CibDocument) -> None:
+        resources = doc.section("resources", create=True)
+        etree.SubElement(resources, "primitive", id=name, type="Dummy", provider="heartbeat")
+        resources.find("primitive").set("class", "ocf")
+
+    return change
+
+
+def test_three_nodes_sync_choose_lowest_dc_and_record_nodes() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    assert {s.dc for s in cluster.synced.values()} == {1}
+    assert len(cluster.digests()) == 1
+    doc = cluster.nodes[2].doc
+    assert [n.get("uname") for n in doc.root.iter("node")] == ["n1", "n2", "n3"]
+    states = {s.get("id"): s.attrib for s in doc.root.iter("node_state")}
+    assert states["3"]["crmd"] == "online" and states["3"]["join"] == "member"
+    assert doc.root.get("dc-uuid") == "1"
+
+
+def test_change_on_one_node_reaches_all_and_is_acknowledged() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    before = cluster.nodes[3].doc.versions()
+    cluster.edit(3, "req-1", add_primitive("d1"))
+    cluster.run()
+    reply = cluster.replies["req-1"]
+    assert reply.error is None
+    assert len(cluster.digests()) == 1
+    after = cluster.nodes[1].doc.versions()
+    assert after[1] == before[1] + 1 and after[2] == 0  # a configuration change bumps epoch
+    assert cluster.nodes[2].doc.find_by_id("d1") is not None
+    assert any(on_dc for _, on_dc in cluster.changes)
+
+
+def test_conflicting_edit_is_refused_not_lost() -> None:
+    cluster = Cluster([1, 2])
+    cluster.form((1, 2))
+    stale = cluster.nodes[2].doc.copy()
+    cluster.edit(1, "a", add_primitive("first"))
+    cluster.run()
+    add_primitive("second")(stale)
+    base = cluster.nodes[2].doc.versions()[:2]
+    # node 2 read before the change landed: its base is the old epoch
+    old_base = (base[0], base[1] - 1)
+    cluster.handle(2, cluster.nodes[2].submit("b", stale, old_base))
+    assert "changed while the command ran" in (cluster.replies["b"].error or "")
+
+
+def test_dc_stays_when_lower_node_joins_and_new_node_gets_the_cib() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((2, 3))
+    cluster.edit(3, "x", add_primitive("d1"))
+    cluster.run()
+    cluster.form((1, 2, 3))
+    assert {cluster.synced[n].dc for n in (1, 2, 3)} == {2}
+    assert cluster.synced[1].source in (2, 3)
+    assert cluster.nodes[1].doc.find_by_id("d1") is not None
+    assert len(cluster.digests()) == 1
+
+
+def test_dc_leaves_lowest_remaining_takes_over_and_marks_it_offline_expected() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    cluster.form((2, 3))  # node 1 crashed
+    assert cluster.synced[2].dc == 2
+    state = next(s for s in cluster.nodes[3].doc.root.iter("node_state") if s.get("id") == "1")
+    assert state.get("crmd") == "offline" and state.get("expected") == "member"  # unclean
+
+
+def test_clean_shutdown_is_recorded_before_leaving() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    cluster.handle(3, cluster.nodes[3].request_shutdown(at=1700000000))
+    cluster.run()
+    assert cluster.nodes[3].shutdown_recorded
+    cluster.form((1, 2))
+    state = next(s for s in cluster.nodes[1].doc.root.iter("node_state") if s.get("id") == "3")
+    assert state.get("expected") == "down" and state.get("crmd") == "offline"
+    cluster.form((1, 2, 3))  # back: a member again, the shutdown attribute gone
+    state = next(s for s in cluster.nodes[1].doc.root.iter("node_state") if s.get("id") == "3")
+    assert state.get("expected") == "member"
+    assert not [p for p in state.iter("nvpair") if p.get("name") == "shutdown"]
+
+
+def test_partition_heals_higher_version_wins() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    cluster.form((1, 2))
+    cluster.edit(2, "maj-1", add_primitive("majority"))
+    cluster.run()
+    cluster.edit(1, "maj-2", add_primitive("majority2"))
+    cluster.run()
+    minority = cluster.nodes[3]
+    cluster.members = (3,)
+    cluster.ring += 1
+    cluster.handle(3, minority.config_changed(f"r{cluster.ring}", (3,)))
+    cluster.run()
+    cluster.edit(3, "min-1", add_primitive("minority"))
+    cluster.run()
+    assert minority.doc.find_by_id("minority") is not None
+    cluster.form((1, 2, 3))
+    assert len(cluster.digests()) == 1
+    doc = cluster.nodes[3].doc
+    assert doc.find_by_id("majority2") is not None and doc.find_by_id("minority") is None
+    assert {cluster.synced[n].dc for n in (1, 2, 3)} == {1}
+
+
+def test_request_cut_by_a_membership_change_is_resent_and_applied_once() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    cluster.edit(3, "cut", add_primitive("d"))
+    # the request is lost with the ring (DC 1 crashes before it is delivered)
+    cluster.form((2, 3))
+    assert cluster.replies["cut"].error is None
+    assert len(cluster.digests()) == 1
+    assert len(cluster.nodes[2].doc.root.findall(".//primitive[@id='d']")) == 1
+
+
+def test_unknown_message_type_is_ignored_and_garbage_refused() -> None:
+    replica = CibReplica(1, CibDocument.new_empty())
+    assert replica.deliver(2, {"t": "from-the-future"}) == []
+    try:
+        decode_message(b"\xff not json")
+    except Exception as exc:  # noqa: BLE001
+        assert "undecodable" in str(exc)
+    else:
+        raise AssertionError("garbage decoded")
