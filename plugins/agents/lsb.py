@@ -167,7 +167,7 @@ class LsbAgentClass(AgentClass):
             return outcome.to_result(
                 rc, f"{name} {action} returned {outcome.exit_code}, not an LSB code (0-7)"
             )
-        return outcome.to_result(rc)
+        return outcome.to_result(rc, agent_reason=False)
 
 
 @hookimpl

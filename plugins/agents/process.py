@@ -42,23 +42,23 @@ class ProgramOutcome:
 
     @property
     def exit_reason(self) -> str:
-        """The last ``ocf-exit-reason:`` line the agent printed on stderr."""
-        reasons = [
-            line[len(EXIT_REASON_PREFIX) :].strip()
-            for line in self.stderr.splitlines()
-            if line.startswith(EXIT_REASON_PREFIX)
-        ]
-        return reasons[-1] if reasons else ""
+        """What follows the last ``ocf-exit-reason:`` on stderr, to the end of its line
+        (where Pacemaker looks for it: anywhere, the last one winning)."""
+        found = self.stderr.rfind(EXIT_REASON_PREFIX)
+        if found < 0:
+            return ""
+        return self.stderr[found + len(EXIT_REASON_PREFIX) :].split("\n", 1)[0].strip()
 
-    def to_result(self, rc: int, reason: str = "") -> OperationResult:
-        """The OperationResult with OCF code ``rc``; ``reason`` overrides the agent's own."""
+    def to_result(self, rc: int, reason: str = "", *, agent_reason: bool = True) -> OperationResult:
+        """The OperationResult with OCF code ``rc``; ``reason`` overrides the agent's own
+        exit reason, which only OCF agents give (``agent_reason``)."""
         return OperationResult(
             rc=rc,
             status=self.status,
             stdout_tail=self.stdout[-TAIL_CHARS:],
             stderr_tail=self.stderr[-TAIL_CHARS:],
             duration_ms=self.duration_ms,
-            exit_reason=reason or self.failure or self.exit_reason,
+            exit_reason=reason or self.failure or (self.exit_reason if agent_reason else ""),
         )
 
 
