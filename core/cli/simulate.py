@@ -258,7 +258,8 @@ def report(
         fired = execute.run_graph(ws)
         lines.append("")
         lines.append("Executing Cluster Transition:")
-        lines.extend(output.executed_line(a) for a in fired)
+        known = ws.history_ids()
+        lines.extend(output.executed_line(a, known) for a in fired)
         revised = execute.apply_transition(cib, ws, fired)
         lines.append("")
         if original_date:

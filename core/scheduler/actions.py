@@ -38,7 +38,7 @@ class Builder:
         pseudo: bool = False,
         key: str | None = None,
     ) -> Action:
-        rid = rsc.id if rsc is not None else ""
+        rid = rsc.history_id if rsc is not None else ""
         if key is None:
             key = f"{rid}_{task}_{interval_ms}"
         lookup = (id(rsc), key, interval_ms, node.name if node is not None else "")

@@ -96,6 +96,13 @@ class Placer:
             self.this_with.setdefault(id(coloc.dependent), []).append(coloc)
             self.with_this.setdefault(id(coloc.primary), []).append(coloc)
         self.add_group_colocations()
+        for rsc in ws.all_resources():
+            if rsc.kind != "group" or not rsc.children:
+                continue
+            # constraints on the group act through its first member
+            first = rsc.children[0]
+            self.this_with.setdefault(id(first), []).extend(self.this_with.get(id(rsc), []))
+            self.with_this.setdefault(id(first), []).extend(self.with_this.get(id(rsc), []))
 
     def apply_stickiness(self, rsc: Resource) -> None:
         if not rsc.managed or rsc.stickiness < 1 or len(rsc.running_on) != 1:
@@ -295,6 +302,9 @@ class Placer:
         best, best_score = candidates[0]
         if best_score < 0 or best_score <= -INFINITY or not self.available(best):
             return None
+        if prefer is not None and self.available(prefer):
+            if allowed.get(prefer.name, -INFINITY) >= best_score:
+                return prefer
         clone = rsc.clone_parent()
         unique_instance = clone is not None and clone.globally_unique
         if (
@@ -350,13 +360,6 @@ class Placer:
         self.assign_dependencies(group)
         group_allowed = self.apply_this_with(group, dict(group.allowed or {}))
         self.record_scores("pcmk__group_assign", group, group_allowed)
-        # constraints on the group act through its members
-        for coloc in self.this_with.get(id(group), []):
-            if group.children:
-                self.this_with.setdefault(id(group.children[0]), []).append(coloc)
-        for coloc in list(self.with_this.get(id(group), [])):
-            if group.children:
-                self.with_this.setdefault(id(group.children[0]), []).append(coloc)
         for child in group.children:
             self.record_scores("pcmk__group_assign", child, child.allowed or {})
         for child in group.children:
@@ -376,54 +379,90 @@ class Placer:
         merged = self.merged_scores(clone, 1.0, set(), clone_allowed)
         self.record_scores("pcmk__clone_assign", clone, merged)
         per_node: dict[str, int] = {}
+        usable = [
+            n for n in self.ws.nodes if self.available(n) and merged.get(n.name, -INFINITY) >= 0
+        ]
         limit = clone.clone_max
-        available = [n for n in self.ws.nodes if self.available(n)]
-        limit = min(limit, len(available) * clone.clone_node_max)
-        instances = sorted(clone.children, key=lambda r: self._instance_order(r, merged))
-        placed = 0
-        # first keep running instances where they are
+        optimal = max(1, -(-limit // len(usable))) if usable else 1
+        instances = sorted(clone.children, key=lambda r: self._instance_order(clone, r, merged))
+        assigned = 0
+        # instances stay where they run, as long as that does not crowd a node
         for instance in instances:
             current = self._instance_current(instance)
-            if current is None or placed >= limit:
+            if current is None or assigned >= limit or not self.available(current):
                 continue
-            if merged.get(current.name, -INFINITY) < 0 or not self.available(current):
+            if per_node.get(current.name, 0) >= optimal:
                 continue
-            if per_node.get(current.name, 0) >= clone.clone_node_max:
-                continue
-            if not self._try_instance(clone, instance, merged, current, per_node):
-                continue
-            placed += 1
+            if self._assign_instance(clone, instance, merged, current, per_node):
+                assigned += 1
         for instance in instances:
             if self._assigned(instance):
                 continue
-            if placed >= limit or clone.target_role == Role.STOPPED:
+            if assigned >= limit or clone.target_role == Role.STOPPED:
                 self._stop_instance(instance)
                 continue
-            if self._try_instance(clone, instance, merged, None, per_node):
-                placed += 1
+            if self._assign_instance(clone, instance, merged, None, per_node):
+                assigned += 1
         if clone.promotable:
             self.promote(clone)
+        clone.next_role = Role.STARTED if assigned else Role.STOPPED
         clone.assigning = False
 
-    def _instance_order(self, instance: Resource, merged: dict[str, int]) -> tuple[int, int, str]:
+    def _instance_order(
+        self, clone: Resource, instance: Resource, merged: dict[str, int]
+    ) -> tuple[int, int, int]:
         current = self._instance_current(instance)
+        index = clone.children.index(instance)
         if current is None:
-            return (1, 0, "")
-        return (0, -merged.get(current.name, 0), "")
+            return (1, 0, index)
+        return (0, -merged.get(current.name, 0), index)
 
     def _instance_current(self, instance: Resource) -> Node | None:
-        for prim in instance.primitives():
-            if prim.running_on:
-                return prim.running_on[0]
-        return None
+        """The one node an instance is active on (None if inactive or active on several)."""
+        nodes = {n.name: n for p in instance.primitives() for n in p.running_on}
+        return next(iter(nodes.values())) if len(nodes) == 1 else None
 
     def _stop_instance(self, instance: Resource) -> None:
         for prim in instance.primitives():
-            self.place(prim, None)
-            prim.stop_reason = ""
+            if not prim.assigned_done:
+                self.place(prim, None)
         instance.next_role = Role.STOPPED
 
-    def _try_instance(
+    def _unassign(self, instance: Resource) -> None:
+        for prim in instance.primitives():
+            if prim.assigned is not None:
+                prim.assigned.assigned_count -= 1
+            prim.assigned = None
+            prim.assigned_done = False
+            prim.next_role = Role.UNKNOWN
+
+    def _instance_scores(
+        self,
+        clone: Resource,
+        instance: Resource,
+        merged: dict[str, int],
+        per_node: dict[str, int],
+    ) -> None:
+        for prim in instance.primitives():
+            own = {}
+            for name, score in merged.items():
+                if per_node.get(name, 0) >= clone.clone_node_max:
+                    own[name] = -INFINITY
+                    continue
+                own[name] = score
+            if prim.managed and prim.stickiness > 0 and len(prim.running_on) == 1:
+                name = prim.running_on[0].name
+                if name in own:
+                    own[name] = scores.add(own[name], prim.stickiness)
+            # bans on the instance itself (failures, hard errors) still hold
+            for name, score in (prim.allowed or {}).items():
+                if score <= -INFINITY and name in own:
+                    own[name] = -INFINITY
+            prim.allowed = own
+        if instance.kind == "group":
+            instance.allowed = dict(instance.children[0].allowed or {}) if instance.children else {}
+
+    def _assign_instance(
         self,
         clone: Resource,
         instance: Resource,
@@ -431,53 +470,32 @@ class Placer:
         prefer: Node | None,
         per_node: dict[str, int],
     ) -> bool:
-        for name in merged:
-            base = instance.allowed.get(name, 0) if instance.allowed is not None else 0
-            if per_node.get(name, 0) >= clone.clone_node_max:
-                base = -INFINITY
-            else:
-                base = scores.add(base, 0)
-            self._set_instance_score(instance, name, merged, base)
-        if instance.allowed is not None:
-            for name in list(instance.allowed):
-                if name not in merged:
-                    instance.allowed[name] = -INFINITY
+        saved = {id(p): dict(p.allowed or {}) for p in instance.primitives()}
+        self._instance_scores(clone, instance, merged, per_node)
         if prefer is not None:
-            for name in list(instance.allowed or {}):
-                if name != prefer.name:
-                    pass
+            first = instance.primitives()[0]
+            if (first.allowed or {}).get(prefer.name, -INFINITY) < 0:
+                self._restore(instance, saved)
+                return False
         if instance.kind == "group":
             self.assign_group(instance)
         else:
             self.assign_primitive(instance, prefer)
         node = self.node_of(instance)
+        if prefer is not None and node is not prefer:
+            self._unassign(instance)
+            self._restore(instance, saved)
+            instance.assigning = False
+            return False
         if node is None:
             return False
-        if prefer is not None and node is not prefer:
-            return True if self._count(per_node, node) else True
-        self._count(per_node, node)
-        return True
-
-    def _set_instance_score(
-        self, instance: Resource, name: str, merged: dict[str, int], base: int
-    ) -> None:
-        value = merged.get(name, 0) if base > -INFINITY else -INFINITY
-        own = instance.allowed.get(name, 0) if instance.allowed is not None else 0
-        if instance.allowed is None:
-            instance.allowed = {}
-        # the instance keeps its own stickiness on top of the clone's scores
-        clone = instance.clone_parent()
-        clone_score = clone.allowed.get(name, 0) if clone and clone.allowed else 0
-        extra = scores.add(own, -clone_score) if -INFINITY < own < INFINITY else 0
-        combined = scores.add(value, extra) if value > -INFINITY else -INFINITY
-        instance.allowed[name] = combined
-        for child in instance.children:
-            self._set_instance_score(child, name, merged, base)
-
-    @staticmethod
-    def _count(per_node: dict[str, int], node: Node) -> bool:
         per_node[node.name] = per_node.get(node.name, 0) + 1
         return True
+
+    @staticmethod
+    def _restore(instance: Resource, saved: dict[int, dict[str, int]]) -> None:
+        for prim in instance.primitives():
+            prim.allowed = saved[id(prim)]
 
     # -- promotion -------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ class StatusWriter:
             status = etree.SubElement(cib, "status")
         self.status = status
         self.call_id = 1000
+        self.known = ws.history_ids()
 
     def node_state(self, node_id: str, name: str) -> etree._Element:
         for state in self.status.findall("node_state"):
@@ -76,9 +77,9 @@ class StatusWriter:
         if resources is None:
             resources = etree.SubElement(lrm, "lrm_resources")
         for element in resources.findall("lrm_resource"):
-            if element.get("id") == rsc.id:
+            if element.get("id") == rsc.executor_id(self.known):
                 return element
-        attrs = {"id": rsc.id, "class": rsc.agent_class, "type": rsc.agent_type}
+        attrs = {"id": rsc.executor_id(self.known), "class": rsc.agent_class, "type": rsc.agent_type}
         if rsc.provider:
             attrs["provider"] = rsc.provider
         return etree.SubElement(resources, "lrm_resource", attrs)
@@ -118,7 +119,7 @@ class StatusWriter:
                     history.remove(op)
         self.call_id += 1
         key = f"{act.id}:0:{expected}:00000000-0000-0000-0000-000000000000"
-        op_id = f"{rsc.id}_{act.task}_{act.interval_ms}"
+        op_id = f"{rsc.executor_id(self.known)}_{act.task}_{act.interval_ms}"
         for op in history.findall("lrm_rsc_op"):
             if op.get("id") == op_id:
                 history.remove(op)

@@ -199,7 +199,18 @@ class Resource:
 
     @property
     def history_id(self) -> str:
-        """The id used in the status section and action keys (anonymous clone instances keep :N)."""
+        """The id its operation history is recorded under (an anonymous instance's may differ)."""
+        return self.meta.get("__history", self.id)
+
+    def executor_id(self, known: set[str]) -> str:
+        """The id crm_simulate runs it under: an anonymous instance without history of its
+        own goes by the configured id when some history already uses that id."""
+        if "__history" in self.meta:
+            return self.meta["__history"]
+        clone = self.clone_parent()
+        base = self.meta.get("__base", self.id)
+        if clone is not None and not clone.globally_unique and base in known:
+            return base
         return self.id
 
     def current_node(self) -> Node | None:
@@ -312,6 +323,9 @@ class WorkingSet:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     score_lines: list[str] = field(default_factory=list)
+
+    def history_ids(self) -> set[str]:
+        return {p.history_id for r in self.resources for p in r.primitives()}
 
     def node(self, name: str) -> Node | None:
         for node in self.nodes:

@@ -155,7 +155,7 @@ def dot(ws: WorkingSet) -> str:
     return "\n".join(out) + "\n"
 
 
-def executed_line(act: Action) -> str:
+def executed_line(act: Action, known: set[str]) -> str:
     if act.task == "stonith":
         node = act.node.name if act.node else ""
         return f"  * Fencing {node} ({act.meta.get('stonith_action', 'reboot')})"
@@ -168,7 +168,7 @@ def executed_line(act: Action) -> str:
     task = act.task
     if act.interval_ms:
         task = f"{task}={act.interval_ms}"
-    return f"  * Resource action: {act.rsc.id:<15} {task} on {node}"
+    return f"  * Resource action: {act.rsc.executor_id(known):<15} {task} on {node}"
 
 
 def graph_xml(ws: WorkingSet) -> str:

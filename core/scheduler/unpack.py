@@ -351,6 +351,8 @@ class Unpacker:
         clone.promoted_node_max = scores.parse(
             meta.get("promoted-node-max", meta.get("master-node-max")), 1
         )
+        # clone instances are sticky (1) unless configured otherwise
+        clone.meta.setdefault("resource-stickiness", "1")
         template = next(
             (c for c in element if isinstance(c.tag, str) and c.tag in ("primitive", "group")),
             None,
@@ -369,6 +371,8 @@ class Unpacker:
 
     def rename_instance(self, rsc: Resource, suffix: str) -> None:
         base = rsc.id
+        if self.ws.by_id.get(base) is rsc:
+            del self.ws.by_id[base]
         rsc.meta["__base"] = base
         rsc.id = base + suffix
         self.ws.by_id[rsc.id] = rsc
@@ -492,58 +496,38 @@ class Unpacker:
             node.fence_reason = reason
 
     def find_history_owner(self, node: Node, rsc_id: str) -> Resource | None:
-        """The configured resource a history entry belongs to (mapping anonymous clone ids)."""
+        """The configured resource a history entry belongs to (mapping anonymous clone ids).
+
+        An anonymous clone's history may name any instance (or none): it belongs to the
+        instance already active on that node, else to the first inactive instance.
+        """
         ws = self.ws
-        base, _, number = rsc_id.partition(":")
+        base = rsc_id.split(":", 1)[0]
         direct = ws.by_id.get(rsc_id)
-        if (
-            direct is not None
-            and direct.is_primitive
-            and (
-                direct.clone_parent() is None or direct.clone_parent().globally_unique  # type: ignore[union-attr]
-            )
-        ):
-            return direct
-        # anonymous clone instance: any instance may take it
-        template = ws.by_id.get(base)
-        candidates: list[Resource] = []
-        for rsc in ws.all_resources():
-            if rsc.is_primitive and rsc.meta.get("__base") == base:
-                candidates.append(rsc)
-        if not candidates:
-            if template is not None and template.is_primitive:
-                return template
+        if direct is not None and direct.is_primitive:
+            clone = direct.clone_parent()
+            if clone is None or clone.globally_unique:
+                return direct
+        members = [r for r in ws.all_resources() if r.is_primitive and r.meta.get("__base") == base]
+        if not members:
             return None
-        clone = candidates[0].clone_parent()
-        if clone is not None and clone.globally_unique:
-            return direct if direct in candidates else None
-        # an instance of the same top-level instance already known on this node
-        for rsc in candidates:
-            if node.name in rsc.known_on or self._instance_known(rsc, node):
-                return rsc
-        # the instance named in the history, if it is still free
-        if direct is not None and direct in candidates and not self._instance_used(direct):
-            return direct
-        for rsc in candidates:
-            if not self._instance_used(rsc):
-                return rsc
-        return None
-
-    def _instance_root(self, rsc: Resource) -> Resource:
-        clone = rsc.clone_parent()
-        while rsc.parent is not None and rsc.parent is not clone:
-            rsc = rsc.parent
-        return rsc
-
-    def _instance_known(self, rsc: Resource, node: Node) -> bool:
-        root = self._instance_root(rsc)
-        return any(node.name in p.known_on and p.running_on for p in root.primitives()) and any(
-            node in p.running_on for p in root.primitives()
-        )
-
-    def _instance_used(self, rsc: Resource) -> bool:
-        root = self._instance_root(rsc)
-        return any(p.running_on for p in root.primitives())
+        clone = members[0].clone_parent()
+        if clone is None:
+            return None
+        if clone.globally_unique:
+            return direct if direct in members else None
+        inactive: Resource | None = None
+        for instance in clone.children:
+            member = next((m for m in instance.primitives() if m in members), None)
+            if member is None:
+                continue
+            active = {n.name for p in instance.primitives() for n in p.running_on}
+            if active:
+                if node.name in active:
+                    return member
+            elif inactive is None:
+                inactive = member
+        return inactive
 
     def unpack_lrm_resource(self, node: Node, element: etree._Element) -> None:
         rsc_id = element.get("id", "")
@@ -554,10 +538,16 @@ class Unpacker:
         rsc = self.find_history_owner(node, rsc_id)
         if rsc is None:
             rsc = self.orphan(element)
+        elif rsc_id != rsc.id:
+            rsc.meta["__history"] = rsc_id
         if rsc.history.get(node.name) is None:
             rsc.history[node.name] = []
         rsc.history[node.name].extend(entries)
         self.apply_history(rsc, node, entries)
+        history = rsc.meta.get("__history", "")
+        if ":" in history and node not in rsc.running_on:
+            # a numbered history of a stopped instance does not pin the number
+            del rsc.meta["__history"]
 
     def orphan(self, element: etree._Element) -> Resource:
         ident = element.get("id", "")
