@@ -76,10 +76,11 @@ class StatusWriter:
         resources = lrm.find("lrm_resources")
         if resources is None:
             resources = etree.SubElement(lrm, "lrm_resources")
+        name = rsc.executor_id(self.known)
         for element in resources.findall("lrm_resource"):
-            if element.get("id") == rsc.executor_id(self.known):
+            if element.get("id") == name:
                 return element
-        attrs = {"id": rsc.executor_id(self.known), "class": rsc.agent_class, "type": rsc.agent_type}
+        attrs = {"id": name, "class": rsc.agent_class, "type": rsc.agent_type}
         if rsc.provider:
             attrs["provider"] = rsc.provider
         return etree.SubElement(resources, "lrm_resource", attrs)
