@@ -4,9 +4,11 @@ around every action, and the standard parameters fence-agents programs all accep
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import UsageError
@@ -128,6 +130,33 @@ class BuiltinFenceAgent(FenceAgent):
     async def run(self, action: str, options: Mapping[str, str], target: str | None) -> FenceResult:
         """Carry out ``action`` with checked, canonical ``options``. Raise FenceDeviceError
         when the device cannot be reached or refuses."""
+
+
+T = TypeVar("T")
+
+
+async def in_daemon_thread(function: Callable[..., T], *args: object) -> T:
+    """Run a blocking device call in a thread of its own. Unlike asyncio.to_thread, a call
+    that hangs past the action's deadline (an unreachable BMC retrying its login) is left
+    behind as a daemon thread instead of holding up the event loop's shutdown."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            value = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+            loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+        else:
+            loop.call_soon_threadsafe(settle, lambda: future.set_result(value))
+
+    threading.Thread(target=work, name=f"fence-{function.__name__}", daemon=True).start()
+    return await future
 
 
 class FenceDeviceError(Exception):

@@ -7,9 +7,9 @@ password stays in this process's memory: no ipmitool command line to show it in.
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +25,7 @@ from hactl.plugins.fencing.common import (
     BuiltinFenceAgent,
     FenceDeviceError,
     action_param,
+    in_daemon_thread,
     param,
     standard_params,
     target_params,
@@ -35,6 +36,16 @@ PRIVILEGE_LEVELS = {"callback": 1, "user": 2, "operator": 3, "administrator": 4}
 CIPHER_SUITES = ("3", "17")
 _CHASSIS_NETFN, _CHASSIS_CONTROL, _POWER_CYCLE = 0x00, 0x02, 0x02
 PASSWORD_SCRIPT_TIMEOUT_S = 10
+
+#: one pyghmi Command per BMC and credentials (see IpmiFenceAgent._run_blocking)
+_SESSIONS: dict[tuple[str, ...], Any] = {}
+_SESSION_LOCKS: dict[tuple[str, ...], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _session_lock(key: tuple[str, ...]) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _SESSION_LOCKS.setdefault(key, threading.Lock())
 
 
 def _metadata(name: str, lanplus_default: str) -> FenceAgentMetadata:
@@ -138,29 +149,45 @@ class IpmiFenceAgent(BuiltinFenceAgent):
             raise ValidationError(problems, subject=f"{self.name} parameters")
 
     async def run(self, action: str, options: Mapping[str, str], target: str | None) -> FenceResult:
-        return await asyncio.to_thread(self._run_blocking, action, options, target)
+        return await in_daemon_thread(self._run_blocking, action, options, target)
 
-    # pyghmi is synchronous (its own select loop); everything below runs in a worker thread
+    # pyghmi is synchronous (its own select loop); everything below runs in a worker thread.
+    # pyghmi keeps one logged-in session per BMC and credentials, and a second Command for
+    # the same ones would re-initialise (break) it: so one Command per BMC is kept here,
+    # used by one action at a time, and replaced when its session fails.
 
     def _run_blocking(
         self, action: str, options: Mapping[str, str], target: str | None
     ) -> FenceResult:
-        session = self._connect(options, target)
-        try:
-            if action in ("status", "monitor"):
-                state = self._power(session)
-                return FenceResult(True, state, f"Status: {state.upper()}")
-            if action in ("on", "off"):
-                self._switch(session, action, options)
-                return FenceResult(True, action, f"Success: Powered {action.upper()}")
-            return self._reboot(session, options)
-        except pyghmi_exceptions.IpmiException as exc:
-            raise FenceDeviceError(f"{self._where(options, target)}: {exc}") from None
-        finally:
+        password = self._password(options)
+        key = (
+            self._address(options, target),
+            options.get("ipport", "623"),
+            options.get("username", ""),
+            password,
+            options.get("hexadecimal_kg", ""),
+            options.get("privlvl", "administrator"),
+        )
+        with _session_lock(key):
+            session = _SESSIONS.get(key)
+            if session is None:
+                session = _SESSIONS[key] = self._connect(options, target, password)
             try:
-                session.ipmi_session.logout()
-            except Exception:  # noqa: BLE001 - a failed logout changes nothing for the result
-                pass
+                return self._act(session, action, options)
+            except FenceDeviceError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - pyghmi fails in many ways; all end it
+                _SESSIONS.pop(key, None)
+                raise FenceDeviceError(f"{self._where(options, target)}: {exc}") from None
+
+    def _act(self, session: Any, action: str, options: Mapping[str, str]) -> FenceResult:
+        if action in ("status", "monitor"):
+            state = self._power(session)
+            return FenceResult(True, state, f"Status: {state.upper()}")
+        if action in ("on", "off"):
+            self._switch(session, action, options)
+            return FenceResult(True, action, f"Success: Powered {action.upper()}")
+        return self._reboot(session, options)
 
     def _where(self, options: Mapping[str, str], target: str | None) -> str:
         return f"BMC {self._address(options, target)}:{options.get('ipport', '623')}"
@@ -170,17 +197,16 @@ class IpmiFenceAgent(BuiltinFenceAgent):
             return options.get("plug") or target or ""
         return options.get("ip", "")
 
-    def _connect(self, options: Mapping[str, str], target: str | None) -> Any:
+    def _connect(self, options: Mapping[str, str], target: str | None, password: str) -> Any:
         kg = options.get("hexadecimal_kg")
         try:
             return ipmi_command.Command(
                 bmc=self._address(options, target),
                 userid=options.get("username", ""),
-                password=self._password(options),
+                password=password,
                 port=int(options.get("ipport", "623")),
                 kg=bytes.fromhex(kg) if kg else None,
                 privlevel=PRIVILEGE_LEVELS[options.get("privlvl", "administrator")],
-                keepalive=False,
             )
         except (pyghmi_exceptions.IpmiException, OSError, ValueError) as exc:
             raise FenceDeviceError(f"{self._where(options, target)}: login failed: {exc}") from None

@@ -9,7 +9,6 @@ transport asks libvirt for one, is answered from memory through libvirt's auth c
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +23,7 @@ from hactl.plugins.fencing.common import (
     BuiltinFenceAgent,
     FenceDeviceError,
     action_param,
+    in_daemon_thread,
     param,
     standard_params,
     target_params,
@@ -91,7 +91,7 @@ class LibvirtFenceAgent(BuiltinFenceAgent):
             )
 
     async def run(self, action: str, options: Mapping[str, str], target: str | None) -> FenceResult:
-        return await asyncio.to_thread(self._run_blocking, action, options, target)
+        return await in_daemon_thread(self._run_blocking, action, options, target)
 
     def _run_blocking(
         self, action: str, options: Mapping[str, str], target: str | None

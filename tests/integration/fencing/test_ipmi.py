@@ -1,0 +1,201 @@
+"""The ``ipmi`` fence plugin against a BMC on loopback (pyghmi's server side, in its own
+process), cross-checked with independent clients: ipmitool and fence-agents' fence_ipmilan
+must see the power state hactl set, and hactl must see the one they set."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hactl.core.errors import ValidationError
+from hactl.core.plugins import PluginHost
+from hactl.plugins.fencing.ipmi import IpmiFenceAgent
+
+HERE = Path(__file__).resolve().parent
+USER, PASSWORD = "admin", "bmc-pass-42"
+
+
+@dataclass(frozen=True)
+class Bmc:
+    port: int
+    pid: int
+
+    def params(self, **extra: str) -> dict[str, str]:
+        return {
+            "ip": "127.0.0.1",
+            "ipport": str(self.port),
+            "username": USER,
+            "password": PASSWORD,
+            "lanplus": "1",
+            "power_wait": "0",
+            **extra,
+        }
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def bmc() -> Iterator[Bmc]:
+    port = free_udp_port()
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "bmc_server.py"), str(port), USER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(PASSWORD + "\n")  # never on its command line
+    server.stdin.close()
+    assert server.stdout.readline().strip() == "ready"
+    try:
+        yield Bmc(port, server.pid)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def run_action(action: str, params: dict[str, str], name: str = "fence_ipmilan"):  # type: ignore[no-untyped-def]
+    agent = PluginHost().fence_agent(name)
+    assert isinstance(agent, IpmiFenceAgent)
+    return asyncio.run(agent.execute(action, params, "node1", 20_000))
+
+
+def ipmitool(require_tool, bmc: Bmc, *command: str) -> str:  # type: ignore[no-untyped-def]
+    program = require_tool("ipmitool")
+    done = subprocess.run(
+        [
+            program,
+            "-I",
+            "lanplus",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(bmc.port),
+            "-U",
+            USER,
+            "-E",
+            *command,
+        ],
+        env={**os.environ, "IPMI_PASSWORD": PASSWORD},  # -E: the password from the environment
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def fence_ipmilan_status(require_tool, bmc: Bmc) -> int:  # type: ignore[no-untyped-def]
+    program = require_tool("fence_ipmilan")
+    request = "".join(f"{k}={v}\n" for k, v in {"action": "status", **bmc.params()}.items())
+    done = subprocess.run([program], input=request, capture_output=True, text=True, timeout=60)
+    return done.returncode
+
+
+def test_status_off_on_agree_with_ipmitool_and_fence_ipmilan(bmc: Bmc, require_tool) -> None:  # type: ignore[no-untyped-def]
+    status = run_action("status", bmc.params())
+    assert (status.succeeded, status.power_state) == (True, "on")
+    assert ipmitool(require_tool, bmc, "power", "status") == "Chassis Power is on"
+
+    off = run_action("off", bmc.params())
+    assert (off.succeeded, off.power_state) == (True, "off")
+    assert ipmitool(require_tool, bmc, "power", "status") == "Chassis Power is off"
+    assert fence_ipmilan_status(require_tool, bmc) == 2  # off
+
+    ipmitool(require_tool, bmc, "power", "on")
+    assert run_action("status", bmc.params()).power_state == "on"
+    assert fence_ipmilan_status(require_tool, bmc) == 0  # on
+
+
+def test_reboot_onoff_and_cycle(bmc: Bmc, require_tool) -> None:  # type: ignore[no-untyped-def]
+    rebooted = run_action("reboot", bmc.params())
+    assert (rebooted.succeeded, rebooted.power_state) == (True, "on")
+    run_action("off", bmc.params())
+    cycled = run_action("reboot", bmc.params(method="cycle"), name="fence_ipmilanplus")
+    assert cycled.succeeded
+    assert ipmitool(require_tool, bmc, "power", "status") == "Chassis Power is on"
+
+
+def test_deprecated_parameter_names_work(bmc: Bmc) -> None:
+    params = {
+        "ipaddr": "127.0.0.1",
+        "ipport": str(bmc.port),
+        "login": USER,
+        "passwd": PASSWORD,
+        "lanplus": "1",
+    }
+    assert run_action("monitor", params).succeeded
+
+
+def test_wrong_password_fails_without_showing_it(bmc: Bmc) -> None:
+    result = run_action("status", bmc.params(password="not-the-password"))
+    assert not result.succeeded
+    assert "not-the-password" not in result.output and "password" in result.output.lower()
+
+
+def test_an_unreachable_bmc_fails_within_the_timeout() -> None:
+    agent = IpmiFenceAgent("fence_ipmilan")
+    params = {
+        "ip": "127.0.0.1",
+        "ipport": str(free_udp_port()),
+        "username": USER,
+        "password": PASSWORD,
+    }
+    result = asyncio.run(agent.execute("status", params, None, 3000))
+    assert not result.succeeded
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"username": "a"}, "needs parameter 'ip'"),
+        ({"ip": "x", "cipher": "1"}, "cipher suite 1 is not available"),
+        ({"ip": "x", "privlvl": "root"}, "must be one of callback, user, operator, administrator"),
+        ({"ip": "x", "method": "twice"}, "must be one of onoff, cycle"),
+        ({"ip": "x", "lanplus": "perhaps"}, "must be a boolean"),
+        ({"ip": "x", "target": "0x20"}, "bridging"),
+    ],
+)
+def test_parameters_that_do_not_match_the_metadata_are_refused(
+    params: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        IpmiFenceAgent("fence_ipmilan").validate(params)
+    assert expected in "\n".join(caught.value.lines())
+
+
+def test_metadata_is_fence_ipmilans_parameter_set(require_tool) -> None:  # type: ignore[no-untyped-def]
+    """Every parameter of the real fence_ipmilan that a device definition may carry is
+    accepted by ours (apart from the ipmitool-only ones listed here)."""
+    from hactl.core.fencemeta import FenceAgentMetadata
+
+    program = require_tool("fence_ipmilan")
+    real = FenceAgentMetadata.from_xml(
+        subprocess.run([program], input=b"action=metadata\n", capture_output=True).stdout,
+        source=program,
+    )
+    ours = IpmiFenceAgent("fence_ipmilan").meta
+    ipmitool_only = {
+        "sudo",
+        "use_sudo",
+        "sudo_path",
+        "disable_timeout",
+        "verbose_level",
+        "version",
+        "help",
+    }
+    missing = {p.name for p in real.parameters} - {p.name for p in ours.parameters}
+    assert missing <= ipmitool_only
