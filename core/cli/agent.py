@@ -9,9 +9,10 @@ unknown action. Each check gets a verdict (PASS, FAIL, WARN, SKIP) and a reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -138,6 +139,33 @@ def _parse_options(options: list[str]) -> dict[str, str]:
     return params
 
 
+def _private_agent_tree(path: Path, provider: str | None, scratch: Path) -> AgentSpec:
+    """A resource.d in ``scratch`` holding only the agent at ``path`` (linked), so that the
+    agent is run by that path and no other agent of the same name is."""
+    if not path.exists():
+        raise UsageError(f"{path}: no such file", hint="give the agent's path")
+    path = path.absolute()
+    spec = AgentSpec.parse(f"ocf:{provider or path.parent.name}:{path.name}", where=str(path))
+    link = scratch / str(spec.provider) / spec.type
+    link.parent.mkdir()
+    link.symlink_to(path)
+    return spec
+
+
+@contextlib.contextmanager
+def _searched_first(directory: str) -> Iterator[None]:
+    """HACTL_OCF_RA_PATH with ``directory`` first, for the duration of the block."""
+    previous = os.environ.get("HACTL_OCF_RA_PATH")
+    os.environ["HACTL_OCF_RA_PATH"] = directory + (f":{previous}" if previous else "")
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["HACTL_OCF_RA_PATH"]
+        else:
+            os.environ["HACTL_OCF_RA_PATH"] = previous
+
+
 @app.command("check")
 def check(
     agent: str = typer.Argument(..., help="Path of an OCF agent, or ocf:PROVIDER:TYPE."),
@@ -159,18 +187,12 @@ def check(
     with tempfile.TemporaryDirectory(prefix="hactl-agent-check-") as scratch:
         if ":" in agent and not os.path.exists(agent):
             spec = AgentSpec.parse(agent, where="agent")
+            verdicts = AgentChecker(PluginHost().agent_class(spec.standard), spec, params).run()
         else:
-            path = Path(agent).absolute()
-            if not path.exists():
-                raise UsageError(f"{agent}: no such file", hint="give the agent's path")
-            spec = AgentSpec.parse(f"ocf:{provider or path.parent.name}:{path.name}", where=agent)
-            # The agent is run from a private resource.d that holds only it, searched first.
-            link = Path(scratch) / str(spec.provider) / spec.type
-            link.parent.mkdir()
-            link.symlink_to(path)
-            previous = os.environ.get("HACTL_OCF_RA_PATH")
-            os.environ["HACTL_OCF_RA_PATH"] = scratch + (f":{previous}" if previous else "")
-        verdicts = AgentChecker(PluginHost().agent_class(spec.standard), spec, params).run()
+            spec = _private_agent_tree(Path(agent), provider, Path(scratch))
+            with _searched_first(scratch):
+                ocf = PluginHost().agent_class("ocf")
+                verdicts = AgentChecker(ocf, spec, params).run()
     failed = sum(v.verdict == "FAIL" for v in verdicts)
     if output is OutputFormat.json:
         print_json({"agent": str(spec), "failed": failed, "checks": [asdict(v) for v in verdicts]})
