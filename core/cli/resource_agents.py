@@ -207,18 +207,26 @@ def _masked_output(text: str, params: dict[str, str]) -> str:
 # ------------------------------------------------------------------------------ commands
 
 
+def _print_names(names: list[str], output: OutputFormat) -> None:
+    """One name a line (nothing at all for none), or a JSON list."""
+    if output is OutputFormat.json:
+        print_json(names)
+    elif names:
+        print("\n".join(names))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("standards")
     def standards(output: OutputFormat = OUTPUT_OPTION) -> None:
         """List the resource-agent standards (classes) installed: ocf, lsb, systemd, …"""
         names = PluginHost().names("agents")
-        print_json(names) if output is OutputFormat.json else print(*names, sep="\n")
+        _print_names(names, output)
 
     @app.command("providers")
     def providers(output: OutputFormat = OUTPUT_OPTION) -> None:
         """List the OCF providers installed (heartbeat, pacemaker, hactl, …)."""
         names = PluginHost().agent_class("ocf").providers()
-        print_json(names) if output is OutputFormat.json else print(*names, sep="\n")
+        _print_names(names, output)
 
     @app.command("agents")
     def agents(
@@ -239,7 +247,7 @@ def register(app: typer.Typer) -> None:
                 specs = [f"{name}:{provider}:{agent}" for agent in found]
             else:
                 specs = [f"{name}:{agent}" for agent in found]
-        print_json(specs) if output is OutputFormat.json else print(*specs, sep="\n")
+        _print_names(specs, output)
 
     @app.command("describe")
     def describe(

@@ -12,6 +12,7 @@ Pacemaker's executor gives (see :meth:`OcfAgentClass.environment`); never throug
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +39,9 @@ DEFINED_CODES = frozenset(range(OcfRc.SUCCESS, OcfRc.FAILED_PROMOTED + 1)) | {
     OcfRc.DEGRADED,
     OcfRc.DEGRADED_PROMOTED,
 }
+
+
+PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 
 def ocf_result_code(exit_code: int) -> int:
@@ -80,8 +84,14 @@ class OcfAgentClass(AgentClass):
     def agents(self, provider: str | None = None) -> list[str]:
         """Agent types (as ``provider:type`` when ``provider`` is None)."""
         found: set[str] = set()
+        if provider is not None and not PROVIDER_NAME.match(provider):
+            raise UsageError(
+                f"{provider!r} is not an OCF provider name",
+                hint="letters, digits and _ . + - (see `hactl resource providers`)",
+            )
         for directory in self.search_dirs:
-            for provider_dir in sorted(directory.glob(provider or "*")):
+            provider_dirs = [directory / provider] if provider else directory.glob("*")
+            for provider_dir in sorted(provider_dirs):
                 if not provider_dir.is_dir() or provider_dir.name.startswith("."):
                     continue
                 for agent in provider_dir.iterdir():
