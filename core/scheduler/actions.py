@@ -24,6 +24,7 @@ class Builder:
         self.ws = ws
         self.index: dict[tuple[int, str, int, str], Action] = {}
         self.stonith_by_node: dict[str, Action] = {}
+        self.probe_actions: list[Action] = []
 
     # -- creation ----------------------------------------------------------------
 
@@ -289,8 +290,7 @@ class Builder:
         for rsc in ws.all_resources():
             if not rsc.is_primitive or rsc.orphan:
                 continue
-            # Pacemaker lists probes node by node, last node first
-            for node in sorted(ws.nodes, key=lambda n: n.name, reverse=True):
+            for node in sorted(ws.nodes, key=lambda n: n.name):
                 if not node.online or node.unclean or node.pending or node.maintenance:
                     continue
                 if node.name in rsc.known_on:
@@ -301,15 +301,21 @@ class Builder:
                     continue
                 probe = self.action(rsc, "monitor", node, optional=False)
                 probe.meta["probe"] = "1"
-                # a clone starts once its instances are probed; others their own start
-                top = rsc.top if rsc.top.kind == "clone" else rsc
-                starts = (
-                    self.find(top, "start")
-                    if top.is_primitive
-                    else [a for a in top.actions if a.task == "start" and a.pseudo]
-                )
-                for start in starts:
-                    self.order(probe, start, ORDERED)
+                self.probe_actions.append(probe)
+
+    def probe_orderings(self) -> None:
+        for probe in self.probe_actions:
+            rsc = probe.rsc
+            assert rsc is not None
+            # a clone starts once its instances are probed; others their own start
+            top = rsc.top if rsc.top.kind == "clone" else rsc
+            starts = (
+                self.find(top, "start")
+                if top.is_primitive
+                else [a for a in top.actions if a.task == "start" and a.pseudo]
+            )
+            for start in starts:
+                self.order(probe, start, ORDERED)
 
     def _instance_known_elsewhere(self, rsc: Resource, node: Node) -> bool:
         """An anonymous clone is probed once per node, by one instance."""
@@ -453,6 +459,109 @@ class Builder:
             for b in thens:
                 self.order(a, b, flags)
 
+    # -- notifications -------------------------------------------------------------------
+
+    def notifications(self) -> bool:
+        """Clones with notify=true tell their instances before and after each action."""
+        added = False
+        for clone in self.ws.all_resources():
+            if clone.kind != "clone" or not clone.notify:
+                continue
+            confirmed_posts: dict[str, Action] = {}
+            for task in ("stop", "demote", "start", "promote"):
+                clone_action = next((a for a in clone.actions if a.task == task and a.pseudo), None)
+                done = next(
+                    (a for a in clone.actions if a.task == DONE_TASK[task] and a.pseudo), None
+                )
+                if clone_action is None or done is None or clone_action.optional:
+                    continue
+                added = True
+                confirmed_posts[task] = self._notify_task(clone, task, clone_action, done)
+            for earlier, later in (
+                ("stop", "start"),
+                ("demote", "stop"),
+                ("demote", "promote"),
+                ("start", "promote"),
+            ):
+                if earlier in confirmed_posts and later in confirmed_posts:
+                    pre = next(
+                        a for a in clone.actions if a.key == f"{clone.id}_pre_notify_{later}_0"
+                    )
+                    self.order(confirmed_posts[earlier], pre, ORDERED)
+        return added
+
+    def _notify_task(
+        self, clone: Resource, task: str, clone_action: Action, done: Action
+    ) -> Action:
+        done_task = DONE_TASK[task]
+        cid = clone.id
+        pre = self.action(
+            clone, "notify", None, pseudo=True, optional=False, key=f"{cid}_pre_notify_{task}_0"
+        )
+        confirmed_pre = self.action(
+            clone,
+            "notified",
+            None,
+            pseudo=True,
+            optional=False,
+            key=f"{cid}_confirmed-pre_notify_{task}_0",
+        )
+        post = self.action(
+            clone,
+            "notify",
+            None,
+            pseudo=True,
+            optional=False,
+            key=f"{cid}_post_notify_{done_task}_0",
+        )
+        confirmed_post = self.action(
+            clone,
+            "notified",
+            None,
+            pseudo=True,
+            optional=False,
+            key=f"{cid}_confirmed-post_notify_{done_task}_0",
+        )
+        for act in (pre, confirmed_pre, post, confirmed_post):
+            act.runnable = clone_action.runnable
+        self.order(pre, confirmed_pre, ORDERED)
+        self.order(confirmed_pre, clone_action, ORDERED)
+        self.order(done, post, ORDERED)
+        self.order(post, confirmed_post, ORDERED)
+        self.order(confirmed_pre, post, ORDERED)
+        for prim in clone.primitives():
+            before = [n for n in prim.running_on if n.online and not n.unclean]
+            after_node = prim.assigned
+            start = self.find(prim, "start", after_node) if after_node is not None else []
+            will_run = after_node is not None and (
+                after_node in prim.running_on or any(a.runnable for a in start)
+            )
+            for node in before:
+                act = self.action(
+                    prim,
+                    "notify",
+                    node,
+                    optional=False,
+                    key=f"{prim.history_id}_pre_notify_{task}_0",
+                )
+                self.order(pre, act, ORDERED)
+                self.order(act, confirmed_pre, ORDERED)
+            if will_run and after_node is not None and after_node.online:
+                stopping_here = any(
+                    not a.optional for a in self.find(prim, "stop", after_node)
+                ) and not any(not a.optional for a in start)
+                if not stopping_here:
+                    act = self.action(
+                        prim,
+                        "notify",
+                        after_node,
+                        optional=False,
+                        key=f"{prim.history_id}_post_notify_{task}_0",
+                    )
+                    self.order(post, act, ORDERED)
+                    self.order(act, confirmed_post, ORDERED)
+        return confirmed_post
+
     # -- propagation ------------------------------------------------------------------------
 
     def propagate(self) -> None:
@@ -519,20 +628,28 @@ class Builder:
 
     def run(self) -> None:
         ws = self.ws
+        self.probes()
         self.fencing()
         for rsc in ws.resources:
             if rsc.is_primitive:
                 self.primitive(rsc)
             else:
                 self.collective(rsc)
-        self.probes()
+        self.probe_orderings()
         self.shutdown_orderings()
         self.constraint_orderings()
         self.migration_orderings()
         self.propagate()
+        if self.notifications():
+            self.propagate()
         for act in ws.actions:
             # a pseudo-action of a collective with nothing to do is not needed
-            if act.pseudo and act.rsc is not None and not act.rsc.is_primitive:
+            if (
+                act.pseudo
+                and act.rsc is not None
+                and not act.rsc.is_primitive
+                and act.task not in ("notify", "notified")
+            ):
                 related = [a for a, _ in act.before] + [a for a, _ in act.after]
                 children = [
                     a

@@ -12,17 +12,29 @@ from hactl.core.scheduler.model import Action, Resource, WorkingSet
 
 
 def synapse_order(ws: WorkingSet) -> list[Action]:
-    """Graph actions in the order the transition lists them: per resource, then the rest."""
+    """Graph actions in the order Pacemaker lists them.
+
+    Resource by resource (a clone's instances before the clone itself), each resource's
+    actions newest first (Pacemaker prepends to its lists), then the node actions.
+    """
     out: list[Action] = []
 
+    def own(rsc: Resource) -> list[Action]:
+        return sorted((a for a in rsc.actions if a.in_graph), key=lambda a: -a.id)
+
     def add(rsc: Resource) -> None:
-        out.extend(a for a in rsc.actions if a.in_graph)
+        if rsc.kind == "clone":
+            for child in rsc.children:
+                add(child)
+            out.extend(own(rsc))
+            return
+        out.extend(own(rsc))
         for child in rsc.children:
             add(child)
 
     for rsc in ws.resources:
         add(rsc)
-    out.extend(a for a in ws.actions if a.rsc is None and a.in_graph)
+    out.extend(sorted((a for a in ws.actions if a.rsc is None and a.in_graph), key=lambda a: -a.id))
     return out
 
 
