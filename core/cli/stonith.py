@@ -261,7 +261,7 @@ SETUP_KEYS = {
 @sbd_device_app.command("setup")
 def sbd_setup(
     args: list[str] = typer.Argument(
-        ...,
+        None,
         metavar="device=PATH... [OPTION=SECONDS]...",
         help="device= (1 to 3), watchdog-timeout=, "
         "allocate-timeout=, loop-timeout=, msgwait-timeout=.",
@@ -283,7 +283,7 @@ def sbd_setup(
     """
     devices: list[str] = []
     timeouts: dict[str, int] = {}
-    for arg in args:
+    for arg in args or []:
         name, sep, value = arg.partition("=")
         if name == "device" and sep and value:
             devices.append(value)
