@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.cib.document import CibDocument, attributes, is_valid_id
+from hactl.core.cib.document import MANDATORY_SECTIONS, CibDocument, attributes, is_valid_id
 from hactl.core.cib.schema import (
     CIB_ATTRIBUTES,
     ELEMENTS,
@@ -100,9 +100,29 @@ class _Validator:
                 "constraints (see `hactl cib new`)",
             )
             return self.problems
+        self.check_sections(configuration)
         self.walk(configuration)
         self.check_references()
         return self.problems
+
+    def check_sections(self, configuration: etree._Element) -> None:
+        present = [c.tag for c in configuration if isinstance(c.tag, str)]
+        for name in MANDATORY_SECTIONS:
+            if name not in present:
+                self.report(
+                    configuration,
+                    f"missing section <{name}>",
+                    f"add an empty <{name}/> to <configuration>",
+                )
+        seen: set[str] = set()
+        for child in configuration:
+            if isinstance(child.tag, str) and child.tag in seen:
+                self.report(
+                    child,
+                    f"section <{child.tag}> appears twice",
+                    "merge its content into the first one",
+                )
+            seen.add(str(child.tag))
 
     def check_cib_attributes(self, root: etree._Element) -> None:
         for name, spec in CIB_ATTRIBUTES.items():
