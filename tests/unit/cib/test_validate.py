@@ -129,6 +129,40 @@ DEFECTS = [
         id="bad-role",
     ),
     pytest.param(
+        (
+            '<date_expression id="loc-web-date" operation="lt" end="2030-01-01"/>',
+            '<date_expression id="loc-web-date" operation="date_spec">'
+            '<date_spec id="loc-web-spec" hours="9-25"/></date_expression>',
+        ),
+        "hours='9-25' is out of range",
+        "from 0 to 23",
+        id="date-spec-out-of-range",
+    ),
+    pytest.param(
+        (
+            '<date_expression id="loc-web-date" operation="lt" end="2030-01-01"/>',
+            '<rsc_expression id="loc-web-rsc" class="ocf"/>',
+        ),
+        "<rsc_expression> can only be used in rules of rsc_defaults or op_defaults",
+        "<expression>",
+        id="rsc-expression-outside-defaults",
+    ),
+    pytest.param(
+        (
+            '<nvpair id="rsc-defaults-stickiness" name="resource-stickiness" value="100"/>',
+            '<rule id="empty-rule"/>',
+        ),
+        "rule has no expressions",
+        "<expression>",
+        id="empty-rule",
+    ),
+    pytest.param(
+        ("</op_defaults>", "</op_defaults><op_defaults/>"),
+        "section <op_defaults> appears twice",
+        "merge",
+        id="section-twice",
+    ),
+    pytest.param(
         ('epoch="5" ', ""),
         "missing attribute 'epoch'",
         "admin_epoch",
