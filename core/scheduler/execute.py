@@ -66,11 +66,16 @@ class StatusWriter:
         self.status = status
         self.call_id = 1000
         self.known = ws.history_ids()
+        self.states: dict[str, etree._Element] = {}
+        for state in status.findall("node_state"):
+            self.states.setdefault(state.get("id", ""), state)
+        #: node id -> lrm_resource id -> element
+        self.histories: dict[str, dict[str, etree._Element]] = {}
 
     def node_state(self, node_id: str, name: str) -> etree._Element:
-        for state in self.status.findall("node_state"):
-            if state.get("id") == node_id:
-                return state
+        state = self.states.get(node_id)
+        if state is not None:
+            return state
         state = etree.SubElement(self.status, "node_state", id=node_id, uname=name)
         for key, value in (
             ("in_ccm", "true"),
@@ -79,6 +84,7 @@ class StatusWriter:
             ("expected", "member"),
         ):
             state.set(key, value)
+        self.states[node_id] = state
         return state
 
     def lrm_resource(self, state: etree._Element, rsc: Resource) -> etree._Element:
@@ -88,14 +94,20 @@ class StatusWriter:
         resources = lrm.find("lrm_resources")
         if resources is None:
             resources = etree.SubElement(lrm, "lrm_resources")
+        index = self.histories.get(state.get("id", ""))
+        if index is None:
+            index = {e.get("id", ""): e for e in resources.findall("lrm_resource")}
+            self.histories[state.get("id", "")] = index
         name = rsc.executor_id(self.known)
-        for element in resources.findall("lrm_resource"):
-            if element.get("id") == name:
-                return element
+        element = index.get(name)
+        if element is not None:
+            return element
         attrs = {"id": name, "class": rsc.agent_class, "type": rsc.agent_type}
         if rsc.provider:
             attrs["provider"] = rsc.provider
-        return etree.SubElement(resources, "lrm_resource", attrs)
+        element = etree.SubElement(resources, "lrm_resource", attrs)
+        index[name] = element
+        return element
 
     def record(self, act: Action) -> None:
         node = act.node

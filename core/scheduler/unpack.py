@@ -116,6 +116,7 @@ class Unpacker:
         self.config = config if config is not None else etree.Element("configuration")
         self.status = cib.find("status")
         self.id_index: dict[str, etree._Element] = {}
+        self._instances: dict[str, list[Resource]] | None = None
         for element in cib.iter():
             if isinstance(element.tag, str):
                 ident = element.get("id")
@@ -495,6 +496,16 @@ class Unpacker:
             node.unclean = True
             node.fence_reason = reason
 
+    def instances_by_base(self) -> dict[str, list[Resource]]:
+        """Clone instance primitives by their configured id (built once)."""
+        if self._instances is None:
+            self._instances = {}
+            for rsc in self.ws.all_resources():
+                base = rsc.meta.get("__base")
+                if rsc.is_primitive and base is not None:
+                    self._instances.setdefault(base, []).append(rsc)
+        return self._instances
+
     def find_history_owner(self, node: Node, rsc_id: str) -> Resource | None:
         """The configured resource a history entry belongs to (mapping anonymous clone ids).
 
@@ -508,7 +519,7 @@ class Unpacker:
             clone = direct.clone_parent()
             if clone is None or clone.globally_unique:
                 return direct
-        members = [r for r in ws.all_resources() if r.is_primitive and r.meta.get("__base") == base]
+        members = self.instances_by_base().get(base, [])
         if not members:
             return None
         clone = members[0].clone_parent()
