@@ -36,6 +36,9 @@ NOUNS: dict[str, tuple[str, str]] = {
     "tag": ("hactl.core.cli.tag", "Tags: named lists of resources."),
     "alert": ("hactl.core.cli.alert", "Alert agents and their recipients."),
     "cib": ("hactl.core.cli.cib", "CIB files offline: new, verify, query, diff, patch."),
+    "daemon": ("hactl.core.cli.daemon", "Run this node's daemon in the foreground."),
+    "status": ("hactl.core.cli.status", "The running cluster, as crm_mon shows it."),
+    "sandbox": ("hactl.core.cli.sandbox", "A local cluster of daemons on this machine."),
 }
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
@@ -109,9 +112,40 @@ def take_cib_file(argv: list[str]) -> list[str]:
     return rest
 
 
+def take_sandbox(argv: list[str]) -> list[str]:
+    """The global ``--sandbox NODE`` (anywhere in argv, up to ``--``): removed from argv;
+    the command then talks to that node of the local sandbox (`hactl sandbox up`)."""
+    rest: list[str] = []
+    node: str | None = None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        if arg == "--sandbox" or arg.startswith("--sandbox="):
+            if arg == "--sandbox":
+                if index + 1 >= len(argv) or argv[index + 1].startswith("-"):
+                    raise UsageError(
+                        "--sandbox needs a node name", hint="hactl --sandbox node1 status"
+                    )
+                node, index = argv[index + 1], index + 2
+            else:
+                node, index = arg.split("=", 1)[1], index + 1
+            continue
+        rest.append(arg)
+        index += 1
+    if node is not None:
+        from hactl.core.daemon.sandbox import Sandbox
+
+        os.environ["HACTL_SOCKET"] = str(Sandbox.default().socket(node))
+    return rest
+
+
 def run(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        args = take_sandbox(args)
         args = take_cib_file(args)
         build_app(args)(args=args, prog_name="hactl")
     except HactlError as exc:

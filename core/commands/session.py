@@ -98,4 +98,6 @@ def current_handle() -> CibHandle:
     path = os.environ.get("CIB_file")
     if path:
         return FileCibHandle(Path(path))
-    return NoClusterHandle()
+    from hactl.core.daemon.client import LiveCibHandle  # the running cluster's API
+
+    return LiveCibHandle()

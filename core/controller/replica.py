@@ -28,9 +28,9 @@ belong to an older ring are ignored; a node re-sends its unanswered requests aft
 sync, and request ids make a re-sent request count once.
 
 The DC also records what it knows of the nodes in the CIB, as Pacemaker's controller
-does: a ``<node>`` entry for each member, a ``node_state`` for each node it has seen
-(online members; offline nodes keep ``expected="member"`` unless they left cleanly, which
-makes a crashed node unclean), ``dc-uuid`` and ``have-quorum``.
+does: a ``<node>`` entry for each node of the nodelist (and any member), a ``node_state``
+for each node it has seen (online members; offline nodes keep ``expected="member"`` unless
+they left cleanly, which makes a crashed node unclean), ``dc-uuid`` and ``have-quorum``.
 """
 
 from __future__ import annotations
@@ -444,9 +444,10 @@ class CibReplica:
         nodes = work.section("nodes", create=True)
         assert nodes is not None
         known = {node.get("id") for node in nodes.iter("node")}
-        for member in self.members:
-            if str(member) not in known:
-                etree.SubElement(nodes, "node", id=str(member), uname=self.name_of(member))
+        # every node of the nodelist, as Pacemaker's DC populates the nodes section
+        for node_id in sorted(set(self.names) | set(self.members)):
+            if str(node_id) not in known:
+                etree.SubElement(nodes, "node", id=str(node_id), uname=self.name_of(node_id))
         status = root.find("status")
         if status is None:
             status = etree.SubElement(root, "status")
@@ -474,7 +475,9 @@ class CibReplica:
         if leaving and shutdown is not None:
             shutdown.set("value", str(self._shutdown_at[node_id]))
         elif shutdown is not None and member:
-            shutdown.getparent().remove(shutdown)  # back after a clean stop
+            parent = shutdown.getparent()  # back after a clean stop
+            if parent is not None:
+                parent.remove(shutdown)
 
 
 def _transient_nvpair(

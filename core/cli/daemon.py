@@ -1,0 +1,58 @@
+"""`hactl daemon`: run this node's daemon in the foreground (systemd runs it so).
+
+hactl daemon                                   # /etc/hactl/corosync.conf, /var/lib/hactl
+hactl daemon --config c.conf --state-dir /tmp/n1 --node node1
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from hactl.core.daemon import paths
+
+app = typer.Typer(
+    invoke_without_command=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback(invoke_without_command=True)
+def daemon(
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Cluster configuration (default /etc/hactl/corosync.conf)."
+    ),
+    authkey: Path | None = typer.Option(
+        None, "--authkey", help="Cluster key (default /etc/hactl/authkey; totem.keyfile wins)."
+    ),
+    state_dir: Path | None = typer.Option(
+        None, "--state-dir", help="Where the CIB and the node's state live (/var/lib/hactl)."
+    ),
+    socket: Path | None = typer.Option(
+        None, "--socket", help="The local API socket (default STATE_DIR/hactl.sock)."
+    ),
+    node: str | None = typer.Option(
+        None,
+        "--node",
+        help="Which nodelist entry this is (name, address or id; default: host name).",
+    ),
+) -> None:
+    """Run the node daemon in the foreground: totem ring, quorum, replicated CIB, DC,
+    local API. SIGTERM stops it cleanly (the DC records the node's shutdown first)."""
+    from hactl.core.daemon import logs
+    from hactl.core.daemon.node import DaemonOptions, NodeDaemon
+
+    state = state_dir or paths.state_dir()
+    options = DaemonOptions(
+        config_path=config or paths.config_dir() / paths.CONFIG_NAME,
+        authkey_path=authkey or paths.config_dir() / paths.AUTHKEY_NAME,
+        state_dir=state,
+        socket_path=socket or (state / paths.SOCKET_NAME if state_dir else paths.socket_path()),
+        node=node,
+    )
+    node_daemon = NodeDaemon(options)  # every bad input is refused here, before any I/O
+    logs.configure(node_daemon.config.logging, str(options.config_path))
+    asyncio.run(node_daemon.run())

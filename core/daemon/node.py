@@ -1,0 +1,513 @@
+"""The node daemon: one asyncio process, the services of a node wired together.
+
+What it carries and nothing more (decisions are made by the pure state machines):
+
+* totem: datagrams between the transport and the ring (sealed and opened by the packet
+  sealer), the ring's timers, the ring seq it asks to persist;
+* the quorum provider: membership, its messages (channel ``Q`` of the ring's payloads),
+  the sync barrier and its timers;
+* the replicated CIB (hactl.core.controller.replica, channel ``C``): its broadcasts, the
+  documents to persist (hactl.core.cib.store), the replies to waiting API clients;
+* the DC's scheduler run after every change (the transition is logged and kept for
+  `hactl status`; executing it is the executor's, issue 9, behind ``TransitionSink``);
+* the local API (hactl.core.daemon.api) and signals: SIGTERM is a clean stop (the DC
+  records the node's shutdown first), SIGINT the same.
+
+A fault switch for tests and the sandbox: ``fault`` in the API makes the node deaf to the
+nodes listed (datagrams from them are dropped after opening), so a loopback cluster can
+be partitioned without network namespaces: block each side on the other side's nodes.
+(:class:`FaultSwitch` wraps the configured transport; totem's runner is unaware of it.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import random
+import signal
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from hactl.core.cib.document import CibDocument
+from hactl.core.cib.store import CibStore, atomic_write
+from hactl.core.config.derived import effective_crypto, effective_totem
+from hactl.core.config.model import ClusterConfig
+from hactl.core.config.quorum import votequorum_settings
+from hactl.core.controller.replica import (
+    Broadcast,
+    CibChanged,
+    CibReplica,
+    Output,
+    Persist,
+    Reply,
+    SyncBarrier,
+    Synced,
+    decode_message,
+    encode_message,
+)
+from hactl.core.daemon import startup
+from hactl.core.daemon.api import ApiServer
+from hactl.core.drivers import QuorumProvider, Transport
+from hactl.core.errors import HactlError
+from hactl.core.events import MembershipEvent, QuorumEvent
+from hactl.core.plugins import PluginHost
+from hactl.core.totem.crypto import CryptoConfig, PacketSealer, new_session
+from hactl.core.totem.params import TotemParams
+from hactl.core.totem.ring import ConfigChange, Delivery, Event, Ring
+from hactl.core.totem.runner import TotemRunner
+
+log = logging.getLogger("hactl")
+log_totem = logging.getLogger("hactl.totem")
+log_quorum = logging.getLogger("hactl.quorum")
+log_cib = logging.getLogger("hactl.cib")
+log_controller = logging.getLogger("hactl.controller")
+
+CHANNEL_QUORUM = b"Q"
+CHANNEL_CIB = b"C"
+#: how long a clean stop waits for the DC to record it before leaving anyway
+SHUTDOWN_WAIT_S = 10.0
+#: how long a change may take to go through the DC before the client is told
+CHANGE_TIMEOUT_S = 25.0
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    config_path: Path
+    authkey_path: Path
+    state_dir: Path
+    socket_path: Path
+    node: str | None = None
+
+
+class TransitionSink(Protocol):
+    """Where the DC's transitions go (the executor, issue 9)."""
+
+    def transition(self, number: int, ws: Any) -> None: ...
+
+
+class LoggingTransitionSink:
+    """Until the executor exists: the transition is logged, not executed."""
+
+    def transition(self, number: int, ws: Any) -> None:
+        log_controller.info(
+            "transition %d: %d action(s) computed (not executed: no executor yet)",
+            number,
+            len(ws.actions),
+        )
+
+
+class FaultSwitch(Transport):
+    """Wraps a transport: datagrams from blocked nodes are dropped on arrival, datagrams to
+    them are not sent (a broadcast still goes out; the other side drops it)."""
+
+    def __init__(self, inner: Transport, addresses: dict[int, str]) -> None:
+        self.inner = inner
+        self.mtu = inner.mtu
+        self.addresses = addresses  # nodeid -> ring0_addr
+        self._blocked_addresses: set[str] = set()
+
+    def block(self, nodes: set[int]) -> None:
+        self.blocked = set(nodes)
+        self._blocked_addresses = {self.addresses[n] for n in nodes if n in self.addresses}
+
+    async def start(self, on_datagram: Callable[[str, bytes], None]) -> None:
+        def filtered(source: str, data: bytes) -> None:
+            if self._blocked_addresses and source.rsplit(":", 1)[0] in self._blocked_addresses:
+                return
+            on_datagram(source, data)
+
+        await self.inner.start(filtered)
+
+    def send(self, data: bytes, to: int | None = None) -> None:
+        if to is not None and to in self.blocked:
+            return
+        self.inner.send(data, to)
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    def status(self) -> Mapping[str, object]:
+        return {**self.inner.status(), "blocked": sorted(self.blocked)}
+
+
+class NodeDaemon:
+    def __init__(self, options: DaemonOptions, *, host: PluginHost | None = None) -> None:
+        # Everything that can be wrong with the input is checked here, before any I/O.
+        self.options = options
+        self.config: ClusterConfig = startup.load_config(options.config_path)
+        self.local = startup.local_node(self.config, options.node)
+        self.names = startup.node_names(self.config)
+        keyfile = startup.authkey_path(self.config, options.authkey_path)
+        self.crypto = CryptoConfig(*effective_crypto(self.config))
+        self.authkey = (
+            startup.load_authkey(keyfile) if startup.crypto_enabled(self.config) else None
+        )
+        self.params = TotemParams.from_values(effective_totem(self.config))
+        self.host = host or PluginHost()
+        self.lock = startup.StateLock(options.state_dir)
+        self.store = CibStore(options.state_dir / "cib")
+        self.transitions: TransitionSink = LoggingTransitionSink()
+        self._stopping = asyncio.Event()
+        self._waiting: dict[str, asyncio.Future[Reply]] = {}
+        self._quorum_timer: asyncio.TimerHandle | None = None
+        self._quorate = False
+        self._transition_number = 0
+        self._scheduler_task: asyncio.Task[None] | None = None
+        self.last_transition: dict[str, Any] | None = None
+        self.started_at = time.time()
+
+    # ------------------------------------------------------------------ life cycle
+
+    def _load_cib(self) -> CibDocument:
+        return self.store.load() if self.store.exists() else CibDocument.new_empty()
+
+    def _ring_seq_path(self) -> Path:
+        return self.options.state_dir / "ringid"
+
+    def _load_ring_seq(self) -> int:
+        try:
+            return int(self._ring_seq_path().read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    async def run(self) -> None:
+        self.lock.acquire()
+        try:
+            await self._run_locked()
+        finally:
+            self.lock.release()
+
+    async def _run_locked(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.replica = CibReplica(self.local.nodeid, self._load_cib(), self.names)
+        self.quorum: QuorumProvider = self.host.quorum_provider(
+            (self.config.quorum.provider if self.config.quorum else None) or "votequorum",
+            {
+                "settings": votequorum_settings(self.config, self.local.nodeid),
+                "nodeid": self.local.nodeid,
+                "names": self.names,
+            },
+        )
+        totem = effective_totem(self.config)
+        transport = self.host.transport(
+            totem.transport,
+            {
+                "nodeid": self.local.nodeid,
+                "nodelist": [
+                    {"nodeid": n.nodeid, **{f"ring{k}_addr": a for k, a in n.ring_addrs.items()}}
+                    for n in self.config.nodelist
+                ],
+                "mcastport": totem.links[0].mcastport if totem.links else 5405,
+                "netmtu": totem.netmtu,
+            },
+        )
+        addresses = {n.nodeid: n.ring_addrs.get(0, "") for n in self.config.nodelist if n.nodeid}
+        self.transport = FaultSwitch(transport, addresses)
+        sealer = PacketSealer(
+            cluster_name=self.config.totem.cluster_name or "",
+            node_id=self.local.nodeid,
+            session=new_session(int(time.time() * 1000), random.getrandbits(16)),
+            authkey=self.authkey,
+            config=self.crypto,
+        )
+        self.ring = Ring(
+            self.local.nodeid,
+            self.params,
+            incarnation=int(time.time()),
+            ring_seq=self._load_ring_seq(),
+        )
+        self.totem = TotemRunner(
+            self.ring,
+            self.transport,
+            sealer,
+            on_event=self._on_ring_event,
+            persist_ring_seq=self._persist_ring_seq,
+        )
+        self.api = ApiServer(self.options.socket_path, self._api_handlers())
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        await self.api.start()
+        log.info(
+            "node %s (id %d) started: cluster %s, transport %s, state %s",
+            self.local.name,
+            self.local.nodeid,
+            self.config.totem.cluster_name,
+            self.config.totem.transport or "knet",
+            self.options.state_dir,
+        )
+        await self.totem.start()
+        await self._stopping.wait()
+        await self._clean_stop()
+
+    async def _clean_stop(self) -> None:
+        log.info("stopping: asking the DC to record a clean shutdown")
+        if len(self.replica.members) > 1 and self.replica.dc is not None:
+            self._run_replica(self.replica.request_shutdown(at=int(time.time())))
+            deadline = time.monotonic() + SHUTDOWN_WAIT_S
+            while not self.replica.shutdown_recorded and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if not self.replica.shutdown_recorded:
+                log.warning("the DC did not record the shutdown in time; leaving anyway")
+        for message in self.quorum.leave():
+            self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
+        deadline = time.monotonic() + 1.0
+        while self.ring.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self._quorum_timer is not None:
+            self._quorum_timer.cancel()
+        await self.api.stop()
+        await self.totem.stop()
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(HactlError("the node is shutting down"))
+        log.info("stopped cleanly")
+
+    # ------------------------------------------------------------------ totem
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()  # the clock totem's runner uses
+
+    def _persist_ring_seq(self, seq: int) -> None:
+        atomic_write(self._ring_seq_path(), f"{seq}\n".encode())
+
+    def _propose(self, payload: bytes, safe: bool = False) -> None:
+        self.totem.propose(payload, safe=safe)
+
+    def _on_ring_event(self, event: Event) -> None:
+        if isinstance(event, ConfigChange):
+            self._on_config_change(event)
+        elif isinstance(event, Delivery):
+            self._on_delivery(event)
+
+    def _on_config_change(self, change: ConfigChange) -> None:
+        ring = str(change.ring)  # rep.seq, as corosync-quorumtool prints a ring id
+        self.host.emit(
+            MembershipEvent(
+                ring_id=ring,
+                members=change.members,
+                joined=change.joined,
+                left=change.left,
+                transitional=change.transitional,
+            )
+        )
+        if change.transitional:
+            log_totem.info("transitional membership %s", list(change.members))
+            return
+        log_totem.info(
+            "new membership %s (ring %s, joined %s, left %s)",
+            list(change.members),
+            ring,
+            list(change.joined),
+            list(change.left),
+        )
+        now_ms = self._now_ms()
+        for message in self.quorum.membership_changed(ring, frozenset(change.members), now_ms):
+            self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
+        self._after_quorum_input()
+        self._run_replica(self.replica.config_changed(ring, change.members))
+
+    def _on_delivery(self, delivery: Delivery) -> None:
+        channel, body = delivery.payload[:1], delivery.payload[1:]
+        try:
+            if channel == CHANNEL_QUORUM:
+                message = self.quorum.decode(body)
+                for reply in self.quorum.deliver(delivery.sender, message, self._now_ms()):
+                    self._propose(CHANNEL_QUORUM + self.quorum.encode(reply))
+                self._after_quorum_input()
+            elif channel == CHANNEL_CIB:
+                self._run_replica(self.replica.deliver(delivery.sender, decode_message(body)))
+        except HactlError as exc:
+            log.warning("dropped a message from node %d: %s", delivery.sender, exc)
+
+    # ------------------------------------------------------------------ quorum
+
+    def _now_ms(self) -> int:
+        return int(self._now() * 1000)
+
+    def _after_quorum_input(self) -> None:
+        quorate = self.quorum.quorate
+        if quorate != self._quorate:
+            self._quorate = quorate
+            status = self.quorum.status()
+            log_quorum.info(
+                "%s (total votes %d, expected %d, quorum %d)",
+                "quorate" if quorate else "NOT quorate",
+                status.total_votes,
+                status.expected_votes,
+                status.quorum,
+            )
+            self.host.emit(
+                QuorumEvent(
+                    quorate=quorate,
+                    total_votes=status.total_votes,
+                    expected_votes=status.expected_votes,
+                    quorum=status.quorum,
+                    members=tuple(m.nodeid for m in status.members),
+                    flags=status.flags,
+                )
+            )
+            self._run_replica(self.replica.quorum_changed(quorate))
+        self._arm_quorum_timer()
+
+    def _arm_quorum_timer(self) -> None:
+        if self._quorum_timer is not None:
+            self._quorum_timer.cancel()
+            self._quorum_timer = None
+        deadline = self.quorum.next_deadline()
+        if deadline is not None:
+            delay = max(0.0, deadline / 1000 - self._now())
+            self._quorum_timer = asyncio.get_running_loop().call_later(delay, self._on_quorum_timer)
+
+    def _on_quorum_timer(self) -> None:
+        self._quorum_timer = None
+        for message in self.quorum.timer_expired(self._now_ms()):
+            self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
+        self._after_quorum_input()
+
+    # ------------------------------------------------------------------ CIB
+
+    def _run_replica(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, Broadcast):
+                self._propose(CHANNEL_CIB + encode_message(out.message), safe=out.safe)
+            elif isinstance(out, Persist):
+                self.store.write(out.doc)
+            elif isinstance(out, Reply):
+                future = self._waiting.pop(out.request_id, None)
+                if future is not None and not future.done():
+                    future.set_result(out)
+            elif isinstance(out, SyncBarrier):
+                self.quorum.sync_completed(self._now_ms())
+                self._after_quorum_input()
+            elif isinstance(out, Synced):
+                log_controller.info(
+                    "synced ring %s: DC is %s, CIB %s from node %d",
+                    out.ring,
+                    self.replica.name_of(out.dc),
+                    ".".join(map(str, self.replica.doc.versions())),
+                    out.source,
+                )
+                if out.dc == self.local.nodeid:
+                    self._schedule_soon()
+            elif isinstance(out, CibChanged):
+                log_cib.debug("CIB now at %s", ".".join(map(str, out.versions)))
+                if out.on_dc:
+                    self._schedule_soon()
+
+    def _schedule_soon(self) -> None:
+        if self._scheduler_task is None or self._scheduler_task.done():
+            self._scheduler_task = asyncio.get_running_loop().create_task(self._run_scheduler())
+
+    async def _run_scheduler(self) -> None:
+        from hactl.core.scheduler import schedule  # the DC only
+
+        await asyncio.sleep(0.2)  # a burst of changes gives one run
+        cib = self.replica.doc.copy().root
+        try:
+            ws = await asyncio.to_thread(schedule, cib, dt.datetime.now())
+        except Exception as exc:  # the scheduler must not take the daemon down
+            log_controller.error("the scheduler failed: %s: %s", type(exc).__name__, exc)
+            return
+        self._transition_number += 1
+        self.last_transition = {
+            "number": self._transition_number,
+            "actions": len(ws.actions),
+            "cib": ".".join(map(str, self.replica.doc.versions())),
+        }
+        self.transitions.transition(self._transition_number, ws)
+
+    async def _submit(self, doc: CibDocument, base: tuple[int, int]) -> Reply:
+        request_id = f"{self.local.nodeid}-{uuid.uuid4().hex[:12]}"
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        self._run_replica(self.replica.submit(request_id, doc, base))
+        try:
+            return await asyncio.wait_for(future, CHANGE_TIMEOUT_S)
+        except TimeoutError:
+            self._waiting.pop(request_id, None)
+            raise HactlError(
+                f"the change was not confirmed by the DC within {CHANGE_TIMEOUT_S:g}s",
+                hint="the cluster may have no DC right now (see `hactl status`); "
+                "check with `hactl cluster cib` before trying again",
+            ) from None
+
+    # ------------------------------------------------------------------ API
+
+    def _api_handlers(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        return {
+            "ping": self._api_ping,
+            "status": self._api_status,
+            "cib.get": self._api_cib_get,
+            "cib.push": self._api_cib_push,
+            "quorum": self._api_quorum,
+            "members": self._api_members,
+            "fault": self._api_fault,
+            "stop": self._api_stop,
+        }
+
+    def _node_info(self) -> dict[str, Any]:
+        return {"id": self.local.nodeid, "name": self.local.name, "pid": os.getpid()}
+
+    async def _api_ping(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._node_info()
+
+    async def _api_status(self, request: dict[str, Any]) -> dict[str, Any]:
+        replica = self.replica
+        return {
+            "node": self._node_info(),
+            "cluster_name": self.config.totem.cluster_name,
+            "ring": replica.ring,
+            "members": list(replica.members),
+            "phase": replica.phase.value,
+            "dc": replica.dc,
+            "dc_name": replica.name_of(replica.dc) if replica.dc is not None else None,
+            "quorate": self.quorum.quorate,
+            "quorum": asdict(self.quorum.status()),
+            "nodes": {str(k): v for k, v in self.names.items()},
+            "cib": replica.doc.serialize(pretty=False).decode(),
+            "versions": list(replica.doc.versions()),
+            "last_transition": self.last_transition,
+            "started_at": self.started_at,
+        }
+
+    async def _api_cib_get(self, request: dict[str, Any]) -> dict[str, Any]:
+        doc = self.replica.doc
+        return {"cib": doc.serialize().decode(), "versions": list(doc.versions())}
+
+    async def _api_cib_push(self, request: dict[str, Any]) -> dict[str, Any]:
+        doc = CibDocument.from_bytes(str(request["cib"]).encode(), source="pushed CIB")
+        a, e = (int(x) for x in request["base"])
+        reply = await self._submit(doc, (a, e))
+        if reply.error is not None:
+            raise HactlError(reply.error, where="CIB")
+        return {"versions": list(reply.versions or self.replica.doc.versions())}
+
+    async def _api_quorum(self, request: dict[str, Any]) -> dict[str, Any]:
+        return asdict(self.quorum.status())
+
+    async def _api_members(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ring": self.replica.ring,
+            "members": list(self.replica.members),
+            "names": {str(k): v for k, v in self.names.items()},
+            "transport": dict(self.transport.status()),
+            "blocked": sorted(self.transport.blocked),
+            "totem": dict(self.ring.stats),
+        }
+
+    async def _api_fault(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.transport.block({int(n) for n in request.get("block", [])})
+        blocked = sorted(self.transport.blocked)
+        log.warning("fault switch: deaf to nodes %s", blocked or "none")
+        return {"blocked": blocked}
+
+    async def _api_stop(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._stopping.set()
+        return self._node_info()
