@@ -146,14 +146,20 @@ async def in_daemon_thread(function: Callable[..., T], *args: object) -> T:
         if not future.done():
             outcome()
 
+    def hand_over(outcome: Callable[[], None]) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, outcome)
+        except RuntimeError:
+            pass  # the loop is closed: the action ended at its deadline, nobody waits
+
     def work() -> None:
         try:
             value = function(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             error = exc
-            loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+            hand_over(lambda: future.set_exception(error))
         else:
-            loop.call_soon_threadsafe(settle, lambda: future.set_result(value))
+            hand_over(lambda: future.set_result(value))
 
     threading.Thread(target=work, name=f"fence-{function.__name__}", daemon=True).start()
     return await future

@@ -209,7 +209,10 @@ class IpmiFenceAgent(BuiltinFenceAgent):
                 privlevel=PRIVILEGE_LEVELS[options.get("privlvl", "administrator")],
             )
         except (pyghmi_exceptions.IpmiException, OSError, ValueError) as exc:
-            raise FenceDeviceError(f"{self._where(options, target)}: login failed: {exc}") from None
+            reason = str(exc) if str(exc) not in ("", "None") else "no answer"
+            raise FenceDeviceError(
+                f"{self._where(options, target)}: login failed: {reason}"
+            ) from None
 
     def _password(self, options: Mapping[str, str]) -> str:
         script = options.get("password_script")
