@@ -14,7 +14,6 @@ import sys
 
 os.environ.setdefault("TYPER_USE_RICH", "0")  # plain output, and a faster start
 
-import click  # noqa: E402
 import typer  # noqa: E402
 
 from hactl.core import __version__  # noqa: E402
@@ -152,7 +151,7 @@ def run(argv: list[str] | None = None) -> None:
         for line in exc.lines():
             print(f"hactl: error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:  # raised by typer.Exit outside standalone handling
+    except typer.Exit as exc:  # raised outside the command's own standalone handling
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("hactl: interrupted", file=sys.stderr)
