@@ -1,26 +1,56 @@
 """The agent commands as users run them: `hactl resource standards|providers|agents|
-describe|debug-*` and `hactl agent check`, as real subprocesses."""
+describe|debug-*` and `hactl agent check`. They run in this process through the command
+line's entry point (the agents they start are real subprocesses); one test runs `hactl`
+as a process of its own, to see what a user's terminal gets."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from hactl.core.cli.main import run
+
 from .conftest import TEST_AGENTS, require_system_agent
 
 
-def hactl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def hactl(*args: str, env: dict[str, str] | None = None) -> Ran:
+    """Run the command line in this process with ``env`` added, as `hactl ARGS` would."""
+    saved = dict(os.environ)
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            run(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)  # -f sets CIB_file; nothing leaks into other tests
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def hactl_process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hactl.core.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
     )
 
 
@@ -68,7 +98,7 @@ def test_describe_errors_are_one_line() -> None:
         (("ocf:hactl:Nope",), "no OCF agent ocf:hactl:Nope"),
         (("lsb:nope",), "no LSB agent lsb:nope"),
     ]:
-        done = hactl("resource", "describe", *args)
+        done = hactl_process("resource", "describe", *args)
         assert done.returncode != 0
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], done.stderr
@@ -236,7 +266,7 @@ def test_debug_errors(rsctmp: dict[str, str], tmp_path: Path) -> None:
     for args, code, expected in [
         (("-f", str(cib), "resource", "debug-start", "nope"), 1, "no resource 'nope' in the CIB"),
         (("-f", str(cib), "resource", "debug-start", "fence"), 2, "is a fence device"),
-        (("resource", "debug-start", "probe"), 1, "no running hactl cluster"),
+        (("resource", "debug-start", "probe"), 1, "-f FILE"),
         (
             ("resource", "debug-stop", "probe", "-f", str(tmp_path / "none.xml")),
             1,
