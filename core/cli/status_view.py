@@ -29,7 +29,9 @@ def node_lines(ws: WorkingSet) -> list[str]:
         elif node.standby:
             running = any(node in p.running_on for r in ws.resources for p in r.primitives())
             label = "standby (on-fail)" if node.standby_onfail else "standby"
-            special.append(f"* Node {node.name}: {label}" + ("" if running else ""))
+            if running:
+                label += " (with active resources)"
+            special.append(f"* Node {node.name}: {label}")
         else:
             online.append(node.name)
     lines = list(special)
@@ -91,8 +93,8 @@ def primitive_state(rsc: Resource) -> str:
     return f"{prefix}{text} {where}{suffix}"
 
 
-def primitive_line(rsc: Resource) -> str:
-    return f"* {rsc.id}\t({_agent(rsc)}):\t {primitive_state(rsc)}"
+def primitive_line(rsc: Resource, name: str | None = None) -> str:
+    return f"* {name or rsc.id}\t({_agent(rsc)}):\t {primitive_state(rsc)}"
 
 
 def resource_lines(ws: WorkingSet, rsc: Resource) -> list[str]:
@@ -167,8 +169,9 @@ def clone_lines(ws: WorkingSet, clone: Resource) -> list[str]:
             active_nodes.add(node.name)
             continue
         if individual:
+            # an anonymous instance shown on its own goes by the configured id
             individual_lines.extend(
-                "  " + line for p in instance.primitives() for line in resource_lines(ws, p)
+                "  " + primitive_line(p, p.meta.get("__base", p.id)) for p in instance.primitives()
             )
             active_nodes.add(node.name)
             continue

@@ -16,7 +16,7 @@ INFINITY = scores.INFINITY
 def failcount(ws: WorkingSet, rsc: Resource, node: Node) -> int:
     """The effective fail count of a primitive on a node (expired failures ignored)."""
     base = rsc.meta.get("__base", rsc.id)
-    names = {rsc.id, base}
+    names = {rsc.id, base, rsc.history_id}
     total = 0
     last_failure = 0
     for name, value in node.attrs.items():
@@ -41,6 +41,7 @@ class Placer:
     def __init__(self, ws: WorkingSet):
         self.ws = ws
         self.this_with: dict[int, list[Colocation]] = {}
+        self.promotion_bonus: dict[int, dict[str, int]] = {}
         self.with_this: dict[int, list[Colocation]] = {}
 
     # -- preparation -------------------------------------------------------------
@@ -378,6 +379,7 @@ class Placer:
         clone.allowed = clone_allowed
         merged = self.merged_scores(clone, 1.0, set(), clone_allowed)
         self.record_scores("pcmk__clone_assign", clone, merged)
+        self.promotion_bonus = self.add_promotion_scores(clone) if clone.promotable else {}
         per_node: dict[str, int] = {}
         usable = [
             n for n in self.ws.nodes if self.available(n) and merged.get(n.name, -INFINITY) >= 0
@@ -391,9 +393,11 @@ class Placer:
             current = self._instance_current(instance)
             if current is None or assigned >= limit or not self.available(current):
                 continue
-            if per_node.get(current.name, 0) >= optimal:
+            if per_node.get(current.name, 0) >= optimal or any(
+                p.failed for p in instance.primitives()
+            ):
                 continue
-            if self._assign_instance(clone, instance, merged, current, per_node):
+            if self._assign_instance(clone, instance, merged, current, per_node, limit - assigned):
                 assigned += 1
         for instance in instances:
             if self._assigned(instance):
@@ -454,6 +458,9 @@ class Placer:
                 name = prim.running_on[0].name
                 if name in own:
                     own[name] = scores.add(own[name], prim.stickiness)
+            for name, value in self.promotion_bonus.get(id(instance), {}).items():
+                if name in own and own[name] > -INFINITY:
+                    own[name] = scores.add(own[name], value)
             # bans on the instance itself (failures, hard errors) still hold
             for name, score in (prim.allowed or {}).items():
                 if score <= -INFINITY and name in own:
@@ -469,24 +476,34 @@ class Placer:
         merged: dict[str, int],
         prefer: Node | None,
         per_node: dict[str, int],
+        available: int = 1,
     ) -> bool:
+        """Assign one instance; with `prefer`, only to that node (Pacemaker's early
+        assignment: a better node found instead is reserved, and the instance tried again)."""
         saved = {id(p): dict(p.allowed or {}) for p in instance.primitives()}
-        self._instance_scores(clone, instance, merged, per_node)
-        if prefer is not None:
-            first = instance.primitives()[0]
-            if (first.allowed or {}).get(prefer.name, -INFINITY) < 0:
-                self._restore(instance, saved)
-                return False
-        if instance.kind == "group":
-            self.assign_group(instance)
-        else:
-            self.assign_primitive(instance, prefer)
-        node = self.node_of(instance)
-        if prefer is not None and node is not prefer:
+        counts = dict(per_node)
+        reserved = 0
+        while True:
+            self._instance_scores(clone, instance, merged, counts)
+            if prefer is not None:
+                first = instance.primitives()[0]
+                if (first.allowed or {}).get(prefer.name, -INFINITY) < 0:
+                    self._restore(instance, saved)
+                    return False
+            if instance.kind == "group":
+                self.assign_group(instance)
+            else:
+                self.assign_primitive(instance, prefer)
+            node = self.node_of(instance)
+            if prefer is None or node is prefer:
+                break
             self._unassign(instance)
             self._restore(instance, saved)
             instance.assigning = False
-            return False
+            reserved += 1
+            if node is None or reserved >= available:
+                return False
+            counts[node.name] = counts.get(node.name, 0) + 1
         if node is None:
             return False
         per_node[node.name] = per_node.get(node.name, 0) + 1
@@ -500,31 +517,85 @@ class Placer:
     # -- promotion -------------------------------------------------------------------
 
     def promote(self, clone: Resource) -> None:
-        candidates: list[tuple[int, int, Resource]] = []
-        for index, instance in enumerate(clone.children):
+        """Choose the promoted instances (Pacemaker's pcmk__set_instance_roles)."""
+        priority: dict[int, int] = {}
+        for instance in clone.children:
             node = self.node_of(instance)
             if node is None:
                 continue
-            score = self.promotion_score(clone, instance, node)
-            instance.promotion_score = score
-            self.ws.score_lines.append(
-                f"pcmk__set_instance_roles: {instance.id} promotion score on {node.name}: "
-                f"{scores.render(score)}"
-            )
-            candidates.append((score, index, instance))
-        candidates.sort(key=lambda t: (-t[0], t[1]))
+            value = self.promotion_value(clone, instance, node)
+            score = -1 if value is None else value
+            if instance.target_role == Role.UNPROMOTED or clone.target_role == Role.UNPROMOTED:
+                score = -INFINITY
+            for loc in self.ws.locations:
+                if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
+                    if node.name in loc.node_scores:
+                        score = scores.add(score, loc.node_scores[node.name])
+            priority[id(instance)] = score
+        # the clone's node scores, raised by the instances' priorities and by resources
+        # that want to be with the promoted instance, give the final priorities
+        node_scores = dict(clone.allowed or {})
+        for instance in clone.children:
+            node = self.node_of(instance)
+            value = priority.get(id(instance), -INFINITY)
+            if node is not None and value >= 0:
+                node_scores[node.name] = scores.add(node_scores.get(node.name, 0), value)
+        for coloc in self.with_this.get(id(clone), []):
+            if coloc.primary_role != Role.PROMOTED or not coloc.influence:
+                continue
+            factor = coloc.score / INFINITY
+            dependent = coloc.dependent
+            where = self.node_of(dependent)
+            for name in node_scores:
+                if where is not None:
+                    value = coloc.score if where.name == name else 0
+                    if value:
+                        node_scores[name] = scores.add(node_scores[name], value)
+                    continue
+                own = (dependent.allowed or {}).get(name)
+                if own is not None and own >= 0:
+                    node_scores[name] = scores.add(node_scores[name], _scale(own, factor))
+        final: dict[int, int] = {}
+        for instance in clone.children:
+            node = self.node_of(instance)
+            if node is None:
+                final[id(instance)] = -INFINITY
+            elif not instance.managed and _current_role(instance) == Role.PROMOTED:
+                final[id(instance)] = INFINITY
+            elif priority[id(instance)] < 0:
+                final[id(instance)] = priority[id(instance)]
+            else:
+                final[id(instance)] = node_scores.get(node.name, 0)
+        order = sorted(
+            clone.children,
+            key=lambda r: (
+                -final[id(r)],
+                -_current_role(r),
+                clone.children.index(r),
+            ),
+        )
         promoted = 0
         per_node: dict[str, int] = {}
-        for score, _index, instance in candidates:
+        for instance in order:
             node = self.node_of(instance)
-            assert node is not None
-            can = (
-                score >= 0
+            if node is None:
+                continue
+            self.ws.score_lines.append(
+                f"pcmk__set_instance_roles: {instance.id} promotion score on {node.name}: "
+                f"{scores.render(final[id(instance)])}"
+            )
+            pinned = not instance.managed and _current_role(instance) == Role.PROMOTED
+            can = pinned or (
+                final[id(instance)] >= 0
+                and priority[id(instance)] >= 0
                 and promoted < clone.promoted_max
                 and per_node.get(node.name, 0) < clone.promoted_node_max
-                and clone.target_role != Role.UNPROMOTED
-                and instance.target_role != Role.UNPROMOTED
-                and (self.ws.have_quorum or self.ws.no_quorum_policy != "demote")
+                and self.available(node)
+                and not (
+                    _current_role(instance) < Role.PROMOTED
+                    and not self.ws.have_quorum
+                    and self.ws.no_quorum_policy == "freeze"
+                )
             )
             role = Role.PROMOTED if can else Role.UNPROMOTED
             if can:
@@ -534,29 +605,52 @@ class Placer:
                 prim.next_role = role
             instance.next_role = role
 
-    def promotion_score(self, clone: Resource, instance: Resource, node: Node) -> int:
-        total = 0
+    def promotion_value(self, clone: Resource, instance: Resource, node: Node) -> int | None:
+        """The promotion score attribute(s) of an instance on a node (None when unset)."""
+        total: int | None = None
         for prim in instance.primitives():
-            base = prim.meta.get("__base", prim.id)
-            names = (
-                [f"master-{base}", f"master-{prim.id}"]
-                if not clone.globally_unique
-                else [
-                    f"master-{prim.id}",
-                    f"master-{base}",
-                ]
-            )
-            value = None
-            for name in names:
-                if name in node.attrs:
-                    value = node.attrs[name]
-                    break
-            total = scores.add(total, -1 if value is None else scores.parse(value))
-        for loc in self.ws.locations:
-            if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
-                if node.name in loc.node_scores:
-                    total = scores.add(total, loc.node_scores[node.name])
+            if not self.promotion_applies(clone, prim, node):
+                value: str | None = "0"
+            else:
+                base = prim.meta.get("__base", prim.id)
+                value = node.attrs.get(f"master-{prim.history_id}")
+                if value is None and not clone.globally_unique:
+                    value = node.attrs.get(f"master-{base}")
+            if value is not None:
+                total = scores.add(total or 0, scores.parse(value))
         return total
+
+    def promotion_applies(self, clone: Resource, prim: Resource, node: Node) -> bool:
+        """Whether an instance's promotion score counts on a node (Pacemaker's rules)."""
+        if not clone.globally_unique:
+            base = prim.meta.get("__base")
+            siblings = [p for p in clone.primitives() if p.meta.get("__base") == base]
+            active = next((p for p in siblings if node in p.running_on), None)
+            if active is prim:
+                return True
+            if active is None and any(node.name in p.known_on for p in siblings):
+                return True
+        if not prim.running_on and not prim.known_on:
+            return True
+        return node.name in prim.known_on or node in prim.running_on
+
+    def add_promotion_scores(self, clone: Resource) -> dict[int, dict[str, int]]:
+        """Promotion scores raise an instance's node scores before placement."""
+        bonus: dict[int, dict[str, int]] = {}
+        for instance in clone.children:
+            extra: dict[str, int] = {}
+            for node in self.ws.nodes:
+                if not self.available(node):
+                    continue
+                value = self.promotion_value(clone, instance, node)
+                if value is not None and value > 0:
+                    extra[node.name] = value
+            bonus[id(instance)] = extra
+        return bonus
+
+
+def _current_role(rsc: Resource) -> Role:
+    return max((p.role for p in rsc.primitives() if p.running_on), default=Role.STOPPED)
 
 
 def _role_of(rsc: Resource) -> Role:

@@ -418,12 +418,13 @@ class Unpacker:
                 continue
             node.unseen = False
             self.determine_online(node, state)
-        for node in ws.nodes:
-            state = states.get(node.id)
-            if state is None:
+        by_id = {n.id: n for n in ws.nodes}
+        # histories are read in the status section's order (it decides clone numbering)
+        for node_id, state in states.items():
+            found = by_id.get(node_id)
+            if found is None:
                 continue
-            if not (node.online or node.unclean or ws.stop_orphans or True):
-                continue
+            node = found
             lrm = state.find("lrm")
             if lrm is None:
                 continue
