@@ -110,6 +110,7 @@ class FaultSwitch(Transport):
         self.inner = inner
         self.mtu = inner.mtu
         self.addresses = addresses  # nodeid -> ring0_addr
+        self.blocked: set[int] = set()
         self._blocked_addresses: set[str] = set()
 
     def block(self, nodes: set[int]) -> None:

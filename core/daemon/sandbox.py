@@ -295,11 +295,22 @@ class Sandbox:
             time.sleep(0.05)
         return False
 
+    def stop_all(self, timeout: float = 20.0) -> None:
+        """Stop every running node cleanly, all at once (SIGKILL after ``timeout``)."""
+        running = [self.node(name) for name in self.nodes() if self.alive(name)]
+        for entry in running:
+            os.kill(entry["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for entry in running:
+            if not self._reap(entry["pid"], max(0.0, deadline - time.monotonic())):
+                os.kill(entry["pid"], signal.SIGKILL)
+                self._reap(entry["pid"], 5.0)
+            self._set_pid(entry["name"], None)
+
     def down(self) -> None:
         import shutil
 
-        for name in self.nodes():
-            self.stop(name)
+        self.stop_all()
         shutil.rmtree(self.root, ignore_errors=True)
 
     # ------------------------------------------------------------------ state
@@ -326,7 +337,8 @@ class Sandbox:
         raise HactlError(
             f"the sandbox did not get {what} within {timeout:g}s",
             where=str(self.root),
-            hint="see the daemons' logs: " + str(self.root / "NODE" / "daemon.log"),
+            hint=f"see the daemons' logs ({self.root}/NODE/daemon.log); "
+            "`hactl sandbox down` removes the sandbox",
         )
 
     def views(self, names: list[str] | None = None) -> dict[str, dict[str, Any] | None]:

@@ -1,0 +1,160 @@
+"""Three real daemons on loopback: the ring forms, one DC, a replicated CIB, quorum.
+
+Timings: the sandbox's totem has token 1000 ms and consensus 1200 ms, so a crashed node
+is out of the membership about 2.2 s after its last token; the tests allow 6 s (a loaded
+CI machine), and print what they measured.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from typing import Any
+
+from lxml import etree
+
+from hactl.core.cib.store import CibStore
+
+#: token + consensus, and slack for a loaded machine
+FAILURE_DETECTION = 6.0
+
+
+def cib_of(cluster: Any, node: str) -> etree._Element:
+    return etree.fromstring(cluster.status(node)["cib"].encode())
+
+
+def has_resource(cluster: Any, node: str, name: str) -> bool:
+    return bool(cib_of(cluster, node).xpath(f"//primitive[@id='{name}']"))
+
+
+def state_json(cluster: Any, node: str) -> dict[str, Any]:
+    result = cluster.hactl("status", "--output", "json", node=node)
+    assert result.code == 0, result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return data
+
+
+def node_states(data: dict[str, Any]) -> dict[str, str]:
+    return {n["name"]: n["state"] for n in data["nodes"]}
+
+
+def test_three_daemons_agree_on_membership_dc_and_quorum(cluster: Any) -> None:
+    views = [state_json(cluster, f"node{i}") for i in (1, 2, 3)]
+    assert {v["cluster"]["dc"] for v in views} == {views[0]["cluster"]["dc"]}
+    assert all(v["cluster"]["quorate"] for v in views)
+    assert node_states(views[2]) == {"node1": "online", "node2": "online", "node3": "online"}
+    text = cluster.hactl("status", node="node3")
+    assert text.code == 0, text.err
+    assert f"Current DC: {views[0]['cluster']['dc']}" in text.out
+    assert "partition with quorum" in text.out
+    assert "Online: [ node1 node2 node3 ]" in text.out
+
+
+def test_a_change_on_one_node_is_on_all_and_survives_a_restart_of_every_node(
+    cluster: Any,
+) -> None:
+    created = cluster.hactl("resource", "create", "web", "ocf:hactl:Dummy", node="node3")
+    assert created.code == 0, created.err
+    # acknowledged means held by every member: each applies it as it is delivered
+    cluster.wait(
+        lambda: all(has_resource(cluster, f"node{i}", "web") for i in (1, 2, 3)), 2.0, "on all"
+    )
+    digests = {cluster.status(f"node{i}")["versions"].__repr__() for i in (1, 2, 3)}
+    assert len(digests) == 1
+    shown = cluster.hactl("resource", "config", "web", node="node1")
+    assert shown.code == 0 and "ocf" in shown.out and "Dummy" in shown.out, shown.err
+
+    sandbox = cluster.sandbox
+    sandbox.stop_all()
+    for i in (1, 2, 3):  # on disk, verified by its digest
+        doc = CibStore(sandbox.state_dir(f"node{i}") / "cib").load()
+        assert doc.root.xpath("//primitive[@id='web']")
+    for name in sandbox.nodes():
+        sandbox.start(name)
+    cluster.wait(lambda: cluster.formed(sandbox.nodes()), 30, "formed again")
+    assert all(has_resource(cluster, f"node{i}", "web") for i in (1, 2, 3))
+
+
+def test_a_push_from_a_stale_read_is_refused_and_changes_nothing(
+    cluster: Any, monkeypatch: Any
+) -> None:
+    from hactl.core.daemon.client import LiveCibHandle, RemoteError
+
+    monkeypatch.setenv("HACTL_SOCKET", str(cluster.sandbox.socket("node1")))
+    handle = LiveCibHandle()
+    stale = handle.get()
+    assert cluster.hactl("resource", "create", "first", "ocf:hactl:Dummy", node="node2").code == 0
+    cluster.wait(lambda: has_resource(cluster, "node1", "first"), 2.0, "first on node1")
+    resources = stale.section("resources", create=True)
+    etree.SubElement(resources, "primitive", {"id": "second", "class": "ocf", "type": "Dummy"})
+    try:
+        handle.push(stale)
+    except RemoteError as exc:
+        assert "changed while the command ran" in exc.message
+    else:
+        raise AssertionError("a push based on an old configuration was accepted")
+    assert has_resource(cluster, "node3", "first") and not has_resource(cluster, "node3", "second")
+
+
+def test_minority_partition_loses_quorum_majority_keeps_going_and_heals(cluster: Any) -> None:
+    dc_before = cluster.status("node1")["dc"]
+    result = cluster.hactl("sandbox", "partition", "node1,node2", "node3")
+    assert result.code == 0, result.err
+    took = cluster.wait(
+        lambda: cluster.members_seen("node3") == [3] and not cluster.status("node3")["quorate"],
+        FAILURE_DETECTION + 2,
+        "node3 alone without quorum",
+    )
+    print(f"partition seen by the minority after {took:.2f}s")
+    cluster.wait(lambda: cluster.members_seen("node1") == [1, 2], 5, "the majority re-formed")
+    majority = cluster.status("node1")
+    assert majority["quorate"]
+    if dc_before in (1, 2):
+        assert majority["dc"] == dc_before  # the DC stays while it is a member
+    minority = state_json(cluster, "node3")
+    assert not minority["cluster"]["quorate"]
+    assert cluster.hactl("resource", "create", "during", "ocf:hactl:Dummy", node="node2").code == 0
+
+    assert cluster.hactl("sandbox", "heal").code == 0
+    cluster.wait(lambda: cluster.formed(cluster.sandbox.nodes()), 15, "healed")
+    assert has_resource(cluster, "node3", "during")  # the higher version won
+    assert len({cluster.status(f"node{i}")["cib"] for i in (1, 2, 3)}) == 1
+
+
+def test_a_killed_dc_is_seen_failed_within_the_token_timeout_and_the_dc_moves(
+    cluster: Any,
+) -> None:
+    sandbox = cluster.sandbox
+    dc = cluster.status("node1")["dc"]
+    dc_name = f"node{dc}"
+    survivors = [n for n in sandbox.nodes() if n != dc_name]
+    start = time.monotonic()
+    sandbox.kill(dc_name, signal.SIGKILL)
+    remaining = sorted(sandbox.node(n)["id"] for n in survivors)
+    cluster.wait(
+        lambda: all(cluster.members_seen(n) == remaining for n in survivors),
+        FAILURE_DETECTION,
+        "the crash noticed",
+    )
+    noticed = time.monotonic() - start
+    print(f"crash of the DC noticed after {noticed:.2f}s")
+    cluster.wait(
+        lambda: (
+            {cluster.status(n)["dc"] for n in survivors} == {min(remaining)}
+            and all(cluster.status(n)["phase"] == "synced" for n in survivors)
+        ),
+        3,
+        "a new DC",
+    )
+    # stonith-enabled defaults to true: a node that crashed is unclean until fenced
+    assert node_states(state_json(cluster, survivors[0]))[dc_name] == "unclean"
+
+    # a clean stop is not a failure: the DC records it, the node is just offline
+    leaving = survivors[1]
+    assert sandbox.stop(leaving)
+    cluster.wait(
+        lambda: node_states(state_json(cluster, survivors[0]))[leaving] == "offline",
+        FAILURE_DETECTION,
+        "the clean stop recorded",
+    )

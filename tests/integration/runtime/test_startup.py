@@ -1,0 +1,125 @@
+"""Bad input stops `hactl daemon` at start, with the file, the line and the reason."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+GOOD = """\
+totem {
+    version: 2
+    cluster_name: t
+    transport: udpu
+}
+nodelist {
+    node {
+        ring0_addr: 127.0.0.1
+        name: n1
+        nodeid: 1
+    }
+}
+quorum {
+    provider: corosync_votequorum
+}
+"""
+
+
+def daemon(tmp_path: Path, config: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "corosync.conf"
+    path.write_text(config)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hactl.core.cli.main",
+            "daemon",
+            "--config",
+            str(path),
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--authkey",
+            str(tmp_path / "authkey"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_bad_value_names_the_file_and_line(tmp_path: Path) -> None:
+    line = one_line(daemon(tmp_path, GOOD.replace("version: 2", "version: 2\n    token: soon")))
+    assert f"{tmp_path}/corosync.conf:3" in line and "token" in line
+
+
+def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
+    broken = GOOD.replace("    node {\n        ring0_addr", "    node {{\n        ring0_addr")
+    line = one_line(daemon(tmp_path, broken + "}\n", "--node", "n1"))
+    assert f"{tmp_path}/corosync.conf:" in line
+
+
+def test_a_missing_authkey_is_named(tmp_path: Path) -> None:
+    knet = GOOD.replace(
+        "transport: udpu", "transport: knet\n    crypto_cipher: aes256\n    crypto_hash: sha256"
+    )
+    line = one_line(daemon(tmp_path, knet, "--node", "n1"))
+    assert f"{tmp_path}/authkey" in line and "authkey is missing" in line
+    assert "hactl cluster keygen" in line
+
+
+def test_a_node_not_in_the_nodelist(tmp_path: Path) -> None:
+    line = one_line(daemon(tmp_path, GOOD, "--node", "elsewhere"))
+    assert "not in the nodelist" in line and "n1" in line
+    assert not (tmp_path / "state").exists()  # refused before touching anything
+
+
+def test_a_second_daemon_on_the_same_state_directory_is_refused(cluster: Any) -> None:
+    sandbox = cluster.sandbox
+    first = sandbox.node("node1")["pid"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hactl.core.cli.main",
+            "daemon",
+            "--config",
+            str(sandbox.config_path),
+            "--state-dir",
+            str(sandbox.state_dir("node1")),
+            "--node",
+            "node1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    line = one_line(result)
+    assert f"another hactl daemon (pid {first})" in line
+    assert cluster.status("node1")["node"]["pid"] == first  # the first one is untouched
+
+
+def test_commands_without_a_daemon_say_what_to_do(tmp_path: Path) -> None:
+    env = {**os.environ, "HACTL_SOCKET": str(tmp_path / "none.sock")}
+    env.pop("CIB_file", None)
+    for args in (["status"], ["resource", "create", "x", "ocf:hactl:Dummy"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "hactl.core.cli.main", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+        )
+        line = one_line(done)
+        assert "no running hactl cluster" in line
+        assert "-f FILE" in line and "hactl sandbox up" in line
