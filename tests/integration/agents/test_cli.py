@@ -98,7 +98,9 @@ def test_describe_errors_are_one_line() -> None:
         (("ocf:hactl:Nope",), "no OCF agent ocf:hactl:Nope"),
         (("lsb:nope",), "no LSB agent lsb:nope"),
     ]:
-        done = hactl_process("resource", "describe", *args)
+        # the first as a real process: what a terminal shows, no traceback
+        runner = hactl_process if expected.startswith("no agent named") else hactl
+        done = runner("resource", "describe", *args)
         assert done.returncode != 0
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], done.stderr
