@@ -188,9 +188,11 @@ class OperationRequest:
     """One action to run on one resource agent.
 
     ``resource`` is the instance name the agent sees (``db:1`` for clone instance 1);
-    ``meta`` holds the meta-attributes as configured (``clone-max``, ``notify_type``, …)
+    ``params`` reach OCF agents as ``OCF_RESKEY_<name>`` (``OCF_CHECK_LEVEL`` as it is, and
+    the DC's ``crm_feature_set`` here too when known); ``meta`` holds the meta-attributes
+    (``clone-max``, ``on_node``, and for a clone notification :func:`notification_meta`)
     and reaches OCF agents as ``OCF_RESKEY_CRM_meta_*`` together with the interval and
-    timeout; ``environment`` is added as it is (``OCF_CHECK_LEVEL``, ``HA_SBIN_DIR``).
+    timeout; ``environment`` is added as it is (``HA_SBIN_DIR``, ``PCMK_service``).
     """
 
     resource: str
