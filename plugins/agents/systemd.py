@@ -309,9 +309,19 @@ class SystemdAgentClass(AgentClass):
                 state = str(await systemd.property(path, "ActiveState"))
                 rc, status = active_state_result(state)
                 return rc, status, "" if rc == OcfRc.SUCCESS else f"{unit} is {state}"
-            if action == "start" and self.write_override(unit):
-                await systemd.call(MANAGER, "Reload")
-            if action == "stop" and self.remove_override(unit):
+            try:
+                changed = (
+                    self.write_override(unit)
+                    if action == "start"
+                    else (action == "stop" and self.remove_override(unit))
+                )
+            except OSError as exc:
+                return (
+                    OcfRc.ERR_PERM if isinstance(exc, PermissionError) else OcfRc.ERR_GENERIC,
+                    OperationStatus.ERROR,
+                    f"cannot change the systemd drop-in {self.override_path(unit)}: {exc.strerror}",
+                )
+            if changed:
                 await systemd.call(MANAGER, "Reload")
             jobs = await systemd.subscribe_jobs()
             method = {"start": "StartUnit", "stop": "StopUnit", "restart": "RestartUnit"}[action]

@@ -177,6 +177,18 @@ def test_failures_are_clear(bus: str, fake_systemd: Path, tmp_path: Path) -> Non
     call(systemd, "systemd:hactl-test-slow", "stop", timeout_ms=10_000)
 
 
+def test_an_unwritable_drop_in_directory_is_reported(
+    bus: str, fake_systemd: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    systemd = SystemdAgentClass(bus=bus, runtime_dir=blocker)
+    result = call(systemd, "systemd:hactl-test-web", "start")
+    assert (result.rc, result.status) == (OcfRc.ERR_GENERIC, OperationStatus.ERROR)
+    assert "cannot change the systemd drop-in" in result.exit_reason
+    assert call(systemd, "systemd:hactl-test-web", "monitor").rc == OcfRc.NOT_RUNNING
+
+
 def test_listing_and_metadata(bus: str, fake_systemd: Path) -> None:
     systemd = SystemdAgentClass(bus=bus)
     agents = systemd.agents()
