@@ -72,6 +72,7 @@ class Node:
         options = dict(config.get("transport_options", {}))
         options.setdefault("nodeid", self.nodeid)
         options.setdefault("netmtu", params.netmtu)
+        options.setdefault("token", params.token)  # knet derives its heartbeat from it
         self.transport = PluginHost().transport(str(config["transport"]), options)
         self.ring = Ring(self.nodeid, params, incarnation=int(time.time()), ring_seq=ring_seq)
         self.runner = TotemRunner(

@@ -83,8 +83,12 @@ class ProcessCluster:
         argv = [sys.executable, "-m", "hactl.core.totem.tool", str(path)]
         if netns is not None:
             argv = ["ip", "netns", "exec", netns, *argv]
+        # PYTHONSAFEPATH: the repository root must not shadow the installed package (nor
+        # key stevedore's entry-point cache on a stale egg-info found there)
         process = subprocess.Popen(
             argv,
+            cwd=self.workdir,
+            env={**os.environ, "PYTHONSAFEPATH": "1"},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

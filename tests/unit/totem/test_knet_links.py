@@ -1,0 +1,59 @@
+"""knet's link monitor: heartbeats bring links up and down; link_mode picks routes."""
+
+from __future__ import annotations
+
+import pytest
+
+from hactl.core.errors import ConfigError
+from hactl.plugins.transports.knet import KnetTransport, LinkMonitor
+
+
+def monitor(mode: str) -> LinkMonitor:
+    return LinkMonitor([2, 3], {0: 1, 1: 5, 2: 5}, mode=mode, ping_timeout=1.0, pong_count=2)
+
+
+def bring_up(m: LinkMonitor, peer: int, link: int, now: float) -> None:
+    m.pong(peer, link, now - 0.001, now)
+    assert m.pong(peer, link, now - 0.001, now + 0.25)
+
+
+def test_a_link_needs_pong_count_pongs_and_dies_after_the_timeout() -> None:
+    m = monitor("passive")
+    assert not m.pong(2, 0, 0.0, 0.0)
+    assert m.routes(2) == []
+    assert m.pong(2, 0, 0.2, 0.25)
+    assert m.routes(2) == [0]
+    assert m.expire(1.0) == []
+    assert m.expire(1.3) == [(2, 0)]
+    assert m.routes(2) == []
+    assert not m.pong(2, 0, 1.4, 1.4)  # counting starts again
+
+
+def test_passive_takes_the_highest_priority_then_the_lowest_number() -> None:
+    m = monitor("passive")
+    for link in (0, 1, 2):
+        bring_up(m, 2, link, 0.0)
+    assert m.routes(2) == [1]
+    m.links[(2, 1)].up = False
+    assert m.routes(2) == [2]
+    m.links[(2, 2)].up = False
+    assert m.routes(2) == [0]
+
+
+def test_active_uses_every_up_link_and_rr_takes_turns() -> None:
+    active, rr = monitor("active"), monitor("rr")
+    for m in (active, rr):
+        for link in (0, 2):
+            bring_up(m, 3, link, 0.0)
+    assert active.routes(3) == [0, 2]
+    assert [rr.routes(3) for _ in range(4)] == [[0], [2], [0], [2]]
+
+
+def test_bad_options_are_named() -> None:
+    nodes = [{"nodeid": 1, "ring0_addr": "127.0.0.1"}]
+    with pytest.raises(ConfigError, match="unknown link_mode"):
+        KnetTransport({"nodeid": 1, "nodelist": nodes, "link_mode": "fastest"})
+    with pytest.raises(ConfigError, match="not in the nodelist"):
+        KnetTransport({"nodeid": 7, "nodelist": nodes})
+    with pytest.raises(ConfigError, match="mcastport 70000 is out of range"):
+        KnetTransport({"nodeid": 1, "nodelist": nodes, "mcastport": 70000})
