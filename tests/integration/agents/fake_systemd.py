@@ -109,6 +109,13 @@ class FakeSystemd:
         if unit.process is process:  # died by itself, not stopped
             unit.process, unit.active_state = None, "failed" if code else "inactive"
 
+    async def stop_all(self) -> None:
+        """Asked to exit (SIGTERM): the units' processes end with it, as at a shutdown."""
+        for unit in self.units.values():
+            if unit.process is not None:
+                unit.process.kill()
+                await unit.process.wait()
+
     def load(self, name: str) -> Unit:
         if name not in self.units:  # as systemd: an object for any name, not found
             self.units[name] = Unit(name, load_state="not-found")
@@ -174,11 +181,18 @@ async def main() -> None:
         reply = await router.send_and_get_reply(message_bus.RequestName(NAME))
         assert reply.body == (1,), reply.body  # primary owner
         systemd = FakeSystemd(router, units, log_path)
+        stopping = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
         print("ready", flush=True)
+        stop = asyncio.ensure_future(stopping.wait())
         while True:
-            call = await calls.get()
-            if call.header.message_type == MessageType.method_call:
-                await systemd.handle(call)
+            call = asyncio.ensure_future(calls.get())
+            await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.done():
+                break
+            if call.result().header.message_type == MessageType.method_call:
+                await systemd.handle(call.result())
+        await systemd.stop_all()
 
 
 if __name__ == "__main__":
