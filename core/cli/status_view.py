@@ -5,18 +5,25 @@
 
 from __future__ import annotations
 
+import re
+
 from hactl.core.scheduler.model import Node, Resource, Role, WorkingSet
 
 
+def natural_key(name: str) -> list[object]:
+    """Pacemaker sorts node names with numbers compared as numbers (node2 before node10)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
 def _node_list(names: list[str]) -> str:
-    return "[ " + " ".join(names) + " ]"
+    return "[ " + " ".join(sorted(names, key=natural_key)) + " ]"
 
 
 def node_lines(ws: WorkingSet) -> list[str]:
     online: list[str] = []
     offline: list[str] = []
     special: list[str] = []
-    for node in sorted(ws.nodes, key=lambda n: n.name):
+    for node in sorted(ws.nodes, key=lambda n: natural_key(n.name)):
         if node.unclean:
             state = "online" if node.online else "offline"
             special.append(f"* Node {node.name}: UNCLEAN ({state})")
@@ -187,7 +194,7 @@ def clone_lines(ws: WorkingSet, clone: Resource) -> list[str]:
     lines.extend(individual_lines)
     for label in ("Promoted", "Unpromoted", "Started"):
         if label in by_role:
-            lines.append(f"  * {label}: {_node_list(sorted(by_role[label]))}")
+            lines.append(f"  * {label}: {_node_list(by_role[label])}")
     stopped = [n.name for n in sorted(ws.nodes, key=lambda n: n.name) if n.name not in active_nodes]
     if stopped and clone.clone_max > len(active_nodes):
         label = "Stopped (disabled)" if clone.target_role == Role.STOPPED else "Stopped"

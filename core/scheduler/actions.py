@@ -91,7 +91,7 @@ class Builder:
         ws = self.ws
         previous: Action | None = None
         for node in ws.nodes:
-            if not node.unclean or not ws.fencing_enabled:
+            if not node.unclean or not self.can_fence():
                 continue
             if not self._any_managed():
                 continue
@@ -149,7 +149,10 @@ class Builder:
             if required and chosen is None:
                 stop.reason = "node availability"
             if node.unclean:
-                stop.pseudo = True
+                if self.can_fence():
+                    stop.pseudo = True
+                else:
+                    stop.runnable = False
         if chosen is not None:
             start_required = chosen not in rsc.running_on or chosen in stop_needed_on
             start = self.action(rsc, "start", chosen, optional=not start_required)
@@ -159,8 +162,10 @@ class Builder:
             elif promotable and rsc.role == Role.PROMOTED and chosen in rsc.running_on:
                 pass
             self.recurring(rsc, chosen, start_required)
-            if not self._start_allowed(rsc, chosen):
+            blocked = self._start_blocked_by_quorum(rsc, chosen)
+            if blocked:
                 start.runnable = False
+                start.reason = blocked
             elif self._can_migrate(rsc, chosen):
                 current = rsc.running_on[0]
                 migrate_to = self.action(rsc, "migrate_to", current, optional=False)
@@ -176,6 +181,15 @@ class Builder:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
         self.internal_orderings(rsc)
+
+    @staticmethod
+    def _migrating(act: Action, task: str) -> bool:
+        """A live migration's start and stop are formalities: they restart nothing else."""
+        return (
+            act.task == task
+            and act.rsc is not None
+            and any(a.task == "migrate_to" for a in act.rsc.actions)
+        )
 
     def _can_migrate(self, rsc: Resource, chosen: Node) -> bool:
         """Live migration: a healthy resource moving between two healthy nodes."""
@@ -208,12 +222,21 @@ class Builder:
                     for act in migrate_to:
                         self.order(source, act, flags & ORDERED)
 
-    def _start_allowed(self, rsc: Resource, node: Node) -> bool:
+    def _start_blocked_by_quorum(self, rsc: Resource, node: Node) -> str:
+        """Why a start cannot happen without quorum ('' when it can)."""
         ws = self.ws
-        if not ws.have_quorum and ws.no_quorum_policy not in ("ignore",):
-            if rsc.requires != "nothing":
-                return False
-        return True
+        if ws.have_quorum or ws.no_quorum_policy == "ignore" or rsc.requires == "nothing":
+            return ""
+        if ws.no_quorum_policy == "freeze":
+            return "" if node in rsc.running_on else "quorum freeze"
+        clone = rsc.clone_parent()
+        if ws.no_quorum_policy == "demote" and clone is not None and clone.promotable:
+            return ""
+        return "no quorum"
+
+    def can_fence(self) -> bool:
+        ws = self.ws
+        return ws.fencing_enabled and (ws.have_quorum or ws.no_quorum_policy == "ignore")
 
     def recurring(self, rsc: Resource, node: Node | None, start_required: bool) -> None:
         if node is None:
@@ -572,7 +595,17 @@ class Builder:
             rounds += 1
             for then in self.ws.actions:
                 for first, flags in then.before:
-                    if flags & FIRST_IMPLIES_THEN and not first.optional and then.optional:
+                    if (
+                        flags & FIRST_IMPLIES_THEN
+                        and not first.optional
+                        and then.optional
+                        and not (
+                            self._migrating(first, "start")
+                            and then.rsc is not None
+                            and then.rsc.is_primitive
+                            and then.rsc is not first.rsc
+                        )
+                    ):
                         if first.runnable or then.rsc is None or not then.pseudo:
                             then.optional = False
                             if (
@@ -582,7 +615,17 @@ class Builder:
                             ):
                                 then.reason = f"required {first.rsc.id} {first.task}"
                             changed = True
-                    if flags & THEN_IMPLIES_FIRST and not then.optional and first.optional:
+                    if (
+                        flags & THEN_IMPLIES_FIRST
+                        and not then.optional
+                        and first.optional
+                        and not (
+                            self._migrating(then, "stop")
+                            and first.rsc is not None
+                            and first.rsc.is_primitive
+                            and first.rsc is not then.rsc
+                        )
+                    ):
                         first.optional = False
                         changed = True
                     if flags & UNRUNNABLE_FIRST_BLOCKS and not first.runnable and then.runnable:

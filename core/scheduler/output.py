@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 
 
@@ -26,6 +27,17 @@ def _reason(act: Action | None, blocked: bool) -> str:
     if act.reason:
         return f"due to {act.reason}"
     return "blocked" if blocked else ""
+
+
+def _restart_reason(rsc: Resource, start: Action) -> str:
+    """A restart caused by another resource names the action that required it."""
+    if not start.runnable:
+        return _reason(start, True)
+    for first, flags in start.before:
+        if flags & FIRST_IMPLIES_THEN and first.rsc is not None and first.rsc is not rsc:
+            if not first.optional and first.task in ("start", "running", "promote", "promoted"):
+                return f"due to required {first.rsc.id} {first.task}"
+    return ""
 
 
 def resource_summary(rsc: Resource) -> list[str]:
@@ -76,26 +88,12 @@ def resource_summary(rsc: Resource) -> list[str]:
         ]
     lines: list[str] = []
     if stop is not None and start is not None:
-        detail = f"{role.text} {current.name}" if need_role and role == next_role else current.name
-        if need_role and role == next_role:
-            change = (
-                "Recover"
-                if failed
-                else ("Re-promote" if role == Role.PROMOTED and False else "Restart")
-            )
-            lines.append(_item(change, rsc, detail, _reason(start, not start.runnable)))
-            return lines
-        lines.append(
-            _item(
-                "Recover" if failed else "Restart",
-                rsc,
-                current.name if not need_role else f"{role.text} {current.name}",
-                "",
-            )
-        )
-        if next_role == Role.PROMOTED and role != Role.PROMOTED:
-            lines = [_item("Promote", rsc, f"{role.text} -> {next_role.text} {current.name}")]
-        return lines
+        if need_role and role != next_role and next_role == Role.PROMOTED:
+            return [_item("Promote", rsc, f"{role.text} -> {next_role.text} {current.name}")]
+        change = "Recover" if failed else "Restart"
+        detail = f"{role.text} {current.name}" if need_role else current.name
+        reason = "" if failed else _restart_reason(rsc, start)
+        return [_item(change, rsc, detail, reason)]
     promote = _required(rsc, "promote", nxt)
     demote = _required(rsc, "demote", current)
     if promote is not None and role != Role.PROMOTED:

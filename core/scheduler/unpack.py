@@ -445,8 +445,9 @@ class Unpacker:
         crmd = state.get("crmd")
         join = state.get("join")
         expected = state.get("expected")
+        # a node without membership information has never been seen by the cluster
         member = (
-            0
+            -1
             if in_ccm is None
             else (1 if in_ccm == "true" or in_ccm.isdigit() and in_ccm != "0" else 0)
         )
@@ -468,6 +469,8 @@ class Unpacker:
                 self.fence(node, "peer is unexpectedly down")
         elif node.shutdown:
             online = online_peer > 0
+        elif member < 0:
+            self.fence(node, "peer has not been seen by the cluster")
         else:
             if join == "banned" or join == "nack":
                 self.fence(node, "peer failed Pacemaker membership criteria")
@@ -612,6 +615,7 @@ class Unpacker:
         promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
         started = Role.UNPROMOTED if promotable else Role.STARTED
         rsc.known_on.add(node.name)
+        last_failure: tuple[str, str] | None = None
         # only the history since the last start or stop matters (older failures are recovered)
         for entry in entries:
             task = entry.task
@@ -668,9 +672,11 @@ class Unpacker:
                 elif task in ("start", "migrate_from"):
                     role = started
                     failed = False
+                    last_failure = None
                 elif task == "stop":
                     role = Role.STOPPED
                     failed = False
+                    last_failure = None
                     rsc.stop_failed_on.discard(node.name)
                 elif task == "promote":
                     role = Role.PROMOTED
@@ -720,29 +726,11 @@ class Unpacker:
             elif task in ("start", "migrate_from", "migrate_to", "monitor"):
                 if role not in (Role.PROMOTED,):
                     role = started
-                if task == "start" and self.ws.start_failure_fatal:
-                    target = self.failure_target(rsc)
-                    self.ws.locations.append(
-                        Location(id="start-failure", rsc=target, node_scores={node.name: -INFINITY})
-                    )
-            if on_fail == "block" or (task == "stop" and on_fail == "fence" and False):
-                rsc.blocked = True
-                rsc.managed = False
-            elif on_fail == "stop":
-                rsc.target_role = Role.STOPPED
-                for n in self.ws.nodes:
-                    self.ws.locations.append(
-                        Location(id="on-fail-stop", rsc=rsc, node_scores={n.name: -INFINITY})
-                    )
-            elif on_fail == "standby":
-                node.standby = True
-                node.standby_onfail = True
-            elif on_fail == "fence":
-                self.fence(node, f"{rsc.id} failed there")
-            elif on_fail == "demote" and role == Role.PROMOTED:
-                pass
+            last_failure = (task, on_fail)
         if role in (Role.UNKNOWN,):
             role = Role.STOPPED
+        if failed and last_failure is not None:
+            self.apply_on_fail(rsc, node, *last_failure)
         if role != Role.STOPPED:
             if node not in rsc.running_on:
                 rsc.running_on.append(node)
@@ -751,6 +739,28 @@ class Unpacker:
         if failed:
             rsc.failed = True
             rsc.failed_nodes.append(node)
+
+    def apply_on_fail(self, rsc: Resource, node: Node, task: str, on_fail: str) -> None:
+        """What a failure that is still current means for the resource and the node."""
+        if on_fail == "block":
+            rsc.blocked = True
+            rsc.managed = False
+        elif on_fail == "stop":
+            rsc.target_role = Role.STOPPED
+            rsc.meta["__stop_onfail"] = "1"
+            for n in self.ws.nodes:
+                self.ws.locations.append(
+                    Location(id="on-fail-stop", rsc=rsc, node_scores={n.name: -INFINITY})
+                )
+        elif on_fail == "standby":
+            node.standby = True
+            node.standby_onfail = True
+        elif on_fail == "fence":
+            self.fence(node, f"{rsc.id} failed there")
+        if task == "stop":
+            self.ws.locations.append(
+                Location(id="stop-failure", rsc=rsc, node_scores={node.name: -INFINITY})
+            )
 
     def failure_target(self, rsc: Resource) -> Resource:
         top = rsc
