@@ -294,12 +294,24 @@ def test_discovery(ocf: OcfAgentClass) -> None:
     assert ocf.search_dirs[0] == TEST_AGENTS  # configured directories come first
 
 
-def test_an_action_ends_when_the_agent_exits(ocf: OcfAgentClass) -> None:
+def test_an_action_ends_when_the_agent_exits(ocf: OcfAgentClass, tmp_path: Path) -> None:
     """A daemon left holding the agent's stdout must not keep the action waiting."""
+    import os
+    import signal
+
+    pidfile = tmp_path / "daemon.pid"
     began = time.monotonic()
-    result = run(ocf, request("ocf:broken:Daemonizes", "start", timeout_ms=20_000))
-    assert time.monotonic() - began < 10
-    assert result.rc == 0 and result.stdout_tail.strip() == "started"
+    result = run(
+        ocf,
+        request(
+            "ocf:broken:Daemonizes", "start", timeout_ms=20_000, params={"pidfile": str(pidfile)}
+        ),
+    )
+    try:
+        assert time.monotonic() - began < 10
+        assert result.rc == 0 and result.stdout_tail.strip() == "started"
+    finally:
+        os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
 def test_timeout_kills_the_agents_helpers_too(ocf: OcfAgentClass, tmp_path: Path) -> None:
