@@ -37,6 +37,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "cib": ("hactl.core.cli.cib", "CIB files offline: new, verify, query, diff, patch."),
     "daemon": ("hactl.core.cli.daemon", "Run this node's daemon in the foreground."),
     "status": ("hactl.core.cli.status", "The running cluster, as crm_mon shows it."),
+    "mon": ("hactl.core.cli.mon", "The cluster status, refreshed live (crm_mon)."),
     "sandbox": ("hactl.core.cli.sandbox", "A local cluster of daemons on this machine."),
 }
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from hactl.core.cib.document import CibDocument
 from hactl.core.daemon import paths
+from hactl.core.drivers import QuorumMember, QuorumStatus
 from hactl.core.errors import HactlError
 
 #: long enough for a change to go round the ring and be persisted on every node
@@ -110,3 +111,10 @@ class LiveCibHandle:
             self.get()
         assert self._base is not None
         call("cib.push", cib=doc.serialize(pretty=False).decode(), base=list(self._base))
+
+
+def quorum_status() -> QuorumStatus:
+    """The local node's quorum state from its daemon (what corosync-quorumtool -s reads)."""
+    data = call("quorum")
+    members = tuple(QuorumMember(**member) for member in data.pop("members"))
+    return QuorumStatus(**{**data, "flags": tuple(data["flags"]), "members": members})

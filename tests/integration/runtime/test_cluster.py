@@ -49,6 +49,23 @@ def test_three_daemons_agree_on_membership_dc_and_quorum(cluster: Any) -> None:
     assert f"Current DC: {views[0]['cluster']['dc']}" in text.out
     assert "partition with quorum" in text.out
     assert "Online: [ node1 node2 node3 ]" in text.out
+    once = cluster.hactl("mon", "--one-shot", node="node2")
+    assert once.code == 0 and "Current DC:" in once.out, once.err
+
+    # node standby is a configuration change like any other: live, through the DC
+    standby = cluster.hactl("node", "standby", "node2", node="node1")
+    assert standby.code == 0, standby.err
+    cluster.wait(
+        lambda: node_states(state_json(cluster, "node3"))["node2"] == "standby", 2.0, "standby"
+    )
+    assert "Node node2: standby" in cluster.hactl("status", node="node3").out
+    assert cluster.hactl("node", "unstandby", "node2", node="node3").code == 0
+    # the live CIB (with the status the DC writes) through crm_verify when installed
+    verify = cluster.hactl("cluster", "verify", node="node2")
+    assert verify.code == 1 and "STONITH" in verify.err, verify.err
+    assert cluster.hactl("property", "set", "stonith-enabled=false", node="node3").code == 0
+    verify = cluster.hactl("cluster", "verify", node="node2")
+    assert verify.code == 0, verify.err + verify.out
 
 
 def test_a_change_on_one_node_is_on_all_and_survives_a_restart_of_every_node(
