@@ -94,10 +94,12 @@ def primitive_state(rsc: Resource) -> str:
         text = pending
     else:
         text = role.text
-    where = nodes[0].name if len(nodes) == 1 else _node_list([n.name for n in nodes])
     flags = _flags(rsc, nodes[0] if len(nodes) == 1 else None)
     suffix = f" ({', '.join(flags)})" if flags else ""
-    return f"{prefix}{text} {where}{suffix}"
+    if len(nodes) > 1:
+        # several nodes: the flags come before the list
+        return f"{prefix}{text}{suffix} {_node_list([n.name for n in nodes])}"
+    return f"{prefix}{text} {nodes[0].name}{suffix}"
 
 
 def primitive_line(rsc: Resource, name: str | None = None) -> str:

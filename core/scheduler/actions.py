@@ -22,7 +22,7 @@ DONE_TASK = {"start": "running", "stop": "stopped", "promote": "promoted", "demo
 class Builder:
     def __init__(self, ws: WorkingSet):
         self.ws = ws
-        self.index: dict[tuple[int, str, int, str], Action] = {}
+        self.index: dict[tuple[int, str, str, int, str], Action] = {}
         self.stonith_by_node: dict[str, Action] = {}
         self.probe_actions: list[Action] = []
 
@@ -42,7 +42,7 @@ class Builder:
         rid = rsc.history_id if rsc is not None else ""
         if key is None:
             key = f"{rid}_{task}_{interval_ms}"
-        lookup = (id(rsc), key, interval_ms, node.name if node is not None else "")
+        lookup = (id(rsc), task, key, interval_ms, node.name if node is not None else "")
         existing = self.index.get(lookup)
         if existing is not None:
             if not optional:
@@ -237,6 +237,71 @@ class Builder:
     def can_fence(self) -> bool:
         ws = self.ws
         return ws.fencing_enabled and (ws.have_quorum or ws.no_quorum_policy == "ignore")
+
+    @staticmethod
+    def active_recurring(rsc: Resource, node: Node) -> list[int]:
+        """Intervals of the recurring monitors running for rsc on node, per its history."""
+        active: dict[int, bool] = {}
+        for entry in rsc.history.get(node.name, []):
+            if entry.task in ("start", "stop", "migrate_to", "migrate_from"):
+                active.clear()
+            elif entry.task == "monitor" and entry.interval_ms > 0:
+                active[entry.interval_ms] = entry.rc in (0, 8) and entry.status == 0
+            elif entry.task == "cancel":
+                active.pop(entry.interval_ms, None)
+        return [interval for interval, on in active.items() if on]
+
+    def cancels(self, rsc: Resource) -> None:
+        """Stop recurring monitors that no longer apply where the resource stays."""
+        for node in rsc.running_on:
+            intervals = self.active_recurring(rsc, node)
+            if not intervals:
+                continue
+            stopping = any(not a.optional for a in self.find(rsc, "stop", node))
+            maintenance = rsc.maintenance or self.ws.maintenance or node.maintenance
+            if (stopping or not rsc.managed) and not maintenance:
+                continue
+            stopped_role = {o.interval_ms for o in rsc.ops if o.role == Role.STOPPED}
+            wanted = {
+                op.interval_ms
+                for op in rsc.ops
+                if op.name == "monitor"
+                and op.interval_ms > 0
+                and op.enabled
+                and (
+                    op.role is None
+                    or op.role == rsc.next_role
+                    or (op.role == Role.STARTED and rsc.next_role == Role.UNPROMOTED)
+                )
+            }
+            if rsc.next_role == Role.PROMOTED and any(
+                o.name == "monitor" and o.role == Role.PROMOTED for o in rsc.ops
+            ):
+                wanted -= {o.interval_ms for o in rsc.ops if o.role is None}
+            role_change = [
+                a
+                for a in rsc.actions
+                if a.task in ("promote", "demote") and a.node is node and not a.optional
+            ]
+            configured = {o.interval_ms for o in rsc.ops if o.name == "monitor"}
+            for interval in intervals:
+                if not maintenance:
+                    if interval in wanted or interval in stopped_role:
+                        continue
+                    # a monitor of the other role is cancelled only when the role changes now
+                    if interval in configured and not role_change:
+                        continue
+                cancel = self.action(
+                    rsc,
+                    "cancel",
+                    node,
+                    interval_ms=interval,
+                    optional=False,
+                    key=f"{rsc.history_id}_monitor_{interval}",
+                )
+                cancel.meta["interval"] = str(interval)
+                for act in role_change + self.find(rsc, "start", node):
+                    self.order(cancel, act, ORDERED)
 
     def recurring(self, rsc: Resource, node: Node | None, start_required: bool) -> None:
         if node is None:
@@ -679,6 +744,9 @@ class Builder:
             else:
                 self.collective(rsc)
         self.probe_orderings()
+        for rsc in ws.all_resources():
+            if rsc.is_primitive:
+                self.cancels(rsc)
         self.shutdown_orderings()
         self.constraint_orderings()
         self.migration_orderings()

@@ -137,6 +137,11 @@ class StatusWriter:
             rc = expected = 7
         elif act.task == "monitor" and rsc.next_role.name == "PROMOTED":
             rc = expected = 8
+        elif act.task == "cancel":
+            for op in list(history):
+                if op.get("operation") == "monitor" and op.get("interval") == str(act.interval_ms):
+                    history.remove(op)
+            return
         elif act.task == "stop":
             # a stop removes the recurring operations, as the executor does
             for op in list(history):
