@@ -9,6 +9,7 @@ agent. Its hook is ``trylast``: a bundled or third-party plugin for the same nam
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import PluginError, UsageError
@@ -59,6 +61,48 @@ def installed_agents() -> list[str]:
     return sorted(found)
 
 
+class MetadataCache:
+    """Metadata of one program on disk, so that listing 80-odd agents does not start 80-odd
+    programs every time. An entry is keyed by the program's path, size and modification
+    time, so an upgraded agent is asked again. A cache that cannot be written is skipped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_program(cls, program: str) -> MetadataCache | None:
+        try:
+            info = os.stat(program)
+        except OSError:
+            return None
+        identity = f"{os.path.realpath(program)}\0{info.st_size}\0{info.st_mtime_ns}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        return cls(metadata_cache_dir() / f"{Path(program).name}-{digest}.xml")
+
+    def read(self) -> str | None:
+        try:
+            return self.path.read_text()
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def write(self, text: str) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(text)
+            temporary.replace(self.path)  # atomic: a reader never sees half an entry
+        except OSError:
+            pass
+
+
+def metadata_cache_dir() -> Path:
+    """$HACTL_CACHE_DIR, else $XDG_CACHE_HOME/hactl, else ~/.cache/hactl; then fence-metadata."""
+    base = os.environ.get("HACTL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "hactl"
+    )
+    return Path(base) / "fence-metadata"
+
+
 def stdin_text(action: str, params: Mapping[str, str]) -> bytes:
     """The request as the fence-agents protocol wants it on stdin."""
     lines = [f"action={action}"] + [f"{name}={value}" for name, value in params.items()]
@@ -79,6 +123,16 @@ class ExternalFenceAgent(FenceAgent):
 
     @cached_property
     def _metadata_xml(self) -> str:
+        cache = MetadataCache.for_program(self.program)
+        cached = cache.read() if cache else None
+        if cached is not None:
+            return cached
+        text = self._run_metadata()
+        if cache:
+            cache.write(text)
+        return text
+
+    def _run_metadata(self) -> str:
         try:
             done = subprocess.run(
                 [self.program],
@@ -126,7 +180,8 @@ class ExternalFenceAgent(FenceAgent):
     async def execute(
         self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
     ) -> FenceResult:
-        if self.meta.actions and action not in self.meta.actions:
+        meta = await asyncio.to_thread(lambda: self.meta)  # may run the program once
+        if meta.actions and action not in meta.actions:
             raise UsageError(
                 f"{self.name} has no action {action!r}",
                 hint="its actions: " + ", ".join(self.meta.actions),

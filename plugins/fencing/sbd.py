@@ -36,7 +36,13 @@ from hactl.plugins.fencing.common import (
     wanted_target,
 )
 from hactl.plugins.fencing.sbd_device import SbdDevice, SbdDeviceError
-from hactl.plugins.fencing.sbd_format import Command, Header, SbdFormatError, Timeouts
+from hactl.plugins.fencing.sbd_format import (
+    Command,
+    Header,
+    SbdFormatError,
+    Timeouts,
+    command_name,
+)
 
 MAX_DEVICES = 3
 POISON = frozenset({Command.reset, Command.off, Command.crashdump})
@@ -223,9 +229,7 @@ class SbdFenceAgent(BuiltinFenceAgent, SharedDiskAdmin):
                 command, _sender = device.read_message(index)
             except SbdDeviceError:
                 continue
-            readings.append(
-                Command(command).name if command in Command._value2member_map_ else "undefined"
-            )
+            readings.append(command_name(command))
         if not readings:
             raise FenceDeviceError(f"{node} has no slot on any readable device")
         poisoned = [r for r in readings if r in {c.name for c in POISON}]

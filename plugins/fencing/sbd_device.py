@@ -20,7 +20,6 @@ from contextlib import contextmanager
 
 from hactl.core.errors import HactlError
 from hactl.plugins.fencing.sbd_format import (
-    SLOT_COUNT,
     Command,
     Header,
     SbdFormatError,
@@ -233,6 +232,3 @@ class SbdDevice:
             header = self._header(fd, block)
             size = header.sector_size
             return decode_mailbox(self._read(fd, mailbox_sector(index) * size, size))
-
-
-__all__ = ["SLOT_COUNT", "SbdDevice", "SbdDeviceError"]

@@ -88,10 +88,15 @@ class Slot:
 
     @property
     def command_name(self) -> str:
-        try:
-            return Command(self.command).name
-        except ValueError:
-            return "undefined"
+        return command_name(self.command)
+
+
+def command_name(code: int) -> str:
+    """A mailbox command's name; "undefined" for a code sbd does not know, as `sbd list`."""
+    try:
+        return Command(code).name
+    except ValueError:
+        return "undefined"
 
 
 def slot_sector(index: int) -> int:

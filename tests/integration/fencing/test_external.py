@@ -131,3 +131,25 @@ def test_a_program_without_metadata_is_reported(
     agent = PluginHost().fence_agent("fence_silent")
     with pytest.raises(PluginError, match="action=metadata. failed"):
         agent.metadata()
+
+
+def test_metadata_is_cached_until_the_program_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder_on_path: str
+) -> None:
+    source = (Path(__file__).parent / "fence_recorder").read_text()
+    counter = tmp_path / "runs"
+    program = tmp_path / "fence_counted"
+    program.write_text(
+        source.replace(
+            "request = dict(",
+            f"open({str(counter)!r}, 'a').write('x')\nrequest = dict(",
+        )
+    )
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert "fence_recorder" in PluginHost().fence_agent("fence_counted").metadata()
+    assert "fence_recorder" in PluginHost().fence_agent("fence_counted").metadata()
+    assert counter.read_text() == "x"  # the second agent read the cache
+    os.utime(program, ns=(0, 0))
+    PluginHost().fence_agent("fence_counted").metadata()
+    assert counter.read_text() == "xx"  # changed program: asked again
