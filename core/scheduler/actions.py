@@ -251,6 +251,76 @@ class Builder:
                 active.pop(entry.interval_ms, None)
         return [interval for interval, on in active.items() if on]
 
+    def cleanups(self, rsc: Resource) -> None:
+        """Forget the history of removed resources, or of a changed agent where inactive."""
+        clone = rsc.clone_parent()
+        for name, agent in rsc.history_agent.items():
+            node = self.ws.node(name)
+            if node is None or rsc.failed or node.unclean or not node.online:
+                continue
+            if rsc.orphan:
+                if clone is not None and not clone.globally_unique:
+                    continue
+            elif node in rsc.running_on or agent == (
+                rsc.agent_class,
+                rsc.provider,
+                rsc.agent_type,
+            ):
+                continue
+            delete = self.action(rsc, "delete", node, optional=False)
+            for stop in self.find(rsc, "stop", node):
+                self.order(stop, delete, ORDERED)
+            for start in self.find(rsc, "start"):
+                self.order(delete, start, ORDERED)
+
+    def stopped_monitors(self, rsc: Resource) -> None:
+        """Monitors configured for the Stopped role run where the resource is not."""
+        if not rsc.managed:
+            return
+        for op in rsc.ops:
+            if op.name != "monitor" or op.role != Role.STOPPED or op.interval_ms <= 0:
+                continue
+            for node in self.ws.nodes:
+                if not node.online or node.unclean or node.pending:
+                    continue
+                active = op.interval_ms in self.active_stopped_monitors(rsc, node)
+                if node is rsc.assigned:
+                    if active:
+                        cancel = self.action(
+                            rsc,
+                            "cancel",
+                            node,
+                            interval_ms=op.interval_ms,
+                            optional=False,
+                            key=f"{rsc.history_id}_monitor_{op.interval_ms}",
+                        )
+                        for start in self.find(rsc, "start", node):
+                            self.order(cancel, start, ORDERED)
+                    continue
+                if active:
+                    continue
+                monitor = self.action(
+                    rsc, "monitor", node, interval_ms=op.interval_ms, optional=False
+                )
+                monitor.meta["interval"] = str(op.interval_ms)
+                for first in self.find(rsc, "stop", node):
+                    self.order(first, monitor, ORDERED)
+                for first in rsc.actions:
+                    if first.task == "monitor" and first.interval_ms == 0 and first.node is node:
+                        self.order(first, monitor, ORDERED)
+
+    @staticmethod
+    def active_stopped_monitors(rsc: Resource, node: Node) -> set[int]:
+        active: set[int] = set()
+        for entry in rsc.history.get(node.name, []):
+            if entry.task == "monitor" and entry.interval_ms > 0 and entry.rc == 7:
+                active.add(entry.interval_ms)
+            elif entry.task in ("start", "migrate_from"):
+                active.clear()
+            elif entry.task == "cancel":
+                active.discard(entry.interval_ms)
+        return active
+
     def cancels(self, rsc: Resource) -> None:
         """Stop recurring monitors that no longer apply where the resource stays."""
         for node in rsc.running_on:
@@ -747,6 +817,8 @@ class Builder:
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.cancels(rsc)
+                self.cleanups(rsc)
+                self.stopped_monitors(rsc)
         self.shutdown_orderings()
         self.constraint_orderings()
         self.migration_orderings()

@@ -155,6 +155,8 @@ class Resource:
     pending_task: str | None = None
     history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     known_on: set[str] = field(default_factory=set)
+    #: node name -> (class, provider, type) recorded in that node's history
+    history_agent: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     stop_failed_on: set[str] = field(default_factory=set)
     # placement
     allowed: dict[str, int] | None = None

@@ -555,6 +555,11 @@ class Unpacker:
             rsc = self.orphan(element)
         elif rsc_id != rsc.id:
             rsc.meta["__history"] = rsc_id
+        rsc.history_agent[node.name] = (
+            element.get("class", ""),
+            element.get("provider", ""),
+            element.get("type", ""),
+        )
         if rsc.history.get(node.name) is None:
             rsc.history[node.name] = []
         rsc.history[node.name].extend(entries)
