@@ -181,6 +181,27 @@ class Builder:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
         self.internal_orderings(rsc)
+        self.utilization_orderings(rsc)
+
+    def utilization_orderings(self, rsc: Resource) -> None:
+        """With a placement strategy, starts wait for the stops that free capacity."""
+        if self.ws.placement_strategy == "default" or not rsc.utilization or not rsc.managed:
+            return
+        for node in rsc.running_on:
+            load = self.load_stopped(node)
+            for stop in self.find(rsc, "stop", node):
+                self.order(stop, load, ORDERED)
+        for name in rsc.allowed or {}:
+            target = self.ws.node(name)
+            if target is None:
+                continue
+            load = self.load_stopped(target)
+            for act in self.find(rsc, "start", target) + self.find(rsc, "migrate_to", target):
+                self.order(load, act, ORDERED)
+
+    def load_stopped(self, node: Node) -> Action:
+        task = f"load_stopped_{node.name}"
+        return self.action(None, task, node, pseudo=True, optional=False, key=task)
 
     @staticmethod
     def _migrating(act: Action, task: str) -> bool:

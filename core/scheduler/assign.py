@@ -7,6 +7,8 @@ with, and takes the preferences of the resources colocated with it into account.
 
 from __future__ import annotations
 
+import functools
+
 from hactl.core.scheduler import scores
 from hactl.core.scheduler.model import Colocation, Node, Resource, Role, WorkingSet
 
@@ -201,6 +203,9 @@ class Placer:
 
     def run(self) -> None:
         self.prepare()
+        for node in self.ws.nodes:
+            node.remaining_capacity = dict(node.utilization)
+        self.sort_for_placement()
         for rsc in self.ws.resources:
             self.assign(rsc)
 
@@ -283,7 +288,11 @@ class Placer:
         return allowed
 
     def choose(self, rsc: Resource, allowed: dict[str, int], prefer: Node | None) -> Node | None:
-        candidates = []
+        if self.ws.placement_strategy != "default":
+            most_capable = self.ban_insufficient_capacity(rsc, allowed)
+            if prefer is None:
+                prefer = most_capable
+        candidates: list[tuple[Node, int]] = []
         for name, score in allowed.items():
             node = self.ws.node(name)
             if node is None:
@@ -295,11 +304,10 @@ class Placer:
         running = rsc.current_node() if prefer is None else prefer
         current = rsc.current_node()
 
-        def key(item: tuple[Node, int]) -> tuple[int, int, int, str]:
-            node, score = item
-            return (-score, node.assigned_count, 0 if node is current else 1, node.name)
+        def order(a: tuple[Node, int], b: tuple[Node, int]) -> int:
+            return self.compare_nodes(a, b, current)
 
-        candidates.sort(key=key)
+        candidates.sort(key=functools.cmp_to_key(order))
         best, best_score = candidates[0]
         if best_score < 0 or best_score <= -INFINITY or not self.available(best):
             return None
@@ -320,6 +328,87 @@ class Placer:
                 if node is running:
                     return node
         return best
+
+    def compare_nodes(
+        self, a: tuple[Node, int], b: tuple[Node, int], preferred: Node | None
+    ) -> int:
+        """Pacemaker's node order: score, then (by strategy) capacity and load, then name."""
+        (n1, s1), (n2, s2) = a, b
+        if s1 != s2:
+            return -1 if s1 > s2 else 1
+        strategy = self.ws.placement_strategy
+        if strategy != "minimal":
+            if strategy == "balanced":
+                result = compare_capacities(n1, n2)
+                if result:
+                    return result
+            if n1.assigned_count != n2.assigned_count:
+                return -1 if n1.assigned_count < n2.assigned_count else 1
+            if preferred is not None and (n1 is preferred or n2 is preferred):
+                return -1 if n1 is preferred else 1
+        return (n1.name > n2.name) - (n1.name < n2.name)
+
+    # -- utilization ---------------------------------------------------------------
+
+    def colocated_set(self, rsc: Resource) -> list[Resource]:
+        """rsc and every primitive mandatorily colocated with it, either way."""
+        seen: dict[int, Resource] = {}
+        todo = [rsc]
+        while todo:
+            item = todo.pop()
+            if id(item) in seen:
+                continue
+            seen[id(item)] = item
+            todo.extend(item.children)
+            if item.parent is not None and item.parent.kind == "group":
+                todo.append(item.parent)
+            for coloc in self.this_with.get(id(item), []):
+                if coloc.score >= INFINITY:
+                    todo.append(coloc.primary)
+            for coloc in self.with_this.get(id(item), []):
+                if coloc.score >= INFINITY:
+                    todo.append(coloc.dependent)
+        return [r for r in seen.values() if r.is_primitive]
+
+    def ban_insufficient_capacity(self, rsc: Resource, allowed: dict[str, int]) -> Node | None:
+        """Ban nodes without room for rsc (and what must run with it); the roomiest node."""
+        members = self.colocated_set(rsc)
+        need: dict[str, int] = {}
+        for member in members:
+            if member.assigned_done and member is not rsc:
+                continue
+            for key, value in member.utilization.items():
+                need[key] = need.get(key, 0) + value
+        nodes = [
+            n
+            for n in (self.ws.node(name) for name in allowed)
+            if n is not None and self.available(n)
+        ]
+        any_capable = any(has_capacity(n, need) for n in nodes)
+        most_capable: Node | None = None
+        for node in nodes:
+            if most_capable is None or compare_capacities(node, most_capable) < 0:
+                most_capable = node
+        required = need if any_capable else rsc.utilization
+        for node in nodes:
+            if not has_capacity(node, required):
+                allowed[node.name] = -INFINITY
+        return None if any_capable else most_capable
+
+    def sort_for_placement(self) -> None:
+        """With a placement strategy, resources are placed in order of importance."""
+        if self.ws.placement_strategy == "default":
+            return
+        nodes = [n for n in self.ws.nodes]
+        nodes.sort(key=functools.cmp_to_key(lambda a, b: self.compare_nodes((a, 0), (b, 0), None)))
+
+        def key(rsc: Resource) -> tuple[int, int, list[int]]:
+            own = rsc.allowed or {}
+            current = next((n for p in rsc.primitives() for n in p.running_on), None)
+            at_current = own.get(current.name, -INFINITY) if current is not None else -INFINITY
+            return (-rsc.priority, -at_current, [-own.get(n.name, -INFINITY) for n in nodes])
+
+        self.ws.resources.sort(key=key)
 
     def assign_primitive(self, rsc: Resource, prefer: Node | None = None) -> None:
         if rsc.assigned_done or rsc.assigning:
@@ -348,6 +437,9 @@ class Placer:
             rsc.next_role = Role.STOPPED
             return
         node.assigned_count += 1
+        if self.ws.placement_strategy != "default":
+            for key, value in rsc.utilization.items():
+                node.remaining_capacity[key] = node.remaining_capacity.get(key, 0) - value
         clone = rsc.clone_parent()
         if clone is not None and clone.promotable:
             rsc.next_role = Role.UNPROMOTED
@@ -436,6 +528,10 @@ class Placer:
         for prim in instance.primitives():
             if prim.assigned is not None:
                 prim.assigned.assigned_count -= 1
+                if self.ws.placement_strategy != "default":
+                    for key, value in prim.utilization.items():
+                        remaining = prim.assigned.remaining_capacity
+                        remaining[key] = remaining.get(key, 0) + value
             prim.assigned = None
             prim.assigned_done = False
             prim.next_role = Role.UNKNOWN
@@ -652,6 +748,23 @@ class Placer:
 
 def _current_role(rsc: Resource) -> Role:
     return max((p.role for p in rsc.primitives() if p.running_on), default=Role.STOPPED)
+
+
+def has_capacity(node: Node, need: dict[str, int]) -> bool:
+    return all(node.remaining_capacity.get(key, 0) >= value for key, value in need.items())
+
+
+def compare_capacities(n1: Node, n2: Node) -> int:
+    """Negative when n1 has more remaining capacity on more attributes than n2."""
+    result = 0
+    for key in set(n1.remaining_capacity) | set(n2.remaining_capacity):
+        c1 = n1.remaining_capacity.get(key, 0)
+        c2 = n2.remaining_capacity.get(key, 0)
+        if c1 > c2:
+            result -= 1
+        elif c1 < c2:
+            result += 1
+    return result
 
 
 def _role_of(rsc: Resource) -> Role:
