@@ -172,6 +172,10 @@ class _Changes:
     others: list[etree._Element]
 
 
+def _serialized(element: etree._Element) -> bytes:
+    return etree.tostring(element, with_tail=False)
+
+
 def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> None:
     if isinstance(new.tag, str) and sorted(old.items()) != sorted(new.items()):
         change = etree.Element("change", operation="modify", path=element_path(new))
@@ -212,7 +216,8 @@ def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> Non
             change.set("position", str(old_position[id(gone)]))
         changes.deletes.append(change)
     for old_child, new_child in pairs:
-        if isinstance(new_child.tag, str):
+        # Unchanged subtrees (most of a status section) are skipped at C speed.
+        if isinstance(new_child.tag, str) and _serialized(old_child) != _serialized(new_child):
             _compare(old_child, new_child, changes)
     # Children that keep their relative order stay; the others are moved.
     staying = _longest_increasing([old_position[id(o)] for o, _ in pairs])
@@ -429,8 +434,11 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                     f"could not move {change.get('path')} to position {position}",
                     where=f"patch line {change.sourceline}",
                 )
-    # Re-read the result so that its elements have line numbers again.
-    doc.replace_with(CibDocument.from_bytes(serialize_element(work), source=doc.source))
+    # Line numbers of the old text mean nothing in the result: forget them (0 is lxml's
+    # "unknown"), so that messages about the result name elements by tag and id only.
+    for element in work.iter():
+        element.sourceline = 0  # type: ignore[assignment]  # the stubs say "..."
+    doc.replace_with(CibDocument(work, source=doc.source))
 
 
 def _remove(element: etree._Element) -> None:
