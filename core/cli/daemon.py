@@ -39,6 +39,12 @@ def daemon(
         "--node",
         help="Which nodelist entry this is (name, address or id; default: host name).",
     ),
+    remote_port: int = typer.Option(
+        2224, "--remote-port", help="The remote API's TLS port on ring0_addr (0: none)."
+    ),
+    api_users: Path | None = typer.Option(
+        None, "--api-users", help="Remote API users (default /etc/hactl/api-users)."
+    ),
 ) -> None:
     """Run the node daemon in the foreground: totem ring, quorum, replicated CIB, DC,
     local API. SIGTERM stops it cleanly (the DC records the node's shutdown first)."""
@@ -52,6 +58,8 @@ def daemon(
         state_dir=state,
         socket_path=socket or (state / paths.SOCKET_NAME if state_dir else paths.socket_path()),
         node=node,
+        remote_port=remote_port,
+        users_path=api_users,
     )
     node_daemon = NodeDaemon(options)  # every bad input is refused here, before any I/O
     logs.configure(node_daemon.config.logging, str(options.config_path))

@@ -38,6 +38,7 @@ NOUNS: dict[str, tuple[str, str]] = {
     "daemon": ("hactl.core.cli.daemon", "Run this node's daemon in the foreground."),
     "status": ("hactl.core.cli.status", "The running cluster, as crm_mon shows it."),
     "mon": ("hactl.core.cli.mon", "The cluster status, refreshed live (crm_mon)."),
+    "host": ("hactl.core.cli.host", "Authenticate to other nodes' remote API (pcs host)."),
     "sandbox": ("hactl.core.cli.sandbox", "A local cluster of daemons on this machine."),
 }
 

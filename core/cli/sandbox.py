@@ -63,6 +63,15 @@ def up(
     print(f"  hactl --sandbox {names[0]} resource create web ocf:hactl:Dummy")
     print(f"  export HACTL_SOCKET={sandbox.socket(names[0])}   # then plain `hactl status`")
     print("  hactl sandbox kill node1 / start node1 / down")
+    remote_port = sandbox.record()["remote_port"]
+    print(
+        f"Remote API: https://127.0.0.N:{remote_port}, user hacluster, password in "
+        f"{sandbox.password_path}:"
+    )
+    print(
+        f"  hactl host auth node1 addr=127.0.0.1 --port {remote_port} -u hacluster "
+        f"< {sandbox.password_path}"
+    )
 
 
 @app.command("status")

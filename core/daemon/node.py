@@ -53,6 +53,7 @@ from hactl.core.controller.replica import (
 )
 from hactl.core.daemon import startup
 from hactl.core.daemon.api import ApiServer
+from hactl.core.daemon.remote import RemoteApi, default_users_path
 from hactl.core.drivers import QuorumProvider, Transport
 from hactl.core.errors import HactlError
 from hactl.core.events import MembershipEvent, QuorumEvent
@@ -83,6 +84,9 @@ class DaemonOptions:
     state_dir: Path
     socket_path: Path
     node: str | None = None
+    #: the remote API's TCP port on ring0_addr; 0: no remote API
+    remote_port: int = 0
+    users_path: Path | None = None
 
 
 class TransitionSink(Protocol):
@@ -231,9 +235,23 @@ class NodeDaemon:
             persist_ring_seq=self._persist_ring_seq,
         )
         self.api = ApiServer(self.options.socket_path, self._api_handlers())
+        self.remote: RemoteApi | None = None
+        if self.options.remote_port:
+            remote_ops = ("ping", "status", "cib.get", "cib.push", "quorum", "members", "stop")
+            handlers = self._api_handlers()
+            self.remote = RemoteApi(
+                address=self.local.address,
+                port=self.options.remote_port,
+                users_path=self.options.users_path or default_users_path(),
+                state_dir=self.options.state_dir,
+                node_name=self.local.name,
+                handlers={op: handlers[op] for op in remote_ops},
+            )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         await self.api.start()
+        if self.remote is not None:
+            await self.remote.start()
         log.info(
             "node %s (id %d) started: cluster %s, transport %s, state %s",
             self.local.name,
@@ -263,6 +281,8 @@ class NodeDaemon:
         if self._quorum_timer is not None:
             self._quorum_timer.cancel()
         await self.api.stop()
+        if self.remote is not None:
+            await self.remote.stop()
         await self.totem.stop()
         for future in self._waiting.values():
             if not future.done():

@@ -4,6 +4,7 @@ Layout of the sandbox directory (HACTL_SANDBOX_DIR, default ~/.local/state/hactl
 
     corosync.conf     generated: udpu, node i at 127.0.0.(i+1), one free port
     authkey           generated (hactl cluster keygen)
+    api-users         the remote API's user hacluster (its password: hacluster.password)
     sandbox.json      the nodes and their daemons' pids
     nodeN/            nodeN's state directory: CIB, ring seq, hactl.sock, daemon.log
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hactl.core.cib.store import atomic_write
 from hactl.core.config.authkey import write_authkey
 from hactl.core.daemon import paths
+from hactl.core.daemon.remote import write_user
 from hactl.core.errors import HactlError, NotFoundError, UsageError
 
 MAX_NODES = 16
@@ -76,12 +80,14 @@ def sandbox_dir() -> Path:
 
 
 def _port_free(port: int, addresses: list[str]) -> bool:
+    """Free for UDP (totem) and for TCP one above (the remote API) on every address."""
     for address in addresses:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((address, port))
-            except OSError:
-                return False
+        for kind, number in ((socket.SOCK_DGRAM, port), (socket.SOCK_STREAM, port + 1)):
+            with socket.socket(socket.AF_INET, kind) as probe:
+                try:
+                    probe.bind((address, number))
+                except OSError:
+                    return False
     return True
 
 
@@ -104,6 +110,15 @@ class Sandbox:
         return self.root / "authkey"
 
     @property
+    def users_path(self) -> Path:
+        return self.root / "api-users"
+
+    @property
+    def password_path(self) -> Path:
+        """The hacluster user's password for the sandbox's remote API (mode 0600)."""
+        return self.root / "hacluster.password"
+
+    @property
     def record_path(self) -> Path:
         return self.root / "sandbox.json"
 
@@ -121,8 +136,6 @@ class Sandbox:
         return data
 
     def _save(self, record: dict[str, Any]) -> None:
-        from hactl.core.cib.store import atomic_write
-
         atomic_write(self.record_path, json.dumps(record, indent=2).encode())
 
     def nodes(self) -> list[str]:
@@ -180,7 +193,10 @@ class Sandbox:
         )
         if not self.authkey_path.exists():
             write_authkey(self.authkey_path)
-        self._save({"port": port, "nodes": nodes})
+        password = secrets.token_urlsafe(12)
+        write_user(self.users_path, "hacluster", password)
+        atomic_write(self.password_path, (password + "\n").encode())
+        self._save({"port": port, "remote_port": port + 1, "nodes": nodes})
 
     def start(self, name: str) -> int:
         entry = self.node(name)
@@ -205,6 +221,10 @@ class Sandbox:
             str(state),
             "--node",
             entry["name"],
+            "--remote-port",
+            str(self.record().get("remote_port", 0)),
+            "--api-users",
+            str(self.users_path),
         ]
         try:
             process = subprocess.Popen(
