@@ -6,7 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
+from hactl.core.scheduler.model import Action, Node, Ordering, Resource, Role, WorkingSet
 
 ORDERED = 1
 FIRST_IMPLIES_THEN = 2
@@ -446,7 +446,7 @@ class Builder:
                 if not source:
                     source = self.find(rsc, "start", act.node)
                 for first in source:
-                    self.order(first, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+                    self.order(first, act, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS)
                 for demote in self.find(rsc, "demote", act.node):
                     if rsc.next_role != Role.PROMOTED:
                         self.order(demote, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
@@ -600,7 +600,12 @@ class Builder:
                 flags |= FIRST_IMPLIES_THEN
                 if ordering.first_task in ("start", "promote"):
                     flags |= UNRUNNABLE_FIRST_BLOCKS
-            self.link(ordering.first, ordering.first_task, ordering.then, ordering.then_task, flags)
+            if not ordering.require_all and ordering.first.kind == "clone":
+                self.link_any(ordering, flags)
+            else:
+                self.link(
+                    ordering.first, ordering.first_task, ordering.then, ordering.then_task, flags
+                )
             if ordering.symmetrical and ordering.kind != "serialize":
                 inverse = {
                     "start": "stop",
@@ -628,15 +633,79 @@ class Builder:
         if not firsts and first.is_primitive:
             node = first.assigned if first_task in ("start", "promote") else first.current_node()
             act = self.action(first, first_task, node, optional=True)
-            act.runnable = (
-                node is not None and first_task not in ("start", "promote") or (node is not None)
-            )
-            if node is None:
-                act.runnable = False
+            act.runnable = node is not None
             firsts = [act]
         for a in firsts:
             for b in thens:
                 self.order(a, b, flags)
+        if then.kind == "clone":
+            self.link_instances(first, first_task, then, then_task, flags, firsts)
+
+    def link_any(self, ordering: Ordering, flags: int) -> None:
+        """require-all=false: `then` may proceed once any instance of the clone has."""
+        key = f"clone-one-or-more:{ordering.id}"
+        gate = self.action(None, key, None, pseudo=True, key=key)
+        gate.meta["any"] = "1"
+        for instance in ordering.first.children:
+            for act in self._child_actions(instance, ordering.first_task):
+                self.order(act, gate, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS)
+        then = ordering.then
+        thens = (
+            self.find(then, ordering.then_task)
+            if then.is_primitive
+            else [a for a in then.actions if a.task == ordering.then_task and a.pseudo]
+        )
+        for b in thens:
+            self.order(gate, b, flags)
+        if then.kind == "clone":
+            for instance in then.children:
+                for b in self._child_actions(instance, ordering.then_task):
+                    self.order(gate, b, flags)
+
+    def link_instances(
+        self,
+        first: Resource,
+        first_task: str,
+        then: Resource,
+        then_task: str,
+        flags: int,
+        firsts: list[Action],
+    ) -> None:
+        """Order a clone's instances too: interleaved ones after the instance of `first` on
+        their own node, the others after `first` as a whole."""
+        interleave = first.kind == "clone" and (then.interleave or first.interleave)
+        for instance in then.children:
+            targets = self._child_actions(instance, then_task)
+            if not targets:
+                continue
+            if not interleave:
+                for a in firsts:
+                    for b in targets:
+                        self.order(a, b, flags)
+                continue
+            for b in targets:
+                node = b.node or self._instance_node(instance, then_task)
+                partner = next(
+                    (
+                        i
+                        for i in first.children
+                        if node is not None and self._instance_node(i, first_task) is node
+                    ),
+                    None,
+                )
+                if partner is None:
+                    if flags & UNRUNNABLE_FIRST_BLOCKS and then_task in ("start", "promote"):
+                        b.runnable = False
+                    continue
+                for a in self._done_actions(partner, first_task):
+                    self.order(a, b, flags)
+
+    @staticmethod
+    def _instance_node(instance: Resource, task: str) -> Node | None:
+        prims = instance.primitives()
+        if task in ("stop", "demote"):
+            return next((n for p in prims for n in p.running_on), None)
+        return next((p.assigned for p in prims if p.assigned is not None), None)
 
     # -- notifications -------------------------------------------------------------------
 
@@ -785,6 +854,10 @@ class Builder:
                         first.optional = False
                         changed = True
                     if flags & UNRUNNABLE_FIRST_BLOCKS and not first.runnable and then.runnable:
+                        if then.meta.get("any") and any(
+                            f.runnable for f, fl in then.before if fl & UNRUNNABLE_FIRST_BLOCKS
+                        ):
+                            continue
                         if (
                             then.pseudo
                             and then.rsc is not None

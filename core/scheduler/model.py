@@ -254,6 +254,8 @@ class Ordering:
     then_task: str
     kind: str  # mandatory, optional, serialize
     symmetrical: bool = True
+    #: false: `then` needs only one instance of a clone `first` (require-all=false)
+    require_all: bool = True
 
 
 @dataclass(eq=False)

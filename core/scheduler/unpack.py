@@ -908,10 +908,20 @@ class Unpacker:
         if not sets:
             first_task = element.get("first-action", "start")
             then_task = element.get("then-action", first_task)
+            require_all = is_true(element.get("require-all"), True)
             for first in self.expand(element.get("first")):
                 for then in self.expand(element.get("then")):
                     ws.orderings.append(
-                        Ordering(ident, first, first_task, then, then_task, kind, symmetrical)
+                        Ordering(
+                            ident,
+                            first,
+                            first_task,
+                            then,
+                            then_task,
+                            kind,
+                            symmetrical,
+                            require_all,
+                        )
                     )
             return
         previous: list[Resource] = []
