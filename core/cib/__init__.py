@@ -36,7 +36,9 @@ model
     transient attributes). Roles and option names come normalised to their 3.x spellings.
 schema
     The element/attribute tables the validator uses, and value parsers: ``parse_score``,
-    ``parse_duration_ms``, ``parse_boolean``, ``canonical_role``, ``canonical_option``.
+    ``parse_duration_ms``, ``parse_boolean``, ``canonical_role``, ``canonical_option``,
+    ``schema_version``, and ``role_spelling(role, validate_with)``: how to write a role so
+    the CIB's own schema accepts it (Master/Slave before pacemaker-3.7).
 store
     ``CibStore(state_dir)``: a node's CIB on disk. ``.write(doc)`` (atomic, digest,
     rotating backups), ``.load()`` (refuses a damaged file, naming the last good backup),

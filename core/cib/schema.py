@@ -460,6 +460,30 @@ OPTION_ALIASES = {
 }
 
 
+#: The first schema that knows the Promoted/Unpromoted spellings (Pacemaker 2.1.0).
+PROMOTED_ROLES_SINCE = (3, 7)
+
+
+def schema_version(validate_with: str | None) -> tuple[int, int] | None:
+    """``pacemaker-3.9`` -> (3, 9); ``pacemaker-next`` sorts after every release; None for
+    ``none``, an absent or an unknown name."""
+    if validate_with == "pacemaker-next":
+        return (999, 0)
+    match = re.fullmatch(r"pacemaker-(\d+)\.(\d+)", validate_with or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def role_spelling(role: str, validate_with: str | None) -> str:
+    """How to write a role in a CIB of this schema: the 3.x name where the schema knows
+    it, else the 2.x one (Master/Slave), so that crm_verify accepts what is written."""
+    canonical = canonical_role(role) or role
+    version = schema_version(validate_with)
+    if version is not None and version < PROMOTED_ROLES_SINCE:
+        legacy = {new: old for old, new in ROLE_ALIASES.items()}
+        return legacy.get(canonical, canonical)
+    return canonical
+
+
 def canonical_role(role: str | None) -> str | None:
     return ROLE_ALIASES.get(role, role) if role is not None else None
 

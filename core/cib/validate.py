@@ -18,15 +18,20 @@ from hactl.core.cib.document import MANDATORY_SECTIONS, CibDocument, attributes,
 from hactl.core.cib.schema import (
     CIB_ATTRIBUTES,
     ELEMENTS,
+    PROMOTED_ROLES_SINCE,
     REFERENCE_ID_ELEMENTS,
+    ROLE_ALIASES,
     Attr,
     Kind,
     is_score,
     parse_boolean,
     parse_duration_ms,
+    role_spelling,
+    schema_version,
 )
 from hactl.core.errors import Problem, ValidationError
 
+_NEW_ROLES = frozenset(ROLE_ALIASES.values())
 _SCHEMA_NAME = re.compile(r"pacemaker-(\d+)\.(\d+)|pacemaker-next|none|transitional-0\.6")
 _ISO_DATE = re.compile(
     r"\d{4}(-?\d{2}(-?\d{2})?|-?\d{3}|-?W\d{2}(-?\d)?)"
@@ -61,6 +66,8 @@ class _Validator:
         # (element, attribute) pairs already reported as the likely fix of a typo, so that
         # "klass" gives one problem, not also "missing class".
         self.typo_fixes: set[tuple[int, str]] = set()
+        version = schema_version(doc.root.get("validate-with"))
+        self.schema_too_old_for_roles = version is not None and version < PROMOTED_ROLES_SINCE
 
     def report_missing(self, element: etree._Element, name: str, hint: str) -> None:
         if (id(element), name) not in self.typo_fixes:
@@ -234,6 +241,13 @@ class _Validator:
             if parse_boolean(value) is None:
                 bad = f"bad boolean {value!r} in {name!r}"
                 hint = "use true or false"
+        elif kind is Kind.ENUM and value in _NEW_ROLES and self.schema_too_old_for_roles:
+            bad = f"role {value!r} needs schema pacemaker-3.7 or later"
+            hint = (
+                f"write {role_spelling(value, self.doc.root.get('validate-with'))!r}, "
+                "or raise validate-with (this CIB says "
+                f"{self.doc.root.get('validate-with')})"
+            )
         elif kind is Kind.ENUM and value not in attr.values:
             bad = f"bad value {value!r} for {name!r}"
             guess = nearest(value, attr.values) or next(

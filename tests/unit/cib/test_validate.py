@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hactl.core.cib.document import CibDocument, CibError
+from hactl.core.cib.schema import role_spelling
 from hactl.core.cib.validate import validate
 from hactl.core.errors import Problem
 
@@ -244,6 +245,37 @@ def test_real_crm_verify_accepts_the_sample(
     sample_cib: Path, crm_verify: Callable[[Path], tuple[int, list[str]]]
 ) -> None:
     assert crm_verify(sample_cib) == (0, [])
+
+
+def test_promoted_roles_need_schema_3_7(
+    tmp_path: Path, sample_text: str, crm_verify: Callable[[Path], tuple[int, list[str]]]
+) -> None:
+    old_schema = sample_text.replace(
+        'validate-with="pacemaker-3.9"', 'validate-with="pacemaker-3.0"'
+    )
+    found = problems_of(old_schema)
+    assert [p.message for p in found] == [
+        "role 'Promoted' needs schema pacemaker-3.7 or later",
+        "role 'Unpromoted' needs schema pacemaker-3.7 or later",
+    ]
+    assert found[0].hint is not None and found[0].hint.startswith("write 'Master'")
+    path = tmp_path / "old.xml"
+    path.write_text(old_schema)
+    assert crm_verify(path)[0] != 0
+    # written the 2.x way, the same CIB is valid for both
+    legacy = old_schema.replace('role="Promoted"', 'role="Master"').replace(
+        'role="Unpromoted"', 'role="Slave"'
+    )
+    assert problems_of(legacy) == []
+    path.write_text(legacy)
+    assert crm_verify(path) == (0, [])
+
+
+def test_role_spelling_follows_the_schema() -> None:
+    assert role_spelling("Promoted", "pacemaker-3.0") == "Master"
+    assert role_spelling("Slave", "pacemaker-3.9") == "Unpromoted"
+    assert role_spelling("Started", "pacemaker-2.0") == "Started"
+    assert role_spelling("Master", "pacemaker-next") == "Promoted"
 
 
 def test_missing_sections(sample_text: str) -> None:
