@@ -10,6 +10,7 @@ not convert is refused with Corosync's wording, naming the option, the file and 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -516,8 +517,6 @@ class ClusterConfig(BaseModel):
         return ClusterConfig.from_document(copy.document, self.source)
 
     def _copy_document(self) -> ClusterConfig:
-        import copy
-
         return ClusterConfig(document=copy.deepcopy(self.document), source=self.source)
 
     def where(self, section: str, option: str | None = None, line: int | None = None) -> str:

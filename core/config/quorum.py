@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hactl.core.config.model import ClusterConfig
-from hactl.core.errors import ConfigError
+from hactl.core.errors import ConfigError, Problem, ValidationError
 
 LMS_WINDOW_DEFAULT = 10000
 QDEVICE_TIMEOUT_DEFAULT = 10000
@@ -65,12 +65,33 @@ def parse_atb_nodes(text: str) -> tuple[AtbMode, tuple[int, ...]]:
     return ("list", tuple(nodes)) if nodes else ("none", ())
 
 
-def _analyse(config: ClusterConfig) -> tuple[list[Finding], dict[str, object]]:
+@dataclass(frozen=True)
+class _Effective:
+    """What votequorum_readconfig() ends up with, before the per-node part."""
+
+    node_votes: dict[int, int]
+    nodelist_expected: int
+    have_nodelist: bool
+    expected: int
+    two_node: bool
+    wait_for_all: bool
+    wfa_autoset: bool
+    lms: bool
+    atb: AtbMode
+    atb_nodes: tuple[int, ...]
+    allow_downscale: bool
+    ev_tracking: bool
+    have_qdevice: bool
+    qdevice_votes: int
+    qdevice_can_operate: bool
+
+
+def _analyse(config: ClusterConfig) -> tuple[list[Finding], _Effective | None]:
     """The verdicts and the effective values shared by settings() and findings()."""
     quorum = config.quorum
     findings: list[Finding] = []
     if quorum is None:
-        return findings, {}
+        return findings, None
     nodes = config.nodelist
     have_nodelist = bool(nodes)
     node_votes = {
@@ -248,24 +269,23 @@ def _analyse(config: ClusterConfig) -> tuple[list[Finding], dict[str, object]]:
             "alone",
             "set wait_for_all: 1 (votequorum(5) calls it essential)",
         )
-    values: dict[str, object] = {
-        "node_votes": node_votes,
-        "nodelist_expected": nodelist_expected,
-        "have_nodelist": have_nodelist,
-        "expected": expected,
-        "two_node": two_node,
-        "wait_for_all": wait_for_all,
-        "wfa_autoset": wfa_autoset,
-        "lms": lms,
-        "atb": atb,
-        "atb_nodes": atb_nodes,
-        "allow_downscale": allow_downscale,
-        "ev_tracking": ev_tracking,
-        "have_qdevice": have_qdevice,
-        "qdevice_votes": max(qdevice_votes, 0),
-        "qdevice_can_operate": qdevice_can_operate,
-    }
-    return findings, values
+    return findings, _Effective(
+        node_votes=node_votes,
+        nodelist_expected=nodelist_expected,
+        have_nodelist=have_nodelist,
+        expected=expected,
+        two_node=two_node,
+        wait_for_all=wait_for_all,
+        wfa_autoset=wfa_autoset,
+        lms=lms,
+        atb=atb,
+        atb_nodes=atb_nodes,
+        allow_downscale=allow_downscale,
+        ev_tracking=ev_tracking,
+        have_qdevice=have_qdevice,
+        qdevice_votes=max(qdevice_votes, 0),
+        qdevice_can_operate=qdevice_can_operate,
+    )
 
 
 def votequorum_findings(config: ClusterConfig) -> list[Finding]:
@@ -279,7 +299,7 @@ def votequorum_settings(
     verdict when votequorum would refuse to start."""
     findings, values = _analyse(config)
     quorum = config.quorum
-    if quorum is None:
+    if quorum is None or values is None:
         raise ConfigError(
             "no quorum section",
             where=config.source,
@@ -288,47 +308,44 @@ def votequorum_settings(
     for severity, path, message, hint in findings:
         if severity == "error":
             raise ConfigError(message, where=f"{config.source}: {path}", hint=hint)
-    node_votes: dict[int, int] = values["node_votes"]  # type: ignore[assignment]
-    have_nodelist = bool(values["have_nodelist"])
-    if have_nodelist:
-        if local_nodeid is not None and local_nodeid not in node_votes:
+    if values.have_nodelist:
+        if local_nodeid is not None and local_nodeid not in values.node_votes:
             raise ConfigError(
                 f"node {local_nodeid} is not in the nodelist",
                 where=f"{config.source}: nodelist",
-                hint="known nodeids: " + ", ".join(map(str, sorted(node_votes))),
+                hint="known nodeids: " + ", ".join(map(str, sorted(values.node_votes))),
             )
-        votes = node_votes.get(local_nodeid, 1) if local_nodeid is not None else 1
-        expected = int(values["nodelist_expected"])  # type: ignore[call-overload]
+        votes = values.node_votes.get(local_nodeid, 1) if local_nodeid is not None else 1
+        expected = values.nodelist_expected
     else:
         votes = quorum.votes if quorum.votes is not None else 1
         expected = 0
-    configured = int(values["expected"])  # type: ignore[call-overload]
-    if configured:
-        expected = configured
+    if values.expected:
+        expected = values.expected
     device = quorum.device
     return VotequorumSettings(
         expected_votes=expected,
         votes=votes,
-        node_votes=node_votes,
-        nodelist_expected_votes=int(values["nodelist_expected"]),  # type: ignore[call-overload]
-        configured_expected_votes=configured,
-        two_node=bool(values["two_node"]),
-        wait_for_all=bool(values["wait_for_all"]),
-        wait_for_all_autoset=bool(values["wfa_autoset"]),
-        last_man_standing=bool(values["lms"]),
+        node_votes=values.node_votes,
+        nodelist_expected_votes=values.nodelist_expected,
+        configured_expected_votes=values.expected,
+        two_node=values.two_node,
+        wait_for_all=values.wait_for_all,
+        wait_for_all_autoset=values.wfa_autoset,
+        last_man_standing=values.lms,
         last_man_standing_window=(
             quorum.last_man_standing_window
             if quorum.last_man_standing_window is not None
             else LMS_WINDOW_DEFAULT
         ),
-        auto_tie_breaker=values["atb"],  # type: ignore[arg-type]
-        auto_tie_breaker_nodes=values["atb_nodes"],  # type: ignore[arg-type]
-        allow_downscale=bool(values["allow_downscale"]),
-        expected_votes_tracking=bool(values["ev_tracking"]),
-        qdevice_configured=bool(values["have_qdevice"]),
+        auto_tie_breaker=values.atb,
+        auto_tie_breaker_nodes=values.atb_nodes,
+        allow_downscale=values.allow_downscale,
+        expected_votes_tracking=values.ev_tracking,
+        qdevice_configured=values.have_qdevice,
         qdevice_model=(device.model or "") if device else "",
-        qdevice_votes=int(values["qdevice_votes"]),  # type: ignore[call-overload]
-        qdevice_can_operate=bool(values["qdevice_can_operate"]),
+        qdevice_votes=values.qdevice_votes,
+        qdevice_can_operate=values.qdevice_can_operate,
         qdevice_timeout=(device.timeout or QDEVICE_TIMEOUT_DEFAULT) if device else 0,
         qdevice_sync_timeout=(device.sync_timeout or QDEVICE_SYNC_TIMEOUT_DEFAULT) if device else 0,
         warnings=tuple(m for s, _, m, _ in findings if s == "warning"),
@@ -366,8 +383,6 @@ def update_quorum_options(config: ClusterConfig, changes: dict[str, str]) -> Clu
     exactly two nodes, no auto_tie_breaker and no quorum device; removed otherwise) unless
     given explicitly. Raises ValidationError naming every bad option; the result still has
     to pass ``rules.check``."""
-    from hactl.core.errors import Problem, ValidationError
-
     problems = []
     where = f"{config.source}: quorum"
     for key, value in changes.items():

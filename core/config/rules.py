@@ -18,6 +18,7 @@ from hactl.core.config.derived import (
     effective_totem,
 )
 from hactl.core.config.model import ClusterConfig, Quorum
+from hactl.core.config.quorum import votequorum_findings
 from hactl.core.errors import Problem, ValidationError
 
 QUORUM_PROVIDERS = ("corosync_votequorum", "votequorum")
@@ -366,8 +367,6 @@ class _Checker:
         self.votequorum(quorum)
 
     def votequorum(self, quorum: Quorum) -> None:
-        from hactl.core.config.quorum import votequorum_findings
-
         for severity, path, message, hint in votequorum_findings(self.config):
             option = path.rsplit(".", 1)[-1]
             section = quorum.device if path.startswith("quorum.device.") else quorum

@@ -29,7 +29,7 @@ import pytest
 from hactl.core.cli.quorum import status_text
 
 LMS_WINDOW_MS = 1500
-TOKEN_OPTIONS = "    token: 300\n    token_coefficient: 0\n"
+TOKEN_OPTIONS = "    token: 1000\n    token_coefficient: 0\n"
 
 
 def corosync_conf(nodes: int, quorum_options: str, state_dir: Path) -> str:
@@ -154,18 +154,24 @@ class RealCluster:
         }
 
     def settle(self, groups: list[list[int]], timeout: float = 30.0) -> None:
-        """Wait until every running node reports exactly its group as members."""
+        """Wait until every running node reports exactly its group as members, and what
+        corosync-quorumtool prints has stopped changing (votequorum's own sync runs after
+        the ring is installed)."""
         deadline = time.monotonic() + timeout
+        previous: dict[int, str] = {}
         while True:
-            done = all(
-                self.status(n)["members"] == sorted(group) for group in groups for n in group
-            )
-            if done:
-                time.sleep(0.5)  # let votequorum's sync finish after the ring settles
+            texts = {
+                n: re.sub(r"^Date:.*$", "", self.status_text(n), flags=re.MULTILINE)
+                for g in groups
+                for n in g
+            }
+            members_ok = all(self.status(n)["members"] == sorted(g) for g in groups for n in g)
+            if members_ok and texts == previous:
                 return
+            previous = texts if members_ok else {}
             if time.monotonic() > deadline:
                 raise AssertionError(f"corosync did not settle on {groups}")
-            time.sleep(0.3)
+            time.sleep(0.4)
 
     def close(self) -> None:
         for nodeid in list(self.pids):
