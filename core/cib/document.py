@@ -226,7 +226,9 @@ def parse_xml(data: bytes, *, source: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 1
         detail = str(exc.msg or exc).split(", line ")[0]
-        truncated = "end of data" in detail.lower() or "premature end" in detail.lower()
+        lowered = detail.lower()
+        ends_early = line >= data.count(b"\n") + 1 and not data.rstrip().endswith(b">")
+        truncated = "end of data" in lowered or "premature end" in lowered or ends_early
         raise CibError(
             f"not well-formed XML: {detail}",
             where=f"{source}:{line}",
