@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hactl.core.cib.document import CibDocument, CibError
-from hactl.core.cib.store import CibStore, digest
+from hactl.core.cib.store import CibStore, atomic_write, digest
 
 
 def version(doc: CibDocument, epoch: int) -> CibDocument:
@@ -161,3 +162,16 @@ def test_a_writer_killed_at_random_moments_never_leaves_a_torn_cib(
 @pytest.mark.slow
 def test_a_writer_killed_hundreds_of_times(tmp_path: Path, sample_cib: Path) -> None:
     kill_writer_repeatedly(tmp_path, sample_cib, kills=400)
+
+
+def test_atomic_write_keeps_the_mode_and_cleans_up_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "cib.xml"
+    atomic_write(target, b"one")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    target.chmod(0o640)
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o640
+    with pytest.raises(TypeError):
+        atomic_write(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["cib.xml"]
