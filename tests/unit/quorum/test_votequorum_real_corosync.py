@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from hactl.core.cli.quorum import status_text
+from hactl.plugins.quorum.votequorum import QuorumRefused
 
 LMS_WINDOW_MS = 1500
 TOKEN_OPTIONS = "    token: 1000\n    token_coefficient: 0\n"
@@ -219,19 +220,21 @@ def compare(
         if wait_window:
             time.sleep(LMS_WINDOW_MS / 1000 + 1.0)
             sim.advance(LMS_WINDOW_MS + 1000)
-        for nodeid in sorted(up):
-            theirs = real.status(nodeid)
-            mine = sim.running[nodeid].status()
-            seen = (mine.quorate, mine.expected_votes, mine.quorum, mine.flags)
-            wanted = (theirs["quorate"], theirs["expected"], theirs["quorum"], theirs["flags"])
-            assert seen == wanted, (
-                f"step {step} {groups}: node {nodeid} hactl {seen} corosync {wanted}"
-            )
-            # and `hactl quorum status` prints what corosync-quorumtool -s prints, from the
-            # votequorum block on (the date and the ring ids differ by nature)
-            ours = status_text(mine).split("Votequorum information")[1]
-            real_text = real.status_text(nodeid).split("Votequorum information")[1]
-            assert ours.rstrip() == real_text.rstrip()
+        check_same(real, sim, sorted(up), f"step {step} {groups}")
+
+
+def check_same(real: RealCluster, sim: Any, nodes: list[int], label: str) -> None:
+    for nodeid in nodes:
+        theirs = real.status(nodeid)
+        mine = sim.running[nodeid].status()
+        seen = (mine.quorate, mine.expected_votes, mine.quorum, mine.flags)
+        wanted = (theirs["quorate"], theirs["expected"], theirs["quorum"], theirs["flags"])
+        assert seen == wanted, f"{label}: node {nodeid} hactl {seen} corosync {wanted}"
+        # and `hactl quorum status` prints what corosync-quorumtool -s prints, from the
+        # votequorum block on (the date and the ring ids differ by nature)
+        ours = status_text(mine).split("Votequorum information")[1]
+        real_text = real.status_text(nodeid).split("Votequorum information")[1]
+        assert ours.rstrip() == real_text.rstrip(), label
 
 
 def test_same_decisions_as_corosync(real_cluster: Any, cluster: Any, make_conf: Any) -> None:
@@ -243,6 +246,40 @@ def test_same_decisions_as_corosync(real_cluster: Any, cluster: Any, make_conf: 
         ([[1, 2, 3]], False),
     ]
     compare(real_cluster(4, options), cluster(make_conf(4, options)), history, 4)
+
+
+def test_runtime_changes_as_corosync(real_cluster: Any, cluster: Any, make_conf: Any) -> None:
+    """corosync-quorumtool -e / -v -n and pcs quorum unblock's cmap key, on node 1: the
+    same changes are accepted or refused, with the same result everywhere."""
+    options = "wait_for_all: 1"
+    real, sim = real_cluster(4, options), cluster(make_conf(4, options))
+    compare(real, sim, [([[1, 2, 3]], False)], 4)  # waiting for all: not quorate
+    changes: list[tuple[list[str], Any]] = [
+        (["corosync-cmapctl", "-s", "quorum.cancel_wait_for_all", "u8", "1"], "unblock"),
+        (["corosync-quorumtool", "-e", "3"], ("expected", 3)),
+        (["corosync-quorumtool", "-e", "2"], ("expected", 2)),  # below the 3 votes present
+        (["corosync-quorumtool", "-v", "3", "-n", "2"], ("votes", 2, 3)),
+        (["corosync-quorumtool", "-e", "11"], ("expected", 11)),  # would lose quorum
+    ]
+    for command, change in changes:
+        result = subprocess.run(
+            ["ip", "netns", "exec", real.ns(1), *command], capture_output=True, timeout=30
+        )
+        node = sim.running[1]
+        try:
+            if change == "unblock":
+                out = node.cancel_wait_for_all()
+            elif change[0] == "expected":
+                out = node.set_expected_votes(change[1])
+            else:
+                out = node.set_votes(change[1], change[2])
+            accepted = True
+        except QuorumRefused:
+            accepted, out = False, []
+        assert accepted == (result.returncode == 0), (command, result.stderr)
+        sim.broadcast(sim.partition_of(1), 1, out)
+        real.settle([[1, 2, 3]])
+        check_same(real, sim, [1, 2, 3], " ".join(command))
 
 
 @pytest.mark.slow
