@@ -69,7 +69,7 @@ def new(
             "file exists", where=str(path), hint="use --force to overwrite it, or another name"
         )
     _write(path, CibDocument.new_empty(validate_with=validate_with))
-    print(f"{path}: new CIB ({validate_with})")
+    print(f"{path}: new CIB ({validate_with}, version 0.1.0)")
 
 
 @app.command("verify")
@@ -133,18 +133,42 @@ def query(
     typer.echo(query_output(elements).decode(), nl=False)
 
 
+def _change_dict(change: etree._Element) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "operation": change.get("operation"),
+        "path": change.get("path"),
+        "position": int(change.get("position", "-1")) if change.get("position") else None,
+    }
+    attrs = change.findall("change-list/change-attr")
+    if attrs:
+        entry["attributes"] = {a.get("name"): a.get("value") for a in attrs}  # None: unset
+    created = next((c for c in change if change.get("operation") == "create"), None)
+    if created is not None:
+        entry["xml"] = etree.tostring(created, encoding="unicode", with_tail=False)
+    return entry
+
+
 @app.command("diff")
 def diff_command(
     old: Path = typer.Argument(..., help="The CIB before.", metavar="OLD"),
     new: Path = typer.Argument(..., help="The CIB after.", metavar="NEW"),
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Print the v2 patchset that turns OLD into NEW (what `crm_diff -o OLD -n NEW` prints;
     `hactl cib patch` and `cibadmin --patch` apply it). Exits 0 whether or not they differ.
 
     Example: hactl cib diff before.xml after.xml > change.xml
     """
-    before, after = CibDocument.load(old), CibDocument.load(new)
-    typer.echo(etree.tostring(diff(before, after), pretty_print=True, encoding="unicode"), nl=False)
+    patch = diff(CibDocument.load(old), CibDocument.load(new))
+    if output is OutputFormat.json:
+        version = patch.find("version")
+        print_json({
+            "source": dict(version[0].attrib) if version is not None else None,
+            "target": dict(version[1].attrib) if version is not None else None,
+            "changes": [_change_dict(c) for c in patch.iterfind("change")],
+        })  # fmt: skip
+        return
+    typer.echo(etree.tostring(patch, pretty_print=True, encoding="unicode"), nl=False)
 
 
 @app.command("patch")
@@ -156,6 +180,7 @@ def patch_command(
         "--no-version-check",
         help="Apply even if the CIB is not at the patch's source version.",
     ),
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Apply a v2 patchset to FILE, atomically: the file changes only if the whole patch
     applies and the result is valid.
@@ -164,6 +189,10 @@ def patch_command(
     """
     doc = CibDocument.load(path)
     patchset = parse_patch(read_file(patch), source=str(patch))
+    changes = len(patchset.findall("change"))
     apply_patch(doc, patchset, check_versions=not no_version_check)
     _write(path, doc)
-    print(f"{path}: patched, now at version {_version(doc)}")
+    if output is OutputFormat.json:
+        print_json({"file": str(path), "version": _version(doc), "changes": changes})
+        return
+    print(f"{path}: patched ({changes} changes), now at version {_version(doc)}")

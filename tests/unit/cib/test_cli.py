@@ -243,3 +243,27 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = hactl(capsys, "cib", "diff", "only-one.xml")
     assert code == 2 and "Traceback" not in err
+
+
+def test_diff_and_patch_as_json(
+    tmp_path: Path, sample_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new, patch = tmp_path / "old.xml", tmp_path / "new.xml", tmp_path / "patch.xml"
+    old.write_text(sample_text)
+    new.write_text(
+        sample_text.replace('epoch="5"', 'epoch="6"').replace(
+            'node="node1" score="100"', 'node="node2" score="100"'
+        )
+    )
+    code, out, _ = hactl(capsys, "cib", "diff", old, new, "--output", "json")
+    report = json.loads(out)
+    assert code == 0 and report["target"]["epoch"] == "6"
+    assert report["changes"][1] == {
+        "operation": "modify",
+        "path": "/cib/configuration/constraints/rsc_location[@id='loc-ip']",
+        "position": None,
+        "attributes": {"node": "node2"},
+    }
+    patch.write_text(hactl(capsys, "cib", "diff", old, new)[1])
+    code, out, _ = hactl(capsys, "cib", "patch", old, patch, "-o", "json")
+    assert code == 0 and json.loads(out) == {"file": str(old), "version": "0.6.2", "changes": 2}
