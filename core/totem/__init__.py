@@ -49,8 +49,10 @@ configuration of the new ring. Any failure during commit or recovery goes back t
 keeping the old ring, so a node that moves with others from one ring to the next has
 delivered exactly the same messages as they have in the old one.
 
-Large messages are fragmented to the transport MTU (minus the sealer's and two message
-headers' room); fragments are reassembled in delivery order, and a message cut by a
+Small application messages are packed several to a ring message (as totempg does: flow
+control counts ring messages); large ones are fragmented to the transport MTU (minus the
+sealer's and two message headers' room), one fragment per ring message; fragments are
+reassembled in delivery order, and a message cut by a
 configuration change is dropped by receivers and sent again whole by its sender in the
 next ring. :mod:`.groups` builds process groups (Corosync's CPG) on the delivered stream.
 :mod:`.crypto` authenticates and encrypts every datagram and drops replays and other

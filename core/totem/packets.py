@@ -21,6 +21,7 @@ FORMAT_VERSION = 1
 MAX_NODES = 1024
 MAX_RTR = 1024
 MAX_PAYLOAD = 1 << 20
+MAX_CHUNKS = 4096
 NODE_ID_MAX = 0xFFFFFFFF
 
 
@@ -49,20 +50,28 @@ class RingId:
 
 
 @dataclass(frozen=True)
+class Chunk:
+    """One application message, or one fragment of a large one (``frag_count`` > 1)."""
+
+    msg_id: int
+    frag_index: int
+    frag_count: int
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Mcast:
-    """One ordered message (or one fragment of an application message) of ring ``ring``.
+    """One ordered message of ring ``ring``: it carries several small application messages
+    packed together, or one fragment of a large one (Corosync's totempg packing).
 
     ``origin`` sent it first; ``recovered`` holds an old ring's message that a member
-    re-sends during recovery (then ``payload`` is empty)."""
+    re-sends during recovery (then ``chunks`` is empty)."""
 
     ring: RingId
     seq: int
     origin: int
-    msg_id: int
-    frag_index: int
-    frag_count: int
     safe: bool
-    payload: bytes
+    chunks: tuple[Chunk, ...]
     recovered: Mcast | None = None
 
 
@@ -130,7 +139,8 @@ Packet = Mcast | Token | Join | CommitToken | MergeDetect
 
 _HEADER = struct.Struct(">2sBBI")
 _RING = struct.Struct(">QI")
-_MCAST = struct.Struct(">QIQIIBI")  # seq origin msg_id frag_index frag_count flags length
+_MCAST = struct.Struct(">QIBI")  # seq origin flags (chunk count | recovered length)
+_CHUNK = struct.Struct(">IIII")  # msg_id frag_index frag_count length
 _TOKEN = struct.Struct(">QQQIIIBH")
 _JOIN = struct.Struct(">QQQHH")
 _COMMIT = struct.Struct(">IHH")
@@ -153,11 +163,16 @@ def _ring(ring: RingId) -> bytes:
 
 def _mcast_body(m: Mcast) -> bytes:
     flags = (_SAFE if m.safe else 0) | (_RECOVERED if m.recovered is not None else 0)
-    inner = _mcast_body(m.recovered) if m.recovered is not None else m.payload
+    if m.recovered is not None:
+        inner = _mcast_body(m.recovered)
+        return _ring(m.ring) + _MCAST.pack(m.seq, m.origin, flags, len(inner)) + inner
     return (
         _ring(m.ring)
-        + _MCAST.pack(m.seq, m.origin, m.msg_id, m.frag_index, m.frag_count, flags, len(inner))
-        + inner
+        + _MCAST.pack(m.seq, m.origin, flags, len(m.chunks))
+        + b"".join(
+            _CHUNK.pack(c.msg_id, c.frag_index, c.frag_count, len(c.data)) + c.data
+            for c in m.chunks
+        )
     )
 
 
@@ -281,28 +296,31 @@ def _bad(message: str) -> PacketError:
 
 def _decode_mcast(reader: _Reader, nested: bool) -> Mcast:
     ring = reader.ring()
-    seq, origin, msg_id, frag_index, frag_count, flags, length = reader.take(_MCAST)
+    seq, origin, flags, count = reader.take(_MCAST)
     if flags & ~(_SAFE | _RECOVERED):
         raise _bad(f"message has unknown flags {flags:#x}")
-    if frag_count == 0 or frag_index >= frag_count:
-        raise _bad(f"fragment {frag_index} of {frag_count} is impossible")
     if seq == 0:
         raise _bad("message sequence number 0 is reserved")
-    if length > MAX_PAYLOAD:
-        raise _bad(f"message length {length} exceeds {MAX_PAYLOAD}")
-    recovered: Mcast | None = None
-    payload = b""
     if flags & _RECOVERED:
         if nested:
             raise _bad("a recovered message may not itself hold a recovered message")
-        inner = _Reader(reader.raw(length), "recovered message")
+        if count > MAX_PAYLOAD:
+            raise _bad(f"recovered message length {count} exceeds {MAX_PAYLOAD}")
+        inner = _Reader(reader.raw(count), "recovered message")
         recovered = _decode_mcast(inner, nested=True)
         inner.done()
-    else:
-        payload = reader.raw(length)
-    return Mcast(
-        ring, seq, origin, msg_id, frag_index, frag_count, bool(flags & _SAFE), payload, recovered
-    )
+        return Mcast(ring, seq, origin, bool(flags & _SAFE), (), recovered)
+    if count == 0 or count > MAX_CHUNKS:
+        raise _bad(f"message holds {count} chunks (1..{MAX_CHUNKS})")
+    chunks = []
+    for _ in range(count):
+        msg_id, frag_index, frag_count, length = reader.take(_CHUNK)
+        if frag_count == 0 or frag_index >= frag_count or (frag_count > 1 and count > 1):
+            raise _bad(f"fragment {frag_index} of {frag_count} is impossible here")
+        if length > MAX_PAYLOAD:
+            raise _bad(f"chunk length {length} exceeds {MAX_PAYLOAD}")
+        chunks.append(Chunk(msg_id, frag_index, frag_count, reader.raw(length)))
+    return Mcast(ring, seq, origin, bool(flags & _SAFE), tuple(chunks))
 
 
 def _sorted_unique(values: list[int], what: str) -> None:
@@ -393,5 +411,7 @@ def decode(data: bytes) -> tuple[int, Packet]:
     return sender, packet
 
 
-#: bytes a message adds to its payload (header + body fields), doubled by recovery
+#: bytes a message adds around its chunks (header + body fields), doubled by recovery
 MCAST_OVERHEAD = _HEADER.size + _RING.size + _MCAST.size
+#: bytes each chunk adds to the application data it carries
+CHUNK_OVERHEAD = _CHUNK.size

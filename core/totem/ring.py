@@ -15,8 +15,11 @@ from enum import Enum
 
 from hactl.core.errors import HactlError
 from hactl.core.totem.packets import (
+    CHUNK_OVERHEAD,
+    MAX_CHUNKS,
     MAX_RTR,
     MCAST_OVERHEAD,
+    Chunk,
     CommitEntry,
     CommitToken,
     Join,
@@ -261,7 +264,7 @@ class Ring:
                 where="totem",
                 hint="wait for deliveries before proposing more",
             )
-        size = self.fragment_size
+        size = self.fragment_size - CHUNK_OVERHEAD
         fragments = [payload[i : i + size] for i in range(0, len(payload), size)] or [b""]
         self.queue.append(_Outgoing(self._take_msg_id(), fragments, safe))
         self.pending_bytes += len(payload)
@@ -715,27 +718,37 @@ class Ring:
                 seq += 1
                 budget -= 1
                 old = self.recovery_queue.popleft()
-                yield Mcast(ring, seq, self.me, 0, 0, 1, False, b"", recovered=old)
+                yield Mcast(ring, seq, self.me, False, (), recovered=old)
             return
         while budget > 0 and self.queue:
-            head = self.queue[0]
-            index = head.next_fragment
             seq += 1
             budget -= 1
-            head.next_fragment += 1
-            if head.next_fragment == len(head.fragments):
-                self.queue.popleft()
-                self.pending_bytes -= head.size
-            yield Mcast(
-                ring,
-                seq,
-                self.me,
-                head.msg_id,
-                index,
-                len(head.fragments),
-                head.safe,
-                head.fragments[index],
-            )
+            head = self.queue[0]
+            if len(head.fragments) > 1:  # a large message: one fragment per message
+                index = head.next_fragment
+                head.next_fragment += 1
+                if head.next_fragment == len(head.fragments):
+                    self.queue.popleft()
+                    self.pending_bytes -= head.size
+                chunk = Chunk(head.msg_id, index, len(head.fragments), head.fragments[index])
+                yield Mcast(ring, seq, self.me, head.safe, (chunk,))
+                continue
+            yield Mcast(ring, seq, self.me, head.safe, self._pack_small(head.safe))
+
+    def _pack_small(self, safe: bool) -> tuple[Chunk, ...]:
+        """As many whole small messages (of one kind, agreed or safe) as fit in one."""
+        chunks: list[Chunk] = []
+        space = self.fragment_size
+        while self.queue and len(chunks) < MAX_CHUNKS:
+            head = self.queue[0]
+            need = len(head.fragments[0]) + CHUNK_OVERHEAD
+            if len(head.fragments) > 1 or head.safe != safe or (chunks and need > space):
+                break
+            chunks.append(Chunk(head.msg_id, 0, 1, head.fragments[0]))
+            space -= need
+            self.queue.popleft()
+            self.pending_bytes -= head.size
+        return tuple(chunks)
 
     def _pass_token(self, token: Token) -> None:
         assert self.log is not None
@@ -787,19 +800,23 @@ class Ring:
     def _deliver_one(self, message: Mcast) -> None:
         if message.recovered is not None:
             return  # recovery traffic carries the old ring's messages, not new ones
-        if message.frag_count == 1:
+        for chunk in message.chunks:
+            self._deliver_chunk(message, chunk)
+
+    def _deliver_chunk(self, message: Mcast, chunk: Chunk) -> None:
+        if chunk.frag_count == 1:
             self._emit(
-                Delivery(message.origin, message.payload, message.ring, message.seq, message.safe)
+                Delivery(message.origin, chunk.data, message.ring, message.seq, message.safe)
             )
             return
-        key = (message.origin, message.msg_id)
-        if message.frag_index == 0:
-            self.reassembly[key] = [message.payload]
-        elif key in self.reassembly and len(self.reassembly[key]) == message.frag_index:
-            self.reassembly[key].append(message.payload)
+        key = (message.origin, chunk.msg_id)
+        if chunk.frag_index == 0:
+            self.reassembly[key] = [chunk.data]
+        elif key in self.reassembly and len(self.reassembly[key]) == chunk.frag_index:
+            self.reassembly[key].append(chunk.data)
         else:
             self.reassembly.pop(key, None)  # a fragment was lost with a ring: drop it all
             return
-        if len(self.reassembly[key]) == message.frag_count:
+        if len(self.reassembly[key]) == chunk.frag_count:
             payload = b"".join(self.reassembly.pop(key))
             self._emit(Delivery(message.origin, payload, message.ring, message.seq, message.safe))

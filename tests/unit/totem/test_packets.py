@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hactl.core.errors import HactlError
 from hactl.core.totem.packets import (
+    Chunk,
     CommitEntry,
     CommitToken,
     Join,
@@ -26,10 +27,10 @@ from hactl.core.totem.packets import (
 
 RING = RingId(12, 3)
 SAMPLES: list[Packet] = [
-    Mcast(RING, 7, 3, 42, 0, 1, False, b"hello"),
-    Mcast(RING, 8, 5, 43, 2, 5, True, b"\x00" * 300),
+    Mcast(RING, 7, 3, False, (Chunk(42, 0, 1, b"hello"), Chunk(43, 0, 1, b""))),
+    Mcast(RING, 8, 5, True, (Chunk(44, 2, 5, b"\x00" * 300),)),
     Mcast(
-        RING, 9, 4, 0, 0, 1, False, b"", recovered=Mcast(RingId(8, 1), 3, 1, 9, 0, 1, False, b"x")
+        RING, 9, 4, False, (), recovered=Mcast(RingId(8, 1), 3, 1, False, (Chunk(9, 0, 1, b"x"),))
     ),
     Token(RING, 99, 10, 8, 5, 17, 3, True, False, (9, 10)),
     Token(RING, 0, 0, 0, 0, 0, 0, False, True),
@@ -79,9 +80,15 @@ def test_errors_name_the_problem() -> None:
     assert issubclass(PacketError, HactlError)
 
 
+def test_fragments_travel_alone() -> None:
+    packed = Mcast(RING, 3, 1, False, (Chunk(1, 0, 2, b"a"), Chunk(2, 0, 1, b"b")))
+    with pytest.raises(PacketError, match="fragment 0 of 2 is impossible here"):
+        decode(encode(packed, 1))
+
+
 def test_nested_recovery_is_rejected() -> None:
-    inner = Mcast(RING, 1, 1, 1, 0, 1, False, b"", recovered=Mcast(RING, 1, 1, 1, 0, 1, False, b""))
-    outer = Mcast(RING, 2, 1, 1, 0, 1, False, b"", recovered=inner)
+    innermost = Mcast(RING, 1, 1, False, (Chunk(1, 0, 1, b""),))
+    outer = Mcast(RING, 2, 1, False, (), recovered=Mcast(RING, 1, 1, False, (), innermost))
     with pytest.raises(PacketError, match="recovered message may not"):
         decode(encode(outer, 1))
 
