@@ -128,6 +128,13 @@ def kill_writer_repeatedly(tmp_path: Path, sample_cib: Path, kills: int) -> None
     state = tmp_path / "state"
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
+    # Kill within the first few writes, whatever this disk's fsync costs.
+    probe = CibStore(tmp_path / "probe")
+    sample = CibDocument.load(sample_cib)
+    started = time.perf_counter()
+    for _ in range(3):
+        probe.write(sample)
+    write_s = (time.perf_counter() - started) / 3
     last_epoch = 0
     mid_write = 0  # kills that left a writer's temporary file behind
     for round_number in range(kills):
@@ -136,7 +143,7 @@ def kill_writer_repeatedly(tmp_path: Path, sample_cib: Path, kills: int) -> None
             stdout=subprocess.PIPE,
         )
         assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
-        time.sleep(rng.uniform(0, 0.03))
+        time.sleep(rng.uniform(0, 4 * write_s))
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         writer.stdout.close()
