@@ -98,7 +98,7 @@ def primitive_state(rsc: Resource) -> str:
     suffix = f" ({', '.join(flags)})" if flags else ""
     if len(nodes) > 1:
         # several nodes: the flags come before the list
-        return f"{prefix}{text}{suffix} {_node_list([n.name for n in nodes])}"
+        return f"{prefix}{text}{suffix} [ {' '.join(n.name for n in nodes)} ]"
     return f"{prefix}{text} {nodes[0].name}{suffix}"
 
 

@@ -180,6 +180,9 @@ class Builder:
             if rsc.running_on and not rsc.orphan and rsc.target_role != Role.STOPPED:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
+        for node in rsc.dangling:
+            # the source of a completed migration still has to stop
+            self.action(rsc, "stop", node, optional=False)
         self.internal_orderings(rsc)
         self.utilization_orderings(rsc)
 
@@ -908,6 +911,10 @@ class Builder:
             else:
                 self.collective(rsc)
         self.probe_orderings()
+        for rsc, node in ws.clear_failcounts:
+            clear = self.action(rsc, "clear_failcount", node, optional=False)
+            for stop in self.find(rsc, "stop", node):
+                self.order(clear, stop, ORDERED)
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.cancels(rsc)

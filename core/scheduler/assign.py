@@ -33,7 +33,7 @@ def failcount(ws: WorkingSet, rsc: Resource, node: Node) -> int:
             else:
                 last_failure = max(last_failure, scores.parse(value))
     if total and rsc.failure_timeout and last_failure:
-        now = int(ws.now.timestamp())
+        now = ws.epoch
         if last_failure + rsc.failure_timeout <= now:
             return 0
     return total

@@ -6,6 +6,7 @@ action creation fill in the decisions.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
@@ -157,6 +158,10 @@ class Resource:
     known_on: set[str] = field(default_factory=set)
     #: node name -> (class, provider, type) recorded in that node's history
     history_agent: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: source node -> target node of a migrate_to that was the last thing done on the source
+    migrated_to: dict[str, str] = field(default_factory=dict)
+    #: sources of completed migrations, still to be stopped (no longer counted as active)
+    dangling: list[Node] = field(default_factory=list)
     stop_failed_on: set[str] = field(default_factory=set)
     # placement
     allowed: dict[str, int] | None = None
@@ -327,6 +332,13 @@ class WorkingSet:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     score_lines: list[str] = field(default_factory=list)
+    #: (resource, node) whose expired fail count is to be cleared
+    clear_failcounts: list[tuple[Resource, Node]] = field(default_factory=list)
+
+    @property
+    def epoch(self) -> int:
+        """`now` in seconds since the epoch (times in the CIB are UTC)."""
+        return calendar.timegm(self.now.timetuple())
 
     def history_ids(self) -> set[str]:
         return {p.history_id for r in self.resources for p in r.primitives()}

@@ -50,6 +50,16 @@ def resource_summary(rsc: Resource) -> list[str]:
         return []
     current = rsc.running_on[0] if rsc.running_on else None
     nxt = rsc.assigned
+    if len(rsc.running_on) > 1:
+        # multiply active and stopped: one line per node
+        if nxt is None:
+            return [
+                _item("Stop", rsc, node.name, _reason(stop, not stop.runnable))
+                for node in rsc.running_on
+                for stop in [_required(rsc, "stop", node)]
+                if stop is not None
+            ]
+
     role, next_role = rsc.role, rsc.next_role
     need_role = role > Role.STARTED or next_role > Role.UNPROMOTED
     start = _required(rsc, "start", nxt) if nxt is not None else None
@@ -162,6 +172,9 @@ def executed_line(act: Action, known: set[str]) -> str:
     if act.rsc is None:
         node = act.node.name if act.node else ""
         return f"  * Cluster action:  {act.task} on {node}"
+    if act.task == "clear_failcount":
+        node = act.node.name if act.node else ""
+        return f"  * Cluster action:  clear_failcount for {act.rsc.id} on {node}"
     node = act.node.name if act.node else ""
     task = act.task
     if act.interval_ms:

@@ -435,6 +435,7 @@ class Unpacker:
                 self.unpack_lrm_resource(node, element)
         for rsc in ws.all_resources():
             if rsc.is_primitive:
+                self.finish_migrations(rsc)
                 self.finish_role(rsc)
 
     def determine_online(self, node: Node, state: etree._Element) -> None:
@@ -621,6 +622,7 @@ class Unpacker:
         started = Role.UNPROMOTED if promotable else Role.STARTED
         rsc.known_on.add(node.name)
         last_failure: tuple[str, str] | None = None
+        expired = False
         # only the history since the last start or stop matters (older failures are recovered)
         for entry in entries:
             task = entry.task
@@ -643,6 +645,11 @@ class Unpacker:
                     role = role if role not in (Role.UNKNOWN, Role.STOPPED) else started
                 elif task == "migrate_to":
                     role = started
+                    target = (
+                        entry.element.get("migrate_target") if entry.element is not None else None
+                    )
+                    if target:
+                        rsc.migrated_to[node.name] = target
                 continue
             if status == EXEC_CANCELLED:
                 continue
@@ -689,8 +696,18 @@ class Unpacker:
                     role = Role.UNPROMOTED
                 elif task == "migrate_to":
                     role = started
+                    target = (
+                        entry.element.get("migrate_target") if entry.element is not None else None
+                    )
+                    if target:
+                        rsc.migrated_to[node.name] = target
                 continue
             # a failure
+            if rsc.failure_timeout and entry.last_change:
+                if entry.last_change + rsc.failure_timeout <= self.ws.epoch:
+                    # an expired failure is forgotten (and its fail count cleared)
+                    expired = True
+                    continue
             on_fail = self.on_fail_for(rsc, task, entry.interval_ms)
             if probe and rc == OCF_FAILED_PROMOTED:
                 role = Role.PROMOTED
@@ -732,6 +749,12 @@ class Unpacker:
                 if role not in (Role.PROMOTED,):
                     role = started
             last_failure = (task, on_fail)
+        if expired:
+            if self.has_failcount(rsc, node):
+                self.ws.clear_failcounts.append((rsc, node))
+            if role == Role.UNKNOWN:
+                # nothing but expired failures: the state there is unknown again
+                rsc.known_on.discard(node.name)
         if role in (Role.UNKNOWN,):
             role = Role.STOPPED
         if failed and last_failure is not None:
@@ -744,6 +767,15 @@ class Unpacker:
         if failed:
             rsc.failed = True
             rsc.failed_nodes.append(node)
+
+    @staticmethod
+    def has_failcount(rsc: Resource, node: Node) -> bool:
+        names = {rsc.id, rsc.meta.get("__base", rsc.id), rsc.history_id}
+        for name, value in node.attrs.items():
+            if name.startswith("fail-count-") and name[11:].split("#", 1)[0] in names:
+                if scores.parse(value) > 0:
+                    return True
+        return False
 
     def apply_on_fail(self, rsc: Resource, node: Node, task: str, on_fail: str) -> None:
         """What a failure that is still current means for the resource and the node."""
@@ -772,6 +804,21 @@ class Unpacker:
         while top.parent is not None:
             top = top.parent
         return top if top is not rsc else rsc
+
+    def finish_migrations(self, rsc: Resource) -> None:
+        """A migration completed on its target leaves the source to be stopped."""
+        for source, target in rsc.migrated_to.items():
+            history = rsc.history.get(source, [])
+            last = history[-1] if history else None
+            if last is None or last.task != "migrate_to":
+                continue
+            arrived = rsc.history.get(target, [])
+            if not arrived or arrived[-1].task != "migrate_from" or arrived[-1].rc != 0:
+                continue
+            node = next((n for n in rsc.running_on if n.name == source), None)
+            if node is not None:
+                rsc.running_on.remove(node)
+                rsc.dangling.append(node)
 
     def finish_role(self, rsc: Resource) -> None:
         if not rsc.running_on:
