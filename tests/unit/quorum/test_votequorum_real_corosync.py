@@ -33,7 +33,9 @@ LMS_WINDOW_MS = 1500
 TOKEN_OPTIONS = "    token: 1000\n    token_coefficient: 0\n"
 
 
-def corosync_conf(nodes: int, quorum_options: str, state_dir: Path) -> str:
+def corosync_conf(
+    nodes: int, quorum_options: str, state_dir: Path, totem_options: str = TOKEN_OPTIONS
+) -> str:
     node_blocks = "".join(
         f"    node {{\n        ring0_addr: 198.51.100.{i}\n        name: n{i}\n"
         f"        nodeid: {i}\n    }}\n"
@@ -42,7 +44,7 @@ def corosync_conf(nodes: int, quorum_options: str, state_dir: Path) -> str:
     options = "".join(f"    {line.strip()}\n" for line in quorum_options.splitlines() if line)
     return (
         "totem {\n    version: 2\n    cluster_name: oracle\n    transport: knet\n"
-        f"{TOKEN_OPTIONS}}}\n\n"
+        f"{totem_options}}}\n\n"
         f"nodelist {{\n{node_blocks}}}\n\n"
         f"quorum {{\n    provider: corosync_votequorum\n{options}}}\n\n"
         "logging {\n    to_stderr: yes\n    to_syslog: no\n}\n\n"
@@ -59,12 +61,16 @@ class RealCluster:
     """Real corosync daemons in namespaces; only processes and namespaces it made are
     touched, by pid and by name."""
 
-    def __init__(self, nodes: int, quorum_options: str, workdir: Path):
+    def __init__(
+        self, nodes: int, quorum_options: str, workdir: Path, totem_options: str = TOKEN_OPTIONS
+    ):
         self.nodes = nodes
         self.prefix = f"hq{os.getpid() % 100000}x{random.randrange(1000)}"
         self.hub = f"{self.prefix}h"
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.options = quorum_options
+        self.totem_options = totem_options
         self.pids: dict[int, int] = {}
         self.namespaces: list[str] = []
         self._create_network()
@@ -98,7 +104,7 @@ class RealCluster:
         node_dir = self.workdir / f"n{nodeid}"
         node_dir.mkdir(exist_ok=True)
         conf = node_dir / "corosync.conf"
-        conf.write_text(corosync_conf(self.nodes, self.options, node_dir))
+        conf.write_text(corosync_conf(self.nodes, self.options, node_dir, self.totem_options))
         log = (node_dir / "log").open("a")
         process = subprocess.Popen(
             [
@@ -190,9 +196,9 @@ def real_cluster(tmp_path: Path) -> Iterator[Any]:
             pytest.skip(f"{tool} is not installed (.ci/run installs corosync)")
     made: list[RealCluster] = []
 
-    def make(nodes: int, options: str) -> RealCluster:
+    def make(nodes: int, options: str, totem_options: str = TOKEN_OPTIONS) -> RealCluster:
         try:
-            cluster = RealCluster(nodes, options, tmp_path)
+            cluster = RealCluster(nodes, options, tmp_path / str(len(made)), totem_options)
         except subprocess.CalledProcessError as exc:
             pytest.skip(f"cannot create network namespaces here: {exc.stderr.strip()}")
         made.append(cluster)
@@ -280,6 +286,51 @@ def test_runtime_changes_as_corosync(real_cluster: Any, cluster: Any, make_conf:
         sim.broadcast(sim.partition_of(1), 1, out)
         real.settle([[1, 2, 3]])
         check_same(real, sim, [1, 2, 3], " ".join(command))
+
+
+@pytest.mark.parametrize(
+    ("nodes", "totem_options"),
+    [
+        (5, "    token: 2000\n    join: 70\n"),
+        (
+            3,
+            "    token_retransmits_before_loss_const: 10\n    consensus: 9000\n"
+            "    interface {\n        linknumber: 0\n        knet_pong_count: 4\n    }\n",
+        ),
+    ],
+)
+def test_derived_totem_values_as_corosync_runtime(
+    nodes: int, totem_options: str, real_cluster: Any, tmp_path: Path
+) -> None:
+    """runtime.config.totem.* of a running corosync (corosync-cmapctl) against
+    effective_totem() for the same file."""
+    from hactl.core.config import ClusterConfig, effective_totem
+
+    real = real_cluster(nodes, "", totem_options)
+    real.start(1)
+    real.settle([[1]])
+    listing = subprocess.run(
+        ["ip", "netns", "exec", real.ns(1), "corosync-cmapctl", "runtime.config.totem."],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    runtime = {
+        key.removeprefix("runtime.config.totem."): value
+        for key, value in re.findall(r"^(\S+) \(\w+\) = (.*)$", listing, re.MULTILINE)
+    }
+    config_text = (real.workdir / "n1" / "corosync.conf").read_text()
+    effective = effective_totem(ClusterConfig.from_text(config_text))
+    mine = effective.as_dict()
+    compared = 0
+    for key, value in runtime.items():
+        if key in mine:
+            assert str(mine[key]) == value, key
+            compared += 1
+    link = effective.links[0]
+    assert runtime["interface.0.knet_ping_interval"] == str(link.knet_ping_interval)
+    assert runtime["interface.0.knet_ping_timeout"] == str(link.knet_ping_timeout)
+    assert compared >= 15
 
 
 @pytest.mark.slow
