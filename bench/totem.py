@@ -68,7 +68,7 @@ def run_size(count: int, quick: bool, port: int) -> dict[str, float]:
             time.sleep(0.5)
 
             # throughput
-            per_node = (2000 if quick else 8000) // count * 3
+            per_node = (12000 if quick else 36000) // count
             total = per_node * count
             for n in nodes:
                 cluster.nodes[n].command(f"flood {per_node} {SIZE}")
