@@ -139,6 +139,9 @@ class PluginHost:
             elif record.status == "available":
                 wanted.append(ep.name)
         if wanted:
+            # stevedore memoises a namespace's entry points for the whole process; a new
+            # host must see what was installed since (a plugin pip-installed meanwhile).
+            stevedore.ExtensionManager.ENTRY_POINT_CACHE.pop(NAMESPACES[category], None)
             manager = stevedore.NamedExtensionManager(
                 NAMESPACES[category],
                 names=wanted,
