@@ -56,11 +56,19 @@ def warn(notes: session.Notes) -> None:
         print(f"hactl: warning: {message}", file=sys.stderr)
 
 
-def resolve_agent(text: str) -> AgentSpec:
+def resolve_agent(text: str, *, force: bool = False) -> AgentSpec:
     """STANDARD[:PROVIDER]:TYPE, or a bare TYPE when exactly one installed agent has it
-    (pcs accepts `Filesystem` for ocf:heartbeat:Filesystem)."""
+    (pcs accepts `Filesystem` for ocf:heartbeat:Filesystem). With --force, an agent name
+    Pacemaker accepts but hactl would refuse (an LSB script's path) is kept as written."""
     if ":" in text:
-        return AgentSpec.parse(text, where="agent")
+        try:
+            return AgentSpec.parse(text, where="agent")
+        except UsageError:
+            parts = text.split(":")
+            if not force or len(parts) not in (2, 3) or not all(parts):
+                raise
+            provider = parts[1] if len(parts) == 3 else None
+            return AgentSpec(standard=parts[0], provider=provider, type=parts[-1])
     from hactl.core.plugins import PluginHost
 
     matches = [a for a in PluginHost().list_agents() if a.split(":")[-1] == text]

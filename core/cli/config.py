@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+from pathlib import Path
+
 import typer
 
+from hactl.core.cib.store import atomic_write
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
 from hactl.core.commands import show
+from hactl.core.commands.export import export_commands
 
 app = typer.Typer(
     no_args_is_help=False,
@@ -37,3 +43,24 @@ def show_config(output: OutputFormat = OUTPUT_OPTION) -> None:
     Example: hactl -f cib.xml config show --output json
     """
     _show(output)
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Export the configuration.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("pcs-commands")
+def export_pcs_commands(
+    output_file: str = typer.Option(None, "--output-file", help="Write the commands here."),
+) -> None:
+    """Print the hactl commands (pcs's grammar) that recreate this configuration on an
+    empty CIB; replay them with `-f NEWFILE` to copy a configuration.
+
+    Example: hactl -f cib.xml config export pcs-commands > rebuild.sh
+    """
+    commands = cc.read(export_commands)
+    text = "".join(shlex.join(["hactl", *words]) + "\n" for words in commands)
+    if output_file:
+        atomic_write(Path(output_file), text.encode())
+    else:
+        sys.stdout.write(text)

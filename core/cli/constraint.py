@@ -502,3 +502,56 @@ ticket_app.command(
     context_settings=cc.PCS_ARGS,
     help="Same as remove.\n\nExample: hactl -f cib.xml constraint ticket delete T1 web",
 )(ticket_remove)
+
+
+# -------------------------------------------------------------------------- rules
+
+rule_app = typer.Typer(no_args_is_help=True, help="Rules of rule-based location constraints.")
+app.add_typer(rule_app, name="rule")
+
+
+@rule_app.command(
+    "add",
+    context_settings=cc.PCS_ARGS,
+    help=f"""Add a rule to a location
+constraint made with `constraint location R rule …`.
+
+{RULE_HELP}
+
+Example: hactl -f cib.xml constraint rule add location-web score=50 date-spec hours=9-17
+""",
+)
+def rule_add(
+    args: list[str] = typer.Argument(
+        None,
+        metavar="CONSTRAINT_ID [rule-id=ID] [role=ROLE] [score=SCORE|score-attribute=ATTR] EXPR",
+    ),
+    force: bool = cc.FORCE,
+) -> None:
+    words = cc.words(args)
+    cc.need(words, 2, "hactl constraint rule add CONSTRAINT_ID [options] EXPRESSION")
+    options: dict[str, str] = {}
+    rest = words[1:]
+    while rest and "=" in rest[0] and split_pair(rest[0])[0] in cn.RULE_ADD_OPTIONS:
+        key, value = split_pair(rest[0])
+        options[key] = value
+        rest = rest[1:]
+    cc.edit(lambda root, notes: cn.rule_add(root, words[0], options, rest, force=force))
+
+
+@rule_app.command("remove", context_settings=cc.PCS_ARGS)
+def rule_remove(args: list[str] = typer.Argument(None, metavar="RULE_ID…")) -> None:
+    """Remove rules by id (a location constraint left without rules goes too).
+
+    Example: hactl -f cib.xml constraint rule remove location-web-rule-1
+    """
+    ids = cc.words(args)
+    cc.need(ids, 1, "hactl constraint rule remove RULE_ID…")
+    cc.edit(lambda root, notes: cn.remove_constraints(root, ids))
+
+
+rule_app.command(
+    "delete",
+    context_settings=cc.PCS_ARGS,
+    help="Same as remove.\n\nExample: hactl -f cib.xml constraint rule delete location-web-rule-1",
+)(rule_remove)

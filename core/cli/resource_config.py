@@ -64,7 +64,7 @@ def parse_create(
             standard="stonith", provider=None, type=agent_text.removeprefix("stonith:")
         )
     else:
-        spec = cc.resolve_agent(agent_text)
+        spec = cc.resolve_agent(agent_text, force=force)
         if spec.standard == "stonith":
             raise HactlError(
                 "fence devices are created with `hactl stonith create`", where="resource create"
@@ -97,16 +97,15 @@ def parse_create(
                 raise UsageError("clone/promotable given twice", where=where)
             request.clone_id, request.clone = _clone_words(words, f"{where} {keyword}")
             request.promotable = keyword != "clone"
-        else:
-            raise HactlError(
-                "bundles are not supported by hactl yet",
-                where=where,
-                hint="create the bundle in the CIB XML and `hactl cluster cib-push` it",
-            )
+        else:  # bundle B
+            if len(words) != 1:
+                raise UsageError("write: bundle BUNDLE_ID", where=where)
+            request.bundle = words[0]
     return request
 
 
 def register(app: typer.Typer) -> None:
+    register_bundle(app)
     op_app = typer.Typer(no_args_is_help=True, help="Resource operations: add, remove, defaults.")
     group_app = typer.Typer(no_args_is_help=True, help="Resource groups: add, remove.")
     app.add_typer(op_app, name="op")
@@ -634,3 +633,61 @@ def register(app: typer.Typer) -> None:
             print("NO resources configured")
         else:
             print_table(data, ["id", "kind", "agent", "target-role", "managed"])
+
+
+BUNDLE_KEYWORDS = ("container", "network", "port-map", "storage-map", "meta")
+
+
+def parse_bundle(words: list[str], *, disabled: bool) -> rc.BundleRequest:
+    usage = (
+        "hactl resource bundle create BUNDLE container TYPE [NAME=VALUE…] [network NAME=VALUE…] "
+        "[port-map NAME=VALUE…]… [storage-map NAME=VALUE…]… [meta NAME=VALUE…]"
+    )
+    cc.need(words, 1, usage)
+    bundle_id = words[0]
+    where = f"bundle {bundle_id}"
+    head, groups = split_groups(words[1:], BUNDLE_KEYWORDS)
+    if head:
+        raise UsageError(f"unexpected {head[0]!r}", where=where, hint=usage)
+    containers = [g for k, g in groups if k == "container"]
+    if len(containers) != 1 or not containers[0] or "=" in containers[0][0]:
+        raise UsageError("give one container TYPE (docker, podman)", where=where, hint=usage)
+    request = rc.BundleRequest(
+        bundle_id=bundle_id, container_type=containers[0][0], disabled=disabled
+    )
+    request.container = parse_pairs(containers[0][1:], where=f"{where} container")
+    for keyword, group_words in groups:
+        pairs = (
+            parse_pairs(group_words, where=f"{where} {keyword}") if keyword != "container" else {}
+        )
+        if keyword == "network":
+            request.network.update(pairs)
+        elif keyword == "port-map":
+            request.port_maps.append(pairs)
+        elif keyword == "storage-map":
+            request.storage_maps.append(pairs)
+        elif keyword == "meta":
+            request.meta.update(pairs)
+    return request
+
+
+def register_bundle(app: typer.Typer) -> None:
+    bundle_app = typer.Typer(no_args_is_help=True, help="Bundles: resources run in containers.")
+    app.add_typer(bundle_app, name="bundle")
+
+    @bundle_app.command("create", context_settings=cc.PCS_ARGS)
+    def bundle_create(
+        args: list[str] = typer.Argument(
+            None,
+            metavar="BUNDLE container TYPE [NAME=VALUE…] [network …] [port-map …]… "
+            "[storage-map …]… [meta …]",
+        ),
+        disabled: bool = typer.Option(False, "--disabled", help="Create it stopped."),
+    ) -> None:
+        """Create a bundle (containers run by the cluster); put a resource in it with
+        `resource create … bundle BUNDLE`.
+
+        Example: hactl -f cib.xml resource bundle create web container docker image=nginx replicas=2 port-map port=80
+        """  # noqa: E501
+        request = parse_bundle(cc.words(args, known_options=("--disabled",)), disabled=disabled)
+        cc.edit(lambda root, notes: rc.create_bundle(root, request))

@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         ),
         group: str = typer.Option(None, "--group", help="Put the device in this group."),
         disabled: bool = typer.Option(False, "--disabled", help="Create it stopped."),
+        no_default_ops: bool = typer.Option(
+            False, "--no-default-ops", help="Only a monitor operation (pcs's flag)."
+        ),
         force: bool = cc.FORCE,
     ) -> None:
         """Create a fence device; parameters are checked against the fence agent's
@@ -52,12 +55,12 @@ def register(app: typer.Typer) -> None:
         Example: hactl -f cib.xml stonith create f1 fence_ipmilan ip=10.0.0.11 pcmk_host_list=node1
         """
         request = parse_create(
-            cc.words(args, known_options=("--group", "--disabled")),
+            cc.words(args, known_options=("--group", "--disabled", "--no-default-ops")),
             group=group,
             before=None,
             after=None,
             disabled=disabled,
-            no_default_ops=False,
+            no_default_ops=no_default_ops,
             force=force,
             stonith=True,
         )

@@ -41,8 +41,13 @@ def check_new_id(root: Element, new_id: str, *, where: str | None = None) -> Non
         raise HactlError(f"id {new_id!r} is already in use", where=where, hint="choose another id")
 
 
+#: where XML ids live: the configuration, except node entries (a node's id is a plain
+#: string that a remote node's resource shares)
+_ID_SCOPE = "./configuration/*[not(self::nodes)]//*[@id=$i]"
+
+
 def id_exists(root: Element, element_id: str) -> bool:
-    return bool(elements(root, "//*[@id=$i]", i=element_id))
+    return bool(elements(root, _ID_SCOPE, i=element_id))
 
 
 class IdAllocator:
@@ -71,7 +76,7 @@ def section(root: Element, name: str) -> Element:
 
 
 def find_id(root: Element, element_id: str) -> Element | None:
-    found = elements(root, "./configuration//*[@id=$i]", i=element_id)
+    found = elements(root, _ID_SCOPE, i=element_id)
     return found[0] if found else None
 
 

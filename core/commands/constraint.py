@@ -21,7 +21,7 @@ from hactl.core.commands.grammar import (
     parse_score,
     reject_unknown,
 )
-from hactl.core.commands.rules import parse_rule, rule_element
+from hactl.core.commands.rules import BoolExpr, parse_rule, rule_element
 from hactl.core.errors import HactlError, NotFoundError
 
 ACTIONS = ("start", "stop", "promote", "demote")
@@ -233,7 +233,7 @@ def location_rule(
     reject_unknown(options, LOCATION_RULE_OPTIONS, what="location rule option", where=where)
     if "score" in options and "score-attribute" in options:
         raise HactlError("give score or score-attribute, not both", where=where)
-    tree = parse_rule(rule_words)
+    tree = parse_rule(rule_words, strict=not force)
     score = parse_score(options["score"], where=where) if "score" in options else None
     constraint_options = {k: v for k, v in options.items() if k in ("resource-discovery", "role")}
     extra = _location_options(constraint_options, where)
@@ -252,12 +252,71 @@ def location_rule(
         "rsc_location",
         {"id": constraint_id, ("rsc-pattern" if pattern else "rsc"): rsc_value, **extra},
     )
+    _scored_rule(element, tree, ids, rule_id, options, score)
+    return element
+
+
+def _scored_rule(
+    element: Element,
+    tree: BoolExpr,
+    ids: IdAllocator,
+    rule_id: str | None,
+    options: Mapping[str, str],
+    score: str | None,
+) -> Element:
     rule = rule_element(element, tree, ids, rule_id=rule_id)
     if "score-attribute" in options:
         rule.set("score-attribute", options["score-attribute"])
     else:
         rule.set("score", score or "INFINITY")
-    return element
+    return rule
+
+
+RULE_ADD_OPTIONS = ("id", "rule-id", "role", "score", "score-attribute")
+
+
+def rule_add(
+    root: Element,
+    constraint_id: str,
+    options: dict[str, str],
+    rule_words: Sequence[str],
+    *,
+    force: bool = False,
+) -> Element:
+    """`constraint rule add CONSTRAINT_ID [id=] [role=] [score=|score-attribute=] EXPRESSION`:
+    another rule for a rule-based location constraint."""
+    where = f"constraint rule add {constraint_id}"
+    found = [c for c in constraints(root) if c.get("id") == constraint_id]
+    if not found or found[0].tag != "rsc_location":
+        known = [str(c.get("id")) for c in constraints(root) if c.tag == "rsc_location"]
+        raise NotFoundError(
+            f"location constraint {constraint_id!r} does not exist",
+            where=where,
+            hint=did_you_mean(constraint_id, known)
+            if known
+            else "there are no location constraints",
+        )
+    element = found[0]
+    if element.get("node") is not None:
+        raise HactlError(
+            f"{constraint_id!r} places by node, not by rules",
+            where=where,
+            hint="create a rule constraint: hactl constraint location R rule …",
+        )
+    reject_unknown(options, RULE_ADD_OPTIONS, what="rule option", where=where)
+    if "score" in options and "score-attribute" in options:
+        raise HactlError("give score or score-attribute, not both", where=where)
+    tree = parse_rule(rule_words, strict=not force)
+    score = parse_score(options["score"], where=where) if "score" in options else None
+    ids = IdAllocator(root)
+    rule_id = options.get("rule-id") or options.get("id")
+    if rule_id is not None:
+        ct.check_new_id(root, rule_id, where=where)
+        ids.book(rule_id)
+    rule = _scored_rule(element, tree, ids, rule_id, options, score)
+    if "role" in options:
+        rule.set("role", parse_role(options["role"], where=where))
+    return rule
 
 
 # ------------------------------------------------------------------------- order
@@ -278,9 +337,9 @@ def order(root: Element, request: OrderRequest, *, force: bool) -> Element:
     where = "constraint order"
     first = _constrainable(root, request.first, force=force, where=where)
     then = _constrainable(root, request.then, force=force, where=where)
-    if request.first == request.then:
+    if request.first == request.then and request.first_action == request.then_action:
         raise HactlError("a resource cannot be ordered after itself", where=where)
-    for element in (first, then):
+    for element in (first, then) if not force else ():
         parent = element.getparent()
         other = then if element is first else first
         if parent is not None and parent.tag == "group" and other.getparent() is parent:

@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 
+from hactl.core.cib.schema import ROLE_ALIASES, parse_boolean
 from hactl.core.errors import HactlError, UsageError
 
 INFINITY = 1_000_000
@@ -19,7 +20,7 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 
 #: Pacemaker's roles, new names first; the legacy names are accepted and written as the new.
 ROLES = ("Started", "Stopped", "Promoted", "Unpromoted")
-LEGACY_ROLES = {"master": "Promoted", "slave": "Unpromoted"}
+LEGACY_ROLES = {old.lower(): new for old, new in ROLE_ALIASES.items()}
 
 
 def nearest(word: str, choices: Iterable[str]) -> str | None:
@@ -174,11 +175,9 @@ def is_role(text: str) -> bool:
 
 
 def parse_bool(text: str, *, where: str | None = None, name: str = "value") -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("true", "yes", "on", "y", "1"):
-        return True
-    if lowered in ("false", "no", "off", "n", "0"):
-        return False
+    value = parse_boolean(text)
+    if value is not None:
+        return value
     raise HactlError(f"{name} {text!r} is not a boolean", where=where, hint="write true or false")
 
 

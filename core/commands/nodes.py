@@ -25,7 +25,8 @@ def find_node(root: Element, name: str, *, create: bool, where: str) -> Element:
         if node.get("uname") == name or (node.get("uname") is None and node.get("id") == name):
             return node
     if create:
-        ct.check_new_id(root, name, where=where)
+        if not name.strip() or any(c.isspace() for c in name):
+            raise HactlError(f"{name!r} is not a node name", where=where)
         return etree.SubElement(ct.section(root, "nodes"), "node", id=name, uname=name)
     names = node_names(root)
     raise NotFoundError(

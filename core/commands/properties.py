@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from hactl.core.agentmeta import duration_ms
+from hactl.core.cib.schema import OPTION_ALIASES, parse_boolean, parse_duration_ms
 from hactl.core.commands import cibtools as ct
 from hactl.core.commands.cibtools import Element, IdAllocator
 from hactl.core.commands.grammar import did_you_mean, nearest
@@ -26,8 +26,12 @@ class ClusterOption:
     type: str  # boolean, integer, duration, select, score, percentage, string
     default: str
     choices: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
     readonly: bool = False
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Older spellings (hactl.core.cib.schema's table), accepted and kept as written."""
+        return tuple(old for old, new in OPTION_ALIASES.items() if new == self.name)
 
 
 _B, _I, _D, _S = "boolean", "integer", "duration", "select"
@@ -47,14 +51,12 @@ CLUSTER_OPTIONS: tuple[ClusterOption, ...] = (
     ClusterOption("enable-acl", _B, "false"),
     ClusterOption("enable-startup-probes", _B, "true"),
     ClusterOption("fence-remote-without-quorum", _B, "false"),
-    ClusterOption(
-        "fencing-action", _S, "reboot", ("reboot", "off", "poweroff"), ("stonith-action",)
-    ),
-    ClusterOption("fencing-enabled", _B, "true", (), ("stonith-enabled",)),
-    ClusterOption("fencing-max-attempts", _I, "10", (), ("stonith-max-attempts",)),
-    ClusterOption("fencing-reaction", _S, "stop", ("stop", "panic"), ("fence-reaction",)),
-    ClusterOption("fencing-timeout", _D, "60s", (), ("stonith-timeout",)),
-    ClusterOption("fencing-watchdog-timeout", "string", "0", (), ("stonith-watchdog-timeout",)),
+    ClusterOption("fencing-action", _S, "reboot", ("reboot", "off", "poweroff")),
+    ClusterOption("fencing-enabled", _B, "true"),
+    ClusterOption("fencing-max-attempts", _I, "10"),
+    ClusterOption("fencing-reaction", _S, "stop", ("stop", "panic")),
+    ClusterOption("fencing-timeout", _D, "60s"),
+    ClusterOption("fencing-watchdog-timeout", "string", "0"),
     ClusterOption("have-watchdog", _B, "false", readonly=True),
     ClusterOption("join-finalization-timeout", _D, "30min"),
     ClusterOption("join-integration-timeout", _D, "3min"),
@@ -90,8 +92,8 @@ CLUSTER_OPTIONS: tuple[ClusterOption, ...] = (
     ClusterOption("start-failure-is-fatal", _B, "true"),
     ClusterOption("startup-fencing", _B, "true"),
     ClusterOption("stop-all-resources", _B, "false"),
-    ClusterOption("stop-removed-resources", _B, "true", (), ("stop-orphan-resources",)),
-    ClusterOption("cancel-removed-actions", _B, "true", (), ("stop-orphan-actions",)),
+    ClusterOption("stop-removed-resources", _B, "true"),
+    ClusterOption("cancel-removed-actions", _B, "true"),
     ClusterOption("symmetric-cluster", _B, "true"),
     ClusterOption("transition-delay", _D, "0s"),
     ClusterOption("last-lrm-refresh", "string", "", readonly=True),
@@ -119,14 +121,10 @@ COROSYNC_OPTIONS = {
     "expected_votes",
 }
 
-_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"}
-
 
 def find_option(name: str) -> ClusterOption | None:
-    for option in CLUSTER_OPTIONS:
-        if name == option.name or name in option.aliases:
-            return option
-    return None
+    current = OPTION_ALIASES.get(name, name)
+    return next((o for o in CLUSTER_OPTIONS if o.name == current), None)
 
 
 def all_names() -> list[str]:
@@ -134,15 +132,12 @@ def all_names() -> list[str]:
 
 
 def _value_problem(option: ClusterOption, value: str) -> str | None:
-    if option.type == "boolean" and value.lower() not in _BOOL_WORDS:
+    if option.type == "boolean" and parse_boolean(value) is None:
         return f"{value!r} is not a boolean (true or false)"
     if option.type == "integer" and not re.fullmatch(r"[+-]?\d+", value):
         return f"{value!r} is not an integer"
-    if option.type == "duration":
-        try:
-            duration_ms(value)
-        except ValueError:
-            return f"{value!r} is not a duration (e.g. 60s, 15min)"
+    if option.type == "duration" and parse_duration_ms(value) is None:
+        return f"{value!r} is not a duration (e.g. 60s, 15min)"
     if option.type == "select" and value.lower() not in option.choices:
         return f"{value!r} is not one of {', '.join(option.choices)}"
     if option.type == "percentage" and not re.fullmatch(r"\d+%?", value):
@@ -223,14 +218,7 @@ def set_properties(root: Element, values: Mapping[str, str], *, force: bool) -> 
         block = etree.SubElement(
             crm_config, "cluster_property_set", id=ids.allocate(PROPERTY_SET_ID)
         )
-    normalized = {
-        k: (
-            v.lower()
-            if (o := find_option(k)) is not None and o.type in ("boolean", "select")
-            else v
-        )
-        for k, v in values.items()
-    }
+    normalized = dict(values)
     # a legacy spelling already present is updated under its own name
     present = {str(p.get("name")) for p in block.findall("nvpair")}
     renamed: dict[str, str] = {}

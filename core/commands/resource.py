@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from hactl.core.agentmeta import AgentMetadata, AgentSpec, duration_ms
+from hactl.core.agentmeta import AgentMetadata, AgentSpec
+from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.commands import cibtools as ct
 from hactl.core.commands.cibtools import Element, IdAllocator
 from hactl.core.commands.grammar import did_you_mean, parse_bool, parse_role
@@ -71,6 +72,7 @@ class CreateRequest:
     before: str | None = None
     after: str | None = None
     clone: dict[str, str] | None = None  # clone meta options; None: not cloned
+    bundle: str | None = None  # the bundle to run the resource in
     clone_id: str | None = None
     promotable: bool = False
     disabled: bool = False
@@ -92,10 +94,12 @@ def _interval_text(options: Mapping[str, str], name: str) -> str:
 
 
 def _interval_ms(text: str, *, where: str) -> int:
-    try:
-        return duration_ms(text)
-    except ValueError as exc:
-        raise HactlError(str(exc), where=where, hint="e.g. interval=10s") from None
+    value = parse_duration_ms(text)
+    if value is None:
+        raise HactlError(
+            f"{text!r} is not a duration", where=where, hint="e.g. 10s, 500ms, 2min, PT1M"
+        )
+    return value
 
 
 def _check_operation(
@@ -115,7 +119,7 @@ def _check_operation(
             where=f"{where} op",
             hint=did_you_mean(op.name, known) + " (or use --force)",
         )
-    for key in ("interval", "timeout", "start-delay"):
+    for key in ("interval", "timeout", "start-delay") if not force else ():
         if key in op.options:
             _interval_ms(op.options[key], where=f"{where} op {op.name} {key}")
     if "on-fail" in op.options and op.options["on-fail"].lower() not in ON_FAIL:
@@ -131,12 +135,16 @@ def _check_operation(
         op.options["role"] = parse_role(op.options["role"], where=f"{where} op {op.name}")
 
 
-def _check_unique_intervals(operations: Sequence[Operation], where: str) -> None:
+def _check_unique_intervals(
+    operations: Sequence[Operation], where: str, *, force: bool = False
+) -> None:
     seen: dict[tuple[str, int], str] = {}
     for op in operations:
         text = _interval_text(op.options, op.name)
+        if force and parse_duration_ms(text) is None:
+            continue
         key = (op.name, _interval_ms(text, where=where))
-        if key in seen:
+        if key in seen and not force:
             raise HactlError(
                 f"operation {op.name} has interval {text} twice",
                 where=where,
@@ -183,7 +191,7 @@ def _unique_default_intervals(operations: list[Operation]) -> list[Operation]:
     used: dict[str, set[int]] = {}
     for op in operations:
         text = _interval_text(op.options, op.name)
-        seconds = duration_ms(text) // 1000
+        seconds = (parse_duration_ms(text) or 0) // 1000
         taken = used.setdefault(op.name, set())
         if seconds in taken:
             while seconds in taken:
@@ -244,7 +252,7 @@ def check_params(
 
 
 def _check_meta(meta: Mapping[str, str], where: str) -> None:
-    if "target-role" in meta and meta["target-role"]:
+    if meta.get("target-role") and not meta["target-role"].startswith("#"):
         meta_role = meta["target-role"]
         parse_role(meta_role, where=f"{where} meta target-role")
     for key in (
@@ -291,7 +299,7 @@ def create_resource(
     _check_meta(request.meta, where)
     for op in request.operations:
         _check_operation(op, metadata, request.force, where)
-    _check_unique_intervals(request.operations, where)
+    _check_unique_intervals(request.operations, where, force=request.force)
     if request.group is not None and request.clone is not None:
         raise HactlError(
             "a resource cannot be both in a group and cloned",
@@ -305,6 +313,10 @@ def create_resource(
             _check_group_member(root, request.group, position, where)
     elif request.before or request.after:
         raise HactlError("--before/--after need --group", where=where, hint="add --group G")
+    if request.bundle is not None and (request.group is not None or request.clone is not None):
+        raise HactlError("a bundle's resource cannot also be grouped or cloned", where=where)
+    if request.bundle is not None:
+        _empty_bundle(root, request.bundle, where)
     clone_id = None
     if request.clone is not None:
         clone_id = request.clone_id or f"{rid}-clone"
@@ -354,6 +366,8 @@ def create_resource(
         if clone_meta:
             ct.update_nvset(clone, "meta_attributes", clone_meta, ids)
         top = clone
+    elif request.bundle is not None:
+        put_in_bundle(root, primitive, request.bundle)
     else:
         resources.append(primitive)
     if request.disabled:
@@ -480,7 +494,7 @@ def update_resource(
     _check_meta(meta, where)
     for op in operations:
         _check_operation(op, metadata, force, where)
-    _check_unique_intervals(operations, where)
+    _check_unique_intervals(operations, where, force=force)
     # an updated operation replaces those of its name, in their place (and may reuse the id)
     anchors: dict[str, int] = {}
     for op in operations:
@@ -866,14 +880,13 @@ def manage(
 
 
 def _lifetime_end(lifetime: str, now: datetime.datetime) -> str:
-    try:
-        ms = duration_ms(lifetime)
-    except ValueError:
+    ms = parse_duration_ms(lifetime)
+    if ms is None:
         raise HactlError(
             f"{lifetime!r} is not a lifetime",
             where="lifetime",
             hint="e.g. lifetime=PT1H or lifetime=30min",
-        ) from None
+        )
     end = now + datetime.timedelta(milliseconds=ms)
     return end.strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -993,3 +1006,127 @@ def clear(root: Element, resource_id: str, node: str | None) -> list[str]:
             found.append(element)
     ct.remove_elements(found)
     return [str(e.get("id")) for e in found]
+
+
+# ----------------------------------------------------------------------- bundles
+
+CONTAINER_TYPES = ("docker", "podman", "rkt")
+CONTAINER_OPTIONS = (
+    "image",
+    "replicas",
+    "replicas-per-host",
+    "promoted-max",
+    "masters",
+    "network",
+    "options",
+    "run-command",
+)
+NETWORK_OPTIONS = ("add-host", "control-port", "host-interface", "host-netmask", "ip-range-start")
+PORT_MAP_OPTIONS = ("id", "port", "internal-port", "range")
+STORAGE_MAP_OPTIONS = ("id", "options", "source-dir", "source-dir-root", "target-dir")
+
+
+@dataclass
+class BundleRequest:
+    bundle_id: str
+    container_type: str
+    container: dict[str, str] = field(default_factory=dict)
+    network: dict[str, str] = field(default_factory=dict)
+    port_maps: list[dict[str, str]] = field(default_factory=list)
+    storage_maps: list[dict[str, str]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    disabled: bool = False
+
+
+def _check_bundle(root: Element, request: BundleRequest, where: str) -> None:
+    if request.container_type not in CONTAINER_TYPES:
+        raise HactlError(
+            f"{request.container_type!r} is not a container type",
+            where=where,
+            hint=did_you_mean(request.container_type, CONTAINER_TYPES),
+        )
+    for options, allowed, what in (
+        (request.container, CONTAINER_OPTIONS, "container option"),
+        (request.network, NETWORK_OPTIONS, "network option"),
+        *[(p, PORT_MAP_OPTIONS, "port-map option") for p in request.port_maps],
+        *[(s, STORAGE_MAP_OPTIONS, "storage-map option") for s in request.storage_maps],
+    ):
+        for name in options:
+            if name not in allowed:
+                raise HactlError(
+                    f"{name!r} is not a {what}", where=where, hint=did_you_mean(name, allowed)
+                )
+    if not request.container.get("image"):
+        raise HactlError(
+            "a bundle's container needs image=…",
+            where=where,
+            hint="e.g. container docker image=pcmktest:http",
+        )
+    for port_map in request.port_maps:
+        if not (port_map.get("port") or port_map.get("range")):
+            raise HactlError("a port-map needs port=… or range=…", where=where)
+    for storage_map in request.storage_maps:
+        if not storage_map.get("target-dir") or not (
+            storage_map.get("source-dir") or storage_map.get("source-dir-root")
+        ):
+            raise HactlError(
+                "a storage-map needs target-dir=… and source-dir=… (or source-dir-root=…)",
+                where=where,
+            )
+    for user_id in [m["id"] for m in (*request.port_maps, *request.storage_maps) if "id" in m]:
+        ct.check_new_id(root, user_id, where=where)
+
+
+def create_bundle(root: Element, request: BundleRequest) -> Element:
+    """`resource bundle create B container TYPE … [network …] [port-map …]…
+    [storage-map …]… [meta …]`: ids B-port-map-PORT and B-storage-map, as pcs makes them."""
+    where = f"bundle {request.bundle_id}"
+    _check_new_resource_id(root, request.bundle_id)
+    _check_bundle(root, request, where)
+    _check_meta(request.meta, where)
+    ids = IdAllocator(root)
+    ids.book(request.bundle_id)
+    for user_id in [m["id"] for m in (*request.port_maps, *request.storage_maps) if "id" in m]:
+        ids.book(user_id)
+    bundle = etree.SubElement(ct.section(root, "resources"), "bundle", id=request.bundle_id)
+    etree.SubElement(bundle, request.container_type, request.container)
+    if request.network or request.port_maps:
+        network = etree.SubElement(bundle, "network", request.network)
+        for port_map in request.port_maps:
+            label = port_map.get("port") or port_map.get("range") or ""
+            map_id = port_map.get("id") or ids.allocate(f"{request.bundle_id}-port-map-{label}")
+            etree.SubElement(network, "port-mapping", {**port_map, "id": map_id})
+    if request.storage_maps:
+        storage = etree.SubElement(bundle, "storage")
+        for storage_map in request.storage_maps:
+            map_id = storage_map.get("id") or ids.allocate(f"{request.bundle_id}-storage-map")
+            etree.SubElement(storage, "storage-mapping", {**storage_map, "id": map_id})
+    meta = {**request.meta, **({"target-role": "Stopped"} if request.disabled else {})}
+    if meta:
+        ct.update_nvset(bundle, "meta_attributes", meta, ids)
+    return bundle
+
+
+def _empty_bundle(root: Element, bundle_id: str, where: str) -> Element:
+    """The bundle a new resource goes in: it must exist and not run a resource yet."""
+    bundle = ct.find_id(root, bundle_id)
+    if bundle is None or bundle.tag != "bundle":
+        known = [str(b.get("id")) for b in root.iter("bundle")]
+        raise NotFoundError(
+            f"bundle {bundle_id!r} does not exist",
+            where=where,
+            hint=did_you_mean(bundle_id, known) if known else "hactl resource bundle create …",
+        )
+    inner = bundle.find("primitive")
+    if inner is not None:
+        raise HactlError(
+            f"bundle {bundle_id!r} already runs {inner.get('id')!r}",
+            where=where,
+            hint="a bundle runs one resource",
+        )
+    return bundle
+
+
+def put_in_bundle(root: Element, primitive: Element, bundle_id: str) -> None:
+    """`resource create … bundle B`: the bundle runs the primitive in its containers."""
+    _empty_bundle(root, bundle_id, f"resource {primitive.get('id')}").append(primitive)

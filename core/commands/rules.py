@@ -53,7 +53,7 @@ _KEYWORDS = (
     + BINARY_ATTR_OPS
 )
 _DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}(:\d{2}(:\d{2})?)?([.,]\d+)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}(:\d{2}(:\d{2})?)?([.,]\d+)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$"
     r"|^\d{4}-W\d{2}-\d$|^\d{4}-\d{3}$"
 )
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -129,6 +129,7 @@ class _Parser:
         self.pos = 0
         self.allow_rsc = allow_rsc
         self.allow_op = allow_op
+        self.strict = True
 
     # --- helpers
     def peek(self) -> str | None:
@@ -240,7 +241,7 @@ class _Parser:
         if value in ("(", ")"):
             raise self.error(f"{value!r} is not a value")
         checks = {"integer": _INTEGER, "number": _NUMBER, "version": _VERSION}
-        if value_type in checks and not checks[value_type].match(value):
+        if self.strict and value_type in checks and not checks[value_type].match(value):
             raise self.error(
                 f"{value!r} is not a valid {value_type}", f"write a {value_type} after the type"
             )
@@ -248,7 +249,7 @@ class _Parser:
 
     def date_value(self, what: str) -> str:
         value = self.take(what)
-        if not _DATE.match(value):
+        if self.strict and not _DATE.match(value):
             raise self.error(
                 f"{value!r} is not an ISO 8601 date", "e.g. 2025-01-31 or 2025-01-31T08:00"
             )
@@ -337,10 +338,13 @@ class _Parser:
 
 
 def parse_rule(
-    words: Sequence[str], *, allow_rsc: bool = False, allow_op: bool = False
+    words: Sequence[str], *, allow_rsc: bool = False, allow_op: bool = False, strict: bool = True
 ) -> BoolExpr:
-    """Parse rule words into a tree; raises RuleError naming the word that is wrong."""
-    return _Parser(tokenize(words), allow_rsc=allow_rsc, allow_op=allow_op).parse()
+    """Parse rule words into a tree; raises RuleError naming the word that is wrong.
+    Without ``strict`` (--force) a value that does not fit its type is kept as written."""
+    parser = _Parser(tokenize(words), allow_rsc=allow_rsc, allow_op=allow_op)
+    parser.strict = strict
+    return parser.parse()
 
 
 # ------------------------------------------------------------------------------ XML
@@ -451,18 +455,18 @@ def _text(element: Element, *, top: bool = False) -> str:
     if tag == "date_expression":
         operation = str(element.get("operation"))
         if operation == "gt":
-            return f"date gt {element.get('start')}"
+            return f"date gt {_quote(str(element.get('start')))}"
         if operation == "lt":
-            return f"date lt {element.get('end')}"
+            return f"date lt {_quote(str(element.get('end')))}"
         if operation == "date_spec":
             spec = element.find("date_spec")
             return "date-spec " + _parts(spec)
         duration = element.find("duration")
         start = element.get("start")
-        head = f"date in_range {start} to" if start else "date in_range to"
+        head = f"date in_range {_quote(start)} to" if start else "date in_range to"
         if duration is not None:
             return f"{head} duration {_parts(duration)}"
-        return f"{head} {element.get('end')}"
+        return f"{head} {_quote(str(element.get('end')))}"
     if tag == "rsc_expression":
         return "resource " + ":".join(
             str(element.get(a, "")) for a in ("class", "provider", "type")
