@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lxml import etree
+
+from hactl.core.cib.document import CibDocument
 
 CORPUS = Path("/work/shared/conformance/scheduler/cases/xml")
 
@@ -71,3 +75,45 @@ def crm_verify_defects(output: str) -> list[str]:
         and "shared data need STONITH" not in line
         and "Errors found during check" not in line
     ]
+
+
+# -- seeded random edits: what a configuration tool does to a CIB ----------------------------
+
+
+def _mutate(doc: CibDocument, rng: random.Random, edits: int) -> CibDocument:
+    """A copy of ``doc`` with random creations, deletions, attribute changes and moves."""
+    new = doc.copy()
+    for step in range(edits):
+        elements = [e for e in new.root.iter() if isinstance(e.tag, str) and e is not new.root]
+        target = rng.choice(elements)
+        parent = target.getparent()
+        assert parent is not None
+        action = rng.choice(["create", "delete", "set", "unset", "move"])
+        if action == "create":
+            created = etree.Element(
+                "nvpair", id=f"new-{step}-{rng.randrange(10**6)}", name="x", value=str(step)
+            )
+            target.insert(rng.randrange(len(target) + 1), created)
+        elif action == "delete" and parent is not new.root:
+            parent.remove(target)
+        elif action == "set":
+            target.set(
+                rng.choice(["description", "value", "score", "id"])
+                if target.get("id") is None
+                else rng.choice(["description", "value", "score"]),
+                f"v{step}",
+            )
+        elif action == "unset":
+            names = [n for n in target.attrib if n != "id"]
+            if names:
+                del target.attrib[rng.choice(names)]
+        elif action == "move" and len(parent) > 1:
+            parent.remove(target)
+            parent.insert(rng.randrange(len(parent) + 1), target)
+    return new
+
+
+@pytest.fixture
+def mutate() -> Callable[[CibDocument, random.Random, int], CibDocument]:
+    """``mutate(doc, rng, edits)``: a copy of doc with seeded random edits."""
+    return _mutate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hactl.core.cib.document import CibDocument, CibError
+from hactl.core.cib.model import build_model
 from hactl.core.cib.schema import role_spelling
 from hactl.core.cib.validate import validate
 from hactl.core.errors import Problem
@@ -295,3 +297,28 @@ def test_missing_sections(sample_text: str) -> None:
 def test_status_section_may_hold_anything(sample_text: str) -> None:
     text = with_change(sample_text, "<status>", '<status><anything goes="x"><really/></anything>')
     assert problems_of(text) == []
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_validate_and_model_never_raise_on_any_edit(
+    sample_text: str,
+    corpus: list[Path],
+    mutate: Callable[[CibDocument, random.Random, int], CibDocument],
+    seed: int,
+) -> None:
+    """Whatever the document holds, validation reports problems and never crashes."""
+    rng = random.Random(seed)
+    base = (
+        CibDocument.load(rng.choice(corpus))
+        if seed % 2
+        else CibDocument.from_bytes(sample_text.encode())
+    )
+    doc = mutate(base, rng, rng.randint(1, 15))
+    elements = [e for e in doc.root.iter() if isinstance(e.tag, str)]
+    for _ in range(5):
+        element = rng.choice(elements)
+        name = rng.choice([*element.attrib, "x"])
+        element.set(name, rng.choice(["", " ", "-", "P", "Master", "\u00e9", "9" * 25]))
+    problems = validate(doc)
+    assert all(p.where and p.message for p in problems)
+    build_model(doc)
