@@ -295,7 +295,6 @@ def sanitize_id(text: str) -> str:
 
 
 def is_valid_id(text: str) -> bool:
-    """An XML NCName, which is what Pacemaker's schema requires of ids."""
-    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", text)) or bool(
-        re.fullmatch(r"[^\W\d][\w.\-]*", text)
-    )
+    """An XML NCName, which is what Pacemaker's schema requires of ids: a letter or "_",
+    then letters, digits, ".", "-" or "_" (no ":", no spaces)."""
+    return bool(re.fullmatch(r"[^\W\d][\w.\-]*", text))

@@ -107,6 +107,7 @@ def _name(element: etree._Element) -> str:
 
 
 def element_path(element: etree._Element) -> str:
+    """How a patchset names an element: ``/cib/configuration/resources/primitive[@id='ip']``."""
     parts = []
     node: etree._Element | None = element
     while node is not None:
