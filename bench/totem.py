@@ -267,7 +267,7 @@ def main() -> None:
             f" (ratio {three['new_ring_ms'] / corosync_ms:.2f});"
             " corosync ships no CPG load tool, so throughput and latency are not compared"
         )
-    figures = {
+    figures: dict[str, object] = {
         f"n{count}_{key}": (round(value, 3) if isinstance(value, float) else value)
         for count, r in results.items()
         for key, value in r.items()
