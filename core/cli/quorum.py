@@ -81,9 +81,8 @@ class OfflinePartition:
 
     def _provider(self, nodeid: int) -> QuorumProvider:
         if nodeid not in self.nodes:
-            settings = votequorum_settings(self.config, nodeid)
             self.nodes[nodeid] = self.host.quorum_provider(
-                self.provider_name, {"settings": settings, "nodeid": nodeid, "names": self.known}
+                self.provider_name, {"config": self.config, "nodeid": nodeid}
             )
         return self.nodes[nodeid]
 

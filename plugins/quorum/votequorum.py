@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hactl.core.config.quorum import VotequorumSettings
+from hactl.core.config.model import ClusterConfig
+from hactl.core.config.quorum import VotequorumSettings, votequorum_settings
 from hactl.core.drivers import QuorumMember, QuorumProvider, QuorumStatus
 from hactl.core.errors import HactlError, UsageError
 from hactl.core.hookspecs import hookimpl
@@ -598,21 +599,31 @@ class VoteQuorum(QuorumProvider):
 
 @hookimpl
 def hactl_quorum_provider(name: str, options: Mapping[str, Any]) -> QuorumProvider | None:
-    """``options``: ``settings`` (VotequorumSettings), ``nodeid`` (this node), optional
-    ``names`` (nodeid -> name) and ``ev_tracking_barrier``."""
+    """``options``: ``nodeid`` (this node) and either ``config`` (the ClusterConfig: the
+    quorum section and the nodelist) or ``settings`` (VotequorumSettings already derived);
+    optionally ``ev_tracking_barrier`` (the persisted highest expected votes)."""
     if name not in PROVIDER_NAMES:
         return None
-    settings = options.get("settings")
     nodeid = options.get("nodeid")
+    config = options.get("config")
+    settings = options.get("settings")
+    if isinstance(config, ClusterConfig) and isinstance(nodeid, int):
+        settings = votequorum_settings(config, nodeid)
     if not isinstance(settings, VotequorumSettings) or not isinstance(nodeid, int):
         raise UsageError(
-            "the votequorum provider needs `settings` (VotequorumSettings) and `nodeid`",
+            "the votequorum provider needs `nodeid` and `config` (or `settings`)",
             where=f"quorum provider {name}",
-            hint="build settings with hactl.core.config.votequorum_settings(config, nodeid)",
+            hint="pass the ClusterConfig read from corosync.conf and this node's nodeid",
         )
+    names = options.get("names")
+    if names is None and isinstance(config, ClusterConfig):
+        names = {
+            (node.nodeid if node.nodeid is not None else index + 1): node.label
+            for index, node in enumerate(config.nodelist)
+        }
     return VoteQuorum(
         settings,
         nodeid,
-        names=options.get("names"),
+        names=names,
         ev_tracking_barrier=int(options.get("ev_tracking_barrier", 0)),
     )
