@@ -426,15 +426,29 @@ def unblock(
     conf: str = CONF_OPTION,
     members: str = MEMBERS_OPTION,
     node: int = NODE_OPTION,
+    yes: bool = typer.Option(
+        False, "--yes", "--force", help="Confirm that the missing nodes are really off."
+    ),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Cancel waiting for all nodes (pcs quorum unblock): the partition becomes quorate as
-    soon as it holds a majority. Only safe when the missing nodes are really off. Prints
-    the resulting status.
+    soon as it holds a majority. Only safe when the missing nodes are powered off: as pcs,
+    it names them and goes ahead only with --yes. Prints the resulting status.
 
-    Example: hactl quorum unblock -c corosync.conf --members 1,2
+    Example: hactl quorum unblock -c corosync.conf --members 1,2 --yes
 
     The live form (asking the running cluster) needs the hactl daemon; until then this
     runs votequorum for the membership given with --members (default: every node).
     """
-    _runtime_change(conf, members, node, lambda p: p.cancel_wait_for_all(), output)
+    partition, local = _partition(conf, members, node)
+    missing = sorted(set(partition.known) - partition.members)
+    if not yes:
+        names = ", ".join(partition.known[n] for n in missing) or "none"
+        raise UsageError(
+            f"if node(s) {names} are not powered off or they do have access to shared "
+            "resources, data corruption and/or cluster failure may occur",
+            where="quorum unblock",
+            hint="add --yes once the missing nodes are off",
+        )
+    partition.request(local, lambda p: p.cancel_wait_for_all())
+    _show(partition.nodes[local].status(), output)

@@ -478,13 +478,20 @@ class VoteQuorum(QuorumProvider):
 
     def cancel_wait_for_all(self) -> list[object]:
         """pcs quorum unblock / quorum.cancel_wait_for_all."""
-        if not self.wait_for_all:
+        if not (self.wait_for_all and self.wfa_status):
+            # pcs's check (runtime.votequorum.wait_for_all_status); Corosync itself would
+            # accept the no-op
             raise QuorumRefused(
-                "wait_for_all is not enabled: nothing to unblock",
+                "cluster is not waiting for nodes to establish quorum",
                 where="quorum.wait_for_all",
-                hint="unblock only applies to a cluster waiting for all its nodes",
+                hint="unblock only applies while wait_for_all holds quorum back",
             )
         return [Reconfigure(Param.CANCEL_WFA, self.nodeid, 0)]
+
+    @property
+    def waiting_for_all(self) -> bool:
+        """wait_for_all is holding quorum back (runtime.votequorum.wait_for_all_status)."""
+        return self.wait_for_all and self.wfa_status
 
     def leave(self) -> list[object]:
         if not self.allow_downscale:

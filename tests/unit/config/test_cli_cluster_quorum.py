@@ -205,8 +205,14 @@ def test_expected_votes_and_unblock(tmp_path: Path, capsys: pytest.CaptureFixtur
     conf = copy(tmp_path, "pcs-setup-knet.conf")  # 3 nodes, wait_for_all + last_man_standing
     code, out, _ = hactl(capsys, "quorum", "status", "-c", str(conf), "-m", "1,2")
     assert code == 2  # waiting for all
-    code, out, _ = hactl(capsys, "quorum", "unblock", "-c", str(conf), "-m", "1,2", "-o", "json")
+    code, out, err = hactl(capsys, "quorum", "unblock", "-c", str(conf), "-m", "1,2")
+    assert code == 2 and "if node(s) node3 are not powered off" in err and "--yes" in err
+    code, out, _ = hactl(
+        capsys, "quorum", "unblock", "-c", str(conf), "-m", "1,2", "--yes", "-o", "json"
+    )
     assert code == 0 and json.loads(out)["quorate"] is True
+    code, out, err = hactl(capsys, "quorum", "unblock", "-c", str(conf), "-m", "1,2,3", "--yes")
+    assert code == 1 and "cluster is not waiting for nodes to establish quorum" in err
     code, out, err = hactl(capsys, "quorum", "expected-votes", "1", "-c", str(conf), "-m", "1,2")
     assert code == 1 and "below the 2 votes present" in err
     code, out, err = hactl(

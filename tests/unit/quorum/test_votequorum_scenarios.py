@@ -345,7 +345,7 @@ def test_unblock_without_wait_for_all_is_refused(cluster: Any, make_conf: Any) -
     sim = cluster(make_conf(3))
     sim.start(1)
     sim.form([[1]])
-    with pytest.raises(QuorumRefused, match="wait_for_all is not enabled"):
+    with pytest.raises(QuorumRefused, match="not waiting for nodes to establish quorum"):
         sim.running[1].cancel_wait_for_all()
 
 
