@@ -2,8 +2,10 @@
 
 The agent runs through the ocf agent class exactly as the cluster would run it, in this
 order: meta-data, validate-all, monitor (stopped), start, monitor, start again, promote /
-monitor / demote / monitor when it is promotable, stop, monitor, stop again, and an
-unknown action. Each check gets a verdict (PASS, FAIL, WARN, SKIP) and a reason.
+monitor / demote / monitor when it is promotable, then whichever of reload-agent, reload,
+notify and migrate_to + migrate_from it advertises (and a monitor after them), stop,
+monitor, stop again, and an unknown action. Each check gets a verdict (PASS, FAIL, WARN,
+SKIP) and a reason.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -20,7 +23,13 @@ import typer
 
 from hactl.core.agentmeta import AgentMetadata, AgentSpec
 from hactl.core.cli.render import OutputFormat, print_json, print_table
-from hactl.core.drivers import AgentClass, OcfRc, OperationRequest, OperationResult
+from hactl.core.drivers import (
+    AgentClass,
+    OcfRc,
+    OperationRequest,
+    OperationResult,
+    notification_meta,
+)
 from hactl.core.errors import HactlError, UsageError
 from hactl.core.plugins import PluginHost
 
@@ -50,20 +59,30 @@ class AgentChecker:
         self.verdicts.append(Verdict(check, verdict, detail))
         return verdict != "FAIL"
 
-    def run_action(self, action: str, timeout_ms: int) -> OperationResult:
+    def run_action(
+        self, action: str, timeout_ms: int, meta: Mapping[str, str] | None = None
+    ) -> OperationResult:
         request = OperationRequest(
             resource=CHECK_RESOURCE,
             agent=str(self.spec),
             action=action,
             params=self.params,
+            meta=meta or {},
             timeout_ms=timeout_ms,
         )
         return asyncio.run(self.agent_class.execute(request))
 
-    def expect(self, check: str, action: str, expected: int, meta: AgentMetadata | None) -> bool:
+    def expect(
+        self,
+        check: str,
+        action: str,
+        expected: int,
+        meta: AgentMetadata | None,
+        request_meta: Mapping[str, str] | None = None,
+    ) -> bool:
         advertised = meta.action(action) if meta else None
         timeout = advertised.timeout_ms if advertised and advertised.timeout_ms else None
-        result = self.run_action(action, timeout or CHECK_TIMEOUT_MS)
+        result = self.run_action(action, timeout or CHECK_TIMEOUT_MS, request_meta)
         if result.rc == expected and result.status == "done":
             return self.record(check, "PASS", f"returned {result.rc} in {result.duration_ms} ms")
         why = f"expected {expected} ({OcfRc(expected).name}), got {result.rc}"
@@ -98,11 +117,32 @@ class AgentChecker:
                     self.expect("monitor when promoted", "monitor", OcfRc.RUNNING_PROMOTED, meta)
                     self.expect("demote", "demote", OcfRc.SUCCESS, meta)
                     self.expect("monitor when demoted", "monitor", OcfRc.SUCCESS, meta)
+            self.check_optional_actions(meta)
         self.expect("stop", "stop", OcfRc.SUCCESS, meta)
         self.expect("monitor when stopped again", "monitor", OcfRc.NOT_RUNNING, meta)
         self.expect("stop when stopped (idempotent)", "stop", OcfRc.SUCCESS, meta)
         self.expect("unknown action", "hactl-no-such-action", OcfRc.ERR_UNIMPLEMENTED, None)
         return self.verdicts
+
+    def check_optional_actions(self, meta: AgentMetadata) -> None:
+        """The actions an agent may advertise, run while it is started: each must succeed
+        and leave it running."""
+        node = socket.gethostname()
+        for reload in ("reload-agent", "reload"):
+            if meta.has_action(reload):
+                self.expect(reload, reload, OcfRc.SUCCESS, meta)
+        if meta.has_action("notify"):
+            notification = notification_meta(
+                "pre", "start", {"start": [(CHECK_RESOURCE, node)]}, all_nodes=[node]
+            )
+            self.expect("notify", "notify", OcfRc.SUCCESS, meta, notification)
+        if meta.has_action("migrate_to") and meta.has_action("migrate_from"):
+            # to and from this same node: the resource must end up running here
+            migration = {"migrate_source": node, "migrate_target": node}
+            self.expect("migrate_to", "migrate_to", OcfRc.SUCCESS, meta, migration)
+            self.expect("migrate_from", "migrate_from", OcfRc.SUCCESS, meta, migration)
+        if any(meta.has_action(a) for a in ("reload-agent", "reload", "notify", "migrate_to")):
+            self.expect("monitor after those", "monitor", OcfRc.SUCCESS, meta)
 
     def check_metadata(self) -> AgentMetadata | None:
         try:

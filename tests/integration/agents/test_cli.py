@@ -124,14 +124,14 @@ def test_agent_check_passes_on_heartbeat_dummy(rsctmp: dict[str, str], tmp_path:
         env=rsctmp,
     )
     assert done.returncode == 0, done.stdout
-    assert "12 of 12 checks passed" in done.stdout
+    assert "16 of 16 checks passed" in done.stdout  # with reload and migration
 
 
 @pytest.mark.parametrize(
     ("agent", "options", "checks"),
     [
-        ("Dummy", [], 12),
-        ("Stateful", [], 16),
+        ("Dummy", [], 16),
+        ("Stateful", [], 18),
         ("ping", ["-o", "host_list=127.0.0.1", "-o", "port=1"], 12),
         ("HttpService", ["-o", "port=0"], 0),  # port 0 is refused by validate-all: see below
     ],
@@ -152,6 +152,10 @@ def test_agent_check_on_bundled_agents(
     assert done.returncode == 0, report
     assert report["agent"] == f"ocf:hactl:{agent}" and report["failed"] == 0
     assert len(report["checks"]) == checks
+    names = {c["check"] for c in report["checks"]}
+    optional = {"Dummy": {"reload-agent", "migrate_to", "migrate_from"}, "Stateful": {"notify"}}
+    assert optional.get(agent, set()) <= names
+    assert ("promote" in names) == (agent == "Stateful")
 
 
 def test_agent_check_fails_a_broken_agent_with_the_right_verdicts(
