@@ -155,6 +155,7 @@ class Node:
             p50_ms=_percentile(self.latencies, 0.5) * 1000,
             p99_ms=_percentile(self.latencies, 0.99) * 1000,
             pending=self.ring.pending,
+            cpu_s=time.process_time(),
             ring_stats=self.ring.stats,
             sealer=self.sealer.counters,
             transport=self.transport.status(),
