@@ -79,7 +79,8 @@ def run_size(count: int, quick: bool, port: int) -> dict[str, float]:
             stats = wait_stamped(cluster, nodes, total, 120)
             # CPU seconds each node spent for the flood: what the rate would be with a core
             # per node, whatever else the machine runs
-            busiest_cpu = max(s["cpu_s"] - before for s, before in zip(stats, cpu_before, strict=True))
+            used = [s["cpu_s"] - before for s, before in zip(stats, cpu_before, strict=True)]
+            busiest_cpu = max(used)
             rates = [s["stamped"] / max(1e-9, s["last_at"] - s["first_at"]) for s in stats]
             delivered_all = all(s["stamped"] == total for s in stats)
             cluster.pump()
