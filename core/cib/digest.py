@@ -15,16 +15,21 @@ from collections.abc import Mapping
 
 #: names never part of a digest, besides every other CRM_meta_* attribute
 _NOT_DIGESTED = frozenset(
-    {"id", "crm_feature_set", "op-digest", "CRM_meta_on_node", "CRM_meta_on_node_uuid",
-     "pcmk_external_ip"}
+    {
+        "id",
+        "crm_feature_set",
+        "op-digest",
+        "CRM_meta_on_node",
+        "CRM_meta_on_node_uuid",
+        "pcmk_external_ip",
+    }
 )
 TIMEOUT_META = "CRM_meta_timeout"
 
 
 def _escape(value: str) -> str:
     return (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace('"', "&quot;")
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
 
 
