@@ -229,3 +229,13 @@ def test_watcher_run_loop_ends_on_exit(three_devices: list[str]) -> None:
     watcher.start()
     SbdDevice(three_devices[0]).write_message(1, Command.exit, "node1")
     assert run(watcher.run(asyncio.Event())).action == "exit"
+
+
+def test_sysrq_self_fence_writes_the_key(tmp_path: Path) -> None:
+    """The production self-fence, pointed at a file instead of /proc/sysrq-trigger."""
+    from hactl.plugins.fencing.sbd import SysrqSelfFence
+
+    trigger = tmp_path / "sysrq-trigger"
+    for command, key in ((Command.reset, "b"), (Command.off, "o"), (Command.crashdump, "c")):
+        SysrqSelfFence(str(trigger))(command, "test")
+        assert trigger.read_text() == key
