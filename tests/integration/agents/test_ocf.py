@@ -18,8 +18,12 @@ from hactl.plugins.agents.ocf import OcfAgentClass
 from .conftest import TEST_AGENTS, require_system_agent, run
 
 
-def request(agent: str, action: str, **kwargs: object) -> OperationRequest:
-    return OperationRequest(resource="r1", agent=agent, action=action, **kwargs)  # type: ignore[arg-type]
+def request(
+    agent: str, action: str, *, params: dict[str, str] | None = None, timeout_ms: int = 20_000
+) -> OperationRequest:
+    return OperationRequest(
+        resource="r1", agent=agent, action=action, params=params or {}, timeout_ms=timeout_ms
+    )
 
 
 def lifecycle(ocf: OcfAgentClass, agent: str, params: dict[str, str]) -> list[tuple[str, int]]:

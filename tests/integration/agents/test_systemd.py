@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hactl.core.drivers import OcfRc, OperationRequest, OperationStatus
+from hactl.core.drivers import OcfRc, OperationRequest, OperationResult, OperationStatus
 from hactl.core.errors import NotFoundError
 from hactl.plugins.agents.lsb import LsbAgentClass
 from hactl.plugins.agents.service import ServiceAgentClass
@@ -118,7 +118,9 @@ def page_status(url: str, within_s: float = 15) -> int:
             time.sleep(0.1)
 
 
-def call(systemd: SystemdAgentClass, agent: str, action: str, timeout_ms: int = 10_000):  # type: ignore[no-untyped-def]
+def call(
+    systemd: SystemdAgentClass, agent: str, action: str, timeout_ms: int = 10_000
+) -> OperationResult:
     return asyncio.run(
         systemd.execute(
             OperationRequest(resource="web", agent=agent, action=action, timeout_ms=timeout_ms)
