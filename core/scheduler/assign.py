@@ -162,33 +162,93 @@ class Placer:
     def merged_scores(
         self, rsc: Resource, factor: float, seen: set[int], base: dict[str, int] | None = None
     ) -> dict[str, int]:
-        """rsc's scores plus, recursively, those of the unassigned resources colocated with it."""
+        """rsc's scores plus those of the resources colocated with it, attenuated by the
+        colocation scores (Pacemaker's pcmk__add_dependent_scores)."""
         work = dict(rsc.allowed or {}) if base is None else dict(base)
-        if factor != 1.0:
-            work = {n: _scale(s, factor) for n, s in work.items()}
-        seen = seen | {id(rsc)}
+        only_positive = rsc.kind == "clone"
         for coloc in self.with_this.get(id(rsc), []):
-            dependent = coloc.dependent
-            if id(dependent) in seen or not coloc.influence:
-                continue
-            if self._assigned(dependent) or coloc.score == 0:
+            if coloc.score == 0 or not self.influences(coloc):
                 continue
             if not self.colocation_applies(coloc):
                 continue
-            sub_factor = factor * (coloc.score / INFINITY)
-            sub = self.merged_scores(dependent, sub_factor, seen)
-            candidate = dict(work)
-            for name in candidate:
-                if name in sub:
-                    value = sub[name]
-                    if sub_factor < 0 and value < 0:
-                        continue
-                    candidate[name] = scores.add(candidate[name], value)
-            if any(s > -INFINITY and self._node_ok(n) for n, s in candidate.items()) or not any(
-                s > -INFINITY and self._node_ok(n) for n, s in work.items()
-            ):
-                work = candidate
+            merged = self.add_colocated(
+                coloc.dependent, rsc, work, coloc, coloc.score / INFINITY, only_positive, {id(rsc)}
+            )
+            if merged is not None:
+                work = merged
         return work
+
+    def influences(self, coloc: Colocation) -> bool:
+        """A dependent pulls its primary along if `influence` or the primary is inactive."""
+        return coloc.influence or not any(p.running_on for p in coloc.primary.primitives())
+
+    def add_colocated(
+        self,
+        source: Resource,
+        target: Resource,
+        nodes: dict[str, int],
+        coloc: Colocation,
+        factor: float,
+        only_positive: bool,
+        visiting: set[int],
+    ) -> dict[str, int] | None:
+        """`nodes` with source's scores (and those of what is colocated with source) added
+        at `factor`; None when that leaves no node available (the merge is dropped)."""
+        if id(source) in visiting:
+            return None
+        if source.kind == "group" and source.children:
+            source = source.children[0]
+        visiting = visiting | {id(source)}
+        work = dict(nodes)
+        unusable = -(INFINITY + 1)
+        own = source.allowed or {}
+        for name, current in list(work.items()):
+            score = own.get(name, -INFINITY)
+            if factor < 0 and score < 0:
+                if (
+                    coloc.primary.stickiness >= -score
+                    or not self.influences(coloc)
+                    or not self._allowed_on_one(coloc.dependent)
+                ):
+                    continue
+            if current == unusable:
+                continue
+            delta_f = factor * score
+            delta = int(delta_f - 0.5) if delta_f < 0 else int(delta_f + 0.5)
+            if delta == 0 and score != 0:
+                delta = 1 if factor > 0 else -1
+            delta = max(-INFINITY, min(INFINITY, delta))
+            new = scores.add(delta, current)
+            if only_positive and new < 0 and current > 0:
+                work[name] = unusable
+                continue
+            if only_positive and new < 0 and current == 0:
+                continue
+            work[name] = new
+        if not any(s > -INFINITY and s != unusable and self._node_ok(n) for n, s in work.items()):
+            return None
+        for sub in self.with_this.get(id(source), []):
+            if sub.score == 0 or not self.influences(sub):
+                continue
+            merged = self.add_colocated(
+                sub.dependent,
+                target,
+                work,
+                sub,
+                factor * sub.score / INFINITY,
+                only_positive,
+                visiting,
+            )
+            if merged is not None:
+                work = merged
+        if only_positive:
+            work = {n: (1 if s == unusable else s) for n, s in work.items()}
+        return work
+
+    def _allowed_on_one(self, rsc: Resource) -> bool:
+        """Whether rsc can run on exactly one node (so keeping it alive may move others)."""
+        allowed = [n for n, s in (rsc.allowed or {}).items() if s > -INFINITY and self._node_ok(n)]
+        return len(allowed) == 1
 
     def _node_ok(self, name: str) -> bool:
         node = self.ws.node(name)
