@@ -218,7 +218,13 @@ def _show(status: QuorumStatus, output: OutputFormat) -> None:
 @app.command("status")
 def status(
     conf: str = CONF_OPTION,
-    members: str = MEMBERS_OPTION,
+    members: str = typer.Option(
+        None,
+        "--members",
+        "-m",
+        help="Offline: nodeids in this node's partition, comma-separated (without it, the "
+        "running cluster is asked).",
+    ),
     node: int = NODE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
@@ -227,13 +233,20 @@ def status(
     and the membership with votes. Exit code 0 when quorate, 2 when not (as
     corosync-quorumtool).
 
-    Example: hactl quorum status -c corosync.conf --members 1,2 --node 1
+    Without --members, asks the running cluster (the hactl daemon of this node). With
+    --members, runs votequorum offline on the corosync.conf for that membership: "what
+    would this node say if only these nodes were up".
 
-    The live form (asking the running cluster) needs the hactl daemon; until then this
-    runs votequorum for the membership given with --members (default: every node).
+    Examples: `hactl quorum status` (live);
+    `hactl quorum status -c corosync.conf --members 1,2 --node 1` (offline)
     """
-    partition, local = _partition(conf, members, node)
-    answer = partition.nodes[local].status()
+    if members is None:
+        from hactl.core.daemon.client import quorum_status
+
+        answer = quorum_status()
+    else:
+        partition, local = _partition(conf, members, node)
+        answer = partition.nodes[local].status()
     _show(answer, output)
     if not answer.quorate:
         raise typer.Exit(NOT_QUORATE_EXIT)

@@ -101,7 +101,7 @@ def test_status_prints_what_corosync_quorumtool_prints(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     conf = copy(tmp_path, "seed-two-node-udpu.conf")
-    code, out, _ = hactl(capsys, "quorum", "status", "-c", str(conf))
+    code, out, _ = hactl(capsys, "quorum", "status", "-c", str(conf), "--members", "1,2")
     assert code == 0
     assert (
         "Quorum provider:  corosync_votequorum\nNodes:            2\nNode ID:          1\n" in out
@@ -243,7 +243,7 @@ def test_bad_config_file_is_one_line_not_a_traceback(
 ) -> None:
     conf = tmp_path / "broken.conf"
     conf.write_text("totem {\n    version: 2\n")
-    code, _, err = hactl(capsys, "quorum", "status", "-c", str(conf))
+    code, _, err = hactl(capsys, "quorum", "status", "-c", str(conf), "-m", "1")
     assert (
         code == 1
         and err
@@ -258,8 +258,16 @@ def test_bad_config_file_is_one_line_not_a_traceback(
     assert code == 2 and "--members" in err
 
 
+def test_live_status_without_a_daemon_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HACTL_SOCKET", str(tmp_path / "none.sock"))
+    code, _, err = hactl(capsys, "quorum", "status")
+    assert code == 1 and err.count("\n") == 1 and "no running hactl cluster" in err
+
+
 def test_help_says_the_live_form_needs_the_daemon(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("status", "expected-votes", "unblock"):
+    for command in ("expected-votes", "unblock"):
         _, out, _ = hactl(capsys, "quorum", command, "--help")
         assert "needs the hactl daemon" in " ".join(out.split())
     assert os.environ.get("HACTL_DEBUG") != "1"
