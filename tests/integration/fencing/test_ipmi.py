@@ -199,3 +199,37 @@ def test_metadata_is_fence_ipmilans_parameter_set(require_tool) -> None:  # type
     }
     missing = {p.name for p in real.parameters} - {p.name for p in ours.parameters}
     assert missing <= ipmitool_only
+
+
+def test_port_as_ip_takes_the_bmc_address_from_the_target(bmc: Bmc) -> None:
+    params = {k: v for k, v in bmc.params(port_as_ip="1").items() if k != "ip"}
+    agent = IpmiFenceAgent("fence_ipmilan")
+    result = asyncio.run(agent.execute("status", params, "127.0.0.1", 20_000))
+    assert (result.succeeded, result.power_state) == (True, "on")
+
+
+def test_the_command_line_reads_the_password_from_stdin(bmc: Bmc) -> None:
+    args = [f"{k}={v}" for k, v in bmc.params().items() if k != "password"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hactl.core.cli.main",
+            "stonith",
+            "test",
+            "fence_ipmilan",
+            "--action",
+            "off",
+            "--password-stdin",
+            "-o",
+            "json",
+            *args,
+        ],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+    assert '"power_state": "off"' in done.stdout
