@@ -4,6 +4,7 @@ hactl's bundled agents, and test agents that misbehave on purpose."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 from pathlib import Path
@@ -300,7 +301,6 @@ def test_discovery(ocf: OcfAgentClass) -> None:
 
 def test_an_action_ends_when_the_agent_exits(ocf: OcfAgentClass, tmp_path: Path) -> None:
     """A daemon left holding the agent's stdout must not keep the action waiting."""
-    import os
     import signal
 
     pidfile = tmp_path / "daemon.pid"
@@ -319,8 +319,6 @@ def test_an_action_ends_when_the_agent_exits(ocf: OcfAgentClass, tmp_path: Path)
 
 
 def test_timeout_kills_the_agents_helpers_too(ocf: OcfAgentClass, tmp_path: Path) -> None:
-    import os
-
     pidfile = tmp_path / "helper.pid"
     result = run(
         ocf,
@@ -342,3 +340,83 @@ def test_timeout_kills_the_agents_helpers_too(ocf: OcfAgentClass, tmp_path: Path
     else:
         os.kill(helper, 9)
         raise AssertionError("the agent's helper outlived the timeout")
+
+
+def test_environment_matches_pacemakers_own(ocf: OcfAgentClass, tmp_path: Path) -> None:
+    """Pacemaker's services library as the oracle: `crm_resource --validate` runs an agent
+    the way the executor does. It only looks in /usr/lib/ocf/resource.d (compiled in), so
+    the dumping test agent is put there under a provider of its own for the moment of the
+    test and removed after."""
+    import shutil
+    import subprocess
+    import uuid
+
+    crm_resource = shutil.which("crm_resource") or "/usr/sbin/crm_resource"
+    if not os.access(crm_resource, os.X_OK):
+        pytest.skip("crm_resource is not installed (.ci/run installs pacemaker-cli-utils)")
+    provider = f"hactl-oracle-{uuid.uuid4().hex[:8]}"
+    directory = Path("/usr/lib/ocf/resource.d") / provider
+    try:
+        directory.mkdir(parents=True)
+    except OSError as exc:
+        pytest.skip(f"cannot add a provider to /usr/lib/ocf/resource.d: {exc.strerror}")
+    try:
+        shutil.copy(TEST_AGENTS / "broken" / "EnvDump", directory / "EnvDump")
+        theirs_file, ours_file = tmp_path / "theirs.json", tmp_path / "ours.json"
+        done = subprocess.run(
+            [
+                crm_resource,
+                "--validate",
+                "--class",
+                "ocf",
+                "--provider",
+                provider,
+                "--agent",
+                "EnvDump",
+                "--option",
+                f"dump={theirs_file}",
+                "--option",
+                "ip=192.0.2.1",
+                "--option",
+                "OCF_CHECK_LEVEL=10",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        theirs = json.loads(theirs_file.read_text())
+        feature_set = theirs["env"]["OCF_RESKEY_crm_feature_set"]
+        result = run(
+            ocf,
+            OperationRequest(
+                resource="test",
+                agent=f"ocf:{provider}:EnvDump",
+                action="validate-all",
+                params={
+                    "dump": str(ours_file),
+                    "ip": "192.0.2.1",
+                    "OCF_CHECK_LEVEL": "10",
+                    "crm_feature_set": feature_set,
+                },
+                timeout_ms=20_000,
+            ),
+        )
+        assert result.rc == 0, result
+        ours = json.loads(ours_file.read_text())
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+    def ocf_variables(seen: dict[str, dict[str, str]]) -> dict[str, str]:
+        # crm_resource's own output settings, not the executor's: text output, traces
+        command_line_only = {"OCF_OUTPUT_FORMAT", "OCF_TRACE_FILE"}
+        return {
+            k: v
+            for k, v in seen["env"].items()
+            if k.startswith("OCF_") and k not in command_line_only
+        }
+
+    assert theirs["argv"] == ours["argv"] == ["validate-all"]
+    their_vars = {k: v.replace(str(theirs_file), "DUMP") for k, v in ocf_variables(theirs).items()}
+    our_vars = {k: v.replace(str(ours_file), "DUMP") for k, v in ocf_variables(ours).items()}
+    assert our_vars == their_vars
