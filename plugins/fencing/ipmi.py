@@ -200,7 +200,7 @@ class IpmiFenceAgent(BuiltinFenceAgent):
     def _connect(self, options: Mapping[str, str], target: str | None, password: str) -> Any:
         kg = options.get("hexadecimal_kg")
         try:
-            return ipmi_command.Command(
+            command = ipmi_command.Command(
                 bmc=self._address(options, target),
                 userid=options.get("username", ""),
                 password=password,
@@ -213,6 +213,13 @@ class IpmiFenceAgent(BuiltinFenceAgent):
             raise FenceDeviceError(
                 f"{self._where(options, target)}: login failed: {reason}"
             ) from None
+        # pyghmi falls back to IPMI 1.5 by itself; lanplus=1 asks for 2.0 (RMCP+) only
+        if parse_bool(options.get("lanplus", "0")) and command.ipmi_session.ipmiversion != 2.0:
+            raise FenceDeviceError(
+                f"{self._where(options, target)}: the BMC offers only IPMI 1.5, and lanplus=1 "
+                "requires IPMI 2.0 (RMCP+)"
+            )
+        return command
 
     def _password(self, options: Mapping[str, str]) -> str:
         script = options.get("password_script")
