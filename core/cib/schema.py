@@ -484,6 +484,74 @@ def role_spelling(role: str, validate_with: str | None) -> str:
     return canonical
 
 
+# -- cluster options (crm_config) ---------------------------------------------------------------
+
+BOOLEAN, DURATION_VALUE, INTEGER, POSITIVE, NONNEGATIVE, PERCENTAGE, SCORE_VALUE, ANY = (
+    "boolean", "duration", "integer", "positive integer", "non-negative integer", "percentage",
+    "score", "text",
+)  # fmt: skip
+
+#: Cluster options Pacemaker knows, and how it checks their values (an invalid value makes
+#: crm_verify fail). A tuple lists the allowed words. Older spellings are listed too.
+CLUSTER_OPTIONS: dict[str, str | tuple[str, ...]] = {
+    "dc-version": ANY, "cluster-infrastructure": ANY, "cluster-name": ANY,
+    "have-watchdog": BOOLEAN, "last-lrm-refresh": ANY,
+    "dc-deadtime": DURATION_VALUE, "cluster-recheck-interval": DURATION_VALUE,
+    "election-timeout": DURATION_VALUE, "shutdown-escalation": DURATION_VALUE,
+    "join-integration-timeout": DURATION_VALUE, "join-finalization-timeout": DURATION_VALUE,
+    "transition-delay": DURATION_VALUE, "cluster-delay": DURATION_VALUE,
+    "no-quorum-policy": ("stop", "freeze", "ignore", "demote", "fence", "suicide"),
+    "shutdown-lock": BOOLEAN, "shutdown-lock-limit": DURATION_VALUE,
+    "enable-acl": BOOLEAN, "symmetric-cluster": BOOLEAN, "maintenance-mode": BOOLEAN,
+    "start-failure-is-fatal": BOOLEAN, "enable-startup-probes": BOOLEAN,
+    "fence-remote-without-quorum": BOOLEAN,
+    "fencing-enabled": BOOLEAN, "stonith-enabled": BOOLEAN,
+    "fencing-action": ("reboot", "off", "poweroff"),
+    "stonith-action": ("reboot", "off", "poweroff"),
+    "fencing-reaction": ANY, "fence-reaction": ANY,
+    "fencing-timeout": DURATION_VALUE, "stonith-timeout": DURATION_VALUE,
+    "fencing-watchdog-timeout": ANY, "stonith-watchdog-timeout": ANY,
+    "fencing-max-attempts": POSITIVE, "stonith-max-attempts": POSITIVE,
+    "concurrent-fencing": BOOLEAN, "startup-fencing": BOOLEAN,
+    "priority-fencing-delay": DURATION_VALUE, "node-pending-timeout": DURATION_VALUE,
+    "load-threshold": PERCENTAGE, "node-action-limit": INTEGER, "batch-limit": INTEGER,
+    "migration-limit": INTEGER, "cluster-ipc-limit": NONNEGATIVE,
+    "stop-all-resources": BOOLEAN,
+    "stop-removed-resources": BOOLEAN, "stop-orphan-resources": BOOLEAN,
+    "cancel-removed-actions": BOOLEAN, "stop-orphan-actions": BOOLEAN,
+    "remove-after-stop": BOOLEAN,
+    "pe-error-series-max": INTEGER, "pe-warn-series-max": INTEGER,
+    "pe-input-series-max": INTEGER,
+    "node-health-strategy": ("none", "migrate-on-red", "only-green", "progressive", "custom"),
+    "node-health-base": SCORE_VALUE, "node-health-green": SCORE_VALUE,
+    "node-health-yellow": SCORE_VALUE, "node-health-red": SCORE_VALUE,
+    "placement-strategy": ("default", "utilization", "minimal", "balanced"),
+}  # fmt: skip
+
+
+def option_value_error(name: str, value: str) -> str | None:
+    """What is wrong with a cluster option's value (None when fine or not checked)."""
+    kind = CLUSTER_OPTIONS.get(name, ANY)
+    text = value.strip()
+    if isinstance(kind, tuple):
+        return None if text in kind else f"one of: {', '.join(kind)}"
+    if kind == BOOLEAN:
+        return None if parse_boolean(text) is not None else "true or false"
+    if kind == DURATION_VALUE:
+        return None if parse_duration_ms(text) is not None else "a duration such as 60s or 5min"
+    if kind == INTEGER:
+        return None if re.fullmatch(r"[+-]?\d+", text) else "an integer"
+    if kind == POSITIVE:
+        return None if re.fullmatch(r"\+?0*[1-9]\d*", text) else "a positive integer"
+    if kind == NONNEGATIVE:
+        return None if re.fullmatch(r"\+?\d+", text) else "a non-negative integer"
+    if kind == PERCENTAGE:
+        return None if re.fullmatch(r"\d+%?", text) else "a percentage such as 80%"
+    if kind == SCORE_VALUE:
+        return None if parse_score(text) is not None else "a score (an integer or INFINITY)"
+    return None
+
+
 def canonical_role(role: str | None) -> str | None:
     return ROLE_ALIASES.get(role, role) if role is not None else None
 

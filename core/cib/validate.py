@@ -17,6 +17,7 @@ from lxml import etree
 from hactl.core.cib.document import MANDATORY_SECTIONS, CibDocument, attributes, is_valid_id
 from hactl.core.cib.schema import (
     CIB_ATTRIBUTES,
+    CLUSTER_OPTIONS,
     ELEMENTS,
     PROMOTED_ROLES_SINCE,
     REFERENCE_ID_ELEMENTS,
@@ -24,6 +25,7 @@ from hactl.core.cib.schema import (
     Attr,
     Kind,
     is_score,
+    option_value_error,
     parse_boolean,
     parse_duration_ms,
     role_spelling,
@@ -32,6 +34,15 @@ from hactl.core.cib.schema import (
 from hactl.core.errors import Problem, ValidationError
 
 _NEW_ROLES = frozenset(ROLE_ALIASES.values())
+#: element -> (children it needs, whether only one is allowed, hint)
+_REQUIRED_CHILDREN: dict[str, tuple[tuple[str, ...], bool, str]] = {
+    "group": (("primitive",), False, "a group needs at least one primitive"),
+    "clone": (("primitive", "group"), True, "a clone wraps exactly one primitive or group"),
+    "master": (("primitive", "group"), True, "a clone wraps exactly one primitive or group"),
+    "bundle": (("docker", "podman", "rkt"), True, "a bundle needs one container runtime"),
+    "resource_set": (("resource_ref",), False, "list its resources as <resource_ref id=...>"),
+    "tag": (("obj_ref",), False, "list what it tags as <obj_ref id=...>"),
+}
 _SCHEMA_NAME = re.compile(r"pacemaker-(\d+)\.(\d+)|pacemaker-next|none|transitional-0\.6")
 _ISO_DATE = re.compile(
     r"\d{4}(-?\d{2}(-?\d{2})?|-?\d{3}|-?W\d{2}(-?\d)?)"
@@ -274,6 +285,8 @@ class _Validator:
 
     def check_semantics(self, element: etree._Element) -> None:
         tag = element.tag
+        if tag in _REQUIRED_CHILDREN and element.get("id-ref") is None:
+            self.check_children(element)
         if tag == "primitive" and element.get("template") is None:
             for name in ("class", "type"):
                 if element.get(name) is None:
@@ -289,6 +302,7 @@ class _Validator:
                     'e.g. provider="heartbeat" (ocf:heartbeat:IPaddr2)',
                 )
         elif tag == "nvpair" and element.get("id-ref") is None:
+            self.check_cluster_option(element)
             for name in ("id", "name"):
                 if element.get(name) is None:
                     self.report_missing(
@@ -407,6 +421,37 @@ class _Validator:
                 self.report(
                     element, f"fencing level index {index} out of range", "use an index from 1 to 9"
                 )
+
+    def check_cluster_option(self, nvpair: etree._Element) -> None:
+        parent = nvpair.getparent()
+        grandparent = parent.getparent() if parent is not None else None
+        if parent is None or parent.tag != "cluster_property_set" or grandparent is None or \
+                grandparent.tag != "crm_config":  # fmt: skip
+            return
+        name, value = nvpair.get("name"), nvpair.get("value")
+        if name is None:
+            return
+        if name not in CLUSTER_OPTIONS:
+            # Pacemaker ignores names it does not know (real CIBs carry many old ones).
+            return
+        expected = option_value_error(name, value) if value is not None else None
+        if expected is not None:
+            self.report(
+                nvpair,
+                f"bad value {value!r} for cluster option {name!r}",
+                f"{name} takes {expected}",
+            )
+
+    def check_children(self, element: etree._Element) -> None:
+        allowed, at_most_one, hint = _REQUIRED_CHILDREN[str(element.tag)]
+        found = [c for c in element if isinstance(c.tag, str) and c.tag in allowed]
+        kinds = " or ".join(f"<{name}>" for name in allowed)
+        if not found:
+            self.report(element, f"<{element.tag}> has no {kinds}", hint)
+        elif at_most_one and len(found) > 1:
+            self.report(
+                found[1], f"<{element.tag}> holds more than one {kinds}", "keep exactly one"
+            )
 
     def check_rule(self, rule: etree._Element) -> None:
         if rule.get("id-ref") is not None:

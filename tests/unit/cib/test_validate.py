@@ -166,6 +166,37 @@ DEFECTS = [
         id="section-twice",
     ),
     pytest.param(
+        ('name="no-quorum-policy" value="ignore"', 'name="no-quorum-policy" value="ignroe"'),
+        "bad value 'ignroe' for cluster option 'no-quorum-policy'",
+        "no-quorum-policy takes one of: stop, freeze",
+        id="bad-cluster-option",
+    ),
+    pytest.param(
+        ('name="stonith-enabled" value="false"', 'name="stonith-enabled" value="nope"'),
+        "bad value 'nope' for cluster option 'stonith-enabled'",
+        "true or false",
+        id="bad-cluster-boolean",
+    ),
+    pytest.param(
+        (
+            '<resource_set id="ord-set-2">\n          <resource_ref id="apache"/>',
+            '<resource_set id="ord-set-2">',
+        ),
+        "<resource_set> has no <resource_ref>",
+        "resource_ref",
+        id="empty-resource-set",
+    ),
+    pytest.param(
+        (
+            '<primitive id="db" class="ocf"',
+            '<primitive id="db2" class="ocf" type="Dummy" '
+            'provider="heartbeat"/><primitive id="db" class="ocf"',
+        ),
+        "<clone> holds more than one <primitive> or <group>",
+        "exactly one",
+        id="clone-with-two",
+    ),
+    pytest.param(
         ('epoch="5" ', ""),
         "missing attribute 'epoch'",
         "admin_epoch",
@@ -221,6 +252,7 @@ def test_old_and_new_spellings_are_both_accepted(sample_text: str) -> None:
 #: Defects the real crm_verify rejects too (it accepts the others: Pacemaker falls back to
 #: defaults for bad intervals and ignores some rule mistakes, where hactl is stricter).
 CRM_VERIFY_AGREES = {
+    "bad-cluster-option", "bad-cluster-boolean", "empty-resource-set", "clone-with-two",
     "unknown-attribute", "unknown-element", "duplicate-id", "missing-reference", "bad-score",
     "bad-rule-operation", "bad-boolean-op", "bad-role", "missing-epoch", "section-twice",
 }  # fmt: skip
@@ -322,3 +354,45 @@ def test_validate_and_model_never_raise_on_any_edit(
     problems = validate(doc)
     assert all(p.where and p.message for p in problems)
     build_model(doc)
+
+
+def agreement_with_crm_verify(
+    tmp_path: Path,
+    sample_text: str,
+    mutate: Callable[[CibDocument, random.Random, int], CibDocument],
+    crm_verify: Callable[[Path], tuple[int, list[str]]],
+    seeds: range,
+) -> None:
+    base = CibDocument.from_bytes(sample_text.encode())
+    path = tmp_path / "edited.xml"
+    disagreements = []
+    for seed in seeds:
+        rng = random.Random(seed)
+        doc = mutate(base, rng, rng.randint(1, 3))
+        path.write_bytes(doc.serialize())
+        ours = [str(p) for p in validate(doc)]
+        theirs = crm_verify(path)[1]
+        if bool(ours) != bool(theirs):
+            disagreements.append((seed, ours[:2], theirs[:2]))
+    assert disagreements == []
+
+
+def test_verdicts_agree_with_crm_verify_on_random_edits(
+    tmp_path: Path,
+    sample_text: str,
+    mutate: Callable[[CibDocument, random.Random, int], CibDocument],
+    crm_verify: Callable[[Path], tuple[int, list[str]]],
+) -> None:
+    """Random edits of a valid CIB (elements in wrong places, attributes they do not take,
+    changed values, deletions): we reject exactly those crm_verify rejects."""
+    agreement_with_crm_verify(tmp_path, sample_text, mutate, crm_verify, range(60))
+
+
+@pytest.mark.slow
+def test_verdicts_agree_with_crm_verify_on_many_random_edits(
+    tmp_path: Path,
+    sample_text: str,
+    mutate: Callable[[CibDocument, random.Random, int], CibDocument],
+    crm_verify: Callable[[Path], tuple[int, list[str]]],
+) -> None:
+    agreement_with_crm_verify(tmp_path, sample_text, mutate, crm_verify, range(60, 1060))
