@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
+from hactl.core.agentmeta import parse_metadata
 from hactl.core.drivers import OcfRc, OperationRequest, OperationStatus
 from hactl.plugins.agents.lsb import LsbAgentClass
 
@@ -198,3 +200,30 @@ def test_lsb_bad_scripts(tmp_path: Path) -> None:
     assert meta.rc == 0 and '<resource-agent name="weird">' in meta.stdout_tail
     missing = run(lsb, OperationRequest(resource="m", agent="lsb:missing", action="start"))
     assert (missing.rc, missing.status) == (OcfRc.ERR_INSTALLED, OperationStatus.NOT_INSTALLED)
+
+
+def test_lsb_metadata_as_pacemaker_synthesises_it() -> None:
+    """`crm_resource --show-metadata lsb:atd` (Pacemaker's own synthesis) as the oracle."""
+    crm_resource = shutil.which("crm_resource") or "/usr/sbin/crm_resource"
+    if not os.access(crm_resource, os.X_OK) or not os.access("/etc/init.d/atd", os.X_OK):
+        pytest.skip("needs crm_resource and /etc/init.d/atd (.ci/run installs both)")
+    shown = subprocess.run(
+        [crm_resource, "--show-metadata", "lsb:atd"], capture_output=True, check=True, timeout=60
+    ).stdout
+    theirs = parse_metadata(shown, source="crm_resource")
+    ours_xml = LsbAgentClass().metadata("atd")
+    ours = parse_metadata(ours_xml, source="hactl")
+    assert (ours.name, ours.shortdesc, ours.longdesc) == (
+        theirs.name,
+        theirs.shortdesc,
+        theirs.longdesc,
+    )
+    assert ours.actions == theirs.actions and ours.parameters == theirs.parameters
+
+    def special(xml: bytes | str) -> dict[str, str]:
+        data = xml.encode() if isinstance(xml, str) else xml
+        element = etree.fromstring(data).find("special")
+        assert element is not None and element.get("tag") == "LSB"
+        return {child.tag: " ".join((child.text or "").split()) for child in element}
+
+    assert special(ours_xml) == special(shown)
