@@ -80,6 +80,12 @@ class TransitionGraph:
         )
 
 
+def _text_attributes(element: etree._Element | None) -> dict[str, str]:
+    if element is None:
+        return {}
+    return {str(name): str(value) for name, value in element.attrib.items()}
+
+
 def _action(element: etree._Element) -> GraphAction:
     primitive = element.find("primitive")
     attributes = element.find("attributes")
@@ -89,8 +95,8 @@ def _action(element: etree._Element) -> GraphAction:
         operation=element.get("operation", ""),
         operation_key=element.get("operation_key", ""),
         node=element.get("on_node"),
-        resource=dict(primitive.attrib) if primitive is not None else {},
-        attributes=dict(attributes.attrib) if attributes is not None else {},
+        resource=_text_attributes(primitive),
+        attributes=_text_attributes(attributes),
     )
 
 

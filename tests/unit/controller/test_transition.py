@@ -20,7 +20,8 @@ SMALL = b"""<transition_graph transition_id="7">
       <attributes CRM_meta_timeout="20000" state="/tmp/a"/></rsc_op>
   </action_set><inputs/></synapse>
   <synapse id="1"><action_set>
-    <pseudo_event id="2" operation="running" operation_key="g_running_0"><attributes/></pseudo_event>
+    <pseudo_event id="2" operation="running" operation_key="g_running_0">
+      <attributes/></pseudo_event>
   </action_set><inputs><trigger><rsc_op id="1"/></trigger></inputs></synapse>
   <synapse id="2"><action_set>
     <rsc_op id="3" operation="start" operation_key="b_start_0" on_node="n1"><attributes/></rsc_op>
