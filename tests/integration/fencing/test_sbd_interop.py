@@ -159,3 +159,27 @@ def test_fence_sbd_agrees_with_hactl(loop_device, require_tool) -> None:  # type
     result = asyncio.run(agent.execute("off", {"devices": device}, "node1", 30_000))
     assert result.succeeded
     assert real_status() == 2  # off: the poison pill hactl wrote
+
+
+def test_the_watcher_obeys_what_sbd_sends(loop_device, require_tool) -> None:  # type: ignore[no-untyped-def]
+    """The node side: real `sbd message` writes, hactl's watcher (with a recording
+    self-fence instead of a reboot) acknowledges a test and obeys a reset."""
+    from hactl.plugins.fencing.sbd import SbdWatcher
+
+    program = require_tool("sbd")
+    device = loop_device(4096)
+    sbd(program, device, "-1", "1", "-2", "1", "-4", "1", "create")
+    fenced: list[tuple[Command, str]] = []
+    watcher = SbdWatcher(
+        [device], "node1", lambda command, reason: fenced.append((command, reason))
+    )
+    watcher.start()
+    assert sbd(program, device, "list") == "0\tnode1\tclear\tnode1\n"
+
+    sbd(program, device, "-n", "node2", "message", "node1", "test")
+    assert watcher.check().action == "acknowledge"
+    assert sbd(program, device, "list") == "0\tnode1\tclear\tnode1\n"
+
+    sbd(program, device, "-n", "node2", "message", "node1", "reset")
+    assert watcher.check().action == "self-fence"
+    assert fenced == [(Command.reset, "reset from node2")]
