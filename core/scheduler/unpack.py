@@ -420,11 +420,15 @@ class Unpacker:
             self.determine_online(node, state)
         by_id = {n.id: n for n in ws.nodes}
         # histories are read in the status section's order (it decides clone numbering)
+        shutdown_lock = is_true(ws.options.get("shutdown-lock"), False)
         for node_id, state in states.items():
             found = by_id.get(node_id)
             if found is None:
                 continue
             node = found
+            if not ws.fencing_enabled and not shutdown_lock and not node.online:
+                # without fencing, what an offline node ran is taken as stopped
+                continue
             lrm = state.find("lrm")
             if lrm is None:
                 continue
@@ -841,6 +845,14 @@ class Unpacker:
                     for ref in tag.findall("obj_ref"):
                         out.extend(self.expand(ref.get("id")))
                     return out
+        element = self.id_index.get(ident)
+        if element is not None and element.tag == "template":
+            # a constraint on a template applies to every primitive made from it
+            return [
+                r
+                for r in self.ws.all_resources()
+                if r.is_primitive and r.element.get("template") == ident and "__base" not in r.meta
+            ]
         return []
 
     def unpack_constraints(self) -> None:
@@ -1014,7 +1026,7 @@ class Unpacker:
             ws.locations.append(Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}))
             if loss_policy == "fence" and ticket.granted is False:
                 for node in {n for p in rsc.primitives() for n in p.running_on}:
-                    self.fence(node, f"deadman ticket {ticket_id} was lost")
+                    self.fence(node, "deadman ticket was lost")
 
 
 def unpack(cib: etree._Element, now: dt.datetime) -> WorkingSet:
