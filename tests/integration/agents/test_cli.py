@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -140,8 +141,6 @@ def test_agent_check_on_bundled_agents(
     rsctmp: dict[str, str], tmp_path: Path, agent: str, options: list[str], checks: int
 ) -> None:
     if agent == "HttpService":
-        import socket
-
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             options = ["-o", f"port={probe.getsockname()[1]}"]

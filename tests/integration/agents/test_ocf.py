@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
+import socket
+import subprocess
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -110,8 +115,6 @@ def test_bundled_dummy_stateful_ping(
     assert "crm_attribute --promotion -v 10 instance=r1" in calls
     assert "crm_attribute --promotion -D instance=r1" in calls
     # ping: TCP reachability of a port that listens (this test's own) and of one that does not
-    import socket
-
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -150,8 +153,6 @@ def test_bundled_ping_icmp_on_loopback(
 
 
 def test_bundled_http_service_serves_a_page(ocf: OcfAgentClass, tmp_path: Path) -> None:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -301,7 +302,6 @@ def test_discovery(ocf: OcfAgentClass) -> None:
 
 def test_an_action_ends_when_the_agent_exits(ocf: OcfAgentClass, tmp_path: Path) -> None:
     """A daemon left holding the agent's stdout must not keep the action waiting."""
-    import signal
 
     pidfile = tmp_path / "daemon.pid"
     began = time.monotonic()
@@ -347,10 +347,6 @@ def test_environment_matches_pacemakers_own(ocf: OcfAgentClass, tmp_path: Path) 
     the way the executor does. It only looks in /usr/lib/ocf/resource.d (compiled in), so
     the dumping test agent is put there under a provider of its own for the moment of the
     test and removed after."""
-    import shutil
-    import subprocess
-    import uuid
-
     crm_resource = shutil.which("crm_resource") or "/usr/sbin/crm_resource"
     if not os.access(crm_resource, os.X_OK):
         pytest.skip("crm_resource is not installed (.ci/run installs pacemaker-cli-utils)")
