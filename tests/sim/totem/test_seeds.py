@@ -16,7 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from totem_sim import CONVERGENCE_BOUND_S, Violation, replay_seed, run_schedule  # noqa: E402
 
-DEFAULT_SEEDS = range(30)
+DEFAULT_SEEDS = range(24)
 SLOW_SEEDS = range(1000, 4000)
 
 

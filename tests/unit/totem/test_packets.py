@@ -93,7 +93,7 @@ def test_nested_recovery_is_rejected() -> None:
         decode(encode(outer, 1))
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.binary(max_size=600))
 def test_decoder_fuzz_random_bytes(data: bytes) -> None:
     try:
@@ -102,7 +102,7 @@ def test_decoder_fuzz_random_bytes(data: bytes) -> None:
         pass
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     st.sampled_from([encode(p, _sender(p)) for p in SAMPLES]),
     st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=6),
