@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hactl.core.agentmeta import MetadataError
+from hactl.core.agentmeta import MetadataError, parse_metadata
 from hactl.core.drivers import OcfRc, OperationRequest, OperationStatus, notification_meta
 from hactl.core.errors import NotFoundError
 from hactl.plugins.agents.ocf import OcfAgentClass
@@ -416,3 +416,20 @@ def test_environment_matches_pacemakers_own(ocf: OcfAgentClass, tmp_path: Path) 
     their_vars = {k: v.replace(str(theirs_file), "DUMP") for k, v in ocf_variables(theirs).items()}
     our_vars = {k: v.replace(str(ours_file), "DUMP") for k, v in ocf_variables(ours).items()}
     assert our_vars == their_vars
+
+
+@pytest.mark.parametrize("agent", ["heartbeat:IPaddr2", "heartbeat:Filesystem", "pacemaker:ping"])
+def test_metadata_as_pacemaker_reads_it(ocf: OcfAgentClass, agent: str) -> None:
+    """`crm_resource --show-metadata` as the oracle: the same agent, the same model."""
+    provider, kind = agent.split(":")
+    require_system_agent(provider, kind)
+    crm_resource = shutil.which("crm_resource") or "/usr/sbin/crm_resource"
+    if not os.access(crm_resource, os.X_OK):
+        pytest.skip("crm_resource is not installed (.ci/run installs pacemaker-cli-utils)")
+    shown = subprocess.run(
+        [crm_resource, "--show-metadata", f"ocf:{agent}"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert ocf.describe(kind, provider) == parse_metadata(shown, source="crm_resource")
