@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict
 from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.errors import Problem, UsageError, ValidationError
 
-#: the parameter types whose values can be checked; others (Pacemaker's "time", "port", …)
-#: are kept as written and accepted as strings
-CHECKED_TYPES = ("boolean", "integer", "select", "string")
+#: the parameter types whose values are checked; others (string, and Pacemaker's "time",
+#: "port", …) are accepted as written
+CHECKED_TYPES = ("boolean", "integer", "select")
 
 _TRUE_WORDS = {"true", "on", "yes", "y", "1"}
 _FALSE_WORDS = {"false", "off", "no", "n", "0"}
@@ -39,14 +39,6 @@ def duration_ms(text: str) -> int:
 
 class MetadataError(ValidationError):
     """An agent's meta-data could not be read; ``problems`` says every reason."""
-
-
-class ParameterContent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    type: str = "string"
-    default: str | None = None
-    options: tuple[str, ...] = ()
 
 
 class Parameter(BaseModel):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import typer
 
-from hactl.core.agentmeta import AgentMetadata, AgentSpec
+from hactl.core.agentmeta import CHECKED_TYPES, AgentMetadata, AgentSpec
 from hactl.core.cli.render import OutputFormat, print_json, print_table
 from hactl.core.drivers import (
     AgentClass,
@@ -162,7 +162,7 @@ class AgentChecker:
         else:
             self.record("parameters", "PASS", f"{len(self.params)} given")
         for param in meta.parameters:
-            if param.default is not None and param.type in ("integer", "boolean", "select"):
+            if param.default is not None and param.type in CHECKED_TYPES:
                 reason = param.value_problem(param.default)
                 if reason:
                     self.record("parameter defaults", "WARN", f"{param.name}: default {reason}")
