@@ -7,7 +7,7 @@ Options (a mapping, as the daemon builds it from the totem section and the nodel
     nodelist    [{"nodeid": 1, "ring0_addr": "10.0.0.1", "ring1_addr": ...}, ...]
     mcastport   UDP port (default 5405); knet link N uses mcastport + N unless the
                 link says otherwise
-    netmtu      largest datagram (default 1500)
+    netmtu      largest datagram (default 1500; knet's 65536 is clamped to what UDP carries)
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any, cast
 from hactl.core.errors import ConfigError
 
 DEFAULT_PORT = 5405
+#: the largest UDP payload over IPv4
+UDP_MAX = 65507
 SOCKET_BUFFER = 8 << 20
 
 
@@ -44,6 +46,11 @@ def option_int(options: Mapping[str, Any], name: str, default: int, low: int, hi
             f"{name} {value} is out of range", where=f"totem.{name}", hint=f"{low}..{high}"
         )
     return value
+
+
+def datagram_mtu(options: Mapping[str, Any], default: int) -> int:
+    """``netmtu`` as a datagram size this transport can send."""
+    return min(option_int(options, "netmtu", default, 576, 65536), UDP_MAX)
 
 
 def _check_address(value: str, where: str) -> str:

@@ -36,6 +36,7 @@ from hactl.core.hookspecs import hookimpl
 from hactl.plugins.transports.common import (
     DEFAULT_PORT,
     DatagramEndpoint,
+    datagram_mtu,
     open_endpoint,
     option_int,
     read_nodelist,
@@ -131,7 +132,7 @@ class KnetTransport(Transport):
             raise ConfigError(
                 f"unknown link_mode {mode!r}", where="totem.link_mode", hint=", ".join(LINK_MODES)
             )
-        self.mtu = option_int(options, "netmtu", 65536 - 1024, 576, 65507) - _FRAME.size
+        self.mtu = datagram_mtu(options, 65536) - _FRAME.size
         self.ports: dict[int, int] = {}
         priorities: dict[int, int] = {}
         pong_counts, intervals, timeouts = [], [], []

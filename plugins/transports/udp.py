@@ -21,6 +21,7 @@ from hactl.core.hookspecs import hookimpl
 from hactl.plugins.transports.common import (
     DEFAULT_PORT,
     DatagramEndpoint,
+    datagram_mtu,
     open_endpoint,
     option_int,
     read_nodelist,
@@ -45,7 +46,7 @@ class UdpTransport(Transport):
         self.group = str(group)
         self.port = option_int(options, "mcastport", DEFAULT_PORT, 1, 65535)
         self.ttl = option_int(options, "ttl", 1, 0, 255)
-        self.mtu = option_int(options, "netmtu", 1500, 576, 65507)
+        self.mtu = datagram_mtu(options, 1500)
         self.local = peers[self.nodeid].addresses[0]
         self.addresses = {
             nodeid: (peer.addresses[0], self.port)

@@ -15,6 +15,7 @@ from hactl.core.hookspecs import hookimpl
 from hactl.plugins.transports.common import (
     DEFAULT_PORT,
     DatagramEndpoint,
+    datagram_mtu,
     open_endpoint,
     option_int,
     read_nodelist,
@@ -26,7 +27,7 @@ class UdpuTransport(Transport):
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.nodeid, peers = read_nodelist(options)
         self.port = option_int(options, "mcastport", DEFAULT_PORT, 1, 65535)
-        self.mtu = option_int(options, "netmtu", 1500, 576, 65507)
+        self.mtu = datagram_mtu(options, 1500)
         self.bind = (peers[self.nodeid].addresses[0], self.port)
         self.addresses = {
             nodeid: (peer.addresses[0], self.port)

@@ -57,3 +57,26 @@ def test_bad_options_are_named() -> None:
         KnetTransport({"nodeid": 7, "nodelist": nodes})
     with pytest.raises(ConfigError, match="mcastport 70000 is out of range"):
         KnetTransport({"nodeid": 1, "nodelist": nodes, "mcastport": 70000})
+
+
+def test_params_and_mtu_from_a_real_configuration() -> None:
+    """The config engineer's effective totem values fill TotemParams; knet's netmtu of
+    65536 is clamped to a UDP datagram, and the ring fits its packets in it."""
+    from hactl.core.config import ClusterConfig, effective_totem
+    from hactl.core.totem.params import TotemParams
+
+    nodes = "".join(
+        f"    node {{\n        nodeid: {i}\n        ring0_addr: 127.0.0.{i}\n    }}\n"
+        for i in (1, 2, 3)
+    )
+    text = (
+        "totem {\n    version: 2\n    cluster_name: c\n    transport: knet\n    token: 3000\n}\n"
+        f"nodelist {{\n{nodes}}}\nquorum {{\n    provider: corosync_votequorum\n}}\n"
+    )
+    effective = effective_totem(ClusterConfig.from_text(text))
+    params = TotemParams.from_values(effective)
+    assert params.token == 3650 and params.consensus == 4380  # token_coefficient applied
+    transport = KnetTransport(
+        {"nodeid": 1, "nodelist": [{"nodeid": 1, "ring0_addr": "127.0.0.1"}], "netmtu": 65536}
+    )
+    assert transport.mtu <= 65507 - 8
