@@ -17,7 +17,8 @@ document
     ``CibError`` (a HactlError) for anything that cannot be loaded or changed.
 validate
     ``validate(doc) -> list[Problem]`` (unknown elements/attributes with the nearest valid
-    name, duplicate ids, dangling references, bad scores/intervals/values, invalid rules);
+    name, duplicate ids, dangling references, bad scores/intervals/values, invalid rules,
+    cluster option values, roles the CIB's schema does not know yet);
     ``ensure_valid(doc)`` raises ValidationError with all of them.
 patch
     ``bump_versions(old, new)`` (configuration change: epoch+1 and num_updates=0; other

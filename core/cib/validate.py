@@ -99,7 +99,14 @@ class _Validator:
             if child.tag == "configuration" and configuration is None:
                 configuration = child
             elif child.tag == "status":
-                continue  # Pacemaker's schema allows anything in the status section
+                # Pacemaker's schema allows anything in the status section, but not before
+                # the configuration.
+                if configuration is None:
+                    self.report(
+                        child,
+                        "<status> comes before <configuration>",
+                        "move <status> after <configuration>",
+                    )
             else:
                 self.report(
                     child,

@@ -396,3 +396,17 @@ def test_verdicts_agree_with_crm_verify_on_many_random_edits(
     crm_verify: Callable[[Path], tuple[int, list[str]]],
 ) -> None:
     agreement_with_crm_verify(tmp_path, sample_text, mutate, crm_verify, range(60, 1060))
+
+
+def test_status_must_follow_the_configuration(
+    tmp_path: Path, sample_text: str, crm_verify: Callable[[Path], tuple[int, list[str]]]
+) -> None:
+    start, end = sample_text.index("  <status>"), sample_text.index("</status>") + 9
+    status = sample_text[start:end]
+    text = (sample_text[:start] + sample_text[end:]).replace(
+        "  <configuration>", status + "\n  <configuration>", 1
+    )
+    assert [p.message for p in problems_of(text)] == ["<status> comes before <configuration>"]
+    path = tmp_path / "cib.xml"
+    path.write_text(text)
+    assert crm_verify(path)[1]
