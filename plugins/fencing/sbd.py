@@ -31,6 +31,7 @@ from hactl.plugins.fencing.common import (
     BuiltinFenceAgent,
     FenceDeviceError,
     action_param,
+    in_daemon_thread,
     param,
     target_params,
     wanted_target,
@@ -135,14 +136,14 @@ class SbdFenceAgent(BuiltinFenceAgent, SharedDiskAdmin):
     async def run(self, action: str, options: Mapping[str, str], target: str | None) -> FenceResult:
         devices = split_devices(options["devices"])
         if action == "list":
-            return await asyncio.to_thread(self._list, devices)
+            return await in_daemon_thread(self._list, devices)
         if action == "monitor":
-            return await asyncio.to_thread(self._monitor, devices)
+            return await in_daemon_thread(self._monitor, devices)
         node = wanted_target(options, target, "node")
         if action == "status":
-            return await asyncio.to_thread(self._status, devices, node)
+            return await in_daemon_thread(self._status, devices, node)
         command = Command.off if action == "off" else Command.reset
-        delivery = await asyncio.to_thread(deliver, devices, node, command, self.sender)
+        delivery = await in_daemon_thread(deliver, devices, node, command, self.sender)
         if not delivery.reached_majority(len(devices)):
             raise FenceDeviceError(
                 f"{command.name} reached {len(delivery.written)} of {len(devices)} devices, "
@@ -186,7 +187,7 @@ class SbdFenceAgent(BuiltinFenceAgent, SharedDiskAdmin):
         except SbdFormatError as exc:
             raise UsageError(str(exc)) from None
         _check_name(sender)
-        delivery = await asyncio.to_thread(deliver, devices, node, command, sender)
+        delivery = await in_daemon_thread(deliver, devices, node, command, sender)
         if not delivery.reached_majority(len(devices)):
             raise HactlError(
                 f"{message} reached {len(delivery.written)} of {len(devices)} devices, "
@@ -363,7 +364,7 @@ class SbdWatcher:
         """Check every loop timeout until told to stop, told to exit, or fenced."""
         loop_s = min(d.header().timeouts.loop for d in self.devices)
         while not stop.is_set():
-            verdict = await asyncio.to_thread(self.check)
+            verdict = await in_daemon_thread(self.check)
             if verdict.action in ("exit", "self-fence"):
                 return verdict
             await self._sleep(loop_s)
