@@ -404,6 +404,12 @@ _DOCTYPE = '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">'
 _NAME_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@\\-]*$")
 
 
+def is_agent_name(part: str) -> bool:
+    """Whether ``part`` can be a standard, provider or type: a plain name, never a path
+    or a pattern."""
+    return bool(_NAME_PART.match(part))
+
+
 class AgentSpec(BaseModel):
     """An agent as users write it: ``ocf:heartbeat:IPaddr2``, ``lsb:atd``, ``systemd:httpd``."""
 
@@ -429,7 +435,7 @@ class AgentSpec(BaseModel):
                 "STANDARD:TYPE otherwise (lsb:atd, systemd:httpd)",
             )
         for label, part in (("standard", standard), ("provider", provider), ("type", kind)):
-            if part is not None and not _NAME_PART.match(part):
+            if part is not None and not is_agent_name(part):
                 raise UsageError(
                     f"{text!r}: {label} {part!r} is empty or has characters an agent name "
                     "cannot have",

@@ -12,11 +12,10 @@ Pacemaker's executor gives (see :meth:`OcfAgentClass.environment`); never throug
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from hactl.core.agentmeta import AgentSpec
+from hactl.core.agentmeta import AgentSpec, is_agent_name
 from hactl.core.drivers import (
     AgentClass,
     OcfRc,
@@ -39,9 +38,6 @@ DEFINED_CODES = frozenset(range(OcfRc.SUCCESS, OcfRc.FAILED_PROMOTED + 1)) | {
     OcfRc.DEGRADED,
     OcfRc.DEGRADED_PROMOTED,
 }
-
-
-PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 
 def ocf_result_code(exit_code: int) -> int:
@@ -84,10 +80,10 @@ class OcfAgentClass(AgentClass):
     def agents(self, provider: str | None = None) -> list[str]:
         """Agent types (as ``provider:type`` when ``provider`` is None)."""
         found: set[str] = set()
-        if provider is not None and not PROVIDER_NAME.match(provider):
+        if provider is not None and not is_agent_name(provider):
             raise UsageError(
                 f"{provider!r} is not an OCF provider name",
-                hint="letters, digits and _ . + - (see `hactl resource providers`)",
+                hint="letters, digits and _ . + @ - (see `hactl resource providers`)",
             )
         for directory in self.search_dirs:
             provider_dirs = [directory / provider] if provider else directory.glob("*")
