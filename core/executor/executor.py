@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
+import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 
+from hactl.core.attrd import SBIN_DIR
 from hactl.core.cib.digest import op_digest
 from hactl.core.drivers import OcfRc, OperationRequest, OperationResult, OperationStatus
 from hactl.core.executor.history import NodeHistory, OperationRecord, ResourceAgent
@@ -52,6 +55,17 @@ class ScheduledOperation:
         )
 
 
+def agent_environment(node: str) -> dict[str, str]:
+    """What every agent run gets on this node: hactl's crm_attribute and attrd_updater
+    first (HA_SBIN_DIR, then PATH, as agents written for Pacemaker look for them)."""
+    return {
+        "HA_SBIN_DIR": str(SBIN_DIR),
+        "PATH": os.pathsep.join([str(SBIN_DIR), os.environ.get("PATH", os.defpath)]),
+        "HACTL_PYTHON": sys.executable,
+        "HACTL_NODE_NAME": node,
+    }
+
+
 def agent_runner(agent_class_for: Callable[[str], object]) -> Runner:
     """A runner that hands each request to the agent class of its standard (in the daemon:
     ``agent_runner(plugin_host.agent_class)``)."""
@@ -82,6 +96,7 @@ class Executor:
         self._recurring: dict[tuple[str, str, int], tuple[str, asyncio.Task[None]]] = {}
         self._on_result = on_result
         self._clock = clock
+        self._environment: Mapping[str, str] = agent_environment(node)
 
     # ------------------------------------------------------------------ one-shot
 
@@ -94,8 +109,16 @@ class Executor:
             self.cancel_recurring(op.request.resource)
         return record
 
+    def _prepared(self, request: OperationRequest) -> OperationRequest:
+        """The request as this node runs it: where it runs, and with which tools."""
+        return replace(
+            request,
+            meta={"on_node": self.history.node, **request.meta},
+            environment={**self._environment, **request.environment},
+        )
+
     async def _run(self, op: ScheduledOperation) -> OperationRecord:
-        request = op.request
+        request = self._prepared(op.request)
         queued = time.monotonic()
         async with self._resource_locks[request.resource], self._slots:
             started = time.monotonic()
