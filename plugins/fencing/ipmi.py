@@ -32,8 +32,10 @@ from hactl.plugins.fencing.common import (
 )
 
 PRIVILEGE_LEVELS = {"callback": 1, "user": 2, "operator": 3, "administrator": 4}
-#: the RMCP+ cipher suites pyghmi implements; it proposes 17 and falls back to 3
-CIPHER_SUITES = ("3", "17")
+#: RMCP+ cipher suites are numbered 0 to 17; pyghmi implements 17 and 3 (it proposes 17 and
+#: falls back to 3), so a device asking for another suite gets one of those: the same or
+#: stronger authentication, integrity and confidentiality
+HIGHEST_CIPHER_SUITE = 17
 _CHASSIS_NETFN, _CHASSIS_CONTROL, _POWER_CYCLE = 0x00, 0x02, 0x02
 PASSWORD_SCRIPT_TIMEOUT_S = 10
 
@@ -63,7 +65,10 @@ def _metadata(name: str, lanplus_default: str) -> FenceAgentMetadata:
                 "select",
                 options=("md5", "password", "none"),
             ),
-            param("cipher", "Ciphersuite to use (3 or 17; pyghmi tries 17, then 3)"),
+            param(
+                "cipher",
+                "Ciphersuite to use (0-17, as ipmitool -C; hactl negotiates suite 17, else 3)",
+            ),
             param("hexadecimal_kg", "Hexadecimal-encoded Kg key for IPMIv2 authentication"),
             param("ip", "IP address or hostname of fencing device", obsoletes="ipaddr"),
             param("ipaddr", "IP address or hostname of fencing device", deprecated=True),
@@ -129,12 +134,13 @@ class IpmiFenceAgent(BuiltinFenceAgent):
                     hint="the address of the BMC",
                 )
             )
-        if options.get("cipher") and options["cipher"] not in CIPHER_SUITES:
+        cipher = options.get("cipher", "")
+        if cipher and not (cipher.isdigit() and int(cipher) <= HIGHEST_CIPHER_SUITE):
             problems.append(
                 Problem(
-                    f"cipher suite {options['cipher']} is not available",
+                    f"cipher suite {cipher!r} is not a suite number (0 to 17)",
                     where=self.name,
-                    hint="pyghmi implements suites 3 and 17 (the secure ones); leave it unset",
+                    hint="as ipmitool -C; hactl negotiates suite 17, else 3",
                 )
             )
         if options.get("target"):
