@@ -83,7 +83,7 @@ def resource_summary(rsc: Resource) -> list[str]:
         blocked = not stop.runnable
         source = start if nxt is not None and start is not None and start.reason else stop
         return [_item("Stop", rsc, detail, _reason(source, blocked))]
-    failed = current.name in {n.name for n in rsc.failed_nodes}
+    failed = rsc.failed
     if current is not nxt:
         migrate = _required(rsc, "migrate_to", current)
         if need_role and role == next_role:

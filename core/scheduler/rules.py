@@ -165,8 +165,16 @@ def evaluate(rule: etree._Element, attrs: Mapping[str, str], now: dt.datetime) -
             results.append(date_expression(child, now))
         elif child.tag == "rule":
             results.append(evaluate(child, attrs, now))
-        elif child.tag in ("rsc_expression", "op_expression"):
-            results.append(True)
+        elif child.tag == "rsc_expression":
+            # matches the agent of the resource being configured (passed as #rsc-* keys)
+            results.append(
+                all(
+                    child.get(field) is None or child.get(field) == attrs.get(f"#rsc-{field}")
+                    for field in ("class", "provider", "type")
+                )
+            )
+        elif child.tag == "op_expression":
+            results.append(child.get("name") is None or child.get("name") == attrs.get("#op-name"))
     if not results:
         return True
     return any(results) if combine_any else all(results)

@@ -216,11 +216,11 @@ class Unpacker:
 
     # -- defaults ------------------------------------------------------------
 
-    def defaults(self, tag: str) -> dict[str, str]:
+    def defaults(self, tag: str, attrs: dict[str, str] | None = None) -> dict[str, str]:
         block = self.config.find(tag)
         if block is None:
             return {}
-        return nvpairs(block, "meta_attributes", {}, self.now)
+        return nvpairs(block, "meta_attributes", attrs or {}, self.now)
 
     # -- resources -----------------------------------------------------------
 
@@ -250,7 +250,15 @@ class Unpacker:
         template: etree._Element | None = None
         if tag == "primitive" and element.get("template"):
             template = self.id_index.get(element.get("template", ""))
-        inherited = dict(self.rsc_defaults) if parent is None else dict(parent.meta)
+        if parent is None:
+            agent = {
+                "#rsc-class": element.get("class", ""),
+                "#rsc-provider": element.get("provider", ""),
+                "#rsc-type": element.get("type", ""),
+            }
+            inherited = self.defaults("rsc_defaults", agent)
+        else:
+            inherited = dict(parent.meta)
         if parent is not None:
             # not inherited by children
             for name in ("clone-max", "clone-node-max", "promoted-max", "promoted-node-max"):
