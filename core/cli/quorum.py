@@ -195,7 +195,13 @@ def status_text(status: QuorumStatus) -> str:
             row += f"{member.qdevice:>10} "
         lines.append(row + member.name + (" (local)" if member.local else ""))
     if show_qdevice:
-        lines.append(f"{0:>10} {status.qdevice_votes:>10}            {status.qdevice_name}")
+        # the device's pseudo-row: its votes only while it votes for this node, as
+        # corosync-quorumtool shows it
+        local = next((m for m in status.members if m.local), None)
+        casting = local is not None and ",V," in f",{local.qdevice},"
+        row = f"{0:>10} {status.qdevice_votes if casting else 0:>10}            "
+        row += status.qdevice_name
+        lines.append(row if casting else f"{row} (votes {status.qdevice_votes})")
     return "\n".join(lines)
 
 

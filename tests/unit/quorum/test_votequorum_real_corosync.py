@@ -20,7 +20,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,9 @@ def run(*args: str) -> str:
 
 class RealCluster:
     """Real corosync daemons in namespaces; only processes and namespaces it made are
-    touched, by pid and by name."""
+    touched, by pid and by name. With a quorum device in the options, a corosync-qnetd runs
+    in the hub namespace on a network of its own (203.0.113.0/24) that partitions do not
+    cut, and each node gets a corosync-qdevice (``start_qdevice``)."""
 
     def __init__(
         self, nodes: int, quorum_options: str, workdir: Path, totem_options: str = TOKEN_OPTIONS
@@ -72,8 +74,12 @@ class RealCluster:
         self.options = quorum_options
         self.totem_options = totem_options
         self.pids: dict[int, int] = {}
+        self.qdevice_pids: dict[int, int] = {}
+        self.qnetd_pid: int | None = None
         self.namespaces: list[str] = []
         self._create_network()
+        if "model: net" in quorum_options:
+            self._create_qnetd()
 
     def ns(self, nodeid: int) -> str:
         return f"{self.prefix}n{nodeid}"
@@ -90,43 +96,70 @@ class RealCluster:
             run("ip", "netns", "add", ns)
             self.namespaces.append(ns)
             run("ip", "-n", ns, "link", "set", "lo", "up")
-            run(
-                "ip", "link", "add", f"{self.prefix}v{nodeid}", "netns", ns, "type", "veth",
-                "peer", "name", f"p{nodeid}", "netns", self.hub,
-            )  # fmt: skip
-            run("ip", "-n", ns, "link", "set", f"{self.prefix}v{nodeid}", "name", "eth0")
-            run("ip", "-n", ns, "addr", "add", f"198.51.100.{nodeid}/24", "dev", "eth0")
-            run("ip", "-n", ns, "link", "set", "eth0", "up")
-            run("ip", "-n", self.hub, "link", "set", f"p{nodeid}", "master", "br0")
-            run("ip", "-n", self.hub, "link", "set", f"p{nodeid}", "up")
+            self._wire(nodeid, "eth0", f"p{nodeid}", f"198.51.100.{nodeid}/24", "br0")
+
+    def _wire(self, nodeid: int, inside: str, outside: str, address: str, bridge: str) -> None:
+        ns, temporary = self.ns(nodeid), f"{self.prefix}{outside}"
+        run(
+            "ip", "link", "add", temporary, "netns", ns, "type", "veth",
+            "peer", "name", outside, "netns", self.hub,
+        )  # fmt: skip
+        run("ip", "-n", ns, "link", "set", temporary, "name", inside)
+        run("ip", "-n", ns, "addr", "add", address, "dev", inside)
+        run("ip", "-n", ns, "link", "set", inside, "up")
+        run("ip", "-n", self.hub, "link", "set", outside, "master", bridge)
+        run("ip", "-n", self.hub, "link", "set", outside, "up")
+
+    def _create_qnetd(self) -> None:
+        run("ip", "-n", self.hub, "link", "add", "qbr", "type", "bridge")
+        run("ip", "-n", self.hub, "link", "set", "qbr", "up")
+        run("ip", "-n", self.hub, "addr", "add", "203.0.113.254/24", "dev", "qbr")
+        for nodeid in range(1, self.nodes + 1):
+            self._wire(nodeid, "eth1", f"q{nodeid}", f"203.0.113.{nodeid}/24", "qbr")
+        command = "corosync-qnetd -f -s off -l 203.0.113.254"
+        self.qnetd_pid = self._spawn(self.hub, command, self.workdir / "qnetd.log")
+
+    def _spawn(self, ns: str, command: str, log_path: Path) -> int:
+        """Run ``command`` in namespace ``ns`` with a private /run (Corosync's daemons keep
+        machine-wide lock files there)."""
+        with log_path.open("a") as log:
+            process = subprocess.Popen(
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    ns,
+                    "unshare",
+                    "-m",
+                    "sh",
+                    "-c",
+                    f"mount -t tmpfs tmpfs /run && exec {command}",
+                ],  # fmt: skip
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return process.pid
 
     def start(self, nodeid: int) -> None:
         node_dir = self.workdir / f"n{nodeid}"
         node_dir.mkdir(exist_ok=True)
         conf = node_dir / "corosync.conf"
         conf.write_text(corosync_conf(self.nodes, self.options, node_dir, self.totem_options))
-        log = (node_dir / "log").open("a")
-        process = subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                self.ns(nodeid),
-                "unshare",
-                "-m",
-                "sh",
-                "-c",
-                f"mount -t tmpfs tmpfs /run && exec corosync -f -c {conf}",
-            ],  # fmt: skip
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.pids[nodeid] = process.pid
+        self.pids[nodeid] = self._spawn(self.ns(nodeid), f"corosync -f -c {conf}", node_dir / "log")
+
+    def start_qdevice(self, nodeid: int) -> None:
+        log = self.workdir / f"n{nodeid}" / "qdevice.log"
+        self.qdevice_pids[nodeid] = self._spawn(self.ns(nodeid), "corosync-qdevice -f", log)
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
     def stop(self, nodeid: int) -> None:
-        pid = self.pids.pop(nodeid)
-        os.kill(pid, signal.SIGKILL)  # a crash: no clean leave
-        os.waitpid(pid, 0)
+        if nodeid in self.qdevice_pids:
+            self._kill(self.qdevice_pids.pop(nodeid))
+        self._kill(self.pids.pop(nodeid))  # a crash: no clean leave
 
     def partition(self, groups: list[list[int]]) -> None:
         for bridge, group in enumerate(groups):
@@ -153,36 +186,54 @@ class RealCluster:
         )
         return {
             "nodes": int(field("Nodes") or 0),
-            "members": sorted(int(m) for m in members),
+            "members": sorted(int(m) for m in members if m != "0"),  # 0: the quorum device
             "quorate": field("Quorate") == "Yes",
             "expected": int(field("Expected votes") or 0),
             "quorum": int((field("Quorum").split() or ["0"])[0]),
             "flags": tuple(field("Flags").split()),
         }
 
-    def settle(self, groups: list[list[int]], timeout: float = 30.0) -> None:
+    def settle(
+        self,
+        groups: list[list[int]],
+        timeout: float = 30.0,
+        quiet_polls: int = 1,
+        ready: Callable[[int], bool] | None = None,
+    ) -> None:
         """Wait until every running node reports exactly its group as members, and what
-        corosync-quorumtool prints has stopped changing (votequorum's own sync runs after
-        the ring is installed)."""
+        corosync-quorumtool prints has not changed for ``quiet_polls`` polls (votequorum's
+        own sync, and a quorum device's votes, come after the ring)."""
         deadline = time.monotonic() + timeout
         previous: dict[int, str] = {}
+        quiet = 0
         while True:
             texts = {
                 n: re.sub(r"^Date:.*$", "", self.status_text(n), flags=re.MULTILINE)
                 for g in groups
                 for n in g
             }
-            members_ok = all(self.status(n)["members"] == sorted(g) for g in groups for n in g)
-            if members_ok and texts == previous:
+            settled = all(self.status(n)["members"] == sorted(g) for g in groups for n in g)
+            settled = settled and (ready is None or all(ready(n) for n in texts))
+            quiet = quiet + 1 if settled and texts == previous else 0
+            if quiet >= quiet_polls:
                 return
-            previous = texts if members_ok else {}
+            previous = texts if settled else {}
             if time.monotonic() > deadline:
-                raise AssertionError(f"corosync did not settle on {groups}")
+                last = "\n".join(texts.values())
+                raise AssertionError(f"corosync did not settle on {groups}:\n{last}")
             time.sleep(0.4)
+
+    def qdevice_column(self, nodeid: int) -> str:
+        """The local row's Qdevice column (A,V,NMW …) or "" when none is registered."""
+        pattern = rf"^\s+{nodeid}\s+\d+\s+(\S+)\s+\S+ \(local\)$"
+        match = re.search(pattern, self.status_text(nodeid), re.MULTILINE)
+        return match.group(1) if match else ""
 
     def close(self) -> None:
         for nodeid in list(self.pids):
             self.stop(nodeid)
+        if self.qnetd_pid is not None:
+            self._kill(self.qnetd_pid)
         for ns in reversed(self.namespaces):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
 
@@ -286,6 +337,44 @@ def test_runtime_changes_as_corosync(real_cluster: Any, cluster: Any, make_conf:
         sim.broadcast(sim.partition_of(1), 1, out)
         real.settle([[1, 2, 3]])
         check_same(real, sim, [1, 2, 3], " ".join(command))
+
+
+@pytest.mark.slow  # about 25 s: the device needs a few polls to settle
+def test_quorum_device_votes_as_corosync(real_cluster: Any, cluster: Any, make_conf: Any) -> None:
+    """Two nodes and a quorum device (real corosync-qdevice and corosync-qnetd, algorithm
+    ffsplit): the device's decisions, as each node's corosync-quorumtool shows them, are fed
+    to hactl's nodes (device_poll); everything votequorum derives from them must agree,
+    the Qdevice column and the device's row included."""
+    for tool in ("corosync-qdevice", "corosync-qnetd"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            pytest.skip(f"{tool} is not installed (.ci/run installs it)")
+    options = (
+        "device {\nmodel: net\nvotes: 1\nnet {\nhost: 203.0.113.254\nalgorithm: ffsplit\n"
+        "tls: off\n}\n}"
+    )
+    real, sim = real_cluster(2, options), cluster(make_conf(2, options))
+    registered: set[int] = set()
+    for groups in ([[1, 2]], [[1], [2]], [[1, 2]]):
+        real.partition(groups)
+        for nodeid in (1, 2):
+            if nodeid not in real.pids:
+                real.start(nodeid)
+                sim.start(nodeid)
+        real.settle(groups)
+        for nodeid in (1, 2):
+            if nodeid not in real.qdevice_pids:
+                real.start_qdevice(nodeid)
+        real.settle(groups, quiet_polls=5, ready=lambda n: real.qdevice_column(n).startswith("A"))
+        sim.form(groups)
+        for nodeid in (1, 2):
+            column = f",{real.qdevice_column(nodeid)},"
+            node = sim.running[nodeid]
+            out = [] if nodeid in registered else node.device_register("Qdevice", sim.now)
+            registered.add(nodeid)
+            out += node.device_poll(",V," in column, ",MW," in column, sim.now)
+            sim.broadcast(sim.partition_of(nodeid), nodeid, out)
+        check_same(real, sim, [1, 2], f"{groups}")
+    assert real.qdevice_column(1) == "A,V,NMW"
 
 
 @pytest.mark.parametrize(
