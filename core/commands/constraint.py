@@ -96,6 +96,25 @@ def _id_option(
     return ids.allocate(proposed)
 
 
+def _bool_text(value: str, where: str, name: str, force: bool) -> str:
+    """A boolean option as Pacemaker writes it; with --force an odd value is kept as given."""
+    try:
+        return str(parse_bool(value, where=where, name=name)).lower()
+    except HactlError:
+        if force:
+            return value
+        raise
+
+
+def _choice(value: str, choices: Sequence[str], *, what: str, where: str, force: bool) -> str:
+    try:
+        return expect_choice(value, choices, what=what, where=where)
+    except HactlError:
+        if force:
+            return value
+        raise
+
+
 # ---------------------------------------------------------------------- location
 
 
@@ -362,21 +381,21 @@ def order(root: Element, request: OrderRequest, *, force: bool) -> Element:
     suffix = "mandatory"
     attributes: dict[str, str] = {}
     if "kind" in options:
-        attributes["kind"] = expect_choice(
-            options.pop("kind"), ORDER_KINDS, what="order kind", where=where
+        attributes["kind"] = _choice(
+            options.pop("kind"), ORDER_KINDS, what="order kind", where=where, force=force
         )
         suffix = attributes["kind"]
     if "score" in options:
         attributes["score"] = parse_score(options.pop("score"), where=where)
         suffix = attributes["score"]
     if "symmetrical" in options:
-        attributes["symmetrical"] = str(
-            parse_bool(options.pop("symmetrical"), where=where, name="symmetrical")
-        ).lower()
+        attributes["symmetrical"] = _bool_text(
+            options.pop("symmetrical"), where, "symmetrical", force
+        )
     if "require-all" in options:
-        attributes["require-all"] = str(
-            parse_bool(options.pop("require-all"), where=where, name="require-all")
-        ).lower()
+        attributes["require-all"] = _bool_text(
+            options.pop("require-all"), where, "require-all", force
+        )
     _refuse_duplicate(
         root,
         "rsc_order",
@@ -444,9 +463,7 @@ def colocation(root: Element, request: ColocationRequest, *, force: bool) -> Ele
         role = "Started"
     attributes: dict[str, str] = {}
     if "influence" in options:
-        attributes["influence"] = str(
-            parse_bool(options.pop("influence"), where=where, name="influence")
-        ).lower()
+        attributes["influence"] = _bool_text(options.pop("influence"), where, "influence", force)
     if "node-attribute" in options:
         attributes["node-attribute"] = options.pop("node-attribute")
     _refuse_duplicate(
@@ -509,8 +526,8 @@ def ticket(
     options.pop("rsc-role", None)
     attributes: dict[str, str] = {}
     if "loss-policy" in options:
-        attributes["loss-policy"] = expect_choice(
-            options.pop("loss-policy"), LOSS_POLICIES, what="loss-policy", where=where
+        attributes["loss-policy"] = _choice(
+            options.pop("loss-policy"), LOSS_POLICIES, what="loss-policy", where=where, force=force
         )
     ids = IdAllocator(root)
     constraint_id = _id_option(
@@ -566,38 +583,38 @@ def set_constraint(
         reject_unknown(resource_set.options, SET_OPTIONS[tag], what="set option", where=where)
         for key in ("sequential", "require-all"):
             if key in resource_set.options:
-                resource_set.options[key] = str(
-                    parse_bool(resource_set.options[key], where=where, name=key)
-                ).lower()
+                resource_set.options[key] = _bool_text(resource_set.options[key], where, key, force)
         if "role" in resource_set.options:
             resource_set.options["role"] = parse_role(resource_set.options["role"], where=where)
         if "action" in resource_set.options:
-            resource_set.options["action"] = expect_choice(
-                resource_set.options["action"], ACTIONS, what="action", where=where
+            resource_set.options["action"] = _choice(
+                resource_set.options["action"], ACTIONS, what="action", where=where, force=force
             )
         if "kind" in resource_set.options:
-            resource_set.options["kind"] = expect_choice(
-                resource_set.options["kind"], ORDER_KINDS, what="order kind", where=where
+            resource_set.options["kind"] = _choice(
+                resource_set.options["kind"],
+                ORDER_KINDS,
+                what="order kind",
+                where=where,
+                force=force,
             )
     reject_unknown(options, SET_CONSTRAINT_OPTIONS[tag], what=f"{prefix} set option", where=where)
     attributes: dict[str, str] = {}
     if tag == "rsc_colocation":
         attributes["score"] = parse_score(options.pop("score", "INFINITY"), where=where)
     if "kind" in options:
-        attributes["kind"] = expect_choice(
-            options.pop("kind"), ORDER_KINDS, what="order kind", where=where
+        attributes["kind"] = _choice(
+            options.pop("kind"), ORDER_KINDS, what="order kind", where=where, force=force
         )
     if "symmetrical" in options:
-        attributes["symmetrical"] = str(
-            parse_bool(options.pop("symmetrical"), where=where, name="symmetrical")
-        ).lower()
+        attributes["symmetrical"] = _bool_text(
+            options.pop("symmetrical"), where, "symmetrical", force
+        )
     if "influence" in options:
-        attributes["influence"] = str(
-            parse_bool(options.pop("influence"), where=where, name="influence")
-        ).lower()
+        attributes["influence"] = _bool_text(options.pop("influence"), where, "influence", force)
     if "loss-policy" in options:
-        attributes["loss-policy"] = expect_choice(
-            options.pop("loss-policy"), LOSS_POLICIES, what="loss-policy", where=where
+        attributes["loss-policy"] = _choice(
+            options.pop("loss-policy"), LOSS_POLICIES, what="loss-policy", where=where, force=force
         )
     if tag == "rsc_ticket":
         if "ticket" not in options:

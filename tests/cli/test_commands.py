@@ -236,3 +236,34 @@ def test_cib_push_with_diff_against_refuses_a_cib_that_moved_on(
     # against an unchanged CIB the same push goes through
     assert hactl(f"-f {original} cluster cib-push {edited} diff-against={original}").code == 0
     assert _root(original).find(".//primitive[@id='extra']") is not None
+
+
+def test_bundle_and_rules_and_legacy_properties(hactl, cib: Path, crm_verify) -> None:
+    for command in (
+        "resource bundle create httpd-bundle container docker image=pcmk:http replicas=2 "
+        "network ip-range-start=192.0.2.200 port-map port=80 "
+        "storage-map source-dir=/srv/html target-dir=/var/www/html",
+        "resource create httpd ocf:heartbeat:apache bundle httpd-bundle",
+        "constraint location web rule score=10 #uname eq node1",
+        "constraint rule add location-web score=-50 date-spec weekdays=6-7",
+        "property set stonith-action=off stop-orphan-resources=false",
+        "property set fencing-action=reboot",
+    ):
+        result = hactl(f"-f {cib} {command}")
+        assert result.code == 0, f"{command}: {result.err}"
+    assert _ids(cib, "//bundle//*[@id][not(ancestor-or-self::op)]") == [
+        "httpd-bundle-port-map-80",
+        "httpd-bundle-storage-map",
+        "httpd",
+    ]
+    assert _ids(cib, "//rsc_location[@id='location-web']/rule") == [
+        "location-web-rule",
+        "location-web-rule-1",
+    ]
+    # a legacy name already set is updated under that name, not added twice
+    names = [p.get("name") for p in _root(cib).iterfind(".//cluster_property_set/nvpair")]
+    assert names == ["stonith-enabled", "stonith-action", "stop-orphan-resources"]
+    assert crm_verify(cib).returncode == 0, crm_verify(cib).stderr
+    assert (
+        hactl(f"-f {cib} resource create other ocf:heartbeat:Dummy bundle httpd-bundle").code == 1
+    )
