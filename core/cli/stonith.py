@@ -205,8 +205,11 @@ def test_device(
         if action == "list":
             for name in result.targets:
                 print(name)
-        state = f": {result.power_state.upper()}" if result.power_state else ""
-        print(f"{agent} {action}: succeeded{state} ({result.duration_ms} ms)")
+        if action in ("status", "monitor") and result.power_state:
+            outcome = result.power_state.upper()  # what fence agents print: Status: ON
+        else:
+            outcome = "succeeded" + (f", now {result.power_state}" if result.power_state else "")
+        print(f"{agent} {action}: {outcome} ({result.duration_ms} ms)")
     if not result.succeeded:
         if output is OutputFormat.json:
             raise typer.Exit(1)

@@ -83,8 +83,9 @@ def test_status_exit_codes_follow_fence_agents(capsys, recorder_on_path, tmp_pat
     args = ["stonith", "test", recorder_on_path, f"state_file={state}"]
     assert hactl(capsys, *args, "--action", "on")[0] == 0
     code, out, _ = hactl(capsys, *args)
-    assert code == 0 and "status: succeeded: ON" in out
-    assert hactl(capsys, *args, "--action", "off")[0] == 0
+    assert code == 0 and "fence_recorder status: ON (" in out
+    code, out, _ = hactl(capsys, *args, "--action", "off")
+    assert code == 0 and "fence_recorder off: succeeded, now off (" in out
     assert hactl(capsys, *args)[0] == 2
     code, out, _ = hactl(capsys, *args, "--action", "list")
     assert code == 0 and out.splitlines()[:2] == ["node1", "node2"]
