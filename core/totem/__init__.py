@@ -54,7 +54,14 @@ control counts ring messages); large ones are fragmented to the transport MTU (m
 sealer's and two message headers' room), one fragment per ring message; fragments are
 reassembled in delivery order, and a message cut by a
 configuration change is dropped by receivers and sent again whole by its sender in the
-next ring. :mod:`.groups` builds process groups (Corosync's CPG) on the delivered stream.
+next ring.
+
+Simplifications against Corosync: a member asks for a missing message on the first token
+that shows the gap (Corosync waits ``miss_count_const`` rotations); ``fail_recv_const``,
+``send_join`` and the heartbeat-based failure detection are not implemented; ring seqs
+grow by 4 per ring as in Corosync, and are persisted through ``Ready.persist_ring_seq``.
+
+:mod:`.groups` builds process groups (Corosync's CPG) on the delivered stream.
 :mod:`.crypto` authenticates and encrypts every datagram and drops replays and other
 clusters' packets before anything is parsed.
 """
