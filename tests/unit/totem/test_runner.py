@@ -13,7 +13,6 @@ from hactl.core.totem.ring import ConfigChange, Delivery, Event, Ring
 from hactl.core.totem.runner import TotemRunner
 from hactl.plugins.transports.memory import MemoryNetwork
 
-
 Outcome = tuple[dict[int, list[Event]], dict[int, int], dict[int, PacketSealer]]
 
 
