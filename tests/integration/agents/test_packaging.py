@@ -82,36 +82,26 @@ def test_installed_wheel_runs_bundled_agents_alone(wheel: Path, tmp_path: Path) 
         "HA_RSCTMP": str(tmp_path / "rsctmp"),
     }
     env.pop("HACTL_OCF_RA_PATH", None)
-    where = subprocess.run(
-        [sys.executable, "-c", "import hactl.plugins.agents.ocf as m; print(m.__file__)"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    # one interpreter: where the plugin comes from, the providers it sees, and the check
+    program = (
+        "import contextlib, io, json, sys\n"
+        "import hactl.plugins.agents.ocf as ocf\n"
+        "from hactl.core.cli.main import run\n"
+        "def hactl(*args):\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "        run(list(args))\n"
+        "    return out.getvalue()\n"
+        "print(json.dumps({'module': ocf.__file__,\n"
+        "    'providers': hactl('resource', 'providers').split(),\n"
+        "    'check': json.loads(\n"
+        "        hactl('agent', 'check', 'ocf:hactl:Dummy', '--output', 'json'))}))\n"
     )
-    assert where.stdout.startswith(str(site)), where.stdout
-    check = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hactl.core.cli.main",
-            "agent",
-            "check",
-            "ocf:hactl:Dummy",
-            "--output",
-            "json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
     )
-    report = json.loads(check.stdout)
-    assert check.returncode == 0 and report["failed"] == 0, report
-    providers = subprocess.run(
-        [sys.executable, "-m", "hactl.core.cli.main", "resource", "providers"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert providers.stdout.split() == ["hactl"]
+    seen = json.loads(done.stdout)
+    assert seen["module"].startswith(str(site)), seen["module"]
+    assert seen["providers"] == ["hactl"]
+    assert seen["check"]["failed"] == 0, seen["check"]
+    assert len(seen["check"]["checks"]) == 16
