@@ -51,6 +51,35 @@ def hactl(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+BATCH = """
+import contextlib, io, json, sys
+from hactl.core.cli.main import run
+results = []
+for args in json.loads(sys.argv[1]):
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            run(args)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    results.append([code, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
+
+
+def hactl_batch(site: Path, *commands: list[str]) -> list[tuple[int, str, str]]:
+    """Several commands in one interpreter that sees the installed distribution."""
+    done = subprocess.run(
+        [sys.executable, "-c", BATCH, json.dumps(commands)],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return [(int(code), str(out), str(err)) for code, out, err in json.loads(done.stdout)]
+
+
 CIB = """<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
   <configuration><crm_config/><nodes/>
     <resources>
@@ -67,13 +96,17 @@ CIB = """<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoc
 
 
 def test_new_class_is_discovered_and_described(site: Path) -> None:
-    assert "nagios" in hactl(site, "resource", "standards").stdout.split()
-    assert hactl(site, "resource", "agents", "nagios").stdout.split() == ["nagios:check_tcp"]
-    described = json.loads(
-        hactl(site, "resource", "describe", "nagios:check_tcp", "-o", "json").stdout
+    standards, agents, described = hactl_batch(
+        site,
+        ["resource", "standards"],
+        ["resource", "agents", "nagios"],
+        ["resource", "describe", "nagios:check_tcp", "-o", "json"],
     )
-    assert described["agent"] == "nagios:check_tcp"
-    assert [p["name"] for p in described["parameters"]] == ["host", "port"]
+    assert "nagios" in standards[1].split()
+    assert agents[1].split() == ["nagios:check_tcp"]
+    metadata = json.loads(described[1])
+    assert metadata["agent"] == "nagios:check_tcp"
+    assert [p["name"] for p in metadata["parameters"]] == ["host", "port"]
 
 
 def test_a_resource_of_the_new_class_runs(site: Path, tmp_path: Path) -> None:
