@@ -148,9 +148,11 @@ class VoteQuorum(QuorumProvider):
         self.us.votes = settings.votes
         self.us.expected_votes = settings.expected_votes
         if self.ev_tracking:
-            # Corosync lets the tracked barrier stand in for the configured expected votes
-            if self.ev_tracking_barrier:
-                self.us.expected_votes = max(self.ev_tracking_barrier, settings.expected_votes)
+            # Corosync's votequorum_readconfig(): the tracked barrier takes the place of
+            # quorum.expected_votes, even while it is still 0 (a fresh ev_tracking file):
+            # then the nodelist's votes count
+            nodelist_votes = settings.nodelist_expected_votes if settings.node_votes else 0
+            self.us.expected_votes = self.ev_tracking_barrier or nodelist_votes
         self.qdevice.votes = settings.qdevice_votes if settings.qdevice_configured else 0
         self.ev_barrier = self.us.expected_votes
         if self.wait_for_all:

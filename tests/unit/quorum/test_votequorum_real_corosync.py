@@ -18,6 +18,7 @@ import random
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -160,6 +161,12 @@ class RealCluster:
         if nodeid in self.qdevice_pids:
             self._kill(self.qdevice_pids.pop(nodeid))
         self._kill(self.pids.pop(nodeid))  # a crash: no clean leave
+
+    def leave(self, nodeid: int) -> None:
+        """A clean shutdown (SIGTERM): votequorum tells the others it is leaving."""
+        pid = self.pids.pop(nodeid)
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
 
     def partition(self, groups: list[list[int]]) -> None:
         for bridge, group in enumerate(groups):
@@ -337,6 +344,31 @@ def test_runtime_changes_as_corosync(real_cluster: Any, cluster: Any, make_conf:
         sim.broadcast(sim.partition_of(1), 1, out)
         real.settle([[1, 2, 3]])
         check_same(real, sim, [1, 2, 3], " ".join(command))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("barrier", [0, 3])
+def test_allow_downscale_clean_leaves_as_corosync(
+    barrier: int, real_cluster: Any, cluster: Any, make_conf: Any
+) -> None:
+    """Clean leaves (SIGTERM) with allow_downscale, from a fresh expected-votes tracking
+    file and from one an earlier run left at 3 votes."""
+    options = "expected_votes: 3\nallow_downscale: 1"
+    real = real_cluster(5, options)
+    sim = cluster(make_conf(5, options), ev_tracking_barrier=barrier)
+    for nodeid in range(1, 6):
+        node_dir = real.workdir / f"n{nodeid}"
+        node_dir.mkdir(exist_ok=True)
+        if barrier:  # the file votequorum keeps in state_dir: one native uint32
+            (node_dir / "ev_tracking").write_bytes(struct.pack("=I", barrier))
+    compare(real, sim, [([[1, 2, 3]], False), ([[1, 2, 3, 4, 5]], False)], 5)
+    for leaving in (5, 4, 3):
+        real.leave(leaving)
+        sim.stop(leaving, clean=True)
+        remaining = [n for n in (1, 2, 3, 4, 5) if n in real.pids]
+        real.settle([remaining])
+        sim.form([remaining])
+        check_same(real, sim, remaining, f"after {leaving} left")
 
 
 @pytest.mark.slow  # about 25 s: the device needs a few polls to settle

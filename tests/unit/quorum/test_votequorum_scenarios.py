@@ -20,6 +20,7 @@ class Scenario:
     nodes: int
     options: str = ""
     votes: dict[int, int] = field(default_factory=dict)
+    ev_tracking_barrier: int = 0  # the highest expected votes an earlier run persisted
     # (event, expectations {observer: (quorate, expected_votes, quorum)})
     steps: list[tuple[tuple[Any, ...], dict[int, tuple[bool, int, int]]]] = field(
         default_factory=list
@@ -233,6 +234,7 @@ SCENARIOS = [
         "allow_downscale: a clean leave lowers expected votes down to the configured value",
         5,
         options="expected_votes: 3\nallow_downscale: 1",
+        ev_tracking_barrier=3,  # votequorum(5)'s example: the cluster ran with 3 nodes
         steps=[
             (("form", [1, 2, 3]), {1: (Y, 3, 2)}),
             (("form", [1, 2, 3, 4, 5]), {1: (Y, 5, 3)}),
@@ -242,6 +244,19 @@ SCENARIOS = [
             # left as expected votes, but computes quorum from the configured floor)
             (("leave", 3), {1: (Y, 2, 2)}),
             (("leave", 2), {1: (N, 1, 2)}),
+        ],
+    ),
+    Scenario(
+        "allow_downscale with a fresh tracking file counts the nodelist first",
+        5,
+        options="expected_votes: 3\nallow_downscale: 1",
+        steps=[
+            # expected votes tracking stands in for expected_votes, and it starts at 0
+            (("form", [1, 2, 3]), {1: (Y, 5, 3)}),
+            (("form", [1, 2, 3, 4, 5]), {1: (Y, 5, 3)}),
+            (("leave", 5), {1: (Y, 4, 3)}),
+            (("leave", 4), {1: (Y, 3, 3)}),
+            (("leave", 3), {1: (N, 2, 3)}),
         ],
     ),
     Scenario(
@@ -318,7 +333,10 @@ def run_event(sim: Any, event: tuple[Any, ...]) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_scenario(scenario: Scenario, cluster: Any, make_conf: Any) -> None:
-    sim = cluster(make_conf(scenario.nodes, scenario.options, scenario.votes))
+    sim = cluster(
+        make_conf(scenario.nodes, scenario.options, scenario.votes),
+        ev_tracking_barrier=scenario.ev_tracking_barrier,
+    )
     for index, (event, expectations) in enumerate(scenario.steps, start=1):
         run_event(sim, event)
         for observer, wanted in expectations.items():
