@@ -14,9 +14,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pyghmi import exceptions as pyghmi_exceptions
-from pyghmi.ipmi import command as ipmi_command
-
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import Problem, ValidationError
 from hactl.core.fencemeta import FenceAgentMetadata, parse_bool
@@ -204,6 +201,10 @@ class IpmiFenceAgent(BuiltinFenceAgent):
         return options.get("ip", "")
 
     def _connect(self, options: Mapping[str, str], target: str | None, password: str) -> Any:
+        # pyghmi on first use only: listing plugins must not pay for importing it
+        from pyghmi import exceptions as pyghmi_exceptions
+        from pyghmi.ipmi import command as ipmi_command
+
         kg = options.get("hexadecimal_kg")
         try:
             command = ipmi_command.Command(
@@ -262,6 +263,8 @@ class IpmiFenceAgent(BuiltinFenceAgent):
         time.sleep(float(options.get("power_wait", "0")))
 
     def _reboot(self, session: Any, options: Mapping[str, str]) -> FenceResult:
+        from pyghmi import exceptions as pyghmi_exceptions
+
         if options.get("method") == "cycle":
             session.raw_command(netfn=_CHASSIS_NETFN, command=_CHASSIS_CONTROL, data=[_POWER_CYCLE])
             return FenceResult(True, "on", "Success: Power cycled")

@@ -9,11 +9,11 @@ transport asks libvirt for one, is answered from memory through libvirt's auth c
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
-
-import libvirt
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import Problem, ValidationError
@@ -97,6 +97,7 @@ class LibvirtFenceAgent(BuiltinFenceAgent):
         self, action: str, options: Mapping[str, str], target: str | None
     ) -> FenceResult:
         uri = connection_uri(options)
+        lv = _libvirt()
         connection = self._open(uri, options)
         try:
             if action == "monitor":
@@ -120,32 +121,33 @@ class LibvirtFenceAgent(BuiltinFenceAgent):
             return FenceResult(
                 True, "on", "Success: Powered ON" if action == "on" else "Success: Rebooted"
             )
-        except libvirt.libvirtError as exc:
+        except lv.libvirtError as exc:
             raise FenceDeviceError(f"{uri}: {exc.get_error_message()}") from None
         finally:
             connection.close()
 
     def _open(self, uri: str, options: Mapping[str, str]) -> Any:
-        credentials = [libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE]
+        lv = _libvirt()
+        credentials = [lv.VIR_CRED_AUTHNAME, lv.VIR_CRED_PASSPHRASE]
 
         def answer(creds: list[list[Any]], _data: object) -> int:
             for cred in creds:
-                if cred[0] == libvirt.VIR_CRED_AUTHNAME:
+                if cred[0] == lv.VIR_CRED_AUTHNAME:
                     cred[4] = options.get("username", "")
-                elif cred[0] == libvirt.VIR_CRED_PASSPHRASE:
+                elif cred[0] == lv.VIR_CRED_PASSPHRASE:
                     cred[4] = options.get("password", "")
             return 0
 
         try:
-            return libvirt.openAuth(uri, [credentials, answer, None], 0)
-        except libvirt.libvirtError as exc:
+            return lv.openAuth(uri, [credentials, answer, None], 0)
+        except lv.libvirtError as exc:
             raise FenceDeviceError(f"{uri}: cannot connect: {exc.get_error_message()}") from None
 
     @staticmethod
     def _domain(connection: Any, name: str) -> Any:
         try:
             return connection.lookupByName(name)
-        except libvirt.libvirtError:
+        except _libvirt().libvirtError:
             raise FenceDeviceError(f"no domain {name!r} on {connection.getURI()}") from None
 
     @staticmethod
@@ -161,8 +163,14 @@ class LibvirtFenceAgent(BuiltinFenceAgent):
         time.sleep(float(options.get("power_wait", "0")))
 
 
-# libvirt prints every error on stderr unless a handler takes them; ours are reported
-libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+@functools.cache
+def _libvirt() -> ModuleType:
+    """libvirt-python, imported on first use: listing plugins must not pay for it."""
+    import libvirt
+
+    # libvirt prints every error on stderr unless a handler takes them; ours are reported
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+    return libvirt
 
 
 @hookimpl
