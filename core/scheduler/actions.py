@@ -25,6 +25,8 @@ class Builder:
         self.index: dict[tuple[int, str, str, int, str], Action] = {}
         self.stonith_by_node: dict[str, Action] = {}
         self.probe_actions: list[Action] = []
+        self.siblings: dict[tuple[int, str], list[Resource]] = {}
+        self.siblings_known: dict[tuple[int, str], set[str]] = {}
 
     # -- creation ----------------------------------------------------------------
 
@@ -504,14 +506,16 @@ class Builder:
         clone = rsc.clone_parent()
         if clone is None or clone.globally_unique:
             return False
-        base = rsc.meta.get("__base")
-        for other in clone.primitives():
-            if other.meta.get("__base") != base:
-                continue
-            if node.name in other.known_on:
-                return True
-        # the first instance not yet placed elsewhere probes it
-        siblings = [p for p in clone.primitives() if p.meta.get("__base") == base]
+        base = rsc.meta.get("__base", "")
+        key = (id(clone), base)
+        siblings = self.siblings.get(key)
+        if siblings is None:
+            siblings = [p for p in clone.primitives() if p.meta.get("__base") == base]
+            self.siblings[key] = siblings
+            self.siblings_known[key] = {n for p in siblings for n in p.known_on}
+        if node.name in self.siblings_known[key]:
+            return True
+        # the instance placed there probes it, else the first one not placed anywhere
         chooser = next(
             (p for p in siblings if p.assigned is node),
             next((p for p in siblings if p.assigned is None and not p.running_on), siblings[0]),

@@ -17,26 +17,44 @@ INFINITY = scores.INFINITY
 
 def failcount(ws: WorkingSet, rsc: Resource, node: Node) -> int:
     """The effective fail count of a primitive on a node (expired failures ignored)."""
+    index = _failure_index(node)
+    if not index:
+        return 0
     base = rsc.meta.get("__base", rsc.id)
-    names = {rsc.id, base, rsc.history_id}
     total = 0
     last_failure = 0
+    for name in {rsc.id, base, rsc.history_id}:
+        count, last = index.get(name, (0, 0))
+        total = scores.add(total, count)
+        last_failure = max(last_failure, last)
+    if total and rsc.failure_timeout and last_failure:
+        if last_failure + rsc.failure_timeout <= ws.epoch:
+            return 0
+    return total
+
+
+_FAILURE_INDEX: dict[int, tuple[int, dict[str, tuple[int, int]]]] = {}
+
+
+def _failure_index(node: Node) -> dict[str, tuple[int, int]]:
+    """resource name -> (fail count, last failure) from a node's attributes, built once."""
+    cached = _FAILURE_INDEX.get(id(node))
+    if cached is not None and cached[0] == len(node.attrs):
+        return cached[1]
+    index: dict[str, tuple[int, int]] = {}
     for name, value in node.attrs.items():
         for prefix, is_count in (("fail-count-", True), ("last-failure-", False)):
             if not name.startswith(prefix):
                 continue
             subject = name[len(prefix) :].split("#", 1)[0]
-            if subject not in names:
-                continue
+            count, last = index.get(subject, (0, 0))
             if is_count:
-                total = scores.add(total, scores.parse(value))
+                count = scores.add(count, scores.parse(value))
             else:
-                last_failure = max(last_failure, scores.parse(value))
-    if total and rsc.failure_timeout and last_failure:
-        now = ws.epoch
-        if last_failure + rsc.failure_timeout <= now:
-            return 0
-    return total
+                last = max(last, scores.parse(value))
+            index[subject] = (count, last)
+    _FAILURE_INDEX[id(node)] = (len(node.attrs), index)
+    return index
 
 
 class Placer:
@@ -45,6 +63,7 @@ class Placer:
         self.this_with: dict[int, list[Colocation]] = {}
         self.promotion_bonus: dict[int, dict[str, int]] = {}
         self.with_this: dict[int, list[Colocation]] = {}
+        self.nodes_by_name = sorted(ws.nodes, key=lambda n: n.name)
 
     # -- preparation -------------------------------------------------------------
 
@@ -144,7 +163,7 @@ class Placer:
         return None
 
     def record_scores(self, function: str, rsc: Resource, allowed: dict[str, int]) -> None:
-        for node in sorted(self.ws.nodes, key=lambda n: n.name):
+        for node in self.nodes_by_name:
             if node.name in allowed:
                 self.ws.score_lines.append(
                     f"{function}: {rsc.id} allocation score on {node.name}: "

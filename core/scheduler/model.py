@@ -174,6 +174,7 @@ class Resource:
     promotion_score: int = 0
     # actions of this resource, in creation order
     actions: list[Action] = field(default_factory=list)
+    _primitives: tuple[int, list[Resource]] | None = None
 
     @property
     def is_primitive(self) -> bool:
@@ -197,11 +198,18 @@ class Resource:
         return rsc
 
     def primitives(self) -> list[Resource]:
-        if self.is_primitive:
+        """The primitives in this resource (itself, for a primitive); cached, since children
+        are only ever appended while unpacking."""
+        if self.kind == "primitive":
             return [self]
+        cached = self._primitives
+        if cached is not None and cached[0] == len(self.children):
+            return cached[1]
         out: list[Resource] = []
         for child in self.children:
             out.extend(child.primitives())
+        if all(c.kind == "primitive" for c in self.children):
+            self._primitives = (len(self.children), out)
         return out
 
     @property
