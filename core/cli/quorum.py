@@ -20,11 +20,13 @@ from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print
 from hactl.core.config import ClusterConfig, check, votequorum_settings
 from hactl.core.config.quorum import update_quorum_options
 from hactl.core.config.rules import QUORUM_PROVIDERS, Findings
+from hactl.core.daemon import paths
 from hactl.core.drivers import QuorumProvider, QuorumStatus
 from hactl.core.errors import ConfigError, HactlError, UsageError, ValidationError
 from hactl.core.plugins import PluginHost
 
-DEFAULT_CONF = "/etc/corosync/corosync.conf"
+#: where hactl's daemon reads the cluster configuration (HACTL_CONFIG_DIR moves it)
+DEFAULT_CONF = str(paths.config_dir() / paths.CONFIG_NAME)
 NOT_QUORATE_EXIT = 2  # corosync-quorumtool -s: 0 quorate, 2 not quorate
 
 app = typer.Typer(no_args_is_help=True, help="Quorum configuration and state.")

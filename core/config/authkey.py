@@ -1,5 +1,7 @@
-"""The cluster's shared key (/etc/corosync/authkey), as corosync-keygen makes it: random
-bytes (256 by default, 128 to 4096 allowed), file mode 0400."""
+"""The cluster's shared key, as corosync-keygen makes it: random bytes (256 by default, 128
+to 4096 allowed), file mode 0400. It goes where hactl's daemon reads it: <config
+dir>/authkey (/etc/hactl/authkey unless HACTL_CONFIG_DIR says otherwise; corosync-keygen's
+/etc/corosync/authkey is the same thing for Corosync)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import os
 import secrets
 from pathlib import Path
 
+from hactl.core.daemon import paths
 from hactl.core.errors import ConfigError, UsageError
 
-DEFAULT_AUTHKEY = "/etc/corosync/authkey"
+DEFAULT_AUTHKEY = str(paths.config_dir() / paths.AUTHKEY_NAME)
 DEFAULT_KEY_BYTES = 256
 MIN_KEY_BYTES = 128
 MAX_KEY_BYTES = 4096
