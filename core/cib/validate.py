@@ -385,6 +385,18 @@ class _Validator:
                     "location constraint has neither node nor rule",
                     'add node="..." score="..." or a <rule>',
                 )
+            if element.get("node") is not None and element.get("score") is None:
+                self.report_missing(
+                    element, "score", 'a location for a node needs a score, e.g. score="INFINITY"'
+                )
+            for rule in element.iterfind("rule"):
+                if rule.get("id-ref") is None and rule.get("score") is None and \
+                        rule.get("score-attribute") is None:  # fmt: skip
+                    self.report(
+                        rule,
+                        "location rule has no score",
+                        'add score="INFINITY" (or score-attribute="...")',
+                    )
         elif tag == "rsc_colocation" and element.find("resource_set") is None:
             for name in ("rsc", "with-rsc"):
                 if element.get(name) is None:
