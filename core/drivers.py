@@ -300,6 +300,12 @@ class AgentClass(ABC):
         spec = ":".join(p for p in (self.standard, provider, agent_type) if p)
         return parse_metadata(self.metadata(agent_type, provider), source=f"agent {spec}")
 
+    def agent_environment(self, request: OperationRequest) -> dict[str, str]:
+        """The variables this class sets for the agent of ``request`` on top of the
+        inherited environment (what `hactl resource debug-* --full` shows). By default only
+        the caller's extras: most classes pass nothing through the environment."""
+        return dict(request.environment)
+
     @abstractmethod
     async def execute(self, request: OperationRequest) -> OperationResult:
         """Run one action and wait for it, honouring ``request.timeout_ms``."""

@@ -142,7 +142,9 @@ def read_primitive(doc: CibDocument, resource: str) -> ConfiguredResource:
 
 
 def masked(name: str, value: str) -> str:
-    return MASK if SECRET_NAME.search(name) else value
+    """``value``, or the mask when ``name`` (a parameter, or its OCF variable) looks secret."""
+    bare = name.removeprefix("OCF_RESKEY_CRM_meta_").removeprefix("OCF_RESKEY_")
+    return MASK if SECRET_NAME.search(bare) else value
 
 
 def _debug(resource: str, action: str, full: bool, output: OutputFormat) -> None:
@@ -168,6 +170,10 @@ def _debug(resource: str, action: str, full: bool, output: OutputFormat) -> None
                 "action": action,
                 "parameters": environment,
                 "meta": meta,
+                "environment": {
+                    name: masked(name, value)
+                    for name, value in agent_class.agent_environment(request).items()
+                },
                 "rc": result.rc,
                 "status": str(result.status),
                 "exit_reason": result.exit_reason,
@@ -182,11 +188,9 @@ def _debug(resource: str, action: str, full: bool, output: OutputFormat) -> None
             print(f"  reason: {result.exit_reason}")
         print(f"  duration: {result.duration_ms} ms")
         if full:
-            print("Parameters:")
-            for name, value in environment.items():
-                print(f"  {name}={value}")
-            for name, value in meta.items():
-                print(f"  meta {name}={value}")
+            print("Environment given to the agent:")
+            for name, value in sorted(agent_class.agent_environment(request).items()):
+                print(f"  {name}={masked(name, value)}")
         if result.stdout_tail.strip():
             print(" >  stdout:", *result.stdout_tail.rstrip().splitlines(), sep="\n >  ")
         stderr = _masked_output(result.stderr_tail, params)

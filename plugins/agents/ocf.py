@@ -124,22 +124,21 @@ class OcfAgentClass(AgentClass):
 
     # ------------------------------------------------------------------ running
 
-    def environment(
+    def ocf_variables(
         self, request: OperationRequest, provider: str, agent_type: str
     ) -> dict[str, str]:
-        """The environment the agent runs with: this process's own without any inherited
-        OCF variables, then exactly what Pacemaker's executor sets."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
+        """Exactly what Pacemaker's executor sets for an OCF agent, and the caller's extras."""
+        variables: dict[str, str] = {}
         for name, value in request.params.items():
             # Pacemaker passes OCF_CHECK_LEVEL (an op attribute) as it is, others prefixed
-            env[name if name == "OCF_CHECK_LEVEL" else f"OCF_RESKEY_{name}"] = value
+            variables[name if name == "OCF_CHECK_LEVEL" else f"OCF_RESKEY_{name}"] = value
         for name, value in request.meta.items():
-            env[meta_variable(name)] = value
-        env[meta_variable("timeout")] = str(request.timeout_ms)
+            variables[meta_variable(name)] = value
+        variables[meta_variable("timeout")] = str(request.timeout_ms)
         if request.interval_ms:
-            env[meta_variable("interval")] = str(request.interval_ms)
-            env.setdefault(meta_variable("name"), request.action)
-        env.update(
+            variables[meta_variable("interval")] = str(request.interval_ms)
+            variables.setdefault(meta_variable("name"), request.action)
+        variables.update(
             OCF_RA_VERSION_MAJOR=OCF_VERSION[0],
             OCF_RA_VERSION_MINOR=OCF_VERSION[1],
             OCF_ROOT=str(self.root),
@@ -148,8 +147,21 @@ class OcfAgentClass(AgentClass):
             OCF_RESOURCE_TYPE=agent_type,
             OCF_RESOURCE_PROVIDER=provider,
         )
-        env.update(request.environment)
+        variables.update(request.environment)
+        return variables
+
+    def environment(
+        self, request: OperationRequest, provider: str, agent_type: str
+    ) -> dict[str, str]:
+        """The environment the agent runs with: this process's own without any inherited
+        OCF variables, then :meth:`ocf_variables`."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
+        env.update(self.ocf_variables(request, provider, agent_type))
         return env
+
+    def agent_environment(self, request: OperationRequest) -> dict[str, str]:
+        spec = AgentSpec.parse(request.agent)
+        return self.ocf_variables(request, spec.provider or "", spec.type)
 
     def metadata(self, agent_type: str, provider: str | None = None) -> str:
         path = self._require(agent_type, provider)

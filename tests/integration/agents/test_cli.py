@@ -250,7 +250,10 @@ def test_debug_start_runs_the_configured_resource(rsctmp: dict[str, str], tmp_pa
     done = hactl("resource", "debug-start", "probe", "-f", str(cib), "--full", env=rsctmp)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Operation start for probe (ocf:broken:EnvDump) returned: 0")
-    assert "password=********" in done.stdout
+    assert "Environment given to the agent:" in done.stdout
+    assert "  OCF_RESKEY_password=********" in done.stdout
+    assert "  OCF_RESKEY_CRM_meta_timeout=45000" in done.stdout
+    assert "  OCF_RESOURCE_INSTANCE=probe" in done.stdout
     assert "s3cret-value" not in done.stdout  # masked in the parameters and in the output
     assert "OCF_RESKEY_password=********" in done.stdout
     env = json.loads(dump.read_text())["env"]
@@ -263,6 +266,8 @@ def test_debug_start_runs_the_configured_resource(rsctmp: dict[str, str], tmp_pa
         ).stdout
     )
     assert data["rc"] == 0 and data["parameters"]["password"] == "********"
+    assert data["environment"]["OCF_RESKEY_password"] == "********"
+    assert data["environment"]["OCF_RESKEY_dump"] == str(dump)  # "RESKEY" is not a secret
 
 
 def test_debug_errors(rsctmp: dict[str, str], tmp_path: Path) -> None:
