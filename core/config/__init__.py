@@ -10,6 +10,7 @@ config.set_option("quorum.two_node", "1").save(path)   # comments and order surv
 from hactl.core.config.derived import EffectiveTotem, effective_totem
 from hactl.core.config.model import ClusterConfig, Interface, Logging, Node, Quorum, Totem
 from hactl.core.config.quorum import VotequorumSettings, votequorum_settings
+from hactl.core.config.reload import reload_findings
 from hactl.core.config.rules import Findings, check, load_checked
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "check",
     "effective_totem",
     "load_checked",
+    "reload_findings",
     "votequorum_settings",
 ]
