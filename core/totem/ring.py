@@ -196,6 +196,7 @@ class Ring:
         self.timers: dict[Timer, float] = {}
         self.last_token_seq = -1
         self.token_out: tuple[int, bytes] | None = None
+        self.token_out_seq: int | None = None  # the seq a regular token we passed carried
         self.token_retries = 0
         self.held_token: Token | None = None
         self.my_last_fcc = 0
@@ -604,6 +605,11 @@ class Ring:
             if log.add(message) and message.recovered is not None and old is not None:
                 if message.recovered.ring == old.ring:
                     old.add(message.recovered)
+            out, out_seq = self.token_out, self.token_out_seq
+            if out is not None and out_seq is not None and message.origin == out[0]:
+                if message.seq > out_seq:  # our successor sent after our token: it has it
+                    self.token_out = None
+                    self._cancel(Timer.TOKEN_RETRANSMIT)
             if self.state is State.OPERATIONAL:
                 self._deliver()
         elif (
@@ -781,6 +787,7 @@ class Ring:
         data = encode(token, self.me)
         self._out.sends.append(Send(to, data))
         self.token_out = (to, data)
+        self.token_out_seq = token.seq if isinstance(token, Token) else None
         self.token_retries = 0
         self._set_timer(Timer.TOKEN_RETRANSMIT, self.params.token_retransmit_s)
 
