@@ -267,3 +267,14 @@ def test_diff_and_patch_as_json(
     patch.write_text(hactl(capsys, "cib", "diff", old, new)[1])
     code, out, _ = hactl(capsys, "cib", "patch", old, patch, "-o", "json")
     assert code == 0 and json.loads(out) == {"file": str(old), "version": "0.6.2", "changes": 2}
+
+
+def test_new_reports_unwritable_places_and_bad_schemas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = hactl(capsys, "cib", "new", tmp_path / "no" / "such" / "dir.xml")
+    assert code == 1 and "cannot write: No such file or directory" in one_line_error(err)
+    path = tmp_path / "cib.xml"
+    code, _, err = hactl(capsys, "cib", "new", path, "--validate-with", "pacemaker-x")
+    assert code == 1 and "unknown schema 'pacemaker-x'" in one_line_error(err)
+    assert not path.exists()
