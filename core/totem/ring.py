@@ -177,8 +177,9 @@ class Ring:
         self.now = 0.0
         self.max_ring_seq = ring_seq
         self.committed_seq = ring_seq
-        self.fragment_size = params.netmtu - CRYPTO_RESERVE - 2 * MCAST_OVERHEAD
-        self.rtr_limit = min(MAX_RTR, (params.netmtu - CRYPTO_RESERVE - 128) // 8)
+        self.fragment_size = 0
+        self.rtr_limit = 0
+        self.limit_mtu(params.netmtu)
         # ring logs: the current (committing or installed) ring, and the last installed
         # one while a new ring forms (a fictitious ring of our own before the first)
         self.log: RingLog | None = None
@@ -273,6 +274,14 @@ class Ring:
             self.timers.pop(Timer.HOLD, None)
             self._release_held_token()
         return self._finish()
+
+    def limit_mtu(self, mtu: int) -> None:
+        """Fit every datagram in ``mtu`` bytes when the transport carries less than
+        ``netmtu`` (knet's netmtu is 65536, a UDP datagram at most 65507). Call it before
+        proposing anything: queued messages keep the fragments they were cut into."""
+        netmtu = min(self.params.netmtu, mtu)
+        self.fragment_size = netmtu - CRYPTO_RESERVE - 2 * MCAST_OVERHEAD
+        self.rtr_limit = min(MAX_RTR, (netmtu - CRYPTO_RESERVE - 128) // 8)
 
     @property
     def ring_id(self) -> RingId | None:

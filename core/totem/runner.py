@@ -31,6 +31,7 @@ class TotemRunner:
     ) -> None:
         self.ring = ring
         self.transport = transport
+        ring.limit_mtu(transport.mtu)  # the ring never builds a datagram the transport drops
         self.sealer = sealer
         self.on_event = on_event
         self.persist_ring_seq = persist_ring_seq

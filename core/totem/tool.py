@@ -25,7 +25,6 @@ import os
 import struct
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +74,6 @@ class Node:
         options.setdefault("netmtu", params.netmtu)
         options.setdefault("token", params.token)  # knet derives its heartbeat from it
         self.transport = PluginHost().transport(str(config["transport"]), options)
-        # the ring fragments to what the transport really carries (knet's netmtu is 65536)
-        params = replace(params, netmtu=min(params.netmtu, self.transport.mtu))
         self.ring = Ring(self.nodeid, params, incarnation=int(time.time()), ring_seq=ring_seq)
         self.runner = TotemRunner(
             self.ring,

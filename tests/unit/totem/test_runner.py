@@ -13,12 +13,20 @@ from hactl.core.totem.ring import ConfigChange, Delivery, Event, Ring
 from hactl.core.totem.runner import TotemRunner
 from hactl.plugins.transports.memory import MemoryNetwork
 
+SIZES: list[int] = []
 Outcome = tuple[dict[int, list[Event]], dict[int, int], dict[int, PacketSealer]]
 
 
 async def _three_runners() -> Outcome:
     loop = asyncio.get_running_loop()
     network = MemoryNetwork(random.Random(5), now=loop.time())
+    original_send = network.send
+
+    def measured_send(source: int, data: bytes, to: int | None = None) -> None:
+        SIZES.append(len(data))
+        original_send(source, data, to)
+
+    network.send = measured_send  # type: ignore[method-assign]
     host = PluginHost()
     events: dict[int, list[Event]] = {i: [] for i in (1, 2, 3)}
     persisted: dict[int, int] = {}
@@ -33,7 +41,7 @@ async def _three_runners() -> Outcome:
             config=CryptoConfig("aes256", "sha256"),
         )
         runners[i] = TotemRunner(
-            Ring(i, TotemParams(token=500, hold=50)),
+            Ring(i, TotemParams(token=500, hold=50, netmtu=65536)),  # transport: 1500
             transport,
             sealers[i],
             on_event=events[i].append,
@@ -63,7 +71,7 @@ async def _three_runners() -> Outcome:
             await asyncio.sleep(0.01)
         assert one_ring()
         for n in range(30):
-            runners[1 + n % 3].propose(f"r{n}".encode())
+            runners[1 + n % 3].propose(f"r{n}".encode() + bytes(n * 300))
         for _ in range(500):
             if all(sum(isinstance(e, Delivery) for e in events[i]) == 30 for i in (1, 2, 3)):
                 break
@@ -79,5 +87,7 @@ def test_runners_over_the_memory_transport() -> None:
     events, persisted, sealers = asyncio.run(_three_runners())
     orders = [[e.payload for e in events[i] if isinstance(e, Delivery)] for i in (1, 2, 3)]
     assert len(orders[0]) == 30 and orders[0] == orders[1] == orders[2]
+    assert {len(p) for p in orders[0]} >= {2 + 29 * 300 + 1}  # fragmented and reassembled
     assert set(persisted) == {1, 2, 3}  # ring seqs handed over for persistence
     assert all(s.counters["opened"] > 0 and s.counters["bad_auth"] == 0 for s in sealers.values())
+    assert max(SIZES) <= 1500  # netmtu 65536, but the transport carries 1500: the ring fits
