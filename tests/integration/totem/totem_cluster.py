@@ -143,7 +143,7 @@ class ProcessCluster:
             lasts.append(configs[-1])
         return all(c["members"] == members and c["ring"] == lasts[0]["ring"] for c in lasts)
 
-    def stats(self, nodeid: int, timeout: float = 10.0) -> Record:
+    def stats(self, nodeid: int, timeout: float = 30.0) -> Record:
         node = self.nodes[nodeid]
         seen = sum(1 for r in node.records if r.get("event") == "stats")
         node.command("stats")
