@@ -241,9 +241,10 @@ def report(
     if original_date and not quiet:
         lines.append(date_line)
     if not quiet:
-        lines.extend(status_view.counts(ws))
+        current = unpack.unpack(cib, now, constraints=False)
+        lines.extend(status_view.counts(current))
         lines.append("Current cluster status:")
-        lines.extend(status_view.render(unpack.unpack(cib, now)))
+        lines.extend(status_view.render(current))
         lines.append("")
     if show_scores:
         seen: set[str] = set()
@@ -265,7 +266,7 @@ def report(
         if original_date:
             lines.append(date_line)
         lines.append("Revised Cluster Status:")
-        lines.extend(status_view.render(unpack.unpack(revised, now)))
+        lines.extend(status_view.render(unpack.unpack(revised, now, constraints=False)))
     return "\n".join(lines) + ("\n" if lines else ""), ws
 
 

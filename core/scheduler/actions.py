@@ -379,7 +379,7 @@ class Builder:
                 for a in rsc.actions
                 if a.task in ("promote", "demote") and a.node is node and not a.optional
             ]
-            configured = {o.interval_ms for o in rsc.ops if o.name == "monitor"}
+            configured = rsc.monitor_intervals
             for interval in intervals:
                 if not maintenance:
                     if interval in wanted or interval in stopped_role:
@@ -387,6 +387,9 @@ class Builder:
                     # a monitor of the other role is cancelled only when the role changes now
                     if interval in configured and not role_change:
                         continue
+                    valid = {o.interval_ms for o in rsc.ops if o.name == "monitor"}
+                    if interval in configured and interval not in valid:
+                        continue  # an invalid (duplicated) monitor is left alone
                 cancel = self.action(
                     rsc,
                     "cancel",

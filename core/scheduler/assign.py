@@ -730,6 +730,9 @@ class Placer:
                 own = (dependent.allowed or {}).get(name)
                 if own is not None and own >= 0:
                     node_scores[name] = scores.add(node_scores[name], _scale(own, factor))
+        if clone.meta.get("__no_promotion"):
+            # a ticket the promoted role depends on is not granted
+            node_scores = {name: -INFINITY for name in node_scores}
         final: dict[int, int] = {}
         for instance in clone.children:
             node = self.node_of(instance)

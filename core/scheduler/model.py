@@ -124,6 +124,8 @@ class Resource:
     provider: str = ""
     agent_type: str = ""
     ops: list[Op] = field(default_factory=list)
+    #: intervals of every configured monitor, valid or not (a configured one is never orphaned)
+    monitor_intervals: set[int] = field(default_factory=set)
     # configuration derived from meta attributes
     priority: int = 0
     stickiness: int = 0

@@ -141,7 +141,7 @@ class Unpacker:
 
     # -- entry point ---------------------------------------------------------
 
-    def run(self) -> WorkingSet:
+    def run(self, *, constraints: bool = True) -> WorkingSet:
         options = self.options()
         ws = WorkingSet(now=self.now, options=options, nodes=[], resources=[], by_id={})
         fencing = options.get("fencing-enabled", options.get("stonith-enabled"))
@@ -176,7 +176,8 @@ class Unpacker:
         ws.resources.sort(key=lambda r: -r.priority)
         self.unpack_tickets()
         self.unpack_status()
-        self.unpack_constraints()
+        if constraints:
+            self.unpack_constraints()
         return ws
 
     # -- nodes ---------------------------------------------------------------
@@ -307,6 +308,14 @@ class Unpacker:
                         id=op.get("id", ""),
                     )
                 )
+        intervals = [op.interval_ms for op in rsc.ops if op.name == "monitor" and op.interval_ms]
+        rsc.monitor_intervals = set(intervals)
+        # monitors sharing an interval are a configuration error: none of them runs
+        rsc.ops = [
+            op
+            for op in rsc.ops
+            if not (op.name == "monitor" and op.interval_ms and intervals.count(op.interval_ms) > 1)
+        ]
         self.ws.by_id[ident] = rsc
         if tag == "group":
             for child in element:
@@ -1013,33 +1022,51 @@ class Unpacker:
             previous_task = task
 
     def unpack_ticket_constraint(self, element: etree._Element) -> None:
+        """What a ticket that is not granted (or in standby) means for its resources."""
         ws = self.ws
         ticket_id = element.get("ticket", "")
         ticket = ws.tickets.setdefault(ticket_id, Ticket(id=ticket_id))
-        loss_policy = element.get("loss-policy", "stop")
+        if ticket.granted and not ticket.standby:
+            return
+        loss_policy = element.get("loss-policy", "stop").lower()
+        role = _text_role(element.get("rsc-role"))
         targets = self.expand(element.get("rsc"))
         for rset in element.findall("resource_set"):
             targets.extend(self.set_members(rset))
-        if ticket.granted and not ticket.standby:
-            return
-        role = _text_role(element.get("rsc-role"))
-        for rsc in targets:
-            if loss_policy == "freeze" and not ticket.standby and rsc.running_on:
-                continue
-            if role == Role.PROMOTED and loss_policy == "demote":
-                ws.locations.append(
-                    Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}, Role.PROMOTED)
-                )
-                continue
-            ws.locations.append(Location(ticket_id, rsc, {n.name: -INFINITY for n in ws.nodes}))
-            if loss_policy == "fence" and ticket.granted is False:
-                for node in {n for p in rsc.primitives() for n in p.running_on}:
+        for target in targets:
+            if role == Role.PROMOTED and target.kind == "clone":
+                # promotion needs the ticket
+                target.meta["__no_promotion"] = "1"
+            for prim in target.primitives():
+                self.ticket_effect(prim, ticket, loss_policy, role)
+
+    def ticket_effect(
+        self, prim: Resource, ticket: Ticket, loss_policy: str, role: Role | None
+    ) -> None:
+        ws = self.ws
+        ban = {n.name: -INFINITY for n in ws.nodes}
+        role_matches = role is None or prim.role == role
+        if not ticket.granted and prim.running_on:
+            if loss_policy == "stop" or (loss_policy == "demote" and role != Role.PROMOTED):
+                ws.locations.append(Location(ticket.id, prim, dict(ban)))
+            elif loss_policy == "fence" and role_matches:
+                ws.locations.append(Location(ticket.id, prim, dict(ban)))
+                for node in prim.running_on:
                     self.fence(node, "deadman ticket was lost")
+            elif loss_policy == "freeze" and role_matches:
+                prim.managed = False
+                prim.blocked = True
+        elif role != Role.PROMOTED or loss_policy == "stop":
+            ws.locations.append(Location(ticket.id, prim, dict(ban)))
 
 
-def unpack(cib: etree._Element, now: dt.datetime) -> WorkingSet:
-    """Build the working set from a parsed CIB at the given time."""
-    return Unpacker(cib, now).run()
+def unpack(cib: etree._Element, now: dt.datetime, *, constraints: bool = True) -> WorkingSet:
+    """Build the working set from a parsed CIB at the given time.
+
+    Without `constraints` the result shows the cluster as it is (for status displays):
+    constraints, and what tickets imply for resources and nodes, are left out.
+    """
+    return Unpacker(cib, now).run(constraints=constraints)
 
 
 def cib_time(cib: etree._Element) -> dt.datetime | None:
