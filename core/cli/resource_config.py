@@ -37,9 +37,14 @@ def parse_create(
     no_default_ops: bool,
     force: bool,
     stonith: bool = False,
+    template: str | None = None,
 ) -> rc.CreateRequest:
-    """argv of `resource create` / `stonith create` -> a CreateRequest."""
+    """argv of `resource create` / `stonith create` -> a CreateRequest (with ``template``,
+    the agent comes from the template and is not in argv)."""
     noun = "stonith" if stonith else "resource"
+    if template is not None:
+        cc.need(args, 1, "hactl resource create NAME --template TEMPLATE [NAME=VALUE…] [op …]")
+        args = [args[0], "", *args[1:]]
     cc.need(
         args,
         2,
@@ -47,13 +52,16 @@ def parse_create(
         "[NAME=VALUE…] [op ACTION NAME=VALUE…]… [meta NAME=VALUE…]",
     )
     name, agent_text, rest = args[0], args[1], args[2:]
-    if "=" in agent_text or agent_text in CREATE_KEYWORDS:
+    spec: cc.AgentSpec | None = None
+    if template is None and ("=" in agent_text or agent_text in CREATE_KEYWORDS):
         raise UsageError(
             f"{agent_text!r} is not an agent name",
             where=f"{noun} create {name}",
             hint="write the agent right after the name, e.g. ocf:heartbeat:IPaddr2",
         )
-    if stonith:
+    if template is not None:
+        spec = None
+    elif stonith:
         if ":" in agent_text and not agent_text.startswith("stonith:"):
             raise HactlError(
                 f"{agent_text!r} is not a fence agent",
@@ -72,6 +80,7 @@ def parse_create(
     where = f"{noun} {name}"
     head, groups = split_groups(rest, CREATE_KEYWORDS)
     request = rc.CreateRequest(
+        template=template,
         resource_id=name,
         agent=spec,
         params=parse_pairs(head, where=where, keywords=CREATE_KEYWORDS),
@@ -107,6 +116,8 @@ def parse_create(
 def register(app: typer.Typer) -> None:
     register_bundle(app)
     op_app = typer.Typer(no_args_is_help=True, help="Resource operations: add, remove, defaults.")
+    template_app = typer.Typer(no_args_is_help=True, help="Resource templates (<template>).")
+    app.add_typer(template_app, name="template")
     group_app = typer.Typer(no_args_is_help=True, help="Resource groups: add, remove.")
     app.add_typer(op_app, name="op")
     app.add_typer(group_app, name="group")
@@ -129,6 +140,9 @@ def register(app: typer.Typer) -> None:
         no_default_ops: bool = typer.Option(
             False, "--no-default-ops", help="Only a monitor operation, not the agent's defaults."
         ),
+        template: str = typer.Option(
+            None, "--template", help="Make it from this template (then give no agent)."
+        ),
         force: bool = cc.FORCE,
     ) -> None:
         """Create a resource. Parameters are checked against the agent's meta-data; the
@@ -139,7 +153,14 @@ def register(app: typer.Typer) -> None:
         request = parse_create(
             cc.words(
                 args,
-                known_options=("--group", "--before", "--after", "--disabled", "--no-default-ops"),
+                known_options=(
+                    "--group",
+                    "--before",
+                    "--after",
+                    "--disabled",
+                    "--no-default-ops",
+                    "--template",
+                ),
             ),
             group=group,
             before=before,
@@ -147,9 +168,45 @@ def register(app: typer.Typer) -> None:
             disabled=disabled,
             no_default_ops=no_default_ops,
             force=force,
+            template=template,
         )
 
         def use_case(root: Element, notes: Notes) -> Element:
+            metadata = (
+                cc.agent_metadata(request.agent, force=force, notes=notes)
+                if request.agent is not None
+                else None
+            )
+            return rc.create_resource(root, request, metadata, notes)
+
+        cc.edit(use_case)
+
+    @template_app.command("create", context_settings=cc.PCS_ARGS)
+    def template_create(
+        args: list[str] = typer.Argument(
+            None, metavar="NAME STANDARD[:PROVIDER]:TYPE [NAME=VALUE…] [op …]… [meta …]"
+        ),
+        force: bool = cc.FORCE,
+    ) -> None:
+        """Create a resource template (Pacemaker's <template>, crmsh's rsc_template; pcs has
+        none): primitives made with `resource create NAME --template TEMPLATE` take its
+        agent, parameters and operations.
+
+        Example: hactl -f cib.xml resource template create web-tpl ocf:heartbeat:apache op monitor interval=30s
+        """  # noqa: E501
+        request = parse_create(
+            cc.words(args),
+            group=None,
+            before=None,
+            after=None,
+            disabled=False,
+            no_default_ops=True,
+            force=force,
+        )
+        request.is_template = True
+
+        def use_case(root: Element, notes: Notes) -> Element:
+            assert request.agent is not None
             metadata = cc.agent_metadata(request.agent, force=force, notes=notes)
             return rc.create_resource(root, request, metadata, notes)
 

@@ -19,7 +19,7 @@ from hactl.core.errors import HactlError, NotFoundError
 
 Element = etree._Element
 
-RESOURCE_TAGS = ("primitive", "group", "clone", "master", "bundle")
+RESOURCE_TAGS = ("primitive", "group", "clone", "master", "bundle", "template")
 CONSTRAINT_TAGS = ("rsc_location", "rsc_order", "rsc_colocation", "rsc_ticket")
 
 

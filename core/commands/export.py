@@ -88,10 +88,13 @@ def _primitive(primitive: Element, *, group: str | None) -> Iterator[Command]:
         primitive, ("instance_attributes", "meta_attributes", "utilization", "operations")
     )
     for attribute in primitive.attrib:
-        if attribute not in ("id", "class", "provider", "type"):
-            raise _refuse(primitive, f"a primitive's {attribute!r} attribute")
+        if attribute not in ("id", "class", "provider", "type", "template"):
+            raise _refuse(primitive, f"a {primitive.tag}'s {attribute!r} attribute")
     rid = str(primitive.get("id"))
     stonith = primitive.get("class") == "stonith"
+    template = primitive.get("template")
+    if template is not None and primitive.get("type") is not None:
+        raise _refuse(primitive, "a primitive with both a template and an agent")
     agent = (
         str(primitive.get("type"))
         if stonith
@@ -101,7 +104,12 @@ def _primitive(primitive: Element, *, group: str | None) -> Iterator[Command]:
             if p
         )
     )
-    words: Command = ["stonith" if stonith else "resource", "create", rid, agent]
+    if primitive.tag == "template":
+        words: Command = ["resource", "template", "create", rid, agent]
+    elif template is not None:
+        words = ["resource", "create", rid, "--template", template]
+    else:
+        words = ["stonith" if stonith else "resource", "create", rid, agent]
     words += _pairs(_plain_sets(primitive, "instance_attributes"))
     ops = primitive.findall("operations/op")
     for op in ops:
@@ -111,9 +119,10 @@ def _primitive(primitive: Element, *, group: str | None) -> Iterator[Command]:
         words += ["meta", *_pairs(meta)]
     if group is not None:
         words += ["--group", group]
-    words += ["--no-default-ops", "--force"]
+    plain = primitive.tag == "template" or template is not None
+    words += ["--force"] if plain else ["--no-default-ops", "--force"]
     yield words
-    if not any(op.get("name") == "monitor" for op in ops):
+    if not plain and not any(op.get("name") == "monitor" for op in ops):
         # a resource is always created with a monitor (pcs's rule); the original had none
         yield ["resource", "op", "remove", rid, "monitor"]
     utilization = _plain_sets(primitive, "utilization")
@@ -158,6 +167,9 @@ def _resource(element: Element) -> Iterator[Command]:
         return
     if element.tag == "bundle":
         yield from _bundle(element)
+        return
+    if element.tag == "template":
+        yield from _primitive(element, group=None)
         return
     raise _refuse(element, f"a {element.tag}")
 
@@ -375,9 +387,10 @@ def export_commands(root: Element) -> list[Command]:
             if values:
                 commands.append(["node", noun, name, *_pairs(values), "--force"])
     resources = configuration.find("resources")
-    for element in resources if resources is not None else ():
-        if isinstance(element.tag, str):
-            commands += list(_resource(element))
+    children = [e for e in (resources if resources is not None else ()) if isinstance(e.tag, str)]
+    # templates first: a primitive made from one may come before it in the document
+    for element in sorted(children, key=lambda e: e.tag != "template"):
+        commands += list(_resource(element))
     for section, verb in (
         ("rsc_defaults", ["resource", "defaults"]),
         ("op_defaults", ["resource", "op", "defaults"]),

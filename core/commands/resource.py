@@ -64,7 +64,7 @@ class Operation:
 @dataclass
 class CreateRequest:
     resource_id: str
-    agent: AgentSpec
+    agent: AgentSpec | None  # None: the primitive takes its agent from ``template``
     params: dict[str, str] = field(default_factory=dict)
     operations: list[Operation] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
@@ -73,6 +73,8 @@ class CreateRequest:
     after: str | None = None
     clone: dict[str, str] | None = None  # clone meta options; None: not cloned
     bundle: str | None = None  # the bundle to run the resource in
+    template: str | None = None  # a primitive made from this <template> (crmsh's rsc_template)
+    is_template: bool = False  # create a <template> rather than a primitive
     clone_id: str | None = None
     promotable: bool = False
     disabled: bool = False
@@ -294,7 +296,22 @@ def create_resource(
     rid = request.resource_id
     where = f"resource {rid}"
     _check_new_resource_id(root, rid)
-    stonith = request.agent.standard == "stonith"
+    stonith = request.agent is not None and request.agent.standard == "stonith"
+    if request.template is not None:
+        found = ct.find_id(root, request.template)
+        if found is None or found.tag != "template":
+            known = [str(t.get("id")) for t in root.iter("template")]
+            raise NotFoundError(
+                f"template {request.template!r} does not exist",
+                where=where,
+                hint=did_you_mean(request.template, known)
+                if known
+                else "hactl resource template create …",
+            )
+    if request.is_template and (request.group or request.clone is not None or request.bundle):
+        raise HactlError(
+            "a template is not a resource: it cannot be grouped or cloned", where=where
+        )
     check_params(metadata, request.params, where=where, force=request.force, notes=notes)
     _check_meta(request.meta, where)
     for op in request.operations:
@@ -337,13 +354,19 @@ def create_resource(
         )
         if op.name not in user_names
     ]
-    operations = [*request.operations, *_unique_default_intervals(defaults)]
+    # templates, and primitives made from them, have only the operations given
+    plain = request.is_template or request.template is not None
+    operations = [*request.operations, *([] if plain else _unique_default_intervals(defaults))]
     operations.sort(key=lambda op: op.name)
 
-    attributes = {"id": rid, "class": request.agent.standard, "type": request.agent.type}
-    if request.agent.provider:
-        attributes["provider"] = request.agent.provider
-    primitive = etree.Element("primitive", attributes)
+    attributes = {"id": rid}
+    if request.agent is not None:
+        attributes.update({"class": request.agent.standard, "type": request.agent.type})
+        if request.agent.provider:
+            attributes["provider"] = request.agent.provider
+    if request.template is not None:
+        attributes["template"] = request.template
+    primitive = etree.Element("template" if request.is_template else "primitive", attributes)
     if request.params:
         ct.update_nvset(primitive, "instance_attributes", request.params, ids)
     if request.meta:

@@ -267,3 +267,19 @@ def test_bundle_and_rules_and_legacy_properties(hactl, cib: Path, crm_verify) ->
     assert (
         hactl(f"-f {cib} resource create other ocf:heartbeat:Dummy bundle httpd-bundle").code == 1
     )
+
+
+def test_templates(hactl, cib: Path, crm_verify) -> None:
+    for command in (
+        "resource template create dummy-tpl ocf:heartbeat:Dummy op monitor interval=20s",
+        "resource create d1 --template dummy-tpl meta target-role=Stopped",
+        "constraint location d1 prefers node1",
+    ):
+        result = hactl(f"-f {cib} {command}")
+        assert result.code == 0, f"{command}: {result.err}"
+    d1 = _root(cib).find(".//primitive[@id='d1']")
+    assert d1 is not None and d1.get("template") == "dummy-tpl" and d1.get("class") is None
+    assert d1.find("operations") is None  # the template's operations apply
+    assert crm_verify(cib).returncode == 0, crm_verify(cib).stderr
+    result = hactl(f"-f {cib} resource create d2 --template nope")
+    assert result.code == 1 and "template 'nope' does not exist" in result.err

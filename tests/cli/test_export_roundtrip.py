@@ -51,7 +51,7 @@ def _attributes(element: etree._Element, drop: tuple[str, ...] = ()) -> dict[str
 
 
 def _resource(element: etree._Element) -> Any:
-    if element.tag == "primitive":
+    if element.tag in (element.tag, "template"):
         ops = sorted(
             (sorted(_attributes(op).items()), sorted(_sets(op, "instance_attributes").items()))
             for op in element.iter("op")
@@ -122,11 +122,14 @@ def canonical(path: Path) -> Any:
         or n.find("utilization/nvpair") is not None
     }
     resources_section = config.find("resources")
-    resources = [
-        _resource(r)
+    children = [
+        r
         for r in (resources_section if resources_section is not None else [])
         if isinstance(r.tag, str)
     ]
+    # templates are not scheduled: where they sit among the resources does not matter
+    resources = [_resource(r) for r in children if r.tag != "template"]
+    templates = sorted((_resource(r) for r in children if r.tag == "template"), key=repr)
     constraints_section = config.find("constraints")
     constraints = [
         _constraint(c)
@@ -160,6 +163,7 @@ def canonical(path: Path) -> Any:
         "properties": properties,
         "nodes": nodes,
         "resources": resources,
+        "templates": templates,
         "constraints": constraints,
         "defaults": defaults,
         "levels": levels,
