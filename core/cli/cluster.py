@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from hactl.core.cli import cluster_config
+from hactl.core.cli import cluster_config, cluster_runtime
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
 from hactl.core.config.authkey import DEFAULT_AUTHKEY, DEFAULT_KEY_BYTES, write_authkey
 
 app = typer.Typer(no_args_is_help=True, help="Set up and manage the cluster.")
 cluster_config.register(app)
+cluster_runtime.register(app)
 
 
 @app.command("keygen")

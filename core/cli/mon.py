@@ -25,9 +25,9 @@ CLEAR = "\x1b[H\x1b[2J"
 
 
 def snapshot(full: bool) -> str:
-    from hactl.core.daemon.client import call
+    from hactl.core.daemon.client import cluster_status
 
-    current = call("status", timeout=5.0)
+    current = cluster_status()
     return "\n".join(status_cli.text_lines(current, status_cli.working_set(current), full=full))
 
 

@@ -158,9 +158,9 @@ def status(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """The running cluster: DC, quorum, nodes, resources, failed actions."""
-    from hactl.core.daemon.client import call
+    from hactl.core.daemon.client import cluster_status
 
-    current = call("status")
+    current = cluster_status()
     ws = working_set(current)
     if output is OutputFormat.json:
         print_json(as_json(current, ws))

@@ -179,6 +179,7 @@ class CibReplica:
         #: the DC's CIB with the patches it sent but has not seen delivered yet
         self._projected: CibDocument | None = None
         self._shutdown_at: dict[int, int] = {}
+        self._leaving = False  # this node asked for its clean shutdown
         self._handlers: dict[str, Callable[[int, Message], list[Output]]] = {
             "announce": self._on_announce,
             "full": self._on_full,
@@ -214,6 +215,7 @@ class CibReplica:
             "v": list(self.doc.versions()),
             "digest": cib_digest(self.doc),
             "dc": previous_dc,
+            "leaving": self._leaving,
         }
         return [Broadcast(announce)]
 
@@ -248,6 +250,7 @@ class CibReplica:
     def request_shutdown(self, at: int) -> list[Output]:
         """This node stops cleanly: ask the DC to record it (and move its resources away);
         ``at`` is the time (seconds) recorded as the node's shutdown attribute."""
+        self._leaving = True
         return [Broadcast({"t": "shutdown", "node": self.me, "at": at})]
 
     @property
@@ -266,6 +269,9 @@ class CibReplica:
         if message["ring"] != self.ring or self.phase is not Phase.ANNOUNCING:
             return []  # an announcement for a ring that is gone
         dc = message.get("dc")
+        if not message.get("leaving"):
+            # back after a clean stop, even if no ring without it was installed meanwhile
+            self._shutdown_at.pop(sender, None)
         self._announcements[sender] = _Announcement(
             _versions(message["v"]), str(message["digest"]), int(dc) if dc is not None else None
         )

@@ -68,6 +68,12 @@ def call(op: str, timeout: float = DEFAULT_TIMEOUT, **arguments: Any) -> Any:
                 where=str(path),
                 hint="the cluster may be forming or without a DC; see `hactl status`",
             ) from None
+        except OSError as exc:  # the daemon went away mid-request (stopped, crashed)
+            raise DaemonUnreachable(
+                f"the daemon closed the connection: {exc.strerror or exc}",
+                where=str(path),
+                hint="it may be stopping or restarting; try again",
+            ) from None
     try:
         reply = json.loads(answer)
     except ValueError:
@@ -90,6 +96,18 @@ def _read_line(sock: socket.socket) -> bytes:
     if not data:
         raise DaemonUnreachable("the daemon closed the connection without answering")
     return data
+
+
+def cluster_status() -> dict[str, Any]:
+    """The local daemon's `status`, refused when its cluster services are not running."""
+    result: dict[str, Any] = call("status")
+    if result.get("running") is False:
+        raise HactlError(
+            f"the cluster services are not running on this node: {result.get('reason')}",
+            where=str(paths.socket_path()),
+            hint="start them with `hactl cluster start`",
+        )
+    return result
 
 
 class LiveCibHandle:

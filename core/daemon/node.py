@@ -87,6 +87,8 @@ class DaemonOptions:
     #: the remote API's TCP port on ring0_addr; 0: no remote API
     remote_port: int = 0
     users_path: Path | None = None
+    #: where the remote API listens (default: this node's ring0_addr)
+    remote_address: str | None = None
 
 
 class TransitionSink(Protocol):
@@ -166,6 +168,7 @@ class NodeDaemon:
         self._scheduler_task: asyncio.Task[None] | None = None
         self.last_transition: dict[str, Any] | None = None
         self.started_at = time.time()
+        self._then_api_only = False
 
     # ------------------------------------------------------------------ life cycle
 
@@ -187,6 +190,10 @@ class NodeDaemon:
             await self._run_locked()
         finally:
             self.lock.release()
+        if self._then_api_only:
+            from hactl.core.daemon.standby import reexec
+
+            reexec(self.options, api_only=True)  # `cluster stop`: the remote API stays
 
     async def _run_locked(self) -> None:
         loop = asyncio.get_running_loop()
@@ -237,10 +244,13 @@ class NodeDaemon:
         self.api = ApiServer(self.options.socket_path, self._api_handlers())
         self.remote: RemoteApi | None = None
         if self.options.remote_port:
-            remote_ops = ("ping", "status", "cib.get", "cib.push", "quorum", "members", "stop")
+            remote_ops = (
+                *("ping", "status", "cib.get", "cib.push", "quorum", "members"),
+                *("stop", "enable", "disable", "setup"),
+            )
             handlers = self._api_handlers()
             self.remote = RemoteApi(
-                address=self.local.address,
+                address=self.options.remote_address or self.local.address,
                 port=self.options.remote_port,
                 users_path=self.options.users_path or default_users_path(),
                 state_dir=self.options.state_dir,
@@ -471,6 +481,9 @@ class NodeDaemon:
             "members": self._api_members,
             "fault": self._api_fault,
             "stop": self._api_stop,
+            "enable": self._api_enable,
+            "disable": lambda request: self._api_enable({"enabled": False}),
+            "setup": self._api_setup,
         }
 
     def _node_info(self) -> dict[str, Any]:
@@ -518,6 +531,10 @@ class NodeDaemon:
             "ring": self.replica.ring,
             "members": list(self.replica.members),
             "names": {str(k): v for k, v in self.names.items()},
+            "addresses": {
+                str(n.nodeid): n.ring_addrs.get(0, "") for n in self.config.nodelist if n.nodeid
+            },
+            "local": self.local.nodeid,
             "transport": dict(self.transport.status()),
             "blocked": sorted(self.transport.blocked),
             "totem": dict(self.ring.stats),
@@ -530,5 +547,21 @@ class NodeDaemon:
         return {"blocked": blocked}
 
     async def _api_stop(self, request: dict[str, Any]) -> dict[str, Any]:
-        self._stopping.set()
+        """`cluster stop`: a clean stop of the cluster services; with a remote API the
+        daemon stays (API only) so that `cluster start` can start them again."""
+        self._then_api_only = bool(self.options.remote_port) and not request.get("exit")
+        asyncio.get_running_loop().call_later(0.2, self._stopping.set)  # answer first
         return self._node_info()
+
+    async def _api_enable(self, request: dict[str, Any]) -> dict[str, Any]:
+        from hactl.core.daemon.standby import set_enabled
+
+        set_enabled(self.options.state_dir, bool(request.get("enabled", True)))
+        return {**self._node_info(), "enabled": bool(request.get("enabled", True))}
+
+    async def _api_setup(self, request: dict[str, Any]) -> dict[str, Any]:
+        raise HactlError(
+            f"this node already runs cluster {self.config.totem.cluster_name}",
+            where=str(self.options.config_path),
+            hint="stop and remove the old cluster on it first",
+        )

@@ -23,7 +23,7 @@ from hactl.core.daemon import client
 from hactl.core.daemon.sandbox import Sandbox
 
 #: token 1000 ms + consensus 1200 ms (the sandbox's totem) + start-up and slack
-FORM_TIMEOUT = 30.0
+FORM_TIMEOUT = 60.0
 
 
 @dataclass

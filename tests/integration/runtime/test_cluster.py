@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -39,7 +41,35 @@ def node_states(data: dict[str, Any]) -> dict[str, str]:
     return {n["name"]: n["state"] for n in data["nodes"]}
 
 
+def check_second_daemon_refused(cluster: Any) -> None:
+    sandbox = cluster.sandbox
+    first = sandbox.node("node1")["pid"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hactl.core.cli.main",
+            "daemon",
+            "--config",
+            str(sandbox.config_path),
+            "--state-dir",
+            str(sandbox.state_dir("node1")),
+            "--node",
+            "node1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1, line
+    assert f"another hactl daemon (pid {first})" in line
+    assert cluster.status("node1")["node"]["pid"] == first  # the first one is untouched
+
+
 def test_three_daemons_agree_on_membership_dc_and_quorum(cluster: Any) -> None:
+    check_second_daemon_refused(cluster)
     views = [state_json(cluster, f"node{i}") for i in (1, 2, 3)]
     assert {v["cluster"]["dc"] for v in views} == {views[0]["cluster"]["dc"]}
     assert all(v["cluster"]["quorate"] for v in views)

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 GOOD = """\
 totem {
@@ -82,31 +81,6 @@ def test_a_node_not_in_the_nodelist(tmp_path: Path) -> None:
     line = one_line(daemon(tmp_path, GOOD, "--node", "elsewhere"))
     assert "not in the nodelist" in line and "n1" in line
     assert not (tmp_path / "state").exists()  # refused before touching anything
-
-
-def test_a_second_daemon_on_the_same_state_directory_is_refused(cluster: Any) -> None:
-    sandbox = cluster.sandbox
-    first = sandbox.node("node1")["pid"]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hactl.core.cli.main",
-            "daemon",
-            "--config",
-            str(sandbox.config_path),
-            "--state-dir",
-            str(sandbox.state_dir("node1")),
-            "--node",
-            "node1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    line = one_line(result)
-    assert f"another hactl daemon (pid {first})" in line
-    assert cluster.status("node1")["node"]["pid"] == first  # the first one is untouched
 
 
 def test_commands_without_a_daemon_say_what_to_do(tmp_path: Path) -> None:

@@ -163,6 +163,19 @@ def test_clean_shutdown_is_recorded_before_leaving() -> None:
     assert not [p for p in state.iter("nvpair") if p.get("name") == "shutdown"]
 
 
+def test_back_after_a_clean_stop_with_no_ring_without_it_in_between() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    cluster.handle(3, cluster.nodes[3].request_shutdown(at=1700000000))
+    cluster.run()
+    # node 3 restarts (a fresh replica from its stored CIB) before the others installed a
+    # ring without it: the next membership has it again
+    cluster.nodes[3] = CibReplica(3, cluster.nodes[3].doc, {n: f"n{n}" for n in (1, 2, 3)})
+    cluster.form((1, 2, 3))
+    state = next(s for s in cluster.nodes[1].doc.root.iter("node_state") if s.get("id") == "3")
+    assert state.get("crmd") == "online" and state.get("expected") == "member"
+
+
 def test_partition_heals_higher_version_wins() -> None:
     cluster = Cluster([1, 2, 3])
     cluster.form((1, 2, 3))

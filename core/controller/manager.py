@@ -1,0 +1,399 @@
+"""The DC's cluster controller: keeps resources running (Pacemaker's controller on the DC).
+
+    controller = ClusterController(cib, dc_uuid="1", dispatch=dispatch, fence=fence)
+    runner = asyncio.create_task(controller.run())
+    controller.set_membership({"n1", "n2"})      # and on every membership change
+    await controller.settle()                    # until nothing is left to do
+
+Each round runs the scheduler on the CIB it holds, walks the transition graph with the
+:class:`TransitionEngine`, sends every ready resource action to its node through the
+injected ``dispatch(node, scheduled_op) -> OperationRecord``, fences through the injected
+``fence(target, action)``, and records every result in the status section (operation
+history, fail counts). A result the transition did not expect aborts it: nothing new is
+dispatched, the actions in flight are awaited, and the scheduler runs again on the new
+status. It also runs again when asked (a CIB, membership or attribute change), when a
+recurring monitor reports a failure, and at cluster-recheck-interval (``tick()`` against
+the injected clock). Scheduling and recording are pure; this class is the asyncio shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hactl.core.attrd.status import set_transient
+from hactl.core.cib.document import CibDocument
+from hactl.core.cib.patch import bump_num_updates
+from hactl.core.controller import failures, node_status
+from hactl.core.controller.operations import scheduled_operation
+from hactl.core.controller.transition import GraphAction, TransitionEngine, TransitionGraph
+from hactl.core.drivers import OcfRc, OperationStatus
+from hactl.core.errors import HactlError
+from hactl.core.executor.executor import Executor, ScheduledOperation
+from hactl.core.executor.history import OperationRecord, ResourceAgent
+from hactl.core.scheduler import schedule
+from hactl.core.scheduler.output import graph_xml
+from hactl.core.scheduler.unpack import is_true, nvpairs, parse_interval_ms
+
+log = logging.getLogger("hactl.controller")
+
+DEFAULT_RECHECK_S = 15 * 60
+DEFAULT_STONITH_MAX_ATTEMPTS = 10
+_PROBE_ANSWERS = (OcfRc.SUCCESS, OcfRc.NOT_RUNNING, OcfRc.RUNNING_PROMOTED)
+
+
+class NodeUnreachable(HactlError):
+    """``dispatch`` raises this when the node cannot be asked (it left, its link is down):
+    the action is lost, not failed on the node, so no fail count is recorded."""
+
+
+class FenceResult(Protocol):
+    """What ``fence`` returns; the fencer's FenceHistoryEntry is one."""
+
+    @property
+    def succeeded(self) -> bool: ...
+
+    devices: list[str]
+    reason: str
+
+
+Dispatch = Callable[[str, ScheduledOperation], Awaitable[OperationRecord]]
+Fence = Callable[[str, str], Awaitable[FenceResult]]
+CibListener = Callable[[CibDocument], None]
+
+
+@dataclass(frozen=True)
+class FenceRecord:
+    target: str
+    action: str
+    succeeded: bool
+    devices: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class TransitionSummary:
+    """One transition as it ran: what was dispatched, what failed, why it stopped."""
+
+    transition_id: int
+    dispatched: list[str] = field(default_factory=list)  # "<op key> on <node>"
+    failed: list[str] = field(default_factory=list)
+    abort_reason: str | None = None
+
+
+async def perform_on_node(executor: Executor, op: ScheduledOperation) -> OperationRecord:
+    """The node's side of ``dispatch``: run the operation on its executor. A recurring
+    operation runs once now (its result confirms the action) and then at its interval;
+    ``cancel`` stops the recurring monitor the request names."""
+    request = op.request
+    if request.action == "cancel":
+        executor.cancel_recurring(request.resource, "monitor", request.interval_ms)
+        return OperationRecord(
+            resource=request.resource,
+            operation="cancel",
+            interval_ms=request.interval_ms,
+            call_id=executor.history.next_call_id(),
+            rc=OcfRc.SUCCESS,
+            status=OperationStatus.DONE,
+            node=executor.history.node,
+            last_rc_change=int(time.time()),
+            transition_key=op.transition_key,
+        )
+    record = await executor.execute(op)
+    if request.interval_ms:
+        executor.start_recurring(op)
+    return record
+
+
+class ClusterController:
+    def __init__(
+        self,
+        cib: CibDocument,
+        *,
+        dc_uuid: str,
+        dispatch: Dispatch,
+        fence: Fence,
+        clock: Callable[[], float] = time.time,
+        on_cib_change: CibListener | None = None,
+    ) -> None:
+        self.cib = cib
+        self.dc_uuid = dc_uuid
+        self._dispatch = dispatch
+        self._fence = fence
+        self._clock = clock
+        self._on_cib_change = on_cib_change
+        self._wanted = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._transition_id = 0
+        self._next_recheck = clock() + DEFAULT_RECHECK_S
+        self._recorded: set[tuple[str, int]] = set()  # (node, call id) already in the status
+        self._fence_failures: dict[str, int] = {}
+        self.transitions: list[TransitionSummary] = []
+        self.fence_history: list[FenceRecord] = []
+
+    # ------------------------------------------------------------------ inputs
+
+    def request_transition(self, reason: str) -> None:
+        """Something changed: the scheduler runs again (after the current transition)."""
+        log.debug("new transition wanted: %s", reason)
+        self._idle.clear()
+        self._wanted.set()
+
+    def replace_cib(self, cib: CibDocument) -> None:
+        """The CIB changed elsewhere (a configuration edit reached this node)."""
+        self.cib = cib
+        self.request_transition("CIB replaced")
+
+    def set_membership(self, online: Iterable[str]) -> None:
+        """The nodes currently in the membership (with their controller up)."""
+        members = set(online)
+        changed = False
+        for node in failures.node_names(self.cib.root):
+            up = node in members
+            changed |= node_status.set_online(self.cib.root, node, up)
+            if not up:
+                self._recorded = {seen for seen in self._recorded if seen[0] != node}
+        if changed:
+            self._status_changed()
+            self.request_transition("membership changed")
+
+    def set_quorum(self, quorate: bool) -> None:
+        self.cib.root.set("have-quorum", "1" if quorate else "0")
+        self._status_changed()
+        self.request_transition("quorum changed")
+
+    def set_attribute(self, node: str, name: str, value: str | None) -> None:
+        """A transient node attribute changed (attrd, crm_attribute)."""
+        if set_transient(self.cib.root, node, name, value):
+            self._status_changed()
+            self.request_transition(f"attribute {name} on {node} changed")
+
+    def operation_reported(self, record: OperationRecord) -> None:
+        """A node's executor reported a result on its own: a recurring monitor's change.
+        One-shot results arrive as ``dispatch``'s return value and are ignored here."""
+        if not record.interval_ms or record.operation == "cancel":
+            return
+        if self._record(record, probe=False):
+            self.request_transition(f"{record.key} on {record.node} failed")
+
+    def tick(self) -> None:
+        """Call regularly (the daemon: every second): runs the scheduler again once
+        cluster-recheck-interval has passed (failure-timeout, time-based rules)."""
+        if self._clock() >= self._next_recheck:
+            self._next_recheck = self._clock() + self._recheck_s()
+            self.request_transition("cluster-recheck-interval")
+
+    # ------------------------------------------------------------------ the loop
+
+    async def run(self) -> None:
+        """Run transitions until :meth:`stop`."""
+        self.request_transition("controller started")
+        while not self._stopping:
+            await self._wanted.wait()
+            if self._stopping:
+                break
+            self._wanted.clear()
+            try:
+                await self._transition()
+            except HactlError as exc:
+                log.error("transition could not run: %s", exc.message)
+            if not self._wanted.is_set():
+                self._idle.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+
+    async def settle(self) -> None:
+        """Wait until no transition runs and none is wanted."""
+        while not (self._idle.is_set() and not self._wanted.is_set()):
+            await self._idle.wait()
+
+    @property
+    def idle(self) -> bool:
+        return self._idle.is_set() and not self._wanted.is_set()
+
+    # ------------------------------------------------------------------ internals
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock(), tz=dt.UTC)
+
+    def _options(self) -> dict[str, str]:
+        return nvpairs(
+            self.cib.root.find("configuration/crm_config"), "cluster_property_set", {}, self._now()
+        )
+
+    def _recheck_s(self) -> float:
+        text = self._options().get("cluster-recheck-interval")
+        return parse_interval_ms(text) / 1000 if text else DEFAULT_RECHECK_S
+
+    def _status_changed(self) -> None:
+        bump_num_updates(self.cib.root)
+        if self._on_cib_change is not None:
+            self._on_cib_change(self.cib)
+
+    def _fencing_exhausted(self, graph: TransitionGraph) -> list[str]:
+        limit_text = self._options().get("stonith-max-attempts", "")
+        limit = int(limit_text) if limit_text.isdigit() else DEFAULT_STONITH_MAX_ATTEMPTS
+        return sorted(
+            {
+                str(s.action.node)
+                for s in graph.synapses
+                if s.action.kind == "crm_event" and s.action.operation == "stonith"
+                if self._fence_failures.get(str(s.action.node), 0) >= limit
+            }
+        )
+
+    async def _transition(self) -> None:
+        self._transition_id += 1
+        now = self._now()
+        ws = schedule(copy.deepcopy(self.cib.root), now)
+        graph = TransitionGraph.from_xml(graph_xml(ws))
+        summary = TransitionSummary(self._transition_id)
+        self.transitions.append(summary)
+        self._next_recheck = self._clock() + self._recheck_s()
+        exhausted = self._fencing_exhausted(graph)
+        if exhausted:
+            # Pacemaker's controller gives up after stonith-max-attempts: nothing of this
+            # transition runs (its actions depend on the fencing) until something changes
+            summary.abort_reason = f"fencing of {', '.join(exhausted)} failed too often"
+            log.error("not running transition %d: %s", self._transition_id, summary.abort_reason)
+            return
+        engine = TransitionEngine(graph)
+        running: dict[asyncio.Task[tuple[bool, str]], GraphAction] = {}
+        while True:
+            if self._wanted.is_set():
+                engine.abort("a change arrived during the transition")
+            for action in engine.ready():
+                summary.dispatched.append(f"{action.operation_key} on {action.node}")
+                task = asyncio.create_task(self._perform(action, now))
+                running[task] = action
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                action = running.pop(task)
+                succeeded, reason = task.result()
+                if not succeeded:
+                    summary.failed.append(f"{action.operation_key} on {action.node}")
+                engine.completed(action.action_id, succeeded, reason)
+        summary.abort_reason = engine.abort_reason
+        if engine.aborted:
+            self.request_transition(
+                f"transition {self._transition_id} aborted: {engine.abort_reason}"
+            )
+
+    async def _perform(self, action: GraphAction, now: dt.datetime) -> tuple[bool, str]:
+        """Run one action; whether it gave what the transition expected, and why not."""
+        try:
+            if action.operation == "stonith":
+                return await self._fence_node(action)
+            if action.operation == "clear_failcount":
+                self._clear_fail_count(action)
+                return True, ""
+            if action.kind == "crm_event":
+                return True, ""  # do_shutdown, lrm refresh: nothing for the DC to do
+            op = scheduled_operation(self.cib.root, action, self._transition_id, self.dc_uuid, now)
+            record = await self._dispatch(str(action.node), op)
+        except HactlError as exc:
+            return False, f"{action.operation_key} on {action.node}: {exc.message}"
+        if op.request.action == "cancel":
+            if record.rc == OcfRc.SUCCESS:
+                node_status.remove_recurring(
+                    self.cib.root, record.node, record.resource, "monitor", op.request.interval_ms
+                )
+                self._status_changed()
+            return record.rc == OcfRc.SUCCESS, record.exit_reason
+        probe = op.request.action == "monitor" and not op.request.interval_ms
+        self._record(record, probe=probe)
+        if record.failed:
+            return False, f"{record.key} on {record.node} returned {record.rc} ({record.status})"
+        return True, ""
+
+    def _agent(self, resource: str, node: str) -> ResourceAgent:
+        base = failures.base_id(resource)
+        for element in self.cib.root.iterfind("configuration/resources//primitive"):
+            if element.get("id") == base:
+                return ResourceAgent(
+                    resource,
+                    element.get("class", ""),
+                    element.get("type", ""),
+                    element.get("provider"),
+                )
+        for element in node_status.node_state(self.cib.root, node).iterfind(
+            "lrm/lrm_resources/lrm_resource"
+        ):
+            if element.get("id") == resource:
+                return ResourceAgent(
+                    resource,
+                    element.get("class", ""),
+                    element.get("type", ""),
+                    element.get("provider"),
+                )
+        raise HactlError(f"resource {resource!r} is neither configured nor known on {node}")
+
+    def _record(self, record: OperationRecord, *, probe: bool) -> bool:
+        """Write a result into the status; count it when it is a failure. Returns whether
+        it was a failure (a probe's finding is none, whatever it found)."""
+        if (record.node, record.call_id) in self._recorded:
+            return False
+        self._recorded.add((record.node, record.call_id))
+        failure = record.failed and not (
+            probe and record.status == OperationStatus.DONE and record.rc in _PROBE_ANSWERS
+        )
+        root = self.cib.root
+        node_status.record_operation(
+            root, self._agent(record.resource, record.node), record, failure=failure
+        )
+        if failure:
+            fatal = record.operation == "start" and is_true(
+                self._options().get("start-failure-is-fatal"), True
+            )
+            failures.record_failure(
+                root,
+                record.node,
+                record.resource,
+                record.operation,
+                record.interval_ms,
+                int(self._clock()),
+                fatal=fatal,
+            )
+        self._status_changed()
+        return failure
+
+    def _clear_fail_count(self, action: GraphAction) -> None:
+        resource = failures.base_id(action.resource.get("id", ""))
+        entries = [
+            entry
+            for entry in failures.fail_counts(self.cib.root, node=action.node)
+            if entry.resource == resource
+        ]
+        if failures.clear_entries(self.cib.root, entries):
+            self._status_changed()
+
+    async def _fence_node(self, action: GraphAction) -> tuple[bool, str]:
+        target = str(action.node)
+        fence_action = action.attributes.get(
+            "CRM_meta_stonith_action", action.attributes.get("stonith_action", "reboot")
+        )
+        result = await self._fence(target, fence_action)
+        self.fence_history.append(
+            FenceRecord(
+                target, fence_action, result.succeeded, tuple(result.devices), result.reason
+            )
+        )
+        if not result.succeeded:
+            self._fence_failures[target] = self._fence_failures.get(target, 0) + 1
+            return False, f"fencing {target} failed: {result.reason}"
+        self._fence_failures.pop(target, None)
+        node_status.record_fenced(self.cib.root, target)
+        self._recorded = {seen for seen in self._recorded if seen[0] != target}
+        self._status_changed()
+        return True, ""
