@@ -460,6 +460,7 @@ def test_derived_totem_values_as_corosync_runtime(
     [
         "",
         "two_node: 1",
+        "two_node: 1\nauto_tie_breaker: 1",  # ATB wins: two_node is disabled
         f"last_man_standing: 1\nlast_man_standing_window: {LMS_WINDOW_MS}\nwait_for_all: 1",
         "auto_tie_breaker: 1\nauto_tie_breaker_node: highest",
         "expected_votes: 5",

@@ -94,6 +94,16 @@ SCENARIOS = [
         steps=[(("form", [1]), {1: (Y, 2, 1)})],
     ),
     Scenario(
+        "two_node with auto_tie_breaker: two_node is disabled, the tie-breaker decides",
+        2,
+        options="two_node: 1\nauto_tie_breaker: 1",
+        steps=[
+            (("form", [1]), {1: (N, 2, 2)}),  # wait_for_all, set by two_node, remains
+            (("form", [1, 2]), {1: (Y, 2, 2)}),
+            (("form", [1], [2]), {1: (Y, 2, 2), 2: (N, 2, 2)}),
+        ],
+    ),
+    Scenario(
         "wait_for_all: first quorum only with all nodes, re-armed on loss",
         3,
         options="wait_for_all: 1",
