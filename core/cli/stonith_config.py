@@ -66,6 +66,7 @@ def register(app: typer.Typer) -> None:
         )
 
         def use_case(root: Element, notes: Notes) -> Element:
+            assert request.agent is not None  # a fence device always names its agent
             metadata = cc.agent_metadata(request.agent, force=force, notes=notes)
             return rc.create_resource(root, request, metadata, notes)
 
