@@ -68,6 +68,41 @@ def _text(text: str) -> str:
     return text
 
 
+class _Verdict(ValueError):
+    """A value Corosync refuses with a sentence of its own (the logging options): the
+    message is said as it is, the allowed values go in the hint."""
+
+    def __init__(self, message: str, allowed: tuple[str, ...]):
+        super().__init__(message)
+        self.allowed = allowed
+
+
+def _logging_flag(key: str, on: tuple[str, ...], off: tuple[str, ...]) -> Callable[[str], bool]:
+    def convert(text: str) -> bool:
+        if text in on or text in off:
+            return text in on
+        raise _Verdict(f"unknown value for {key}", on + off)
+
+    return convert
+
+
+def _logging_word(verdict: str, *allowed: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        if text not in allowed:
+            raise _Verdict(verdict, allowed)
+        return text
+
+    return convert
+
+
+_YES, _NO = ("yes", "on"), ("no", "off")
+_FACILITIES = (
+    "auth authpriv cron daemon ftp kern lpr mail news syslog user uucp "
+    "local0 local1 local2 local3 local4 local5 local6 local7"
+).split()
+_PRIORITIES = "alert crit debug emerg err error info notice warning".split()
+
+
 # ---------------------------------------------------------------------- models
 
 
@@ -285,20 +320,22 @@ _NODE_TYPES: dict[str, Callable[[str], Any]] = {
     "quorum_votes": UINT32,
     "name": _text,
 }
+# logging values, with Corosync's own verdicts (exec/logconfig.c)
 _LOGGING_TYPES: dict[str, Callable[[str], Any]] = {
-    **{key: _yes_no for key in "to_logfile to_syslog to_stderr fileline function_name".split()},
+    **{key: _logging_flag(key, _YES, _NO) for key in ("to_logfile", "to_syslog", "to_stderr")},
+    **{key: _logging_flag(key, ("on",), ("off",)) for key in ("fileline", "function_name")},
     "logfile": _text,
-    "debug": _choice("on", "off", "trace"),
-    "timestamp": _choice("on", "off", "hires"),
-    "syslog_facility": _text,
-    "syslog_priority": _text,
-    "logfile_priority": _text,
+    "debug": _logging_word("unknown value for debug", "on", "off", "trace"),
+    "timestamp": _logging_word("unknown value for timestamp", "on", "off", "hires"),
+    "syslog_facility": _logging_word("unknown syslog facility specified", *_FACILITIES),
+    "syslog_priority": _logging_word("unknown syslog priority specified", *_PRIORITIES),
+    "logfile_priority": _logging_word("unknown logfile priority specified", *_PRIORITIES),
 }
 _SUBSYS_TYPES: dict[str, Callable[[str], Any]] = {
     "subsys": _text,
-    "debug": _choice("on", "off", "trace"),
-    "to_logfile": _yes_no,
-    "to_syslog": _yes_no,
+    "debug": _LOGGING_TYPES["debug"],
+    "to_logfile": _LOGGING_TYPES["to_logfile"],
+    "to_syslog": _LOGGING_TYPES["to_syslog"],
 }
 _RING_ADDR = re.compile(r"ring(\d)_addr")
 
@@ -315,6 +352,12 @@ class _Reader:
     def convert(self, path: str, opt: syntax.Option, types: dict[str, Callable[[str], Any]]) -> Any:
         try:
             return types[opt.key](opt.value)
+        except _Verdict as exc:
+            raise ConfigError(
+                str(exc),
+                where=f"{self.where(opt.line)}: {path}",
+                hint="one of " + ", ".join(exc.allowed),
+            ) from None
         except ValueError as exc:
             raise ConfigError(
                 f'Value of key "{path}" {exc}, but "{opt.value}" was given',

@@ -95,6 +95,33 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     ),
     "no nodelist": (BASE.replace("nodelist {", "nodes {"), "No interfaces defined"),
     "missing brace": (BASE.rstrip()[:-1], "Missing closing brace"),
+    "logging debug": (
+        BASE.replace("    to_syslog: no\n", "    to_syslog: no\n    debug: maybe\n"),
+        "unknown value for debug",
+    ),
+    "logging facility": (
+        BASE.replace("    to_syslog: no\n", "    to_syslog: no\n    syslog_facility: nowhere\n"),
+        "unknown syslog facility specified",
+    ),
+    "logging priority": (
+        BASE.replace("    to_syslog: no\n", "    to_syslog: no\n    syslog_priority: loud\n"),
+        "unknown syslog priority specified",
+    ),
+    "logging to_stderr": (
+        BASE.replace("    to_stderr: yes\n", "    to_stderr: perhaps\n"),
+        "unknown value for to_stderr",
+    ),
+    "logging timestamp hires": (
+        BASE.replace("    to_syslog: no\n", "    to_syslog: no\n    timestamp: hires\n"),
+        None,
+    ),
+    "logger_subsys without subsys": (
+        BASE.replace(
+            "    to_syslog: no\n",
+            "    to_syslog: no\n    logger_subsys {\n        debug: on\n    }\n",
+        ),
+        "No subsys key in logger_subsys directive",
+    ),
     "bad quorum value": (
         BASE.replace("corosync_votequorum\n", "corosync_votequorum\n    two_node: yes\n"),
         'Value of key "quorum.two_node" is expected to be integer in range (0..255)',
