@@ -136,7 +136,6 @@ class VoteQuorum(QuorumProvider):
         self.ring_id = "0.0"
         self.lms_deadline: int | None = None
         self.qdevice_deadline: int | None = None
-        self.sync_in_progress = False
         self.ev_barrier = 0
         self._read_settings()
         self._recalculate(allow_decrease=False, by_current_nodes=False)
@@ -297,7 +296,6 @@ class VoteQuorum(QuorumProvider):
     def membership_changed(
         self, ring_id: str, members: frozenset[int], now_ms: int
     ) -> list[object]:
-        self.sync_in_progress = True
         if len(members) > 1:
             self.us.flags &= ~NodeFlag.FIRST
         nodes_left = False
@@ -399,7 +397,6 @@ class VoteQuorum(QuorumProvider):
 
     def sync_completed(self, now_ms: int) -> None:
         self._recalculate(allow_decrease=False, by_current_nodes=False)
-        self.sync_in_progress = False
 
     # ------------------------------------------------------------------ timers
 
