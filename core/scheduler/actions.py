@@ -147,6 +147,8 @@ class Builder:
                     demote.optional = False
                 if required:
                     demote.optional = False
+                if node.unclean and self.can_fence():
+                    demote.pseudo = True  # fencing the node demotes it
             stop = self.action(rsc, "stop", node, optional=not required)
             if required and chosen is None:
                 stop.reason = "node availability"
@@ -518,12 +520,10 @@ class Builder:
             self.siblings_known[key] = {n for p in siblings for n in p.known_on}
         if node.name in self.siblings_known[key]:
             return True
-        # the instance placed there probes it, else the first one not placed anywhere
-        chooser = next(
-            (p for p in siblings if p.assigned is node),
-            next((p for p in siblings if p.assigned is None and not p.running_on), siblings[0]),
-        )
-        return chooser is not rsc
+        # the instance placed there probes it, else the first instance (in placement order)
+        order = clone.assign_order or clone.children
+        chosen = next((i for i in order if rsc_on(i, node)), order[0])
+        return rsc not in chosen.primitives()
 
     # -- collectives ---------------------------------------------------------------------
 
@@ -949,8 +949,17 @@ class Builder:
                 ]
                 if not children:
                     act.optional = True
+                elif act.task in ("start", "promote") and not any(
+                    a.runnable for a, _ in act.after if a.rsc is not act.rsc and not a.optional
+                ):
+                    # a collective action is runnable when one of its instances' is
+                    act.runnable = False
         for act in ws.actions:
             act.in_graph = not act.optional and act.runnable
+
+
+def rsc_on(instance: Resource, node: Node) -> bool:
+    return any(p.assigned is node for p in instance.primitives())
 
 
 def build(ws: WorkingSet) -> None:

@@ -558,6 +558,7 @@ class Placer:
         limit = clone.clone_max
         optimal = max(1, -(-limit // len(usable))) if usable else 1
         instances = sorted(clone.children, key=lambda r: self._instance_order(clone, r, merged))
+        clone.assign_order = instances
         assigned = 0
         # instances stay where they run, as long as that does not crowd a node
         for instance in instances:

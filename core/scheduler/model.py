@@ -177,6 +177,8 @@ class Resource:
     # actions of this resource, in creation order
     actions: list[Action] = field(default_factory=list)
     _primitives: tuple[int, list[Resource]] | None = None
+    #: a clone's instances in the order placement considered them
+    assign_order: list[Resource] = field(default_factory=list)
 
     @property
     def is_primitive(self) -> bool:
