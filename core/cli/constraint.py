@@ -9,7 +9,6 @@ from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
 from hactl.core.commands import constraint as cn
 from hactl.core.commands import show
-from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import (
     did_you_mean,
     is_role,
@@ -206,28 +205,6 @@ def _set_command(tag: str, words: list[str], force: bool) -> None:
     cc.edit(lambda root, notes: cn.set_constraint(root, tag, sets, options, force=force))
 
 
-def _remove_between(kind: str, first: str, second: str | None) -> None:
-    def use_case(root: Element, notes: object) -> list[str]:
-        attributes = ("first", "then") if kind == "order" else ("rsc", "with-rsc")
-        found = [
-            str(c.get("id"))
-            for c in cn.constraints(root)
-            if c.tag == f"rsc_{kind}"
-            and c.get(attributes[0]) == first
-            and (second is None or c.get(attributes[1]) == second)
-            or (c.tag == f"rsc_{kind}" and second is None and c.get(attributes[1]) == first)
-        ]
-        if not found:
-            raise HactlError(
-                f"no {kind} constraint names {first}" + (f" and {second}" if second else ""),
-                where=f"constraint {kind} remove",
-                hint="see `hactl constraint config --full`",
-            )
-        return cn.remove_constraints(root, found)
-
-    cc.edit(use_case)
-
-
 @app.command("order", context_settings=cc.PCS_ARGS)
 def order(
     args: list[str] = typer.Argument(
@@ -254,8 +231,8 @@ def order(
         return
     if words[0] in ("remove", "delete"):
         cc.need(words, 2, "hactl constraint order remove RESOURCE…")
-        for name in words[1:]:
-            _remove_between("order", name, None)
+        names = words[1:]
+        cc.edit(lambda root, notes: [cn.remove_between(root, "order", n, None) for n in names])
         return
     if words.count("then") != 1:
         raise UsageError(
@@ -399,7 +376,7 @@ def colocation_remove(args: list[str] = typer.Argument(None, metavar="A B")) -> 
     """
     words = cc.words(args)
     cc.need(words, 2, "hactl constraint colocation remove A B")
-    _remove_between("colocation", words[0], words[1])
+    cc.edit(lambda root, notes: cn.remove_between(root, "colocation", words[0], words[1]))
 
 
 colocation_app.command(
@@ -480,21 +457,7 @@ def ticket_remove(args: list[str] = typer.Argument(None, metavar="TICKET RESOURC
     words = cc.words(args)
     cc.need(words, 2, "hactl constraint ticket remove TICKET RESOURCE")
 
-    def use_case(root: Element, notes: object) -> list[str]:
-        found = [
-            str(c.get("id"))
-            for c in cn.constraints(root)
-            if c.tag == "rsc_ticket" and c.get("ticket") == words[0] and c.get("rsc") == words[1]
-        ]
-        if not found:
-            raise HactlError(
-                f"no ticket constraint binds {words[1]} to {words[0]}",
-                where="constraint ticket remove",
-                hint="see `hactl constraint ticket config`",
-            )
-        return cn.remove_constraints(root, found)
-
-    cc.edit(use_case)
+    cc.edit(lambda root, notes: cn.remove_between(root, "ticket", words[1], words[0]))
 
 
 ticket_app.command(

@@ -262,16 +262,9 @@ def register(app: typer.Typer) -> None:
                 meta.update(parse_pairs(group_words, where=f"resource {resource_id} meta"))
 
         def use_case(root: Element, notes: Notes) -> Element:
-            from hactl.core.commands import cibtools as ct
-
-            element = ct.find_resource(root, resource_id, where="resource update")
+            spec = rc.agent_of(root, resource_id, where="resource update")
             metadata = None
-            if element.tag == "primitive" and (params or operations):
-                spec = cc.AgentSpec(
-                    standard=str(element.get("class")),
-                    provider=element.get("provider"),
-                    type=str(element.get("type")),
-                )
+            if spec is not None and (params or operations):
                 metadata = cc.agent_metadata(spec, force=force, notes=notes)
             return rc.update_resource(
                 root, resource_id, params, operations, meta, metadata, notes, force=force
@@ -304,17 +297,7 @@ def register(app: typer.Typer) -> None:
             values = parse_pairs(words[1:], where=f"resource {words[0]} utilization")
             cc.edit(lambda root, notes: rc.utilization(root, words[0], values))
             return
-        from hactl.core.commands import cibtools as ct
-
-        def collect(root: Element) -> dict[str, dict[str, str]]:
-            chosen = (
-                [ct.find_resource(root, words[0], where="resource utilization")]
-                if words
-                else ct.all_resources(root)
-            )
-            return {str(e.get("id")): v for e in chosen if (v := ct.nvset_values(e, "utilization"))}
-
-        data = cc.read(collect)
+        data = cc.read(lambda root: show.utilization_data(root, words))
         if output is OutputFormat.json:
             print_json(data)
         else:
@@ -340,17 +323,9 @@ def register(app: typer.Typer) -> None:
         operation = rc.Operation(*parsed[0])
 
         def use_case(root: Element, notes: Notes) -> Element:
-            from hactl.core.commands import cibtools as ct
-
-            element = ct.find_resource(root, words[0], where="resource op add")
-            metadata = None
-            if element.tag == "primitive":
-                spec = cc.AgentSpec(
-                    standard=str(element.get("class")),
-                    provider=element.get("provider"),
-                    type=str(element.get("type")),
-                )
-                metadata = cc.agent_metadata(spec, force=True, notes=Notes())
+            spec = rc.agent_of(root, words[0], where="resource op add")
+            # the agent's actions make op names checkable; an agent missing here is no error
+            metadata = cc.agent_metadata(spec, force=True, notes=Notes()) if spec else None
             return rc.op_add(root, words[0], operation, metadata, force=force)
 
         cc.edit(use_case)
@@ -653,37 +628,7 @@ def register(app: typer.Typer) -> None:
         Example: hactl -f cib.xml resource status
         """
         names = cc.words(args)
-        from hactl.core.commands import cibtools as ct
-
-        def rows(root: Element) -> list[dict[str, str]]:
-            chosen = (
-                [ct.find_resource(root, n, where="resource status") for n in names]
-                if names
-                else ct.all_resources(root)
-            )
-            result = []
-            for element in chosen:
-                meta = ct.nvset_values(element, "meta_attributes")
-                result.append(
-                    {
-                        "id": str(element.get("id")),
-                        "kind": element.tag,
-                        "agent": ":".join(
-                            p
-                            for p in (
-                                element.get("class"),
-                                element.get("provider"),
-                                element.get("type"),
-                            )
-                            if p
-                        ),
-                        "target-role": meta.get("target-role", "Started"),
-                        "managed": "false" if meta.get("is-managed") == "false" else "true",
-                    }
-                )
-            return result
-
-        data = cc.read(rows)
+        data = cc.read(lambda root: show.status_rows(root, names))
         if output is OutputFormat.json:
             print_json(data)
         elif not data:

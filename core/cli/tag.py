@@ -6,8 +6,8 @@ import typer
 
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
+from hactl.core.commands import show
 from hactl.core.commands import tags_alerts as ta
-from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import split_groups
 
 app = typer.Typer(
@@ -16,17 +16,7 @@ app = typer.Typer(
 
 
 def _show(names: list[str], output: OutputFormat) -> None:
-    def collect(root: Element) -> dict[str, list[str]]:
-        found = {
-            str(t.get("id")): [str(o.get("id")) for o in t.findall("obj_ref")]
-            for t in ta.tags(root)
-        }
-        for name in names:
-            if name not in found:
-                ta.find_tag(root, name, "tag config")
-        return {k: v for k, v in found.items() if not names or k in names}
-
-    data = cc.read(collect)
+    data = cc.read(lambda root: show.tag_data(root, names))
     if output is OutputFormat.json:
         print_json(data)
     elif not data:

@@ -736,3 +736,33 @@ def rename_references(root: Element, old: str, new: str) -> None:
         for resource_ref in element.iter("resource_ref"):
             if resource_ref.get("id") == old:
                 resource_ref.set("id", new)
+
+
+_PAIR_ATTRIBUTES = {
+    "order": ("first", "then"),
+    "colocation": ("rsc", "with-rsc"),
+    "ticket": ("rsc", "ticket"),
+}
+
+
+def remove_between(root: Element, kind: str, first: str, second: str | None) -> list[str]:
+    """`constraint order remove R` (every order naming R), `constraint colocation remove A
+    B`, `constraint ticket remove T R` (here first=R, second=T)."""
+    one, other = _PAIR_ATTRIBUTES[kind]
+    found = [
+        str(c.get("id"))
+        for c in constraints(root)
+        if c.tag == f"rsc_{kind}"
+        and (
+            (c.get(one) == first and (second is None or c.get(other) == second))
+            or (second is None and c.get(other) == first)
+        )
+    ]
+    if not found:
+        names = first + (f" and {second}" if second else "")
+        raise HactlError(
+            f"no {kind} constraint names {names}",
+            where=f"constraint {kind} remove",
+            hint="see `hactl constraint config --full`",
+        )
+    return remove_constraints(root, found)

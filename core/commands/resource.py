@@ -541,6 +541,18 @@ def update_resource(
     return element
 
 
+def agent_of(root: Element, resource_id: str, *, where: str) -> AgentSpec | None:
+    """The agent of a primitive (None for groups, clones, template-based primitives)."""
+    element = ct.find_resource(root, resource_id, where=where)
+    if element.tag != "primitive" or element.get("type") is None:
+        return None
+    return AgentSpec(
+        standard=str(element.get("class")),
+        provider=element.get("provider"),
+        type=str(element.get("type")),
+    )
+
+
 def set_meta(element: Element, meta: Mapping[str, str], ids: IdAllocator | None = None) -> None:
     ct.update_nvset(
         element, "meta_attributes", meta, ids or IdAllocator(element.getroottree().getroot())

@@ -10,7 +10,7 @@ from hactl.core.commands import fencing, nodes, properties
 from hactl.core.commands.cibtools import Element
 from hactl.core.commands.constraint import constraints
 from hactl.core.commands.rules import rule_text
-from hactl.core.commands.tags_alerts import alerts, tags
+from hactl.core.commands.tags_alerts import alerts, find_tag, tags
 
 NVSET_TAGS = ("instance_attributes", "meta_attributes", "utilization")
 _NVSET_TITLES = {
@@ -77,6 +77,47 @@ def resources_data(
             continue
         chosen.append(resource_data(element))
     return chosen
+
+
+def utilization_data(root: Element, resource_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Resource -> utilization, for `resource utilization [RESOURCE]`."""
+    chosen = (
+        [ct.find_resource(root, r, where="resource utilization") for r in resource_ids]
+        if resource_ids
+        else ct.all_resources(root)
+    )
+    return {str(e.get("id")): v for e in chosen if (v := ct.nvset_values(e, "utilization"))}
+
+
+def status_rows(root: Element, resource_ids: list[str]) -> list[dict[str, str]]:
+    """What `resource status` can say offline: agent, target role, managed."""
+    chosen = (
+        [ct.find_resource(root, r, where="resource status") for r in resource_ids]
+        if resource_ids
+        else [e for e in ct.all_resources(root) if e.tag != "template"]
+    )
+    rows = []
+    for element in chosen:
+        meta = ct.nvset_values(element, "meta_attributes")
+        agent = (element.get("class"), element.get("provider"), element.get("type"))
+        rows.append(
+            {
+                "id": str(element.get("id")),
+                "kind": element.tag,
+                "agent": ":".join(p for p in agent if p),
+                "target-role": meta.get("target-role", "Started"),
+                "managed": "false" if meta.get("is-managed") == "false" else "true",
+            }
+        )
+    return rows
+
+
+def tag_data(root: Element, tag_ids: list[str]) -> dict[str, list[str]]:
+    """Tag -> its resources, for `tag config [TAG…]`."""
+    found = {str(t.get("id")): [str(o.get("id")) for o in t.findall("obj_ref")] for t in tags(root)}
+    for tag_id in tag_ids:
+        find_tag(root, tag_id, "tag config")
+    return {k: v for k, v in found.items() if not tag_ids or k in tag_ids}
 
 
 def constraint_data(element: Element) -> dict[str, Any]:
