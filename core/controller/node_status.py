@@ -9,8 +9,6 @@ operation; a successful stop drops the recurring ones, as the executor does.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lxml import etree
 
 from hactl.core.attrd.status import node_id
@@ -74,14 +72,10 @@ def _lrm_resource(state: Element, agent: ResourceAgent) -> Element:
 
 
 def _put(history: Element, record: OperationRecord, record_id: str) -> None:
+    # the executor reports a recurring result only when it changes, so the record's
+    # last-rc-change is right as it is
     for old in history.iterfind("lrm_rsc_op"):
         if old.get("id") == record_id:
-            if record.interval_ms and (old.get("rc-code"), old.get("op-status")) == (
-                str(record.rc),
-                record.to_xml(record_id).get("op-status"),
-            ):
-                # an unchanged recurring result keeps the time its result last changed
-                record = replace(record, last_rc_change=int(old.get("last-rc-change", "0") or 0))
             history.remove(old)
             break
     history.append(record.to_xml(record_id))
@@ -100,8 +94,8 @@ def record_operation(
         _put(history, record, f"{rsc}_last_0")
         if record.operation == "stop" and not record.failed:
             for old in list(history.iterfind("lrm_rsc_op")):
-                if old.get("interval", "0") not in ("0", ""):
-                    history.remove(old)
+                if old.get("id") == f"{rsc}_{old.get('operation')}_{old.get('interval')}":
+                    history.remove(old)  # a recurring record, not the last failure
     if failure:
         _put(history, record, f"{rsc}_last_failure_0")
 
