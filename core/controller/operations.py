@@ -111,6 +111,16 @@ def _interval_ms(action: GraphAction) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
+def _instance(action: GraphAction) -> str:
+    """The name the node knows the resource by: a clone instance keeps the number it
+    has in the node's history (the operation key's), whatever the graph numbers it."""
+    operation = "monitor" if action.operation == "cancel" else action.operation
+    suffix = f"_{operation}_{_interval_ms(action)}"
+    if action.operation_key.endswith(suffix) and len(action.operation_key) > len(suffix):
+        return action.operation_key[: -len(suffix)]
+    return action.resource["id"]
+
+
 def scheduled_operation(
     root: Element, action: GraphAction, transition_id: int, dc_uuid: str, now: dt.datetime
 ) -> ScheduledOperation:
@@ -118,7 +128,7 @@ def scheduled_operation(
     names the recurring operation to cancel, action ``cancel``)."""
     if action.node is None or "id" not in action.resource:
         raise ActionError(f"action {action.operation_key} names no resource or node", where="graph")
-    resource = action.resource["id"]
+    resource = _instance(action)
     primitive = _primitive(root, resource)
     attrs = _node_attributes(root, action.node, now)
     interval_ms = _interval_ms(action)

@@ -247,6 +247,20 @@ class CibReplica:
         self._pending[request_id] = request
         return [Broadcast(request)]
 
+    def submit_patch(self, request_id: str, patch: etree._Element) -> list[Output]:
+        """A change given as a v2 patchset, applied by the DC to whatever the CIB is then
+        (no version check): for status updates (operation results, node attributes) that
+        do not depend on what the configuration says. Answered later by a Reply."""
+        request = {
+            "t": "request",
+            "id": request_id,
+            "origin": self.me,
+            "base": None,
+            "patch": etree.tostring(patch).decode(),
+        }
+        self._pending[request_id] = request
+        return [Broadcast(request)]
+
     def request_shutdown(self, at: int) -> list[Output]:
         """This node stops cleanly: ask the DC to record it (and move its resources away);
         ``at`` is the time (seconds) recorded as the node's shutdown attribute."""
@@ -337,10 +351,11 @@ class CibReplica:
             return []
         self._remember(request_id)  # in flight: a re-sent copy is not applied twice
         origin = int(message["origin"])
-        base = tuple(int(x) for x in message["base"])
-        current = self._projected.versions()[:2]
-        if base != current:
-            return [self._answer(request_id, origin, _moved_on(base, current))]
+        if message["base"] is not None:  # a configuration edit: compare-and-set
+            base = tuple(int(x) for x in message["base"])
+            current = self._projected.versions()[:2]
+            if base != current:
+                return [self._answer(request_id, origin, _moved_on(base, current))]
         work = self._projected.copy()
         try:
             apply_patch(work, parse_patch(message["patch"].encode()), check_versions=False)

@@ -34,7 +34,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lxml import etree
+
 from hactl.core.cib.document import CibDocument
+from hactl.core.cib.patch import parse_patch
 from hactl.core.cib.store import CibStore, atomic_write
 from hactl.core.config.derived import effective_crypto, effective_totem
 from hactl.core.config.model import ClusterConfig
@@ -455,10 +458,19 @@ class NodeDaemon:
         self.transitions.transition(self._transition_number, ws)
 
     async def _submit(self, doc: CibDocument, base: tuple[int, int]) -> Reply:
+        return await self._through_dc(lambda rid: self.replica.submit(rid, doc, base))
+
+    async def update_cib(self, patch: etree._Element) -> Reply:
+        """Apply a v2 patchset through the DC without a version check, and wait until it
+        is held by every member: how the executor records operation results and the
+        attribute manager node attributes (issue 9 and later)."""
+        return await self._through_dc(lambda rid: self.replica.submit_patch(rid, patch))
+
+    async def _through_dc(self, submit: Callable[[str], list[Output]]) -> Reply:
         request_id = f"{self.local.nodeid}-{uuid.uuid4().hex[:12]}"
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
-        self._run_replica(self.replica.submit(request_id, doc, base))
+        self._run_replica(submit(request_id))
         try:
             return await asyncio.wait_for(future, CHANGE_TIMEOUT_S)
         except TimeoutError:
@@ -477,6 +489,7 @@ class NodeDaemon:
             "status": self._api_status,
             "cib.get": self._api_cib_get,
             "cib.push": self._api_cib_push,
+            "cib.patch": self._api_cib_patch,
             "quorum": self._api_quorum,
             "members": self._api_members,
             "fault": self._api_fault,
@@ -519,6 +532,13 @@ class NodeDaemon:
         doc = CibDocument.from_bytes(str(request["cib"]).encode(), source="pushed CIB")
         a, e = (int(x) for x in request["base"])
         reply = await self._submit(doc, (a, e))
+        if reply.error is not None:
+            raise HactlError(reply.error, where="CIB")
+        return {"versions": list(reply.versions or self.replica.doc.versions())}
+
+    async def _api_cib_patch(self, request: dict[str, Any]) -> dict[str, Any]:
+        patch = parse_patch(str(request["patch"]).encode(), source="API request")
+        reply = await self.update_cib(patch)
         if reply.error is not None:
             raise HactlError(reply.error, where="CIB")
         return {"versions": list(reply.versions or self.replica.doc.versions())}

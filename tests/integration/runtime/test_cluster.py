@@ -112,6 +112,20 @@ def test_a_change_on_one_node_is_on_all_and_survives_a_restart_of_every_node(
     shown = cluster.hactl("resource", "config", "web", node="node1")
     assert shown.code == 0 and "ocf" in shown.out and "Dummy" in shown.out, shown.err
 
+    # a status update (what the executor records) goes through the DC as a patch
+    from hactl.core.cib.document import CibDocument
+    from hactl.core.cib.patch import diff
+
+    before = CibDocument.from_bytes(cluster.status("node3")["cib"].encode())
+    after = before.copy()
+    state = after.root.xpath("//node_state[@id='3']")[0]
+    etree.SubElement(state, "lrm", id="3")
+    patch = etree.tostring(diff(before, after)).decode()
+    cluster.sandbox.call("node3", "cib.patch", patch=patch)
+    cluster.wait(
+        lambda: bool(cib_of(cluster, "node1").xpath("//node_state[@id='3']/lrm")), 2.0, "status"
+    )
+
     sandbox = cluster.sandbox
     sandbox.stop_all()
     for i in (1, 2, 3):  # on disk, verified by its digest

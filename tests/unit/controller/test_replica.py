@@ -210,6 +210,25 @@ def test_request_cut_by_a_membership_change_is_resent_and_applied_once() -> None
     assert len(cluster.nodes[2].doc.root.findall(".//primitive[@id='d']")) == 1
 
 
+def test_a_status_patch_applies_without_a_version_check_and_bumps_num_updates() -> None:
+    from hactl.core.cib.patch import diff
+
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    before = cluster.nodes[2].doc
+    after = before.copy()
+    state = next(s for s in after.root.iter("node_state") if s.get("id") == "2")
+    etree.SubElement(state, "lrm", id="2")
+    patch = diff(before, after)
+    cluster.edit(1, "cfg", add_primitive("meanwhile"))  # the configuration moves on
+    cluster.handle(2, cluster.nodes[2].submit_patch("st", patch))
+    cluster.run()
+    assert cluster.replies["st"].error is None
+    assert len(cluster.digests()) == 1
+    doc = cluster.nodes[3].doc
+    assert doc.root.xpath("//node_state[@id='2']/lrm") and doc.find_by_id("meanwhile") is not None
+
+
 def test_unknown_message_type_is_ignored_and_garbage_refused() -> None:
     replica = CibReplica(1, CibDocument.new_empty())
     assert replica.deliver(2, {"t": "from-the-future"}) == []
