@@ -6,39 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-DIST = Path(__file__).parents[2] / "plugin_dists" / "hactl_nagios"
-
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = tmp_path_factory.mktemp("src") / "hactl_nagios"
-    shutil.copytree(DIST, source)
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return target
+def site(install_plugin_dist: Callable[[str], str]) -> Path:
+    return Path(install_plugin_dist("hactl_nagios"))
 
 
 def hactl(site: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,31 +18,10 @@ from hactl.core.drivers import OperationRequest
 from hactl.core.errors import PluginError
 from hactl.core.plugins import PluginHost
 
-DIST = Path(__file__).parents[2] / "plugin_dists" / "hactl_acme"
-
 
 @pytest.fixture(scope="module")
-def acme_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = tmp_path_factory.mktemp("src") / "hactl_acme"
-    shutil.copytree(DIST, source)
-    site = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return site
+def acme_site(install_plugin_dist: Callable[[str], str]) -> Path:
+    return Path(install_plugin_dist("hactl_acme"))
 
 
 @pytest.fixture
