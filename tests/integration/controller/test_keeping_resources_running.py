@@ -150,3 +150,82 @@ def test_migration_threshold_with_failure_timeout_moves_the_resource(sim) -> Non
             await cluster.close()
 
     asyncio.run(scenario())
+
+
+PROMOTABLE = (
+    '<clone id="sc"><meta_attributes id="sc-m"><nvpair id="sc-p" name="promotable" value="true"/>'
+    '</meta_attributes><primitive id="s" class="ocf" provider="hactl" type="Stateful">'
+    '<operations><op id="s-m1" name="monitor" interval="1s" role="Promoted" timeout="10s"/>'
+    '<op id="s-m2" name="monitor" interval="2s" role="Unpromoted" timeout="10s"/></operations>'
+    "</primitive></clone>"
+)
+
+
+def promoted(cluster) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(
+        node
+        for node in cluster.up
+        for state in cluster.state_dir(node).glob("Stateful-*.state")
+        if state.read_text().strip() == "promoted"
+    )
+
+
+def test_promotable_clone_has_one_promoted_instance_and_another_takes_over(sim) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        cluster = sim.cluster(sim.cib(["n1", "n2", "n3"], PROMOTABLE))
+        cluster.started()
+        await cluster.settle()
+        assert cluster.running("s") == ["n1", "n2", "n3"]
+        (first,) = promoted(cluster)
+        await cluster.lose(first)
+        await cluster.settle()
+        (second,) = promoted(cluster)
+        assert second != first
+        assert sorted(n for n in cluster.running("s") if n != first) == sorted(cluster.up)
+        await cluster.close()
+
+    asyncio.run(scenario())
+
+
+def test_lost_node_is_fenced_before_its_resources_start_elsewhere(sim) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        cib = sim.cib(["n1", "n2"], group(sim), options={"stonith-enabled": "true"})
+        cluster = sim.cluster(cib)
+        cluster.started()
+        await cluster.settle()
+        (home,) = cluster.running("a")
+        other = "n2" if home == "n1" else "n1"
+        mark = len(cluster.log)
+        await cluster.lose(home)
+        await cluster.settle()
+        after = [(n, r, a) for n, r, a, _ in cluster.log[mark:]]
+        assert after[0] == (home, "", "fence-reboot")
+        assert after.index((other, "a", "start")) < after.index((other, "b", "start"))
+        assert cluster.running("a") == cluster.running("b") == [other]
+        record = cluster.controller.fence_history[-1]
+        assert (record.target, record.succeeded, record.devices) == (home, True, ("fence_test",))
+        await cluster.close()
+
+    asyncio.run(scenario())
+
+
+def test_node_whose_fencing_fails_keeps_its_resources_blocked(sim) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        options = {"stonith-enabled": "true", "stonith-max-attempts": "3"}
+        cluster = sim.cluster(sim.cib(["n1", "n2"], group(sim), options=options))
+        cluster.started()
+        await cluster.settle()
+        (home,) = cluster.running("a")
+        cluster.fence_fails = True
+        mark = len(cluster.log)
+        await cluster.lose(home)
+        await cluster.settle()
+        history = cluster.controller.fence_history
+        assert [(r.target, r.succeeded) for r in history] == [(home, False)] * 3
+        assert cluster.actions("start")[-2:] == [(home, "a", "start"), (home, "b", "start")]
+        assert all(a != "start" for _, _, a, _ in cluster.log[mark:])
+        assert cluster.running("a") == cluster.running("b") == [home]  # never twice
+        assert cluster.controller.transitions[-1].abort_reason.startswith("fencing of")
+        await cluster.close()
+
+    asyncio.run(scenario())
