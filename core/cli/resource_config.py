@@ -13,7 +13,13 @@ from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print
 from hactl.core.commands import resource as rc
 from hactl.core.commands import show
 from hactl.core.commands.cibtools import Element
-from hactl.core.commands.grammar import parse_operations, parse_pairs, split_groups, split_pair
+from hactl.core.commands.grammar import (
+    did_you_mean,
+    parse_operations,
+    parse_pairs,
+    split_groups,
+    split_pair,
+)
 from hactl.core.commands.session import Notes
 from hactl.core.errors import HactlError, UsageError
 
@@ -355,7 +361,10 @@ def register(app: typer.Typer) -> None:
 
     def _defaults(section: str, args: list[str] | None, output: OutputFormat, example: str) -> None:
         words = cc.words(args)
-        if words and words[0] in ("update", "set"):
+        if words[:1] == ["set"]:
+            _defaults_set(section, words[1:])
+            return
+        if words and words[0] == "update":
             words = words[1:]
             cc.need(words, 1, example)
         if words and words[0] == "config":
@@ -373,12 +382,42 @@ def register(app: typer.Typer) -> None:
             for key, value in data.items():
                 print(f"{key}={value}")
 
+    def _defaults_set(section: str, words: list[str]) -> None:
+        usage = "set create [id=ID] [score=N] [meta NAME=VALUE…] [rule EXPRESSION] | set delete ID…"
+        cc.need(words, 1, usage)
+        verb, rest = words[0], words[1:]
+        if verb in ("delete", "remove"):
+            cc.need(rest, 1, usage)
+            cc.edit(lambda root, notes: rc.defaults_set_remove(root, section, rest))
+            return
+        if verb != "create":
+            raise HactlError(
+                f"{verb!r} is not a set command",
+                where=f"{section} set",
+                hint=did_you_mean(verb, ("create", "delete", "remove")),
+            )
+        head, groups = split_groups(rest, ("meta", "rule"))
+        options = parse_pairs(head, where=f"{section} set create", keywords=("meta", "rule"))
+        meta: dict[str, str] = {}
+        rule_words: list[str] = []
+        for keyword, group_words in groups:
+            if keyword == "meta":
+                meta.update(parse_pairs(group_words, where=f"{section} set create meta"))
+            else:
+                rule_words += group_words
+        cc.edit(
+            lambda root, notes: rc.defaults_set_create(root, section, options, meta, rule_words)
+        )
+
     @app.command("defaults", context_settings=cc.PCS_ARGS)
     def defaults(
-        args: list[str] = typer.Argument(None, metavar="[config | [update] NAME=VALUE…]"),
+        args: list[str] = typer.Argument(
+            None, metavar="[config | [update] NAME=VALUE… | set create|delete …]"
+        ),
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
-        """Show or set resource defaults (rsc_defaults meta attributes).
+        """Show or set resource defaults (rsc_defaults meta attributes); `set create`
+        adds a set of defaults that applies where its rule holds.
 
         Example: hactl -f cib.xml resource defaults update resource-stickiness=100
         """
@@ -386,10 +425,13 @@ def register(app: typer.Typer) -> None:
 
     @op_app.command("defaults", context_settings=cc.PCS_ARGS)
     def op_defaults(
-        args: list[str] = typer.Argument(None, metavar="[config | [update] NAME=VALUE…]"),
+        args: list[str] = typer.Argument(
+            None, metavar="[config | [update] NAME=VALUE… | set create|delete …]"
+        ),
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
-        """Show or set operation defaults (op_defaults meta attributes).
+        """Show or set operation defaults (op_defaults meta attributes); `set create`
+        adds a set that applies where its rule holds (e.g. rule op monitor).
 
         Example: hactl -f cib.xml resource op defaults update timeout=240s
         """

@@ -396,10 +396,20 @@ def export_commands(root: Element) -> list[Command]:
         ("op_defaults", ["resource", "op", "defaults"]),
     ):
         found = configuration.find(section)
-        if found is not None:
+        if found is None:
+            continue
+        blocks = found.findall("meta_attributes")
+        if (
+            len(blocks) <= 1
+            and found.find("meta_attributes/rule") is None
+            and not any(b.get("score") for b in blocks)
+        ):
             values = _plain_sets(found, "meta_attributes")
             if values:
                 commands.append([*verb, "update", *_pairs(values)])
+            continue
+        for block in blocks:  # sets with rules or scores: one `set create` each
+            commands.append([*verb, "set", "create", *_defaults_set_words(block)])
     # tags before constraints: constraints may name them
     for tag_element in configuration.iterfind("tags/tag"):
         members = [str(o.get("id")) for o in tag_element.findall("obj_ref")]
@@ -439,6 +449,26 @@ def export_commands(root: Element) -> list[Command]:
                 )
             )
     return commands
+
+
+def _defaults_set_words(block: Element) -> Command:
+    _check_children(block, ("nvpair", "rule"))
+    if block.get("id-ref") is not None or len(block.findall("rule")) > 1:
+        raise _refuse(block, "a defaults set with an id-ref or several rules")
+    words = [f"id={block.get('id')}"]
+    if block.get("score") is not None:
+        words.append(f"score={block.get('score')}")
+    pairs = {str(p.get("name")): str(p.get("value", "")) for p in block.findall("nvpair")}
+    if any(v == "" for v in pairs.values()) or any(
+        p.get("id-ref") for p in block.findall("nvpair")
+    ):
+        raise _refuse(block, "an empty or referenced value")
+    if pairs:
+        words += ["meta", *_pairs(pairs)]
+    rule = block.find("rule")
+    if rule is not None:
+        words += ["rule", rule_text(rule)]
+    return words
 
 
 def _alert_words(head: Command, element: Element, settings: tuple[str, ...]) -> Command:

@@ -684,6 +684,64 @@ def defaults(root: Element, section_name: str) -> dict[str, str]:
     return ct.nvset_values(section, "meta_attributes") if section is not None else {}
 
 
+def defaults_set_create(
+    root: Element,
+    section_name: str,
+    options: Mapping[str, str],
+    meta: Mapping[str, str],
+    rule_words: Sequence[str],
+) -> Element:
+    """`resource [op] defaults set create [id=ID] [score=N] [meta NAME=VALUE…] [rule EXPR]`:
+    a set of defaults that applies where its rule holds (``resource …``, ``op …`` and date
+    expressions allowed, as in pcs)."""
+    from hactl.core.commands.grammar import parse_score, reject_unknown
+    from hactl.core.commands.rules import parse_rule, rule_element
+
+    where = f"{section_name} set create"
+    reject_unknown(options, ("id", "score"), what="set option", where=where)
+    if "id" in options:
+        ct.check_new_id(root, options["id"], where=where)
+    score = parse_score(options["score"], where=where) if "score" in options else None
+    tree = (
+        parse_rule(rule_words, allow_rsc=True, allow_op=section_name == "op_defaults")
+        if rule_words
+        else None
+    )
+    if any(value == "" for value in meta.values()):
+        raise HactlError("a new set cannot remove values", where=where, hint="give NAME=VALUE")
+    ids = IdAllocator(root)
+    section = ct.section(root, section_name)
+    if "id" in options:
+        ids.book(options["id"])
+    set_id = options.get("id") or ids.allocate(DEFAULTS_SET_IDS[section_name])
+    block = etree.SubElement(section, "meta_attributes", id=set_id)
+    if score is not None:
+        block.set("score", score)
+    if tree is not None:
+        rule = rule_element(block, tree, ids)
+        rule.attrib.pop("score", "")  # a set's rule has no score of its own
+    for name, value in meta.items():
+        etree.SubElement(block, "nvpair", id=ids.sub_id(block, name), name=name, value=value)
+    return block
+
+
+def defaults_sets(root: Element, section_name: str) -> list[Element]:
+    return list(root.iterfind(f"configuration/{section_name}/meta_attributes"))
+
+
+def defaults_set_remove(root: Element, section_name: str, set_ids: Sequence[str]) -> None:
+    """`resource [op] defaults set delete SET_ID…`."""
+    sets = {str(s.get("id")): s for s in defaults_sets(root, section_name)}
+    for set_id in set_ids:
+        if set_id not in sets:
+            raise NotFoundError(
+                f"{section_name} set {set_id!r} does not exist",
+                where=f"{section_name} set delete",
+                hint=did_you_mean(set_id, sets) if sets else "there are no sets",
+            )
+    ct.remove_elements(sets[s] for s in set_ids)
+
+
 # ------------------------------------------------------------------------ groups
 
 

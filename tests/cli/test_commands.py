@@ -283,3 +283,24 @@ def test_templates(hactl, cib: Path, crm_verify) -> None:
     assert crm_verify(cib).returncode == 0, crm_verify(cib).stderr
     result = hactl(f"-f {cib} resource create d2 --template nope")
     assert result.code == 1 and "template 'nope' does not exist" in result.err
+
+
+def test_defaults_sets_with_rules(hactl, cib: Path, crm_verify) -> None:
+    for command in (
+        "resource defaults set create id=dummy-sticky score=10 meta resource-stickiness=20 "
+        "rule resource ocf:heartbeat:Dummy",
+        "resource op defaults set create meta timeout=30s rule op monitor interval=10s",
+    ):
+        result = hactl(f"-f {cib} {command}")
+        assert result.code == 0, f"{command}: {result.err}"
+    assert _ids(cib, "//rsc_defaults/meta_attributes//*[@id]") == [
+        "dummy-sticky-rule",
+        "dummy-sticky-rule-rsc-ocf-heartbeat-Dummy",
+        "dummy-sticky-resource-stickiness",
+    ]
+    assert _ids(cib, "//op_defaults//op_expression") == ["op-options-rule-op-monitor"]
+    assert crm_verify(cib).returncode == 0, crm_verify(cib).stderr
+    result = hactl(f"-f {cib} resource defaults set create meta a=1 rule op monitor")
+    assert result.code == 1 and "rule" in result.err  # op expressions are for op defaults
+    assert hactl(f"-f {cib} resource defaults set delete dummy-sticky").code == 0
+    assert _root(cib).find(".//rsc_defaults/meta_attributes") is None

@@ -80,6 +80,28 @@ def _resource(element: etree._Element) -> Any:
     return (kind, element.get("id"), meta, children)
 
 
+def _defaults(section: etree._Element | None) -> Any:
+    """Plain defaults merged; sets with rules or scores one by one, with id, score, rule."""
+    if section is None:
+        return {}
+    blocks = section.findall("meta_attributes")
+    if (
+        len(blocks) <= 1
+        and section.find("meta_attributes/rule") is None
+        and not any(b.get("score") for b in blocks)
+    ):
+        return _sets(section, "meta_attributes")
+    return [
+        (
+            b.get("id"),
+            b.get("score"),
+            [rule_text(r) for r in b.findall("rule")],
+            [(p.get("name"), p.get("value")) for p in b.findall("nvpair")],
+        )
+        for b in blocks
+    ]
+
+
 def _constraint(element: etree._Element) -> Any:
     attributes = _attributes(element)
     rules = element.findall("rule")
@@ -136,12 +158,7 @@ def canonical(path: Path) -> Any:
         for c in (constraints_section if constraints_section is not None else [])
         if isinstance(c.tag, str)
     ]
-    defaults = {
-        name: _sets(section, "meta_attributes")
-        if (section := config.find(name)) is not None
-        else {}
-        for name in ("rsc_defaults", "op_defaults")
-    }
+    defaults = {name: _defaults(config.find(name)) for name in ("rsc_defaults", "op_defaults")}
     levels = [_attributes(level) for level in config.iterfind("fencing-topology/fencing-level")]
     tags = {
         str(t.get("id")): [str(o.get("id")) for o in t.findall("obj_ref")]
