@@ -949,8 +949,12 @@ class Builder:
                 ]
                 if not children:
                     act.optional = True
-                elif act.task in ("start", "promote") and not any(
-                    a.runnable for a, _ in act.after if a.rsc is not act.rsc and not a.optional
+                elif (
+                    act.rsc.kind == "clone"
+                    and act.task in ("start", "promote")
+                    and not any(
+                        a.runnable for a, _ in act.after if a.rsc is not act.rsc and not a.optional
+                    )
                 ):
                     # a collective action is runnable when one of its instances' is
                     act.runnable = False

@@ -290,9 +290,10 @@ class Unpacker:
                         util[pair.get("name", "")] = scores.parse(pair.get("value"))
         rsc.utilization = util
         self.configure(rsc)
-        ops_holders = [h for h in (template, element) if h is not None]
-        for holder in ops_holders:
-            operations = holder.find("operations")
+        # a primitive's own operations replace its template's
+        holder = element if element.find("operations") is not None else template
+        for found in [holder] if holder is not None else []:
+            operations = found.find("operations")
             if operations is None:
                 continue
             operations = self.resolve(operations)
