@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from hactl.core.cli import resource_agents, resource_config
+from hactl.core.cli import resource_agents, resource_config, resource_runtime
 
 app = typer.Typer(no_args_is_help=True, help="Resources and resource agents.")
 resource_agents.register(app)
 resource_config.register(app)
+resource_runtime.register(app)

@@ -108,9 +108,13 @@ def _nodes_in_scope(root: Element, node: str | None) -> list[str]:
 
 
 def fail_counts(
-    root: Element, resource: str | None = None, node: str | None = None
+    root: Element,
+    resource: str | None = None,
+    node: str | None = None,
+    operation: str | None = None,
 ) -> list[FailCount]:
-    """Every recorded fail count in scope, by node, resource and operation."""
+    """Every recorded fail count in scope, by node, resource and operation (``operation``
+    as ``monitor`` for any interval, or ``monitor_10000`` for one)."""
     wanted = resource_ids(root, resource) if resource is not None else None
     found: list[FailCount] = []
     for name in _nodes_in_scope(root, node):
@@ -119,11 +123,14 @@ def fail_counts(
             if not key.startswith(FAIL_COUNT):
                 continue
             subject = key[len(FAIL_COUNT) :]
-            rsc, _, operation = subject.partition("#")
+            rsc, _, op = subject.partition("#")
             if wanted is not None and rsc not in wanted:
                 continue
-            last = scores.parse(values.get(LAST_FAILURE + subject, "0"))
-            found.append(FailCount(name, rsc, operation, scores.parse(value), last))
+            if operation is not None and operation not in (op, op.rsplit("_", 1)[0]):
+                continue
+            last = values.get(LAST_FAILURE + subject, "0")
+            when = int(last) if last.isdigit() else 0  # a time, not a score: never capped
+            found.append(FailCount(name, rsc, op, scores.parse(value), when))
     return found
 
 
@@ -133,10 +140,8 @@ def clear_fail_counts(
     node: str | None = None,
     operation: str | None = None,
 ) -> int:
-    """Delete fail counts and last failures in scope (``operation`` as ``monitor_10000``);
-    returns how many fail counts were removed."""
-    entries = fail_counts(root, resource, node)
-    return clear_entries(root, [e for e in entries if operation in (None, e.operation)])
+    """Delete fail counts and last failures in scope; returns how many were removed."""
+    return clear_entries(root, fail_counts(root, resource, node, operation))
 
 
 def clear_entries(root: Element, entries: list[FailCount]) -> int:
