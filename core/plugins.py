@@ -129,8 +129,9 @@ class PluginHost:
         Never raises for a broken plugin: its record says what went wrong."""
         if category in self._complete:
             return self.records(category)
+        entry_points = self._entry_points(category)
         wanted: list[str] = []
-        for ep in self._entry_points(category):
+        for ep in entry_points:
             record = self._record_for(category, ep)
             if name is not None and ep.name != name:
                 continue
@@ -139,9 +140,10 @@ class PluginHost:
             elif record.status == "available":
                 wanted.append(ep.name)
         if wanted:
-            # stevedore memoises a namespace's entry points for the whole process; a new
-            # host must see what was installed since (a plugin pip-installed meanwhile).
-            stevedore.ExtensionManager.ENTRY_POINT_CACHE.pop(NAMESPACES[category], None)
+            # stevedore memoises a namespace's entry points for the process and keeps a file
+            # cache that can go stale (an egg-info beside the sources); hand it the list just
+            # read, so that it loads exactly what this host sees.
+            stevedore.ExtensionManager.ENTRY_POINT_CACHE[NAMESPACES[category]] = entry_points
             manager = stevedore.NamedExtensionManager(
                 NAMESPACES[category],
                 names=wanted,
