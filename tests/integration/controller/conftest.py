@@ -12,6 +12,8 @@ operation; what they changed is handed to the controller as attrd would.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,7 +209,21 @@ class SimCluster:
             assert time.monotonic() < deadline, "condition not reached in time"
             await asyncio.sleep(0.05)
 
+    def verify(self) -> None:
+        """What the controller wrote passes Pacemaker's crm_verify, where installed (a
+        CIB with stonith enabled but no device is refused by it whatever the status)."""
+        tool = shutil.which("crm_verify")
+        root = self.controller.cib.root
+        fencing = root.find(".//crm_config//nvpair[@name='stonith-enabled']")
+        if tool is None or (fencing is not None and fencing.get("value") == "true"):
+            return
+        path = self.tmp / "verify.xml"
+        path.write_bytes(self.controller.cib.serialize())
+        result = subprocess.run([tool, "-x", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
     async def close(self) -> None:
+        self.verify()
         self.controller.stop()
         if self._task is not None:
             await self._task
