@@ -7,7 +7,9 @@ hactl simulate -x cib.xml -S -s -Q -D graph.dot
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -53,6 +55,9 @@ def load_cib(path: Path) -> etree._Element:
             ],
             subject="CIB",
         )
+    problems = schema_problems(root, path)
+    if problems:
+        raise ValidationError(problems, subject="CIB")
     if root.find("configuration") is None:
         raise ValidationError(
             [
@@ -65,6 +70,34 @@ def load_cib(path: Path) -> etree._Element:
             subject="CIB",
         )
     return root
+
+
+#: where Pacemaker installs its CIB schemas (validation is skipped when absent)
+SCHEMA_DIR = Path(os.environ.get("HACTL_CIB_SCHEMA_DIR", "/usr/share/pacemaker"))
+
+
+@functools.cache
+def _schema(name: str) -> etree.RelaxNG | None:
+    path = SCHEMA_DIR / f"{name}.rng"
+    if not re.fullmatch(r"pacemaker-\d+\.\d+", name) or not path.is_file():
+        return None
+    return etree.RelaxNG(etree.parse(str(path)))
+
+
+def schema_problems(root: etree._Element, path: Path) -> list[Problem]:
+    """The CIB's errors against the schema it names in validate-with (as crm_verify checks)."""
+    name = root.get("validate-with", "")
+    schema = _schema(name)
+    if schema is None or schema.validate(root):
+        return []
+    return [
+        Problem(
+            error.message,
+            where=f"{path}:{error.line}",
+            hint=f"the CIB must follow the {name} schema",
+        )
+        for error in schema.error_log
+    ]
 
 
 def parse_time(text: str | None, cib: etree._Element) -> dt.datetime:

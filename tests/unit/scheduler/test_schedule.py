@@ -99,3 +99,21 @@ def test_cli_reports_bad_xml(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"{bad}:1" in result.stderr
+
+
+def test_cli_reports_schema_errors(tmp_path: Path) -> None:
+    from hactl.core.cli import simulate
+
+    if simulate._schema("pacemaker-3.0") is None:
+        pytest.skip("Pacemaker's CIB schemas are not installed (pacemaker-cli-utils)")
+    bad = tmp_path / "cib.xml"
+    bad.write_text(CIB.replace("<constraints>", "<constraints><rsc_bogus id='x'/>"))
+    result = subprocess.run(
+        ["python3", "-m", "hactl.core.cli.main", "simulate", "-x", str(bad), "-S"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "rsc_bogus" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
