@@ -45,6 +45,15 @@ def daemon(
     api_users: Path | None = typer.Option(
         None, "--api-users", help="Remote API users (default /etc/hactl/api-users)."
     ),
+    remote_address: str | None = typer.Option(
+        None, "--remote-address", help="Where the remote API listens (default ring0_addr)."
+    ),
+    api_only: bool = typer.Option(
+        False, "--api-only", help="Only the remote API: the cluster services are stopped."
+    ),
+    boot: bool = typer.Option(
+        False, "--boot", help="Started at boot: honour `hactl cluster disable` (the unit's)."
+    ),
 ) -> None:
     """Run the node daemon in the foreground: totem ring, quorum, replicated CIB, DC,
     local API. SIGTERM stops it cleanly (the DC records the node's shutdown first)."""
@@ -60,7 +69,21 @@ def daemon(
         node=node,
         remote_port=remote_port,
         users_path=api_users,
+        remote_address=remote_address,
     )
+    from hactl.core.daemon.standby import StandbyDaemon, disabled
+
+    reason = None
+    if api_only:
+        reason = "stopped by `hactl cluster stop`"
+    elif not options.config_path.exists():
+        reason = f"no cluster configuration at {options.config_path} yet"
+    elif boot and disabled(state):
+        reason = "disabled at boot (`hactl cluster enable`)"
+    if reason is not None:
+        logs.configure(None, str(options.config_path))
+        asyncio.run(StandbyDaemon(options, reason).run())
+        return
     node_daemon = NodeDaemon(options)  # every bad input is refused here, before any I/O
     logs.configure(node_daemon.config.logging, str(options.config_path))
     asyncio.run(node_daemon.run())
