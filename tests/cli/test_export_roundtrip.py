@@ -11,7 +11,7 @@ kept by the cluster as nodes join: nodes are compared by their attributes and ut
 
 A CIB using what the grammar cannot express (templates, ACLs, sets with rules…)
 must be refused by the export with a one-line error naming the element. The normal run
-takes every 16th case; `-m slow` takes all 520 and prints the counts.
+takes every 20th case; `-m slow` takes all 520 and prints the counts.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def round_trip(hactl, case: Path, tmp_path: Path) -> str:
     return "equal"
 
 
-@pytest.mark.parametrize("case", CASES[::16], ids=lambda p: p.stem)
+@pytest.mark.parametrize("case", CASES[::20], ids=lambda p: p.stem)
 def test_export_replays_to_an_equivalent_configuration(hactl, tmp_path: Path, case: Path) -> None:
     round_trip(hactl, case, tmp_path)
 
