@@ -92,6 +92,8 @@ async def perform_on_node(executor: Executor, op: ScheduledOperation) -> Operati
     operation runs once now (its result confirms the action) and then at its interval;
     ``cancel`` stops the recurring monitor the request names."""
     request = op.request
+    if request.agent.startswith("stonith:") and request.action in ("start", "stop", "monitor"):
+        return _fence_device_operation(executor, op)
     if request.action == "cancel":
         executor.cancel_recurring(request.resource, "monitor", request.interval_ms)
         return OperationRecord(
@@ -108,6 +110,37 @@ async def perform_on_node(executor: Executor, op: ScheduledOperation) -> Operati
     record = await executor.execute(op)
     if request.interval_ms:
         executor.start_recurring(op)
+    return record
+
+
+def _fence_device_operation(executor: Executor, op: ScheduledOperation) -> OperationRecord:
+    """A fence device "runs" where the scheduler placed it: Pacemaker's executor registers
+    it with the node's fencer on start. hactl's fencer reads its devices from the CIB, so
+    start and stop only change the device's recorded state, and monitor answers from it."""
+    request = op.request
+    history = executor.history
+    known = history.resources.get(request.resource)
+    last = known.last if known is not None else None
+    active = last is not None and last.operation == "start" and not last.failed
+    if request.action == "monitor":
+        rc = OcfRc.SUCCESS if active else OcfRc.NOT_RUNNING
+    else:
+        rc = OcfRc.SUCCESS
+    record = OperationRecord(
+        resource=request.resource,
+        operation=request.action,
+        interval_ms=request.interval_ms,
+        call_id=history.next_call_id(),
+        rc=rc,
+        status=OperationStatus.DONE,
+        node=history.node,
+        last_rc_change=int(time.time()),
+        transition_key=op.transition_key,
+        digest=op.digest,
+        expected_rc=op.expected_rc,
+    )
+    agent = ResourceAgent.from_spec(request.resource, request.agent)
+    history.for_resource(agent).record(record)
     return record
 
 

@@ -4,8 +4,8 @@ HA_RSCTMP so a resource's state file says on which node it runs. The real schedu
 
 Test doubles, because the real thing cannot run here: the transport between the DC and the
 nodes (``dispatch`` calls the node's executor directly; a "lost" node raises
-NodeUnreachable), and fencing (``fence`` either "reboots" the node, which removes its state
-files and its executor, or fails). Agents' crm_attribute writes go to a copy of the CIB per
+NodeUnreachable). Fencing is hactl's real fencer running fence-agents' fence_dummy; a node
+it "reboots" loses its state files. Agents' crm_attribute writes go to a copy of the CIB per
 operation; what they changed is handed to the controller as attrd would.
 """
 
@@ -15,7 +15,6 @@ import asyncio
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,12 @@ from lxml import etree
 
 from hactl.core.attrd.status import transient_values
 from hactl.core.cib.document import CibDocument
+from hactl.core.cib.model import build_model
 from hactl.core.controller.manager import ClusterController, NodeUnreachable, perform_on_node
 from hactl.core.drivers import OperationRequest, OperationResult
 from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
 from hactl.core.executor.history import OperationRecord
+from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
 from hactl.core.plugins import PluginHost
 
 
@@ -39,13 +40,6 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@dataclass
-class FenceOutcome:
-    succeeded: bool
-    devices: list[str] = field(default_factory=list)
-    reason: str = ""
 
 
 def cib_xml(
@@ -67,6 +61,16 @@ def cib_xml(
         f"</crm_config><nodes>{node_list}</nodes><resources>{resources}</resources>"
         f"<constraints>{constraints}</constraints></configuration><status/></cib>"
     ).encode()
+
+
+def fence_device(kind: str = "file", status_file: str = "/dev/null") -> str:
+    """fence_dummy for every node: type=file succeeds, type=fail never answers."""
+    pairs = {"pcmk_host_list": "n1 n2 n3", "type": kind, "status_file": status_file}
+    attributes = "".join(f'<nvpair id="fd-{k}" name="{k}" value="{v}"/>' for k, v in pairs.items())
+    return (
+        '<primitive id="fd" class="stonith" type="fence_dummy">'
+        f'<instance_attributes id="fd-ia">{attributes}</instance_attributes></primitive>'
+    )
 
 
 def dummy(name: str, monitor: str = "1s", meta: dict[str, str] | None = None) -> str:
@@ -91,7 +95,6 @@ class SimCluster:
         self.executors: dict[str, Executor] = {}
         self.log: list[tuple[str, str, str, int]] = []  # (node, resource, action, rc)
         self.violations: list[str] = []
-        self.fence_fails = False
         self.fenced: list[str] = []
         self._op_files = 0
         self.controller = ClusterController(
@@ -156,14 +159,15 @@ class SimCluster:
         self.check_invariant()
         return record
 
-    async def fence(self, target: str, action: str) -> FenceOutcome:
-        if self.fence_fails:
-            return FenceOutcome(False, ["fence_test"], "the test's device refuses")
-        for state in self.state_dir(target).iterdir():
-            state.unlink()  # a rebooted node runs nothing
-        self.fenced.append(target)
-        self.log.append((target, "", f"fence-{action}", 0))
-        return FenceOutcome(True, ["fence_test"])
+    async def fence(self, target: str, action: str) -> FenceHistoryEntry:
+        """The real fencer, with the fence devices of the CIB (fence_dummy in the tests)."""
+        fencer = Fencer("dc", build_model(self.controller.cib), PluginHost().fence_agent)  # type: ignore[arg-type]
+        result = await fencer.fence(FenceRequest(target, action, origin="dc"))
+        if result.succeeded:
+            for state in self.state_dir(target).iterdir():
+                state.unlink()  # a rebooted node runs nothing
+            self.log.append((target, "", f"fence-{action}", 0))
+        return result
 
     # -- what the tests look at
 
@@ -240,6 +244,7 @@ class Sim:
 
     cib = staticmethod(cib_xml)
     dummy = staticmethod(dummy)
+    fence_device = staticmethod(fence_device)
 
     def __init__(self, tmp: Path, clock: VirtualClock) -> None:
         self.tmp = tmp

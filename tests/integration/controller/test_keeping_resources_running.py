@@ -187,9 +187,12 @@ def test_promotable_clone_has_one_promoted_instance_and_another_takes_over(sim) 
     asyncio.run(scenario())
 
 
-def test_lost_node_is_fenced_before_its_resources_start_elsewhere(sim) -> None:  # type: ignore[no-untyped-def]
+def test_lost_node_is_fenced_before_its_resources_start_elsewhere(sim, require_tool) -> None:  # type: ignore[no-untyped-def]
+    require_tool("fence_dummy")
+
     async def scenario() -> None:
-        cib = sim.cib(["n1", "n2"], group(sim), options={"stonith-enabled": "true"})
+        resources = group(sim) + sim.fence_device(status_file=str(sim.tmp / "power"))
+        cib = sim.cib(["n1", "n2"], resources, options={"stonith-enabled": "true"})
         cluster = sim.cluster(cib)
         cluster.started()
         await cluster.settle()
@@ -203,25 +206,31 @@ def test_lost_node_is_fenced_before_its_resources_start_elsewhere(sim) -> None: 
         assert after.index((other, "a", "start")) < after.index((other, "b", "start"))
         assert cluster.running("a") == cluster.running("b") == [other]
         record = cluster.controller.fence_history[-1]
-        assert (record.target, record.succeeded, record.devices) == (home, True, ("fence_test",))
+        assert (record.target, record.succeeded, record.devices) == (home, True, ("fd",))
         await cluster.close()
 
     asyncio.run(scenario())
 
 
-def test_node_whose_fencing_fails_keeps_its_resources_blocked(sim) -> None:  # type: ignore[no-untyped-def]
+def test_node_whose_fencing_fails_keeps_its_resources_blocked(sim, require_tool) -> None:  # type: ignore[no-untyped-def]
+    require_tool("fence_dummy")
+
     async def scenario() -> None:
-        options = {"stonith-enabled": "true", "stonith-max-attempts": "3"}
-        cluster = sim.cluster(sim.cib(["n1", "n2"], group(sim), options=options))
+        options = {
+            "stonith-enabled": "true",
+            "stonith-max-attempts": "2",
+            "fencing-timeout": "2s",
+        }
+        resources = group(sim) + sim.fence_device("fail")
+        cluster = sim.cluster(sim.cib(["n1", "n2"], resources, options=options))
         cluster.started()
         await cluster.settle()
         (home,) = cluster.running("a")
-        cluster.fence_fails = True
         mark = len(cluster.log)
         await cluster.lose(home)
         await cluster.settle()
         history = cluster.controller.fence_history
-        assert [(r.target, r.succeeded) for r in history] == [(home, False)] * 3
+        assert [(r.target, r.succeeded) for r in history] == [(home, False)] * 2
         assert cluster.actions("start")[-2:] == [(home, "a", "start"), (home, "b", "start")]
         assert all(a != "start" for _, _, a, _ in cluster.log[mark:])
         assert cluster.running("a") == cluster.running("b") == [home]  # never twice
