@@ -237,6 +237,8 @@ class ClusterController:
                 await self._transition()
             except HactlError as exc:
                 log.error("transition could not run: %s", exc.message)
+            except Exception:  # a policy bug must not stop the cluster's controller
+                log.exception("transition %d failed", self._transition_id)
             if not self._wanted.is_set():
                 self._idle.set()
 

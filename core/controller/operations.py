@@ -35,15 +35,13 @@ def transition_key(transition_id: int, action_id: int, target_rc: int, dc_uuid: 
 
 
 def _primitive(root: Element, resource: str) -> Element:
+    """The configured primitive; an orphan (deleted while it still runs, so the graph
+    only stops it) is a bare one: no parameters, meta attributes or ops of its own."""
     ident = base_id(resource)
     for element in root.iterfind(".//configuration/resources//primitive"):
         if element.get("id") == ident:
             return element
-    raise ActionError(
-        f"resource {ident!r} of the transition is not configured",
-        where="configuration/resources",
-        hint="the configuration changed under the transition; it is recomputed",
-    )
+    return etree.Element("primitive", id=ident)
 
 
 def _node_attributes(root: Element, node: str, now: dt.datetime) -> dict[str, str]:

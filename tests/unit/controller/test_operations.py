@@ -68,3 +68,13 @@ def test_probe_defaults_and_what_the_graph_gives_wins() -> None:
         11000,
         "s:0",
     )
+
+
+def test_an_orphan_is_stopped_without_configuration() -> None:
+    root = etree.fromstring(CIB)
+    orphan = GraphAction(
+        2, "rsc_op", "stop", "gone_stop_0", "n1", {"id": "gone", "class": "ocf", "type": "Dummy"}
+    )
+    op = scheduled_operation(root, orphan, 1, "u", NOW)
+    assert (op.request.resource, op.request.agent, op.request.params) == ("gone", "ocf:Dummy", {})
+    assert op.request.timeout_ms == 33000  # op_defaults still apply
