@@ -41,15 +41,19 @@ def decisions(lines: list[str]) -> tuple[list[str], list[str]]:
     )
 
 
-def case_meta() -> dict[str, str]:
-    """case name -> -t datetime ('' when none)."""
-    out: dict[str, str] = {}
+def case_rows() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
     with open(CASES / "cases.tsv", encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
         for line in f:
             row = dict(zip(header, line.rstrip("\n").split("\t"), strict=False))
-            out[row["case"]] = row.get("datetime", "")
+            out[row["case"]] = row
     return out
+
+
+def case_meta() -> dict[str, str]:
+    """case name -> -t datetime ('' when none)."""
+    return {case: row.get("datetime", "") for case, row in case_rows().items()}
 
 
 def all_cases() -> list[str]:
@@ -75,7 +79,57 @@ def run_case(case: str, when: str) -> dict[str, object]:
         "decisions": decisions(want) == decisions(got),
         "summary": want == got,
         "error": error,
+        "difference": readable(
+            first_difference(want, got),
+            (CASES / "cases" / "summary" / f"{case}.summary").read_text() + "\n" + text,
+        ),
     }
+
+
+def readable(difference: str, texts: str) -> str:
+    """The difference with the spacing of the line it quotes restored."""
+    label, _, squashed = difference.partition(" ")
+    kind, _, line = squashed.partition(" ")
+    for original in texts.splitlines():
+        if re.sub(r"\s+", "", original).lstrip("*") == line:
+            return f"{label} {kind} {' '.join(original.split()).lstrip('* ')}"
+    return difference
+
+
+def first_difference(want: list[str], got: list[str]) -> str:
+    """The first decision that differs, as a short reason."""
+    (want_summary, want_run), (got_summary, got_run) = decisions(want), decisions(got)
+    for label, expected, actual in (
+        ("summary", want_summary, got_summary),
+        ("executed", want_run, got_run),
+    ):
+        missing = [line for line in expected if line not in actual]
+        extra = [line for line in actual if line not in expected]
+        if missing:
+            return f"{label}: missing {missing[0].lstrip('*')}"
+        if extra:
+            return f"{label}: unexpected {extra[0].lstrip('*')}"
+    return ""
+
+
+def reason_for(case: str, categories: str, result: dict[str, object]) -> str:
+    """A one-line reason for a failing case: the missing feature, or the first difference."""
+    summary = (CASES / "cases" / "summary" / f"{case}.summary").read_text()
+    if result["error"]:
+        return f"crash: {result['error']}"
+    for feature, marker in (
+        ("bundles are not implemented", "bundle"),
+        ("remote and guest nodes are not implemented", "remote-node"),
+        ("remote and guest nodes are not implemented", "guest-node"),
+        ("container (launcher) resources are not implemented", "container"),
+    ):
+        if marker in categories.split(","):
+            return feature
+    if "resource definition change" in summary or "Reload " in summary:
+        return "operation digests (definition changes, reloads) are not implemented"
+    if "Fence (on)" in summary:
+        return "unfencing is not implemented"
+    return f"decisions differ, {result['difference']}"
 
 
 def read_known_failures() -> dict[str, str]:
@@ -111,14 +165,13 @@ def main() -> int:
         f"errors {len(crashes)}"
     )
     if args.write_known_failures:
-        old = read_known_failures()
+        rows = case_rows()
         lines = ["# case\treason (cases not listed must keep agreeing on decisions)"]
         for r in results:
             if not r["decisions"]:
-                reason = old.get(str(r["case"])) or (
-                    f"crash: {r['error']}" if r["error"] else "decisions differ (not analysed yet)"
-                )
-                lines.append(f"{r['case']}\t{reason}")
+                case = str(r["case"])
+                reason = reason_for(case, rows.get(case, {}).get("categories", ""), r)
+                lines.append(f"{case}\t{reason}")
         KNOWN_FAILURES.write_text("\n".join(lines) + "\n")
     return 0
 
