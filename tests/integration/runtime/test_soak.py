@@ -21,6 +21,7 @@ from hactl.core.errors import HactlError
 
 def soak(cluster: Any, seconds: float, seed: int) -> None:
     rng = random.Random(seed)
+    print(f"soak seed {seed} (HACTL_SOAK_SEED={seed} replays the schedule of faults)")
     sandbox = cluster.sandbox
     names = sandbox.nodes()
     acknowledged: list[str] = []
