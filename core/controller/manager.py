@@ -37,6 +37,7 @@ from hactl.core.drivers import OcfRc, OperationStatus
 from hactl.core.errors import HactlError
 from hactl.core.executor.executor import Executor, ScheduledOperation
 from hactl.core.executor.history import OperationRecord, ResourceAgent
+from hactl.core.fencer.fencer import Fencer, FenceRequest
 from hactl.core.scheduler import schedule
 from hactl.core.scheduler.output import graph_xml
 from hactl.core.scheduler.unpack import is_true, nvpairs, parse_interval_ms
@@ -111,6 +112,16 @@ async def perform_on_node(executor: Executor, op: ScheduledOperation) -> Operati
     if request.interval_ms:
         executor.start_recurring(op)
     return record
+
+
+def fence_through(fencer_for: Callable[[], Fencer], origin: str) -> Fence:
+    """The ``fence`` callback over hactl's fencer; ``fencer_for`` gives one that knows the
+    current CIB's devices (e.g. ``lambda: Fencer(node, build_model(cib), host.fence_agent)``)."""
+
+    async def fence(target: str, action: str) -> FenceResult:
+        return await fencer_for().fence(FenceRequest(target, action, origin=origin))
+
+    return fence
 
 
 def _fence_device_operation(executor: Executor, op: ScheduledOperation) -> OperationRecord:

@@ -23,11 +23,17 @@ from lxml import etree
 from hactl.core.attrd.status import transient_values
 from hactl.core.cib.document import CibDocument
 from hactl.core.cib.model import build_model
-from hactl.core.controller.manager import ClusterController, NodeUnreachable, perform_on_node
+from hactl.core.controller.manager import (
+    ClusterController,
+    FenceResult,
+    NodeUnreachable,
+    fence_through,
+    perform_on_node,
+)
 from hactl.core.drivers import OperationRequest, OperationResult
 from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
 from hactl.core.executor.history import OperationRecord
-from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
+from hactl.core.fencer.fencer import Fencer
 from hactl.core.plugins import PluginHost
 
 
@@ -101,6 +107,10 @@ class SimCluster:
             self.doc, dc_uuid="1", dispatch=self.dispatch, fence=self.fence, clock=clock
         )
         self._task: asyncio.Task[None] | None = None
+        self._fence = fence_through(
+            lambda: Fencer("dc", build_model(self.controller.cib), PluginHost().fence_agent),  # type: ignore[arg-type]
+            origin="dc",
+        )
 
     # -- the nodes
 
@@ -159,10 +169,9 @@ class SimCluster:
         self.check_invariant()
         return record
 
-    async def fence(self, target: str, action: str) -> FenceHistoryEntry:
+    async def fence(self, target: str, action: str) -> FenceResult:
         """The real fencer, with the fence devices of the CIB (fence_dummy in the tests)."""
-        fencer = Fencer("dc", build_model(self.controller.cib), PluginHost().fence_agent)  # type: ignore[arg-type]
-        result = await fencer.fence(FenceRequest(target, action, origin="dc"))
+        result = await self._fence(target, action)
         if result.succeeded:
             for state in self.state_dir(target).iterdir():
                 state.unlink()  # a rebooted node runs nothing
