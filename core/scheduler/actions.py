@@ -231,10 +231,15 @@ class Builder:
         return True
 
     def migration_orderings(self) -> None:
-        """What must precede a migrating resource's start must precede its migrate_to."""
+        """What must precede a migrating resource's start must precede its migrate_to; a
+        resource that has to wait for another one's stop cannot migrate."""
         for rsc in self.ws.all_resources():
             migrate_to = [a for a in rsc.actions if a.task == "migrate_to"]
             if not migrate_to:
+                continue
+            blocker = self._unmigrateable_first(rsc)
+            if blocker:
+                self._cancel_migration(rsc, f"unmigrateable {blocker} stop")
                 continue
             for start in self.find(rsc, "start"):
                 for first, flags in list(start.before):
@@ -249,6 +254,38 @@ class Builder:
                         )
                     for act in migrate_to:
                         self.order(source, act, flags & ORDERED)
+
+    def _unmigrateable_first(self, rsc: Resource) -> str:
+        """The id of a resource rsc is ordered after that stops without migrating, if any."""
+        for start in self.find(rsc, "start"):
+            for first, _flags in start.before:
+                other = first.rsc
+                if other is None or other is rsc or first.task not in ("start", "running"):
+                    continue
+                if other.is_primitive and other.parent is not None and other.parent is rsc.parent:
+                    continue  # group members migrate together
+                # it must stop and then start again (a restart or a move without migration)
+                for prim in other.primitives():
+                    if any(m.task == "migrate_to" for m in prim.actions):
+                        continue
+                    stops = [a for a in self.find(prim, "stop") if not a.optional]
+                    starts = [
+                        a
+                        for a in self.find(prim, "start")
+                        if not a.optional and a.runnable and a.node is not None
+                    ]
+                    if stops and starts:
+                        return other.id
+        return ""
+
+    def _cancel_migration(self, rsc: Resource, reason: str) -> None:
+        for act in rsc.actions:
+            if act.task in ("migrate_to", "migrate_from"):
+                act.optional = True
+                act.runnable = False
+        for start in self.find(rsc, "start"):
+            start.pseudo = False
+            start.reason = reason
 
     def _start_blocked_by_quorum(self, rsc: Resource, node: Node) -> str:
         """Why a start cannot happen without quorum ('' when it can)."""
