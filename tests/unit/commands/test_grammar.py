@@ -42,8 +42,13 @@ def test_pairs_refuse_typos_with_the_nearest_keyword() -> None:
 
 @pytest.mark.parametrize(
     ("text", "score"),
-    [("INFINITY", "INFINITY"), ("+INFINITY", "INFINITY"), ("-inf", "-INFINITY"), ("100", "100"),
-     ("-1000000", "-1000000")],
+    [
+        ("INFINITY", "INFINITY"),
+        ("+INFINITY", "INFINITY"),
+        ("-inf", "-INFINITY"),
+        ("100", "100"),
+        ("-1000000", "-1000000"),
+    ],
 )
 def test_scores(text: str, score: str) -> None:
     assert parse_score(text) == score

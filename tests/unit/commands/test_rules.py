@@ -65,7 +65,9 @@ def test_dates() -> None:
 
 
 def test_xml_ids_follow_pcs() -> None:
-    rule = _write("#uname eq n1 and (date-spec hours=9-16 or date in_range 2024-01-01 to duration days=1)")
+    rule = _write(
+        "#uname eq n1 and (date-spec hours=9-16 or date in_range 2024-01-01 to duration days=1)"
+    )
     ids = [e.get("id") for e in rule.iter()]
     assert ids == [
         "location-R-rule",
