@@ -129,3 +129,27 @@ def test_lost_node_is_no_failure_and_recheck_follows_the_clock() -> None:
     state = controller.cib.root.find("status/node_state[@uname='n1']")
     assert state is not None and state.get("in_ccm") == "false"
     assert etree.tostring(controller.cib.root).count(b"a_last_0") == 2
+
+
+def test_a_configuration_change_runs_the_scheduler_again() -> None:
+    nodes = ScriptedNodes()
+
+    async def steps(controller: ClusterController, now: list[float]) -> None:
+        assert nodes.running == {"a": "n1"}
+        changed = controller.cib.copy()
+        primitive = changed.root.find(".//primitive[@id='a']")
+        assert primitive is not None
+        etree.SubElement(
+            etree.SubElement(primitive, "meta_attributes", id="a-m"),
+            "nvpair",
+            id="a-role",
+            name="target-role",
+            value="Stopped",
+        )
+        controller.replace_cib(changed)
+        await asyncio.wait_for(controller.settle(), 10)
+
+    controller = run(nodes, steps)
+    assert nodes.running == {}
+    assert nodes.calls[-1] == ("n1", "stop")
+    assert controller.transitions[-1].dispatched == ["a_stop_0 on n1"]
