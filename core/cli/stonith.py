@@ -21,7 +21,7 @@ from typing import Any
 
 import typer
 
-from hactl.core.cli import stonith_config
+from hactl.core.cli import stonith_config, stonith_fencer
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print_table
 from hactl.core.drivers import FenceAgent, FenceResult, SharedDiskAdmin, SharedDiskHeader
 from hactl.core.errors import HactlError, PluginError, UsageError
@@ -34,6 +34,7 @@ sbd_device_app = typer.Typer(no_args_is_help=True, help="Prepare and inspect SBD
 app.add_typer(sbd_app, name="sbd")
 sbd_app.add_typer(sbd_device_app, name="device")
 stonith_config.register(app)
+stonith_fencer.register(app)
 
 DEFAULT_TIMEOUT_S = 20
 METADATA_WORKERS = 16

@@ -3,6 +3,8 @@ and fencing topology in pcs's grammar (use cases: hactl.core.commands)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from hactl.core.agentmeta import AgentSpec
@@ -16,6 +18,7 @@ from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import parse_operations, parse_pairs, split_groups
 from hactl.core.commands.session import Notes
 from hactl.core.errors import HactlError
+from hactl.core.fencemeta import mask_secrets
 
 
 def _device(root: Element, device_id: str, where: str) -> Element:
@@ -27,6 +30,14 @@ def _device(root: Element, device_id: str, where: str) -> Element:
             hint="use the `hactl resource` command for it",
         )
     return element
+
+
+def _mask_device(item: dict[str, Any]) -> None:
+    """Mask the secret parameter values of a device (and of a group's members) in place."""
+    for block in item.get("instance_attributes", []):
+        block["nvpairs"] = mask_secrets(block["nvpairs"])
+    for member in item.get("members", []):
+        _mask_device(member)
 
 
 def register(app: typer.Typer) -> None:
@@ -136,13 +147,17 @@ def register(app: typer.Typer) -> None:
     @app.command("config", context_settings=cc.PCS_ARGS)
     def config(
         args: list[str] = typer.Argument(None, metavar="[DEVICE…]"),
+        show_secrets: bool = typer.Option(
+            False, "--show-secrets", help="Show fence passwords in clear (masked otherwise)."
+        ),
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
-        """Show fence devices and the fencing topology.
+        """Show fence devices and the fencing topology; secret parameters are masked
+        unless --show-secrets.
 
         Example: hactl -f cib.xml stonith config --output json
         """
-        names = cc.words(args)
+        names = cc.words(args, known_options=("--show-secrets",))
 
         def collect(root: Element) -> dict[str, object]:
             for name in names:
@@ -153,6 +168,9 @@ def register(app: typer.Typer) -> None:
             }
 
         data = cc.read(collect)
+        if not show_secrets:
+            for item in data["devices"]:  # type: ignore[attr-defined]
+                _mask_device(item)
         if output is OutputFormat.json:
             print_json(data)
             return

@@ -1,0 +1,208 @@
+"""`hactl stonith fence|confirm|history` and `stonith level verify`: fencing a node from
+this one with the fence devices of the CIB, confirming a node down by hand, the fencing
+history kept in this node's state directory, and checking the fencing topology (pcs's
+grammar; history lines as stonith_admin --history prints them)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+
+import typer
+
+from hactl.core.attrd.tools import local_node
+from hactl.core.cib.model import Cib, build_model, merged
+from hactl.core.cli import cib_command as cc
+from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
+from hactl.core.commands import cibtools as ct
+from hactl.core.commands import fencing, session
+from hactl.core.commands.cibtools import Element
+from hactl.core.commands.grammar import did_you_mean
+from hactl.core.commands.nodes import node_names
+from hactl.core.errors import HactlError, NotFoundError, Problem, ValidationError
+from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
+from hactl.core.fencer.history import MANUAL, FenceHistory, one_line
+from hactl.core.fencer.topology import devices_of
+from hactl.core.plugins import PluginHost
+
+CONFIRM_ANSWERS = ("yes", "y")
+
+
+def _client() -> str:
+    """Who asked, as the fencer's history names a client (stonith_admin.<pid>)."""
+    return f"hactl.{os.getpid()}"
+
+
+def _check_node(cib: Cib, target: str, where: str) -> None:
+    """An unknown node is refused when the CIB lists its nodes (pcs checks the cluster's)."""
+    names = [n.uname for n in cib.configuration.nodes]
+    if names and target not in names:
+        raise NotFoundError(
+            f"node {target!r} is not in the cluster",
+            where=where,
+            hint=did_you_mean(target, names),
+        )
+
+
+def _fence(cib: Cib, target: str, action: str) -> FenceHistoryEntry:
+    """Run the fencer here with the CIB's devices, levels and node attributes."""
+    if not devices_of(cib):
+        raise HactlError(
+            "no fence devices are configured",
+            where=f"stonith fence {target}",
+            hint="create one: hactl stonith create NAME AGENT pcmk_host_list=NODE …",
+        )
+    me = local_node()
+    attributes = {
+        node.uname: {k: v or "" for k, v in merged(node.instance_attributes).items()}
+        for node in cib.configuration.nodes
+    }
+    fencer = Fencer(me, cib, PluginHost().fence_agent, node_attributes=attributes)
+    # The command reports the outcome itself; the fencer's log lines are for the daemon's log.
+    logging.getLogger("hactl").addHandler(logging.NullHandler())
+    return asyncio.run(fencer.fence(FenceRequest(target, action, origin=me)))
+
+
+def register(app: typer.Typer) -> None:
+    level_app = next(
+        g.typer_instance
+        for g in app.registered_groups
+        if g.name == "level" and g.typer_instance is not None
+    )  # stonith_config's `stonith level` group, registered before this
+
+    @app.command("fence")
+    def fence(
+        node: str = typer.Argument(..., help="The node to fence."),
+        off: bool = typer.Option(False, "--off", help="Power it off instead of rebooting it."),
+    ) -> None:
+        """Fence a node now, from this node, with the fence devices of the CIB (level after
+        level when a fencing topology is configured); the outcome joins the fencing
+        history. Exit 1 with the reason when every device failed.
+
+        Example: hactl stonith fence node2 --off
+        """
+        history = FenceHistory()
+        history.check_writable()  # before powering anything off
+        cib = build_model(session.current_handle().get())
+        where = f"stonith fence {node}"
+        _check_node(cib, node, where)
+        entry = _fence(cib, node, "off" if off else "reboot")
+        history.append(entry, _client())
+        if not entry.succeeded:
+            raise HactlError(
+                f"unable to fence {node}: {one_line(entry.reason)}",
+                where=where,
+                hint="check the devices with `hactl stonith test`; the history keeps the outcome",
+            )
+        print(f"Node: {node} fenced (by {', '.join(entry.devices)})")
+
+    @app.command("confirm")
+    def confirm(
+        node: str = typer.Argument(..., help="The node an administrator checked is down."),
+        force: bool = typer.Option(
+            False, "--force", "--yes", help="Do not ask (you checked the node is off)."
+        ),
+    ) -> None:
+        """Record that NODE is down without fencing it (you powered it off, or checked it
+        is): the cluster then treats it as fenced. Asks for 'yes' on stdin unless --force.
+
+        Example: hactl stonith confirm node2 --force
+        """
+        history = FenceHistory()
+        history.check_writable()
+        if not force:
+            print(
+                f"WARNING: If node {node} is not powered off or it does have access to shared "
+                "resources, data corruption and/or cluster failure may occur. "
+                "Type 'yes' to continue: ",
+                end="",
+                flush=True,
+            )
+            answer = sys.stdin.readline().strip().lower()
+            if answer not in CONFIRM_ANSWERS:
+                print()
+                raise HactlError(
+                    f"{node} was not confirmed fenced",
+                    where="stonith confirm",
+                    hint="type yes, or pass --force once you are sure the node is off",
+                )
+        me = local_node()
+        entry = FenceHistoryEntry(node, "off", me, MANUAL, state="success", completed=time.time())
+        history.append(entry, _client())
+        print(f"Node: {node} confirmed fenced")
+
+    @app.command("history")
+    def show_history(
+        node: str = typer.Argument(None, metavar="[NODE]", help="Only this node's requests."),
+        cleanup: bool = typer.Option(
+            False, "--cleanup", help="Forget the history (of NODE only, when given)."
+        ),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show the fencing requests this node made or recorded, oldest first; --cleanup
+        forgets them.
+
+        Example: hactl stonith history node2 -o json
+        """
+        history = FenceHistory()
+        if cleanup:
+            dropped = history.cleanup(node)
+            if output is OutputFormat.json:
+                print_json({"removed": dropped})
+            else:
+                scope = f" of {node}" if node else ""
+                print(f"cleaning up fencing-history{scope}: {dropped} entries removed")
+            return
+        records = history.records(node)
+        if output is OutputFormat.json:
+            print_json([r.as_dict() for r in records])
+            return
+        if not records:
+            print("No fencing history" + (f" for {node}" if node else ""))
+        for record in records:
+            print(record.line())
+
+    @level_app.command("verify")
+    def level_verify() -> None:
+        """Check the fencing topology: every level's devices exist in the CIB and every
+        level's target node exists. One line per problem, exit 1 when there is any.
+
+        Example: hactl -f cib.xml stonith level verify
+        """
+        problems = cc.read(topology_problems)
+        if problems:
+            raise ValidationError(problems, subject="fencing topology")
+        print("fencing topology is valid")
+
+
+def topology_problems(root: Element) -> list[Problem]:
+    """What pcs's `stonith level verify` reports: unknown devices, unknown target nodes."""
+    stonith_ids = [str(e.get("id")) for e in ct.all_resources(root) if ct.is_stonith(e)]
+    nodes = node_names(root)
+    problems = []
+    for level in fencing.levels(root):
+        where = f"fencing level {level.get('id')}"
+        for device in str(level.get("devices", "")).split(","):
+            if device and device not in stonith_ids:
+                problems.append(
+                    Problem(
+                        f"fence device {device!r} does not exist",
+                        where=where,
+                        hint=did_you_mean(device, stonith_ids)
+                        if stonith_ids
+                        else "create it with `hactl stonith create`",
+                    )
+                )
+        target = level.get("target")
+        if target is not None and target not in nodes:
+            problems.append(
+                Problem(
+                    f"node {target!r} does not exist",
+                    where=where,
+                    hint=did_you_mean(target, nodes) if nodes else "the CIB lists no nodes",
+                )
+            )
+    return problems
