@@ -11,6 +11,7 @@ from hactl.core.commands.cibtools import Element
 from hactl.core.commands.constraint import constraints
 from hactl.core.commands.rules import rule_text
 from hactl.core.commands.tags_alerts import alerts, find_tag, tags
+from hactl.core.fencemeta import mask_secrets
 
 NVSET_TAGS = ("instance_attributes", "meta_attributes", "utilization")
 _NVSET_TITLES = {
@@ -42,6 +43,7 @@ def nvsets_data(element: Element) -> dict[str, Any]:
 
 
 def resource_data(element: Element) -> dict[str, Any]:
+    """A resource as plain data; fence devices' secret parameters (passwords) are masked."""
     data: dict[str, Any] = {"id": element.get("id"), "kind": element.tag}
     if element.tag == "primitive":
         data["agent"] = ":".join(
@@ -50,6 +52,9 @@ def resource_data(element: Element) -> dict[str, Any]:
         if element.get("template"):
             data["template"] = element.get("template")
     data.update(nvsets_data(element))
+    if ct.is_stonith(element):
+        for block in data.get("instance_attributes", []):
+            block["nvpairs"] = mask_secrets(block["nvpairs"])
     ops = element.findall("operations/op")
     if ops:
         data["operations"] = [
