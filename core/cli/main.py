@@ -89,53 +89,46 @@ def build_app(argv: list[str]) -> typer.Typer:
 LOCAL_F_NOUNS = ("simulate",)
 
 
-def take_cib_file(argv: list[str]) -> list[str]:
-    """pcs's global ``-f FILE`` (anywhere in argv, up to ``--``): removed from argv and put
-    in ``CIB_file``, the variable Pacemaker's tools read, where every command looks for an
-    offline CIB. A FILE that does not exist yet is an empty CIB."""
-    if _selected_noun([a for a in argv if a != "-f"]) in LOCAL_F_NOUNS:
-        return argv
+def take_global_option(argv: list[str], name: str, example: str) -> tuple[str | None, list[str]]:
+    """Remove a global option ``NAME VALUE`` (or ``--name=VALUE``) from anywhere in argv
+    up to ``--``, as pcs lets its global options stand anywhere: (value, the rest)."""
     rest: list[str] = []
+    value: str | None = None
     index = 0
     while index < len(argv):
         arg = argv[index]
         if arg == "--":
             rest.extend(argv[index:])
             break
-        if arg == "-f":
-            if index + 1 >= len(argv) or not argv[index + 1]:
-                raise UsageError("-f needs a file name", hint="hactl -f cib.xml resource config")
-            os.environ["CIB_file"] = argv[index + 1]
-            index += 2
+        if arg == name:
+            if index + 1 >= len(argv) or not argv[index + 1] or argv[index + 1].startswith("-"):
+                raise UsageError(f"{name} needs a value", hint=example)
+            value, index = argv[index + 1], index + 2
+            continue
+        if name.startswith("--") and arg.startswith(name + "="):
+            value, index = arg.split("=", 1)[1], index + 1
             continue
         rest.append(arg)
         index += 1
+    return value, rest
+
+
+def take_cib_file(argv: list[str]) -> list[str]:
+    """pcs's global ``-f FILE``: put in ``CIB_file``, the variable Pacemaker's tools read,
+    where every command looks for an offline CIB. A FILE that does not exist yet is an
+    empty CIB."""
+    if _selected_noun([a for a in argv if a != "-f"]) in LOCAL_F_NOUNS:
+        return argv
+    path, rest = take_global_option(argv, "-f", "hactl -f cib.xml resource config")
+    if path is not None:
+        os.environ["CIB_file"] = path
     return rest
 
 
 def take_sandbox(argv: list[str]) -> list[str]:
-    """The global ``--sandbox NODE`` (anywhere in argv, up to ``--``): removed from argv;
-    the command then talks to that node of the local sandbox (`hactl sandbox up`)."""
-    rest: list[str] = []
-    node: str | None = None
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            rest.extend(argv[index:])
-            break
-        if arg == "--sandbox" or arg.startswith("--sandbox="):
-            if arg == "--sandbox":
-                if index + 1 >= len(argv) or argv[index + 1].startswith("-"):
-                    raise UsageError(
-                        "--sandbox needs a node name", hint="hactl --sandbox node1 status"
-                    )
-                node, index = argv[index + 1], index + 2
-            else:
-                node, index = arg.split("=", 1)[1], index + 1
-            continue
-        rest.append(arg)
-        index += 1
+    """The global ``--sandbox NODE``: the command talks to that node of the local sandbox
+    (`hactl sandbox up`)."""
+    node, rest = take_global_option(argv, "--sandbox", "hactl --sandbox node1 status")
     if node is not None:
         from hactl.core.daemon.sandbox import Sandbox
 
