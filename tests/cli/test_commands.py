@@ -304,3 +304,15 @@ def test_defaults_sets_with_rules(hactl, cib: Path, crm_verify) -> None:
     assert result.code == 1 and "rule" in result.err  # op expressions are for op defaults
     assert hactl(f"-f {cib} resource defaults set delete dummy-sticky").code == 0
     assert _root(cib).find(".//rsc_defaults/meta_attributes") is None
+
+
+def test_views_never_print_fence_passwords(hactl, cib: Path) -> None:
+    result = hactl(
+        f"-f {cib} stonith create f1 fence_ipmilan ip=192.0.2.5 username=admin "
+        "password=s3cr3t-pw pcmk_host_list=node1"
+    )
+    assert result.code == 0, result.err
+    for command in ("config", "config --output json", "resource config f1", "stonith config"):
+        shown = hactl(f"-f {cib} {command}")
+        assert shown.code == 0 and "f1" in shown.out, command
+        assert "s3cr3t-pw" not in shown.out, command
