@@ -327,10 +327,29 @@ class Sandbox:
                 self._reap(entry["pid"], 5.0)
             self._set_pid(entry["name"], None)
 
+    def stragglers(self) -> list[int]:
+        """Pids of daemons of this sandbox that its record lost track of (a node started
+        twice, a record written by an interrupted command): their command line names
+        this sandbox's configuration file."""
+        marker = str(self.config_path).encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if marker in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
     def down(self) -> None:
         import shutil
 
         self.stop_all()
+        for pid in self.stragglers():
+            os.kill(pid, signal.SIGKILL)
+            self._reap(pid, 5.0)
         shutil.rmtree(self.root, ignore_errors=True)
 
     # ------------------------------------------------------------------ state

@@ -89,7 +89,7 @@ def start_cluster(root: Path, count: int) -> Sandbox:
 
 def stop_cluster(sandbox: Sandbox) -> None:
     if sandbox.exists():
-        sandbox.stop_all(timeout=10.0)
+        sandbox.down()  # every daemon of it, by pid, then its directory
     shutil.rmtree(sandbox.root, ignore_errors=True)
 
 
