@@ -38,7 +38,7 @@ from hactl.core.errors import HactlError
 from hactl.core.executor.executor import Executor, ScheduledOperation
 from hactl.core.executor.history import OperationRecord, ResourceAgent
 from hactl.core.fencer.fencer import Fencer, FenceRequest
-from hactl.core.scheduler import schedule
+from hactl.core.scheduler import WorkingSet, schedule
 from hactl.core.scheduler.output import graph_xml
 from hactl.core.scheduler.unpack import is_true, nvpairs, parse_interval_ms
 
@@ -280,6 +280,21 @@ class ClusterController:
         text = self._options().get("cluster-recheck-interval")
         return parse_interval_ms(text) / 1000 if text else DEFAULT_RECHECK_S
 
+    def _next_recheck_after(self, ws: WorkingSet) -> float:
+        """cluster-recheck-interval from now, or sooner when a recorded failure expires
+        (failure-timeout) before that, as Pacemaker's scheduler asks its controller."""
+        timeouts = {
+            rsc.id: rsc.failure_timeout
+            for rsc in ws.all_resources()
+            if rsc.is_primitive and rsc.failure_timeout
+        }
+        due = [self._clock() + self._recheck_s()]
+        for entry in failures.fail_counts(self.cib.root):
+            timeout = timeouts.get(entry.resource)
+            if timeout and entry.last_failure:
+                due.append(entry.last_failure + timeout + 1)
+        return max(min(due), self._clock())
+
     def _status_changed(self) -> None:
         bump_num_updates(self.cib.root)
         if self._on_cib_change is not None:
@@ -304,7 +319,7 @@ class ClusterController:
         graph = TransitionGraph.from_xml(graph_xml(ws))
         summary = TransitionSummary(self._transition_id)
         self.transitions.append(summary)
-        self._next_recheck = self._clock() + self._recheck_s()
+        self._next_recheck = self._next_recheck_after(ws)
         exhausted = self._fencing_exhausted(graph)
         if exhausted:
             # Pacemaker's controller gives up after stonith-max-attempts: nothing of this

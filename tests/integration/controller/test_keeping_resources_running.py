@@ -99,18 +99,18 @@ def test_migration_threshold_moves_the_resource(sim) -> None:  # type: ignore[no
 def test_failure_timeout_expires_the_fail_count_and_cleanup_clears_it(sim) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         rsc = sim.dummy("a", meta={"failure-timeout": "60s"})
-        options = {"cluster-recheck-interval": "30s"}
-        cluster = sim.cluster(sim.cib(["n1", "n2"], rsc, options=options))
+        cluster = sim.cluster(sim.cib(["n1", "n2"], rsc))
         cluster.started()
         await cluster.settle()
         where = await break_monitor(cluster, "a")
         assert fail_counts(cluster, "a") == {where: 1}
 
-        sim.clock.advance(40)  # a recheck, but the failure is still recent
+        sim.clock.advance(40)  # the failure is still recent: no recheck is due
         cluster.controller.tick()
+        assert cluster.controller.idle
         await cluster.settle()
         assert fail_counts(cluster, "a") == {where: 1}
-        sim.clock.advance(40)  # 80 s after the failure: expired, the scheduler clears it
+        sim.clock.advance(40)  # expired: a recheck is due (before the 15min default)
         cluster.controller.tick()
         await cluster.settle()
         assert fail_counts(cluster, "a") == {}
