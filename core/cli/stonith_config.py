@@ -3,8 +3,6 @@ and fencing topology in pcs's grammar (use cases: hactl.core.commands)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from hactl.core.agentmeta import AgentSpec
@@ -18,7 +16,6 @@ from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import parse_operations, parse_pairs, split_groups
 from hactl.core.commands.session import Notes
 from hactl.core.errors import HactlError
-from hactl.core.fencemeta import mask_secrets
 
 
 def _device(root: Element, device_id: str, where: str) -> Element:
@@ -30,14 +27,6 @@ def _device(root: Element, device_id: str, where: str) -> Element:
             hint="use the `hactl resource` command for it",
         )
     return element
-
-
-def _mask_device(item: dict[str, Any]) -> None:
-    """Mask the secret parameter values of a device (and of a group's members) in place."""
-    for block in item.get("instance_attributes", []):
-        block["nvpairs"] = mask_secrets(block["nvpairs"])
-    for member in item.get("members", []):
-        _mask_device(member)
 
 
 def register(app: typer.Typer) -> None:
@@ -162,15 +151,16 @@ def register(app: typer.Typer) -> None:
         def collect(root: Element) -> dict[str, object]:
             for name in names:
                 _device(root, name, "stonith config")
-            return {
-                "devices": show.resources_data(root, names or None, stonith=True),
-                "levels": fencing.level_rows(root),
-            }
+            devices = show.resources_data(root, names or None, stonith=True)
+            if show_secrets:  # resources_data masks them
+                for item in devices:
+                    element = ct.find_resource(root, item["id"], where="stonith config")
+                    raw = show.nvsets_data(element).get("instance_attributes")
+                    if raw is not None:
+                        item["instance_attributes"] = raw
+            return {"devices": devices, "levels": fencing.level_rows(root)}
 
         data = cc.read(collect)
-        if not show_secrets:
-            for item in data["devices"]:  # type: ignore[attr-defined]
-                _mask_device(item)
         if output is OutputFormat.json:
             print_json(data)
             return
