@@ -181,7 +181,7 @@ class Builder:
                 self.order(migrate_from, start, ORDERED)
         else:
             # a stopped resource still has (unrunnable) start for the graph
-            if rsc.running_on and not rsc.orphan and rsc.target_role != Role.STOPPED:
+            if rsc.running_on and not rsc.orphan and rsc.clone_parent() is None:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
         for node in rsc.dangling:
@@ -476,7 +476,12 @@ class Builder:
             for start in starts:
                 self.order(stop, start, ORDERED | FIRST_IMPLIES_THEN)
             if stop.node is not None and stop.node.name in self.stonith_by_node and stop.pseudo:
-                self.order(self.stonith_by_node[stop.node.name], stop, ORDERED | FIRST_IMPLIES_THEN)
+                fencing = self.stonith_by_node[stop.node.name]
+                self.order(fencing, stop, ORDERED | FIRST_IMPLIES_THEN)
+                # recovery elsewhere waits for the fencing itself
+                for start in starts:
+                    if start.node is not None:
+                        self.order(fencing, start, ORDERED)
         for demote in self.find(rsc, "demote"):
             for stop in stops:
                 self.order(demote, stop, ORDERED)

@@ -22,6 +22,10 @@ def squash(text: str) -> list[str]:
     return [s for s in (re.sub(r"\s+", "", line) for line in text.splitlines()) if s]
 
 
+def score_set(text: str) -> list[str]:
+    return sorted({re.sub(r"^[A-Za-z_]+:", "", line) for line in squash(text)})
+
+
 def section(lines: list[str], title: str) -> list[str]:
     out, inside = [], False
     for line in lines:
@@ -63,10 +67,15 @@ def all_cases() -> list[str]:
 def run_case(case: str, when: str) -> dict[str, object]:
     from hactl.core.cli.simulate import load_cib, parse_time, report
     from hactl.core.errors import HactlError
+    from hactl.core.scheduler import output
 
+    dot_text = scores_text = ""
     try:
         cib = load_cib(CASES / "cases" / "xml" / f"{case}.xml")
-        text, _ws = report(cib, parse_time(when or None, cib))
+        now = parse_time(when or None, cib)
+        text, ws = report(cib, now)
+        dot_text = output.dot(ws)
+        scores_text, _ = report(cib, now, show_scores=True, quiet=True)
         error = ""
     except HactlError as exc:
         text, error = str(exc), str(exc)
@@ -79,6 +88,10 @@ def run_case(case: str, when: str) -> dict[str, object]:
         "decisions": decisions(want) == decisions(got),
         "summary": want == got,
         "error": error,
+        "dot": sorted(set(squash(dot_text)))
+        == sorted(set(squash((CASES / "cases" / "dot" / f"{case}.dot").read_text()))),
+        "scores": score_set(scores_text)
+        == score_set((CASES / "cases" / "scores" / f"{case}.scores").read_text()),
         "difference": readable(
             first_difference(want, got),
             (CASES / "cases" / "summary" / f"{case}.summary").read_text() + "\n" + text,
@@ -160,9 +173,11 @@ def main() -> int:
         for r in results:
             if not r["decisions"]:
                 print(r["case"], r["error"])
+    dot = sum(bool(r["dot"]) for r in results)
+    score = sum(bool(r["scores"]) for r in results)
     print(
         f"decisions {passed}/{len(results)}, summary {summary}/{len(results)}, "
-        f"errors {len(crashes)}"
+        f"dot {dot}/{len(results)}, scores {score}/{len(results)}, errors {len(crashes)}"
     )
     if args.write_known_failures:
         rows = case_rows()
