@@ -22,13 +22,14 @@ from hactl.core.commands import fencing, session
 from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import did_you_mean
 from hactl.core.commands.nodes import node_names
-from hactl.core.errors import HactlError, NotFoundError, Problem, ValidationError
+from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
 from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
 from hactl.core.fencer.history import MANUAL, FenceHistory, one_line
 from hactl.core.fencer.topology import devices_of
 from hactl.core.plugins import PluginHost
 
 CONFIRM_ANSWERS = ("yes", "y")
+HISTORY_VERBS = ("show", "cleanup")  # pcs's `stonith history show|cleanup [NODE]`
 
 
 def _client() -> str:
@@ -136,17 +137,29 @@ def register(app: typer.Typer) -> None:
 
     @app.command("history")
     def show_history(
-        node: str = typer.Argument(None, metavar="[NODE]", help="Only this node's requests."),
+        args: list[str] = typer.Argument(
+            None, metavar="[show|cleanup] [NODE]", help="pcs's verbs; NODE: only its requests."
+        ),
         cleanup: bool = typer.Option(
             False, "--cleanup", help="Forget the history (of NODE only, when given)."
         ),
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
         """Show the fencing requests this node made or recorded, oldest first; --cleanup
-        forgets them.
+        (or pcs's `history cleanup [NODE]`) forgets them.
 
         Example: hactl stonith history node2 -o json
         """
+        words = list(args or [])
+        if words and words[0] in HISTORY_VERBS:
+            cleanup = cleanup or words.pop(0) == "cleanup"
+        if len(words) > 1:
+            raise UsageError(
+                f"one node at most, not {' '.join(words)}",
+                where="stonith history",
+                hint="hactl stonith history [show|cleanup] [NODE]",
+            )
+        node = words[0] if words else None
         history = FenceHistory()
         if cleanup:
             dropped = history.cleanup(node)
@@ -154,7 +167,8 @@ def register(app: typer.Typer) -> None:
                 print_json({"removed": dropped})
             else:
                 scope = f" of {node}" if node else ""
-                print(f"cleaning up fencing-history{scope}: {dropped} entries removed")
+                noun = "entry" if dropped == 1 else "entries"
+                print(f"cleaning up fencing-history{scope}: {dropped} {noun} removed")
             return
         records = history.records(node)
         if output is OutputFormat.json:

@@ -171,6 +171,18 @@ def test_cleanup_one_node_then_all(hactl: Hactl) -> None:
     assert ok(hactl("stonith", "history")).out == "No fencing history\n"
 
 
+def test_pcs_history_verbs(hactl: Hactl) -> None:
+    for node in ("node2", "node3"):
+        ok(hactl("stonith", "confirm", node, "--force"))
+    shown = ok(hactl("stonith", "history", "show", "node3")).out.splitlines()
+    assert len(shown) == 1 and shown[0].startswith("off of node3 successful")
+    assert ok(hactl("stonith", "history", "cleanup", "node3")).out.endswith(": 1 entry removed\n")
+    assert [r["target"] for r in history_json(hactl, "show")] == ["node2"]
+    result = hactl("stonith", "history", "node2", "node3")
+    assert result.code == 2
+    one_line_error(result, "one node at most")
+
+
 def test_unknown_node(hactl: Hactl, cluster: Path) -> None:
     one_line_error(
         hactl("-f", cluster, "stonith", "fence", "node22"), "node 'node22'", "did you mean 'node2'"
