@@ -24,7 +24,7 @@ from hactl.core.commands.grammar import did_you_mean
 from hactl.core.commands.nodes import node_names
 from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
 from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
-from hactl.core.fencer.history import MANUAL, FenceHistory, one_line
+from hactl.core.fencer.history import MANUAL, FenceHistory, newest_first, one_line
 from hactl.core.fencer.topology import devices_of
 from hactl.core.plugins import PluginHost
 
@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
         ),
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
-        """Show the fencing requests this node made or recorded, oldest first; --cleanup
+        """Show the fencing requests this node made or recorded, latest first; --cleanup
         (or pcs's `history cleanup [NODE]`) forgets them.
 
         Example: hactl stonith history node2 -o json
@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
                 noun = "entry" if dropped == 1 else "entries"
                 print(f"cleaning up fencing-history{scope}: {dropped} {noun} removed")
             return
-        records = history.records(node)
+        records = newest_first(history.records(node))
         if output is OutputFormat.json:
             print_json([r.as_dict() for r in records])
             return

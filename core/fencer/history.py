@@ -63,6 +63,14 @@ class HistoryRecord:
         )
 
 
+def newest_first(records: list[HistoryRecord]) -> list[HistoryRecord]:
+    """The order stonith_admin --history shows: pending requests, then the latest first."""
+    return sorted(
+        records,
+        key=lambda r: (r.entry.completed is not None, -(r.entry.completed or 0.0)),
+    )
+
+
 def one_line(text: str) -> str:
     """An agent's multi-line output as one line of a report."""
     return " ".join(text.split())
@@ -181,16 +189,17 @@ class FenceHistory:
                 where=str(self.path),
                 hint="run as the cluster's user (root)",
             ) from None
-        lines = text.split("\n")
+        # Text after the last newline is an unfinished write (each entry is written whole,
+        # newline included), even when it happens to parse: the next append cuts it off.
+        lines = text.split("\n")[:-1]
         records = []
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
-            is_last = number == len(lines)  # text after the last newline: an unfinished write
             try:
                 record = _record(json.loads(raw))
             except (ValueError, TypeError, KeyError):
-                if is_last or skip_damaged:
+                if skip_damaged:
                     continue
                 raise HactlError(
                     "unreadable fencing history entry",

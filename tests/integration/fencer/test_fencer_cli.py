@@ -113,10 +113,10 @@ def test_fence_falls_back_to_level_2_and_records_it(
     assert (tmp_path / "power").read_text() == "on"  # a reboot: off, then on again
     ok(hactl("-f", cluster, "stonith", "fence", "node2", "--off"))
     assert (tmp_path / "power").read_text() == "off"
-    records = history_json(hactl)
+    records = history_json(hactl)  # the latest first, as stonith_admin --history
     assert [(r["target"], r["action"], r["state"], r["devices"]) for r in records] == [
-        ("node2", "reboot", "success", ["switch"]),
         ("node2", "off", "success", ["switch"]),
+        ("node2", "reboot", "success", ["switch"]),
     ]
     assert all(r["origin"] == "node1" and r["executioner"] == "node1" for r in records)
 
@@ -130,11 +130,11 @@ def test_a_failed_request_exits_1_with_the_reason_and_the_history_shows_both(
     one_line_error(failed, "stonith fence node3", "unable to fence node3", "broken", "power OFF")
     lines = ok(hactl("stonith", "history")).out.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("reboot of node2 successful: delegate=node1, client=hactl.")
-    assert ", origin=node1, completed='" in lines[0]
-    assert lines[1].startswith("reboot of node3 failed (broken: reboot failed: ")
-    assert "last-failed='" in lines[1]
-    assert ok(hactl("stonith", "history", "node3")).out.splitlines() == lines[1:]
+    assert lines[0].startswith("reboot of node3 failed (broken: reboot failed: ")
+    assert "last-failed='" in lines[0]
+    assert lines[1].startswith("reboot of node2 successful: delegate=node1, client=hactl.")
+    assert ", origin=node1, completed='" in lines[1]
+    assert ok(hactl("stonith", "history", "node3")).out.splitlines() == lines[:1]
 
 
 def test_confirm_asks_unless_forced(hactl: Hactl) -> None:
@@ -151,8 +151,8 @@ def test_confirm_asks_unless_forced(hactl: Hactl) -> None:
     )
     records = history_json(hactl)
     assert [(r["target"], r["action"], r["state"], r["executioner"]) for r in records] == [
-        ("node2", "off", "success", "manual"),
         ("node3", "off", "success", "manual"),
+        ("node2", "off", "success", "manual"),
     ]
     line = ok(hactl("stonith", "history", "node3")).out
     assert line.startswith("off of node3 successful: delegate=manual, ")

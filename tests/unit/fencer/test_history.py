@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hactl.core.errors import HactlError
 from hactl.core.fencer.fencer import FenceHistoryEntry
-from hactl.core.fencer.history import HISTORY_NAME, FenceHistory, format_time
+from hactl.core.fencer.history import HISTORY_NAME, FenceHistory, format_time, newest_first
 
 COMPLETED = 1_795_316_544.0
 
@@ -139,3 +142,31 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     for worker in range(4):
         mine = [r.entry.reason for r in records if r.client == f"w{worker}"]
         assert mine == [f"entry {i}" for i in range(25)]
+
+
+def test_shown_latest_first_with_pending_requests_on_top(tmp_path: Path) -> None:
+    history = FenceHistory(tmp_path)
+    for target, completed in (("a", 10.0), ("b", None), ("c", 30.0), ("d", 20.0)):
+        history.append(entry(target, "pending" if completed is None else "success",
+                             completed=completed), "c")  # fmt: skip
+    assert [r.entry.target for r in newest_first(history.records())] == ["b", "c", "d", "a"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=10_000))
+def test_any_crash_point_leaves_a_readable_prefix(cut: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        history = FenceHistory(Path(directory))
+        for index in range(4):
+            history.append(entry(f"node{index}"), "c")
+        path = Path(directory) / HISTORY_NAME
+        data = path.read_bytes()
+        kept = data[: cut % (len(data) + 1)]
+        path.write_bytes(kept)
+        complete_lines = kept.count(b"\n")
+        assert [r.entry.target for r in history.records()] == [
+            f"node{i}" for i in range(complete_lines)
+        ]
+        history.append(entry("after"), "c")  # and writing goes on where the crash left it
+        targets = [r.entry.target for r in history.records()]
+        assert targets == [f"node{i}" for i in range(complete_lines)] + ["after"]
