@@ -64,7 +64,8 @@ def all_cases() -> list[str]:
     return sorted(p.stem for p in (CASES / "cases" / "xml").glob("*.xml"))
 
 
-def run_case(case: str, when: str) -> dict[str, object]:
+def run_case(case: str, when: str, all_levels: bool = True) -> dict[str, object]:
+    """Agreement of one case; without `all_levels` only the summary is computed."""
     from hactl.core.cli.simulate import load_cib, parse_time, report
     from hactl.core.errors import HactlError
     from hactl.core.scheduler import output
@@ -74,8 +75,9 @@ def run_case(case: str, when: str) -> dict[str, object]:
         cib = load_cib(CASES / "cases" / "xml" / f"{case}.xml")
         now = parse_time(when or None, cib)
         text, ws = report(cib, now)
-        dot_text = output.dot(ws)
-        scores_text, _ = report(cib, now, show_scores=True, quiet=True)
+        if all_levels:
+            dot_text = output.dot(ws)
+            scores_text, _ = report(cib, now, show_scores=True, quiet=True)
         error = ""
     except HactlError as exc:
         text, error = str(exc), str(exc)
