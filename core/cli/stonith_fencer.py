@@ -63,8 +63,13 @@ def _fence(cib: Cib, target: str, action: str) -> FenceHistoryEntry:
     }
     fencer = Fencer(me, cib, PluginHost().fence_agent, node_attributes=attributes)
     # The command reports the outcome itself; the fencer's log lines are for the daemon's log.
-    logging.getLogger("hactl").addHandler(logging.NullHandler())
-    return asyncio.run(fencer.fence(FenceRequest(target, action, origin=me)))
+    quiet = logging.NullHandler()
+    logger = logging.getLogger("hactl")
+    logger.addHandler(quiet)
+    try:
+        return asyncio.run(fencer.fence(FenceRequest(target, action, origin=me)))
+    finally:
+        logger.removeHandler(quiet)
 
 
 def register(app: typer.Typer) -> None:
