@@ -112,8 +112,9 @@ def register(app: typer.Typer) -> None:
             False, "--force", "--yes", help="Do not ask (you checked the node is off)."
         ),
     ) -> None:
-        """Record that NODE is down without fencing it (you powered it off, or checked it
-        is): the cluster then treats it as fenced. Asks for 'yes' on stdin unless --force.
+        """Record in this node's fencing history that NODE is down without fencing it (you
+        powered it off, or checked it is), as a successful "off" by "manual". Asks for 'yes'
+        on stdin unless --force.
 
         Example: hactl stonith confirm node2 --force
         """
