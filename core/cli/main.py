@@ -126,13 +126,16 @@ def take_cib_file(argv: list[str]) -> list[str]:
 
 
 def take_sandbox(argv: list[str]) -> list[str]:
-    """The global ``--sandbox NODE``: the command talks to that node of the local sandbox
-    (`hactl sandbox up`)."""
+    """The global ``--sandbox NODE``: the command acts as that node of the local sandbox
+    (`hactl sandbox up`): its daemon's socket, its state directory, its name."""
     node, rest = take_global_option(argv, "--sandbox", "hactl --sandbox node1 status")
     if node is not None:
         from hactl.core.daemon.sandbox import Sandbox
 
-        os.environ["HACTL_SOCKET"] = str(Sandbox.default().socket(node))
+        sandbox = Sandbox.default()
+        os.environ["HACTL_SOCKET"] = str(sandbox.socket(node))
+        os.environ["HACTL_STATE_DIR"] = str(sandbox.state_dir(node))
+        os.environ["HACTL_NODE_NAME"] = node
     return rest
 
 
