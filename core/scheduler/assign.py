@@ -99,6 +99,7 @@ class Placer:
                 if loc.discovery != "always":
                     for prim in loc.rsc.primitives():
                         prim.allowed_discovery[node_name] = loc.discovery
+        self.apply_node_health()
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.apply_stickiness(rsc)
@@ -125,6 +126,32 @@ class Placer:
             first = rsc.children[0]
             self.this_with.setdefault(id(first), []).extend(self.this_with.get(id(rsc), []))
             self.with_this.setdefault(id(first), []).extend(self.with_this.get(id(rsc), []))
+
+    def apply_node_health(self) -> None:
+        """node-health-strategy: #health-* node attributes score or ban the node."""
+        options = self.ws.options
+        strategy = options.get("node-health-strategy", "none").lower()
+        if strategy == "none":
+            return
+        colors = {
+            "red": scores.parse(options.get("node-health-red"), -INFINITY),
+            "yellow": scores.parse(options.get("node-health-yellow"), 0),
+            "green": scores.parse(options.get("node-health-green"), 0),
+        }
+        if strategy == "migrate-on-red":
+            colors = {"red": -INFINITY, "yellow": 0, "green": 0}
+        elif strategy == "only-green":
+            colors = {"red": -INFINITY, "yellow": -INFINITY, "green": 0}
+        for node in self.ws.nodes:
+            health = [v for k, v in node.attrs.items() if k.startswith("#health")]
+            if not health:
+                continue
+            total = scores.parse(options.get("node-health-base"), 0) if strategy == "custom" else 0
+            for value in health:
+                total = scores.add(total, colors.get(value.lower(), scores.parse(value)))
+            if total:
+                for rsc in self.ws.resources:
+                    self.add_location(rsc, node.name, total)
 
     def apply_stickiness(self, rsc: Resource) -> None:
         if not rsc.managed or rsc.stickiness < 1 or len(rsc.running_on) != 1:
