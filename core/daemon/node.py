@@ -8,8 +8,9 @@ What it carries and nothing more (decisions are made by the pure state machines)
   the sync barrier and its timers;
 * the replicated CIB (hactl.core.controller.replica, channel ``C``): its broadcasts, the
   documents to persist (hactl.core.cib.store), the replies to waiting API clients;
-* the DC's scheduler run after every change (the transition is logged and kept for
-  `hactl status`; executing it is the executor's, issue 9, behind ``TransitionSink``);
+* resources (hactl.core.daemon.resources, channel ``X``): every node's executor, and on
+  the DC the cluster controller, which runs the scheduler after every change, sends each
+  operation to its node over totem and records the results in the replicated CIB;
 * the local API (hactl.core.daemon.api) and signals: SIGTERM is a clean stop (the DC
   records the node's shutdown first), SIGINT the same.
 
@@ -22,7 +23,6 @@ be partitioned without network namespaces: block each side on the other side's n
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import os
 import random
@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from lxml import etree
 
@@ -57,6 +57,9 @@ from hactl.core.controller.replica import (
 from hactl.core.daemon import startup
 from hactl.core.daemon.api import ApiServer
 from hactl.core.daemon.remote import RemoteApi, default_users_path
+from hactl.core.daemon.resources import CHANNEL_EXECUTE, ResourceRuntime
+from hactl.core.daemon.resources import decode as decode_execute
+from hactl.core.daemon.resources import encode as encode_execute
 from hactl.core.drivers import QuorumProvider, Transport
 from hactl.core.errors import HactlError
 from hactl.core.events import MembershipEvent, QuorumEvent
@@ -92,23 +95,6 @@ class DaemonOptions:
     users_path: Path | None = None
     #: where the remote API listens (default: this node's ring0_addr)
     remote_address: str | None = None
-
-
-class TransitionSink(Protocol):
-    """Where the DC's transitions go (the executor, issue 9)."""
-
-    def transition(self, number: int, ws: Any) -> None: ...
-
-
-class LoggingTransitionSink:
-    """Until the executor exists: the transition is logged, not executed."""
-
-    def transition(self, number: int, ws: Any) -> None:
-        log_controller.info(
-            "transition %d: %d action(s) computed (not executed: no executor yet)",
-            number,
-            len(ws.actions),
-        )
 
 
 class FaultSwitch(Transport):
@@ -162,14 +148,10 @@ class NodeDaemon:
         self.host = host or PluginHost()
         self.lock = startup.StateLock(options.state_dir)
         self.store = CibStore(options.state_dir / "cib")
-        self.transitions: TransitionSink = LoggingTransitionSink()
         self._stopping = asyncio.Event()
         self._waiting: dict[str, asyncio.Future[Reply]] = {}
         self._quorum_timer: asyncio.TimerHandle | None = None
         self._quorate = False
-        self._transition_number = 0
-        self._scheduler_task: asyncio.Task[None] | None = None
-        self.last_transition: dict[str, Any] | None = None
         self.started_at = time.time()
         self._then_api_only = False
 
@@ -244,6 +226,15 @@ class NodeDaemon:
             on_event=self._on_ring_event,
             persist_ring_seq=self._persist_ring_seq,
         )
+        self.resources = ResourceRuntime(
+            node_name=self.local.name,
+            node_id=self.local.nodeid,
+            names=self.names,
+            host=self.host,
+            send=lambda message: self._propose(encode_execute(message)),
+            update_cib=self.update_cib,
+            current_cib=lambda: self.replica.doc,
+        )
         self.api = ApiServer(self.options.socket_path, self._api_handlers())
         self.remote: RemoteApi | None = None
         if self.options.remote_port:
@@ -297,6 +288,7 @@ class NodeDaemon:
         if self.remote is not None:
             await self.remote.stop()
         await self.totem.stop()
+        await self.resources.stop()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(HactlError("the node is shutting down"))
@@ -345,6 +337,7 @@ class NodeDaemon:
         for message in self.quorum.membership_changed(ring, frozenset(change.members), now_ms):
             self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
         self._after_quorum_input()
+        self.resources.membership_changed(tuple(change.members))
         self._run_replica(self.replica.config_changed(ring, change.members))
 
     def _on_delivery(self, delivery: Delivery) -> None:
@@ -357,6 +350,8 @@ class NodeDaemon:
                 self._after_quorum_input()
             elif channel == CHANNEL_CIB:
                 self._run_replica(self.replica.deliver(delivery.sender, decode_message(body)))
+            elif channel == CHANNEL_EXECUTE:
+                self.resources.deliver(delivery.sender, decode_execute(body))
         except HactlError as exc:
             log.warning("dropped a message from node %d: %s", delivery.sender, exc)
 
@@ -428,34 +423,11 @@ class NodeDaemon:
                     ".".join(map(str, self.replica.doc.versions())),
                     out.source,
                 )
-                if out.dc == self.local.nodeid:
-                    self._schedule_soon()
+                self.resources.synced(out.dc, out.members)
             elif isinstance(out, CibChanged):
                 log_cib.debug("CIB now at %s", ".".join(map(str, out.versions)))
                 if out.on_dc:
-                    self._schedule_soon()
-
-    def _schedule_soon(self) -> None:
-        if self._scheduler_task is None or self._scheduler_task.done():
-            self._scheduler_task = asyncio.get_running_loop().create_task(self._run_scheduler())
-
-    async def _run_scheduler(self) -> None:
-        from hactl.core.scheduler import schedule  # the DC only
-
-        await asyncio.sleep(0.2)  # a burst of changes gives one run
-        cib = self.replica.doc.copy().root
-        try:
-            ws = await asyncio.to_thread(schedule, cib, dt.datetime.now())
-        except Exception as exc:  # the scheduler must not take the daemon down
-            log_controller.error("the scheduler failed: %s: %s", type(exc).__name__, exc)
-            return
-        self._transition_number += 1
-        self.last_transition = {
-            "number": self._transition_number,
-            "actions": len(ws.actions),
-            "cib": ".".join(map(str, self.replica.doc.versions())),
-        }
-        self.transitions.transition(self._transition_number, ws)
+                    self.resources.cib_changed()
 
     async def _submit(self, doc: CibDocument, base: tuple[int, int]) -> Reply:
         return await self._through_dc(lambda rid: self.replica.submit(rid, doc, base))
@@ -520,8 +492,21 @@ class NodeDaemon:
             "nodes": {str(k): v for k, v in self.names.items()},
             "cib": replica.doc.serialize(pretty=False).decode(),
             "versions": list(replica.doc.versions()),
-            "last_transition": self.last_transition,
+            "last_transition": self._last_transition(),
             "started_at": self.started_at,
+        }
+
+    def _last_transition(self) -> dict[str, Any] | None:
+        controller = self.resources.controller
+        if controller is None or not controller.transitions:
+            return None
+        last = controller.transitions[-1]
+        return {
+            "number": last.transition_id,
+            "actions": len(last.dispatched),
+            "failed": len(last.failed),
+            "aborted": last.abort_reason,
+            "cib": ".".join(map(str, self.replica.doc.versions())),
         }
 
     async def _api_cib_get(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -226,6 +226,8 @@ class Sandbox:
             "--api-users",
             str(self.users_path),
         ]
+        rsctmp = state / "rsctmp"
+        rsctmp.mkdir(parents=True, exist_ok=True)
         try:
             process = subprocess.Popen(
                 command,
@@ -233,7 +235,12 @@ class Sandbox:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
-                env={**os.environ, "HACTL_SOCKET": str(state / paths.SOCKET_NAME)},
+                env={
+                    **os.environ,
+                    "HACTL_SOCKET": str(state / paths.SOCKET_NAME),
+                    # the nodes share one machine: each keeps its agents' state apart
+                    "HA_RSCTMP": str(rsctmp),
+                },
             )
         finally:
             log.close()

@@ -1,0 +1,332 @@
+"""Resources on a running node: the executor of every node, the DC's cluster controller.
+
+Every node runs one :class:`Executor`. The DC runs a :class:`ClusterController` on a copy
+of the replicated CIB; what the controller decides reaches the nodes over totem (channel
+``X`` of the ring's payloads), one JSON message each:
+
+* ``execute`` (DC to a node, with a request id): run this operation;
+* ``result`` (node to the DC): the :class:`OperationRecord` of that request, or an error;
+* ``report`` (node to the DC): a recurring monitor's result changed.
+
+The controller's status changes (operation history, fail counts, membership) go back into
+the replicated CIB as v2 patches through the DC's replica (``update_cib``), so every node
+holds the operation history and a new DC starts from it without restarting what runs.
+The controller's copy follows the replica: after a change that is not its own echo it is
+replaced, but only once none of its own patches is in flight (otherwise its newest
+results would be lost from its copy for a moment and the scheduler would act on that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from lxml import etree
+
+from hactl.core.cib.document import CibDocument
+from hactl.core.cib.model import build_model
+from hactl.core.cib.patch import diff, is_empty_patch, same_tree
+from hactl.core.controller.manager import (
+    ClusterController,
+    NodeUnreachable,
+    fence_through,
+    perform_on_node,
+)
+from hactl.core.controller.replica import Reply
+from hactl.core.drivers import OperationRequest
+from hactl.core.errors import HactlError
+from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
+from hactl.core.executor.history import OperationRecord
+from hactl.core.fencer.fencer import Fencer
+from hactl.core.plugins import PluginHost
+
+log = logging.getLogger("hactl.controller")
+
+CHANNEL_EXECUTE = b"X"
+#: root attributes that only count versions or say who wrote last: not a change to act on
+_BOOKKEEPING = frozenset(
+    {"epoch", "num_updates", "admin_epoch", "cib-last-written", "update-origin", "update-client"}
+    | {"update-user", "crm_feature_set", "validate-with"}
+)
+#: how often the controller is told the time (cluster-recheck-interval, failure-timeout)
+TICK_S = 1.0
+
+Send = Callable[[dict[str, Any]], None]
+UpdateCib = Callable[[etree._Element], Awaitable[Reply]]
+
+
+def encode(message: Mapping[str, Any]) -> bytes:
+    return CHANNEL_EXECUTE + json.dumps(message, separators=(",", ":")).encode()
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HactlError(f"malformed execute-channel message: {exc}") from None
+    if not isinstance(message, dict):
+        raise HactlError("malformed execute-channel message: not an object")
+    return message
+
+
+def operation_to_wire(op: ScheduledOperation) -> dict[str, Any]:
+    request = asdict(op.request)
+    return {**asdict(op), "request": {k: v for k, v in request.items() if k != "environment"}}
+
+
+def operation_from_wire(data: Mapping[str, Any]) -> ScheduledOperation:
+    request = OperationRequest(**data["request"])
+    return ScheduledOperation(**{**data, "request": request})
+
+
+def record_to_wire(record: OperationRecord) -> dict[str, Any]:
+    return asdict(record)
+
+
+def record_from_wire(data: Mapping[str, Any]) -> OperationRecord:
+    return OperationRecord(**data)
+
+
+def same_cib(a: CibDocument, b: CibDocument) -> bool:
+    """Equal but for version counters and who wrote last."""
+    attrs_a = {k: v for k, v in a.root.attrib.items() if k not in _BOOKKEEPING}
+    attrs_b = {k: v for k, v in b.root.attrib.items() if k not in _BOOKKEEPING}
+    if attrs_a != attrs_b or len(a.root) != len(b.root):
+        return False
+    return all(same_tree(x, y) for x, y in zip(a.root, b.root, strict=True))
+
+
+def status_patch(baseline: CibDocument, current: CibDocument) -> etree._Element:
+    """The controller's changes since ``baseline`` as a patch, version counters left to
+    the DC's replica (it bumps them when it applies the patch)."""
+    edited = current.copy()
+    for name in ("admin_epoch", "epoch", "num_updates"):
+        value = baseline.root.get(name)
+        if value is not None:
+            edited.root.set(name, value)
+    return diff(baseline, edited)
+
+
+class ResourceRuntime:
+    """The node's side of resources (always) and the DC's controller (while DC)."""
+
+    def __init__(
+        self,
+        *,
+        node_name: str,
+        node_id: int,
+        names: Mapping[int, str],
+        host: PluginHost,
+        send: Send,
+        update_cib: UpdateCib,
+        current_cib: Callable[[], CibDocument],
+    ) -> None:
+        self.node_name = node_name
+        self.node_id = node_id
+        self.names = dict(names)
+        self.host = host
+        self._send = send
+        self._update_cib = update_cib
+        self._current_cib = current_cib
+        self.executor = Executor(
+            node_name,
+            agent_runner(host.agent_class),
+            node_id=str(node_id),
+            on_result=self._on_local_result,
+        )
+        self.dc: int | None = None
+        self.members: tuple[int, ...] = ()
+        self.controller: ClusterController | None = None
+        self._controller_task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        #: the DC's requests awaiting a node's answer: id -> (target node id, future)
+        self._pending: dict[str, tuple[int, asyncio.Future[OperationRecord]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        #: the controller's CIB as last sent to (or taken from) the replica
+        self._baseline: CibDocument | None = None
+        self._updates_in_flight = 0
+        self._replica_moved = False
+
+    # ------------------------------------------------------------------ inputs (daemon)
+
+    def synced(self, dc: int, members: tuple[int, ...]) -> None:
+        """The ring has one CIB and one DC: start or stop the controller accordingly."""
+        self.dc = dc
+        self.members = members
+        if dc == self.node_id:
+            if self.controller is None:
+                self._start_controller()
+            else:
+                self._follow_replica()
+            self._set_membership()
+        else:
+            self._stop_controller()
+
+    def membership_changed(self, members: tuple[int, ...]) -> None:
+        """A new ring: requests to nodes that left cannot be answered any more."""
+        self.members = members
+        for request_id, (target, future) in list(self._pending.items()):
+            if target not in members:
+                self._pending.pop(request_id, None)
+                if not future.done():
+                    future.set_exception(
+                        NodeUnreachable(f"{self._name(target)} left the membership")
+                    )
+
+    def cib_changed(self) -> None:
+        """The replica applied a patch (on the DC: maybe not the controller's own)."""
+        if self.controller is None:
+            return
+        if self._updates_in_flight:
+            self._replica_moved = True
+        else:
+            self._follow_replica()
+
+    def deliver(self, sender: int, message: Mapping[str, Any]) -> None:
+        kind = message.get("t")
+        if message.get("to") != self.node_id:
+            return
+        if kind == "execute":
+            self._spawn(self._execute(sender, str(message["id"]), message["op"]))
+        elif kind == "result":
+            entry = self._pending.pop(str(message["id"]), None)
+            if entry is None or entry[1].done():
+                return
+            future = entry[1]
+            if message.get("error"):
+                future.set_exception(HactlError(str(message["error"]), where=self._name(sender)))
+            else:
+                future.set_result(record_from_wire(message["record"]))
+        elif kind == "report" and self.controller is not None:
+            self.controller.operation_reported(record_from_wire(message["record"]))
+
+    async def stop(self) -> None:
+        """Recurring monitors end with the daemon; the resources themselves keep running
+        (the DC finds them in the replicated history or by a probe)."""
+        self._stop_controller()
+        await self.executor.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # ------------------------------------------------------------------ the DC
+
+    def _name(self, node_id: int) -> str:
+        return self.names.get(node_id) or f"node{node_id}"
+
+    def _start_controller(self) -> None:
+        cib = self._current_cib().copy()
+        controller = ClusterController(
+            cib,
+            dc_uuid=str(self.node_id),
+            dispatch=self._dispatch,
+            fence=fence_through(self._fencer, origin=self.node_name),
+            on_cib_change=self._controller_changed_cib,
+        )
+        self._baseline = cib.copy()
+        self.controller = controller
+        self._controller_task = asyncio.get_running_loop().create_task(controller.run())
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+        log.info("this node is DC: the cluster controller runs")
+
+    def _stop_controller(self) -> None:
+        if self.controller is None:
+            return
+        log.info("this node is no longer DC: the cluster controller stops")
+        self.controller.stop()
+        for task in (self._controller_task, self._ticker):
+            if task is not None:
+                task.cancel()
+        self.controller = None
+        self._controller_task = self._ticker = None
+        for _, future in self._pending.values():
+            if not future.done():
+                future.set_exception(NodeUnreachable("this node is no longer DC"))
+        self._pending.clear()
+
+    async def _tick(self) -> None:
+        while self.controller is not None:
+            await asyncio.sleep(TICK_S)
+            if self.controller is not None:
+                self.controller.tick()
+
+    def _fencer(self) -> Fencer:
+        assert self.controller is not None
+        return Fencer(self.node_name, build_model(self.controller.cib), self.host.fence_agent)
+
+    def _set_membership(self) -> None:
+        if self.controller is not None:
+            self.controller.set_membership(self._name(n) for n in self.members)
+
+    def _follow_replica(self) -> None:
+        """Take the replica's CIB when it holds something the controller has not seen."""
+        assert self.controller is not None
+        self._replica_moved = False
+        replica = self._current_cib()
+        if same_cib(replica, self.controller.cib):
+            return
+        self.controller.replace_cib(replica.copy())
+        self._baseline = self.controller.cib.copy()
+
+    def _controller_changed_cib(self, cib: CibDocument) -> None:
+        assert self._baseline is not None
+        patch = status_patch(self._baseline, cib)
+        self._baseline = cib.copy()
+        if is_empty_patch(patch):
+            return
+        self._updates_in_flight += 1
+        self._spawn(self._persist(patch))
+
+    async def _persist(self, patch: etree._Element) -> None:
+        try:
+            reply = await self._update_cib(patch)
+            if reply.error is not None:
+                log.error("the CIB refused the controller's status update: %s", reply.error)
+        except HactlError as exc:
+            log.error("the controller's status update was lost: %s", exc.message)
+        finally:
+            self._updates_in_flight -= 1
+        if not self._updates_in_flight and self._replica_moved and self.controller is not None:
+            self._follow_replica()
+
+    async def _dispatch(self, node: str, op: ScheduledOperation) -> OperationRecord:
+        if node == self.node_name:
+            return await perform_on_node(self.executor, op)
+        target = next((i for i, n in self.names.items() if n == node), None)
+        if target is None or target not in self.members:
+            raise NodeUnreachable(f"{node} is not a member of the ring")
+        request_id = f"{self.node_id}-{uuid.uuid4().hex[:12]}"
+        future: asyncio.Future[OperationRecord] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = (target, future)
+        self._send({"t": "execute", "id": request_id, "to": target, "op": operation_to_wire(op)})
+        return await future
+
+    # ------------------------------------------------------------------ every node
+
+    async def _execute(self, dc: int, request_id: str, op_data: Mapping[str, Any]) -> None:
+        answer: dict[str, Any] = {"t": "result", "id": request_id, "to": dc}
+        try:
+            record = await perform_on_node(self.executor, operation_from_wire(op_data))
+            answer["record"] = record_to_wire(record)
+        except (HactlError, TypeError, KeyError, ValueError) as exc:
+            answer["error"] = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        self._send(answer)
+
+    def _on_local_result(self, record: OperationRecord) -> None:
+        """Recurring results go to the DC (one-shot ones travel as ``result``)."""
+        if not record.interval_ms or self.dc is None:
+            return
+        if self.dc == self.node_id:
+            if self.controller is not None:
+                self.controller.operation_reported(record)
+            return
+        self._send({"t": "report", "to": self.dc, "record": record_to_wire(record)})
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
