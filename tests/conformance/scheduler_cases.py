@@ -68,13 +68,15 @@ def run_case(case: str, when: str, all_levels: bool = True) -> dict[str, object]
     """Agreement of one case; without `all_levels` only the summary is computed."""
     from hactl.core.cli.simulate import load_cib, parse_time, report
     from hactl.core.errors import HactlError
-    from hactl.core.scheduler import output
+    from hactl.core.scheduler import output, unpack
 
     dot_text = scores_text = ""
     try:
         cib = load_cib(CASES / "cases" / "xml" / f"{case}.xml")
         now = parse_time(when or None, cib)
-        text, ws = report(cib, now)
+        # as the command does: without -t, the CIB's own date is used and announced
+        original_date = not when and unpack.cib_time(cib) is not None
+        text, ws = report(cib, now, original_date=original_date)
         if all_levels:
             dot_text = output.dot(ws)
             scores_text, _ = report(cib, now, show_scores=True, quiet=True)
