@@ -1,0 +1,169 @@
+"""Resources really run in a cluster of three real daemons on loopback.
+
+Everything is real: `hactl` commands against one node's daemon, the DC's controller,
+operations sent over totem to the node's executor, hactl's OCF agents (Dummy, Stateful)
+run as processes; each sandbox node has its own HA_RSCTMP, so an agent's state file says
+on which node a resource runs. Stonith is disabled (no fencing hardware here), so a node
+killed with -9 is taken as down and its resources are recovered elsewhere.
+
+Bounds: the sandbox's totem has token 1000 ms and consensus 1200 ms; a crashed node leaves
+the membership within about 6 s on a loaded machine, then the survivors' start takes a
+transition (a probe-free start of Dummy: well under a second). FAILOVER allows 20 s.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+#: the ``cluster`` fixture of this directory's conftest (a 3-node sandbox)
+Cluster = Any
+
+#: a configuration change until the resource runs: one transition, one start
+START = 20.0
+#: from kill -9 until the resource's start on a survivor succeeded
+FAILOVER = 20.0
+
+
+def status_json(cluster: Cluster, node: str) -> dict[str, Any]:
+    result = cluster.hactl("status", "--output", "json", node=node)
+    assert result.code == 0, result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return data
+
+
+def placement(cluster: Cluster, node: str, resource: str) -> list[tuple[str, str]]:
+    """(node, role) of every instance of ``resource`` that node's CIB shows active."""
+    return [
+        (where, entry["role"])
+        for entry in status_json(cluster, node)["resources"]
+        if entry["id"].split(":")[0] == resource
+        for where in entry["nodes"]
+    ]
+
+
+def running_on(cluster: Cluster, node: str, resource: str) -> str | None:
+    places = [where for where, role in placement(cluster, node, resource) if role == "started"]
+    return places[0] if len(places) == 1 else None
+
+
+def state_file(cluster: Cluster, node: str, agent: str, instance: str) -> Path:
+    return cluster.sandbox.state_dir(node) / "rsctmp" / f"{agent}-{instance}.state"
+
+
+def configure(cluster: Cluster, *args: str, node: str = "node1") -> None:
+    result = cluster.hactl(*args, node=node)
+    assert result.code == 0, f"hactl {' '.join(args)}: {result.err}"
+
+
+def without_stonith(cluster: Cluster) -> None:
+    configure(cluster, "property", "set", "stonith-enabled=false")
+
+
+def test_a_resource_starts_shows_in_status_and_moves_when_its_node_is_killed(
+    cluster: Cluster,
+) -> None:
+    without_stonith(cluster)
+    configure(cluster, "resource", "create", "d", "ocf:hactl:Dummy")
+    took = cluster.wait(lambda: running_on(cluster, "node2", "d"), START, "d Started")
+    first = running_on(cluster, "node2", "d")
+    assert first is not None
+    print(f"d started on {first} {took:.2f}s after `resource create`")
+    assert state_file(cluster, first, "Dummy", "d").exists()  # the agent really ran there
+    others = [n for n in cluster.sandbox.nodes() if n != first]
+    assert not any(state_file(cluster, n, "Dummy", "d").exists() for n in others)
+    text = cluster.hactl("status", node=others[0])
+    assert text.code == 0, text.err
+    assert any(
+        line.split() == ["*", "d", "(ocf:hactl:Dummy):", "Started", first]
+        for line in text.out.splitlines()
+    ), text.out
+    # every node holds the operation history (replicated status section)
+    for node in cluster.sandbox.nodes():
+        cluster.wait(lambda n=node: running_on(cluster, n, "d") == first, 5, f"d on {first}")
+
+    cluster.sandbox.kill(first)
+    killed_at = time.monotonic()
+    survivor = others[0]
+    cluster.wait(
+        lambda: (
+            running_on(cluster, survivor, "d") in others
+            and any(state_file(cluster, n, "Dummy", "d").exists() for n in others)
+        ),
+        FAILOVER,
+        "d Started on a survivor",
+    )
+    moved_to = running_on(cluster, survivor, "d")
+    print(f"d moved from {first} to {moved_to} {time.monotonic() - killed_at:.2f}s after kill -9")
+    assert moved_to is not None and state_file(cluster, moved_to, "Dummy", "d").exists()
+
+
+def test_disable_stops_and_enable_starts_again(cluster: Cluster) -> None:
+    without_stonith(cluster)
+    configure(cluster, "resource", "create", "d", "ocf:hactl:Dummy", "op", "monitor", "interval=5s")
+    cluster.wait(lambda: running_on(cluster, "node3", "d"), START, "d Started")
+    where = running_on(cluster, "node3", "d")
+    assert where is not None
+
+    configure(cluster, "resource", "disable", "d", node="node2")
+    cluster.wait(
+        lambda: (
+            not placement(cluster, "node1", "d")
+            and not state_file(cluster, where, "Dummy", "d").exists()
+        ),
+        START,
+        "d stopped",
+    )
+    text = cluster.hactl("status", node="node1")
+    assert "Stopped (disabled)" in text.out, text.out
+
+    configure(cluster, "resource", "enable", "d", node="node3")
+    cluster.wait(lambda: running_on(cluster, "node1", "d"), START, "d Started again")
+    again = running_on(cluster, "node1", "d")
+    assert again is not None and state_file(cluster, again, "Dummy", "d").exists()
+
+
+def test_a_promotable_clone_gets_one_promoted_instance(cluster: Cluster) -> None:
+    without_stonith(cluster)
+    configure(cluster, "resource", "create", "s", "ocf:hactl:Stateful", "promotable")
+
+    def settled() -> bool:
+        roles = sorted(role for _, role in placement(cluster, "node2", "s"))
+        return roles == ["promoted", "unpromoted", "unpromoted"]
+
+    took = cluster.wait(settled, 2 * START, "one Promoted and two Unpromoted instances of s")
+    print(f"s promoted {took:.2f}s after `resource create`")
+    nodes = {where for where, _ in placement(cluster, "node2", "s")}
+    assert nodes == set(cluster.sandbox.nodes())  # one instance per node
+    text = cluster.hactl("status", node="node1")
+    assert "Promoted: [" in text.out and "Unpromoted: [" in text.out, text.out
+
+
+def test_a_new_dc_does_not_restart_what_runs(cluster: Cluster) -> None:
+    without_stonith(cluster)
+    for name in ("a", "b", "c"):
+        configure(cluster, "resource", "create", name, "ocf:hactl:Dummy")
+    for name in ("a", "b", "c"):
+        cluster.wait(lambda n=name: running_on(cluster, "node1", n), START, f"{name} Started")
+    dc = status_json(cluster, "node1")["cluster"]["dc"]
+    survivors = [n for n in cluster.sandbox.nodes() if n != dc]
+    kept = {
+        name: (where, state_file(cluster, where, "Dummy", name).stat().st_mtime_ns)
+        for name in ("a", "b", "c")
+        if (where := running_on(cluster, "node1", name)) in survivors
+    }
+    cluster.sandbox.kill(dc)
+    cluster.wait(
+        lambda: (
+            status_json(cluster, survivors[0])["cluster"]["dc"] in survivors
+            and all(running_on(cluster, survivors[0], n) for n in ("a", "b", "c"))
+        ),
+        FAILOVER,
+        "a new DC with every resource Started",
+    )
+    time.sleep(2)  # what a restart would take: it would have shown by now
+    for name, (where, mtime) in kept.items():
+        assert running_on(cluster, survivors[0], name) == where
+        assert state_file(cluster, where, "Dummy", name).stat().st_mtime_ns == mtime, name
