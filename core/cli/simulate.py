@@ -231,6 +231,12 @@ def simulate(
         )
     if xml_file is None:
         raise UsageError("no CIB given", where="-x", hint="pass -x FILE")
+    if op_fail:
+        raise UsageError(
+            "failing operations during the simulated run is not supported yet",
+            where="--op-fail",
+            hint="inject the failed result before the run with --op-inject RSC_TASK_MS@NODE=RC",
+        )
     cib = load_cib(xml_file)
     for name in node_up:
         _set_node(cib, name, True)
@@ -255,7 +261,7 @@ def simulate(
     if graph_file is not None:
         _write(graph_file, output.graph_xml(ws))
     sys.stdout.write(text)
-    _ = run, op_fail
+    _ = run  # the transition is always computed; -R is accepted for crm_simulate's sake
 
 
 def report(
