@@ -146,3 +146,13 @@ def test_force_lets_unknown_parameters_through_with_a_warning(hactl, cib: Path) 
     result = hactl(f"-f {cib} resource create d1 ocf:heartbeat:Dummy bogus=1 --force")
     assert result.code == 0, result.err
     assert "warning" in result.err and "bogus" in result.err
+
+
+def test_f_may_come_anywhere_and_needs_a_file(hactl, tmp_path: Path) -> None:
+    path = tmp_path / "new.xml"
+    assert not path.exists()
+    assert hactl(f"resource create d1 ocf:heartbeat:Dummy -f {path}").code == 0
+    assert hactl(f"resource -f {path} create d2 ocf:heartbeat:Dummy").code == 0
+    assert "d1" in path.read_text() and "d2" in path.read_text()
+    result = hactl("resource config -f")
+    assert result.code == 2 and "-f needs" in result.err
