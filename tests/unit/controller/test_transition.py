@@ -3,6 +3,7 @@ the scheduler corpus) in dependency order, honours batch-limit, and stops on a f
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 from hactl.core.controller.transition import GraphError, TransitionEngine, TransitionGraph
 
-GRAPHS = Path(__file__).resolve().parents[4] / "shared/conformance/scheduler/cases/exp"
+#: ../shared beside the checkout, as the project's layout has it (HACTL_SHARED_DIR overrides)
+SHARED = Path(os.environ.get("HACTL_SHARED_DIR") or Path(__file__).resolve().parents[4] / "shared")
+GRAPHS = (SHARED if SHARED.is_dir() else Path("/work/shared")) / "conformance/scheduler/cases/exp"
 ALL_GRAPHS = sorted(GRAPHS.glob("*.exp"))
 
 SMALL = b"""<transition_graph transition_id="7">
