@@ -534,6 +534,23 @@ class Builder:
                 probe.meta["probe"] = "1"
                 self.probe_actions.append(probe)
 
+    def probe_before_stop_orderings(self) -> None:
+        """Whatever waits for a resource's stop also waits for its probes (Pacemaker's
+        add_probe_orderings_for_stops): a stop is only certain once the state is known."""
+        pairs: list[tuple[Action, Action]] = []
+        for then in self.ws.actions:
+            for first, _flags in then.before:
+                rsc = first.rsc
+                if first.task != "stop" or rsc is None or not rsc.is_primitive:
+                    continue
+                if then.rsc is rsc:
+                    continue
+                for probe in rsc.actions:
+                    if probe.task == "monitor" and probe.interval_ms == 0 and probe is not then:
+                        pairs.append((probe, then))
+        for probe, then in pairs:
+            self.order(probe, then, ORDERED)
+
     def probe_orderings(self) -> None:
         for probe in self.probe_actions:
             rsc = probe.rsc
@@ -971,6 +988,7 @@ class Builder:
                 self.stopped_monitors(rsc)
         self.shutdown_orderings()
         self.constraint_orderings()
+        self.probe_before_stop_orderings()
         self.migration_orderings()
         self.propagate()
         if self.notifications():

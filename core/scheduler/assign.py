@@ -33,14 +33,10 @@ def failcount(ws: WorkingSet, rsc: Resource, node: Node) -> int:
     return total
 
 
-_FAILURE_INDEX: dict[int, tuple[int, dict[str, tuple[int, int]]]] = {}
-
-
 def _failure_index(node: Node) -> dict[str, tuple[int, int]]:
     """resource name -> (fail count, last failure) from a node's attributes, built once."""
-    cached = _FAILURE_INDEX.get(id(node))
-    if cached is not None and cached[0] == len(node.attrs):
-        return cached[1]
+    if node.failure_index is not None:
+        return node.failure_index
     index: dict[str, tuple[int, int]] = {}
     for name, value in node.attrs.items():
         for prefix, is_count in (("fail-count-", True), ("last-failure-", False)):
@@ -53,7 +49,7 @@ def _failure_index(node: Node) -> dict[str, tuple[int, int]]:
             else:
                 last = max(last, scores.parse(value))
             index[subject] = (count, last)
-    _FAILURE_INDEX[id(node)] = (len(node.attrs), index)
+    node.failure_index = index
     return index
 
 

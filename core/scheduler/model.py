@@ -68,6 +68,8 @@ class Node:
     #: resources assigned here during placement (for the balancing tie-break)
     assigned_count: int = 0
     remaining_capacity: dict[str, int] = field(default_factory=dict)
+    #: resource name -> (fail count, last failure), from attrs once placement starts
+    failure_index: dict[str, tuple[int, int]] | None = None
 
     def can_run(self) -> bool:
         return (
