@@ -180,8 +180,8 @@ class Builder:
                     self.order(migrate_from, stop, ORDERED)
                 self.order(migrate_from, start, ORDERED)
         else:
-            # a stopped resource still has (unrunnable) start for the graph
-            if rsc.running_on and not rsc.orphan and rsc.clone_parent() is None:
+            # a failed resource that cannot be recovered keeps an unrunnable start
+            if rsc.running_on and rsc.failed and not rsc.orphan and rsc.clone_parent() is None:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
         for node in rsc.dangling:
