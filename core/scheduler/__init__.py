@@ -3,6 +3,19 @@
     ws = schedule(cib_root, now)   # placement in ws.resources, actions in ws.actions
 
 No I/O happens here: the caller parses the CIB and chooses the time.
+
+Modules, in the order they run:
+  unpack   CIB XML -> WorkingSet: options, nodes (online/unclean/standby), resources
+           (clone instances made here), operation history -> current roles and failures,
+           constraints (locations evaluated with rules; tickets)
+  assign   node scores (locations, stickiness, fail counts, node health, utilization) and
+           placement: primitives, groups, clones (Pacemaker's instance assignment), promotion
+  actions  the transition: actions (start/stop/promote/demote/migrate/probe/monitor/cancel/
+           notify/fence/...) and their orderings with Pacemaker's relation flags, propagated
+  output   crm_simulate's texts: transition summary, dot graph, graph XML, executed lines
+  execute  the simulated run (-S): fires the graph in Pacemaker's synapse order and records
+           the results in a copy of the CIB status, which unpack reads again
+Conformance against Pacemaker's regression cases: tests/conformance/scheduler_cases.py.
 """
 
 from __future__ import annotations
