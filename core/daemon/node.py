@@ -79,6 +79,8 @@ CHANNEL_QUORUM = b"Q"
 CHANNEL_CIB = b"C"
 #: how long a clean stop waits for the DC to record it before leaving anyway
 SHUTDOWN_WAIT_S = 10.0
+#: how long a clean stop waits for the DC to stop this node's resources
+RESOURCE_STOP_WAIT_S = 5.0
 #: how long a change may take to go through the DC before the client is told
 CHANGE_TIMEOUT_S = 25.0
 
@@ -268,6 +270,15 @@ class NodeDaemon:
         await self._stopping.wait()
         await self._clean_stop()
 
+    async def _resources_stopped(self) -> None:
+        """A node that stops cleanly lets the DC stop (or move) its resources first."""
+        deadline = time.monotonic() + RESOURCE_STOP_WAIT_S
+        while self.resources.active_here() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        left = self.resources.active_here()
+        if left:
+            log.warning("leaving with resources still active here: %s", ", ".join(left))
+
     async def _clean_stop(self) -> None:
         log.info("stopping: asking the DC to record a clean shutdown")
         if len(self.replica.members) > 1 and self.replica.dc is not None:
@@ -277,6 +288,8 @@ class NodeDaemon:
                 await asyncio.sleep(0.05)
             if not self.replica.shutdown_recorded:
                 log.warning("the DC did not record the shutdown in time; leaving anyway")
+            else:
+                await self._resources_stopped()
         for message in self.quorum.leave():
             self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
         deadline = time.monotonic() + 1.0

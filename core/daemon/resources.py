@@ -38,7 +38,7 @@ from hactl.core.controller.manager import (
     perform_on_node,
 )
 from hactl.core.controller.replica import Reply
-from hactl.core.drivers import OperationRequest
+from hactl.core.drivers import OcfRc, OperationRequest
 from hactl.core.errors import HactlError
 from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
 from hactl.core.executor.history import OperationRecord
@@ -151,6 +151,8 @@ class ResourceRuntime:
         self._baseline: CibDocument | None = None
         self._updates_in_flight = 0
         self._replica_moved = False
+        #: a new membership the controller has not been told yet
+        self._membership_news = False
 
     # ------------------------------------------------------------------ inputs (daemon)
 
@@ -159,11 +161,10 @@ class ResourceRuntime:
         self.dc = dc
         self.members = members
         if dc == self.node_id:
+            self._membership_news = True
             if self.controller is None:
                 self._start_controller()
-            else:
-                self._follow_replica()
-            self._set_membership()
+            self._follow_replica()
         else:
             self._stop_controller()
 
@@ -204,6 +205,20 @@ class ResourceRuntime:
                 future.set_result(record_from_wire(message["record"]))
         elif kind == "report" and self.controller is not None:
             self.controller.operation_reported(record_from_wire(message["record"]))
+
+    def active_here(self) -> list[str]:
+        """Resources this node's executor last left running (or in an unknown state: a
+        failed operation other than a stop's is for the DC to clean up)."""
+        active = []
+        for name, history in self.executor.history.resources.items():
+            last = history.last
+            if last is None:
+                continue
+            stopped = last.operation == "stop" and not last.failed
+            found_stopped = last.operation == "monitor" and last.rc == OcfRc.NOT_RUNNING
+            if not (stopped or found_stopped):
+                active.append(name)
+        return sorted(active)
 
     async def stop(self) -> None:
         """Recurring monitors end with the daemon; the resources themselves keep running
@@ -258,19 +273,30 @@ class ResourceRuntime:
         assert self.controller is not None
         return Fencer(self.node_name, build_model(self.controller.cib), self.host.fence_agent)
 
-    def _set_membership(self) -> None:
-        if self.controller is not None:
-            self.controller.set_membership(self._name(n) for n in self.members)
-
     def _follow_replica(self) -> None:
         """Take the replica's CIB when it holds something the controller has not seen."""
         assert self.controller is not None
         self._replica_moved = False
         replica = self._current_cib()
-        if same_cib(replica, self.controller.cib):
+        if not same_cib(replica, self.controller.cib):
+            self.controller.replace_cib(replica.copy())
+            self._baseline = self.controller.cib.copy()
+        self._tell_membership()
+
+    def _tell_membership(self) -> None:
+        """The controller learns a new membership once the replica recorded a node_state
+        for every node (it writes the members' own): the controller would otherwise create
+        missing ones too, and a node written by both at once gets two."""
+        assert self.controller is not None
+        if not self._membership_news:
             return
-        self.controller.replace_cib(replica.copy())
-        self._baseline = self.controller.cib.copy()
+        root = self.controller.cib.root
+        recorded = {state.get("id") for state in root.iterfind("status/node_state")}
+        configured = {node.get("id") for node in root.iterfind("configuration/nodes/node")}
+        if not (configured | {str(n) for n in self.members}) <= recorded:
+            return
+        self._membership_news = False
+        self.controller.set_membership(self._name(n) for n in self.members)
 
     def _controller_changed_cib(self, cib: CibDocument) -> None:
         assert self._baseline is not None
