@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 #: the ``cluster`` fixture of this directory's conftest (a 3-node sandbox)
 Cluster = Any
 
@@ -141,10 +143,20 @@ def test_a_promotable_clone_gets_one_promoted_instance(cluster: Cluster) -> None
     assert "Promoted: [" in text.out and "Unpromoted: [" in text.out, text.out
 
 
+@pytest.mark.slow  # a fourth cluster: keeps the default run of this file under 90 s
 def test_a_new_dc_does_not_restart_what_runs(cluster: Cluster) -> None:
     without_stonith(cluster)
     for name in ("a", "b", "c"):
-        configure(cluster, "resource", "create", name, "ocf:hactl:Dummy")
+        # sticky: the scheduler keeps each where it runs, so a restart would be the wiring's
+        configure(
+            cluster,
+            "resource",
+            "create",
+            name,
+            "ocf:hactl:Dummy",
+            "meta",
+            "resource-stickiness=100",
+        )
     for name in ("a", "b", "c"):
         cluster.wait(lambda n=name: running_on(cluster, "node1", n), START, f"{name} Started")
     dc = status_json(cluster, "node1")["cluster"]["dc"]
