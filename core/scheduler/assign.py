@@ -46,11 +46,18 @@ def _failure_index(node: Node) -> dict[str, tuple[int, int]]:
             count, last = index.get(subject, (0, 0))
             if is_count:
                 count = scores.add(count, scores.parse(value))
-            else:
-                last = max(last, scores.parse(value))
+            else:  # a time (seconds since the epoch), not a score: no INFINITY cap
+                last = max(last, _epoch_seconds(value))
             index[subject] = (count, last)
     node.failure_index = index
     return index
+
+
+def _epoch_seconds(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 class Placer:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from lxml import etree
 
 from hactl.core.controller.failures import fail_counts as recorded_fail_counts
@@ -132,11 +131,6 @@ def test_failure_timeout_expires_the_fail_count_and_cleanup_clears_it(sim) -> No
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(
-    reason="scheduler: last-failure-* is parsed as a score (capped at 1000000), so with "
-    "failure-timeout every failure counts as expired (crm_simulate moves the resource)",
-    strict=False,
-)
 def test_migration_threshold_with_failure_timeout_moves_the_resource(sim) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         rsc = sim.dummy("a", meta={"failure-timeout": "60s", "migration-threshold": "1"})
