@@ -29,6 +29,8 @@ log = logging.getLogger("hactl.api")
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 ADMIN_GROUP = "haclient"
+#: how long a refused caller has to send its request before it gets the 401 anyway
+REFUSAL_READ_TIMEOUT_S = 2.0
 #: the largest request line (a whole CIB fits many times over)
 LINE_LIMIT = 256 << 20
 
@@ -111,6 +113,12 @@ class ApiServer:
         try:
             if not allowed:
                 log.warning("API: refused %s (not root, not in group %s)", who, ADMIN_GROUP)
+                # take the request first: answering before it arrives would close the socket
+                # under a client still sending, which then sees a broken pipe, not the 401
+                try:
+                    await asyncio.wait_for(reader.readline(), REFUSAL_READ_TIMEOUT_S)
+                except (TimeoutError, ValueError):
+                    pass
                 await self._answer(
                     writer,
                     {
