@@ -434,11 +434,18 @@ def expected_votes(
     present, and refused when the quorate cluster would lose quorum unless --force. Prints
     the resulting status.
 
-    Example: hactl quorum expected-votes 3 -c corosync.conf --members 1,2,3
+    Without --members it changes the running cluster (needs the hactl daemon of this
+    node); with --members it runs votequorum offline on the corosync.conf for that
+    membership.
 
-    The live form (asking the running cluster) needs the hactl daemon; until then this
-    runs votequorum for the membership given with --members (default: every node).
+    Examples: `hactl quorum expected-votes 3` (live);
+    `hactl quorum expected-votes 3 -c corosync.conf --members 1,2,3` (offline)
     """
+    if members is None:
+        from hactl.core.daemon.client import quorum_status
+
+        _show(quorum_status(change="expected_votes", votes=votes, force=force), output)
+        return
     _runtime_change(conf, members, node, lambda p: p.set_expected_votes(votes, force), output)
 
 
@@ -456,11 +463,28 @@ def unblock(
     soon as it holds a majority. Only safe when the missing nodes are powered off: as pcs,
     it names them and goes ahead only with --yes. Prints the resulting status.
 
-    Example: hactl quorum unblock -c corosync.conf --members 1,2 --yes
+    Without --members it unblocks the running cluster (needs the hactl daemon of this
+    node); with --members it runs votequorum offline on the corosync.conf for that
+    membership.
 
-    The live form (asking the running cluster) needs the hactl daemon; until then this
-    runs votequorum for the membership given with --members (default: every node).
+    Examples: `hactl quorum unblock --yes` (live);
+    `hactl quorum unblock -c corosync.conf --members 1,2 --yes` (offline)
     """
+    if members is None:
+        from hactl.core.daemon.client import quorum_status
+
+        current = quorum_status()
+        if not yes:
+            present = ", ".join(m.name or str(m.nodeid) for m in current.members)
+            raise UsageError(
+                "if the nodes that are not members now are not powered off or they do have "
+                "access to shared resources, data corruption and/or cluster failure may "
+                f"occur (members: {present})",
+                where="quorum unblock",
+                hint="add --yes once the missing nodes are off",
+            )
+        _show(quorum_status(change="unblock"), output)
+        return
     partition, local = _partition(conf, members, node)
     missing = sorted(set(partition.known) - partition.members)
     if not yes:

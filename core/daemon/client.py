@@ -131,8 +131,10 @@ class LiveCibHandle:
         call("cib.push", cib=doc.serialize(pretty=False).decode(), base=list(self._base))
 
 
-def quorum_status() -> QuorumStatus:
-    """The local node's quorum state from its daemon (what corosync-quorumtool -s reads)."""
-    data = call("quorum")
+def quorum_status(**change: Any) -> QuorumStatus:
+    """The local node's quorum state from its daemon (what corosync-quorumtool -s reads),
+    after a runtime ``change`` when one is given (``change="unblock"``, or
+    ``change="expected_votes", votes=N, force=False``)."""
+    data = call("quorum", **change)
     members = tuple(QuorumMember(**member) for member in data.pop("members"))
     return QuorumStatus(**{**data, "flags": tuple(data["flags"]), "members": members})

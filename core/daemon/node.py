@@ -76,6 +76,8 @@ log_cib = logging.getLogger("hactl.cib")
 log_controller = logging.getLogger("hactl.controller")
 
 CHANNEL_QUORUM = b"Q"
+#: how long an API caller waits to see its quorum change delivered on this node
+QUORUM_CHANGE_WAIT_S = 2.0
 CHANNEL_CIB = b"C"
 #: how long a clean stop waits for the DC to record it before leaving anyway
 SHUTDOWN_WAIT_S = 10.0
@@ -542,6 +544,29 @@ class NodeDaemon:
         return {"versions": list(reply.versions or self.replica.doc.versions())}
 
     async def _api_quorum(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The quorum status; with ``change`` (``expected_votes`` with ``votes`` and
+        ``force``, or ``unblock``) first a runtime change, as corosync-quorumtool -e and
+        pcs quorum unblock make it: checked here, applied on every node when delivered."""
+        change = request.get("change")
+        if change is None:
+            return asdict(self.quorum.status())
+        before = self.quorum.status()
+        try:
+            if change == "expected_votes":
+                messages = self.quorum.set_expected_votes(
+                    int(request["votes"]), bool(request.get("force"))
+                )
+            elif change == "unblock":
+                messages = self.quorum.cancel_wait_for_all()
+            else:
+                raise HactlError(f"unknown quorum change {change!r}", where="API quorum")
+        except NotImplementedError as exc:
+            raise HactlError(str(exc), where="quorum") from None
+        for message in messages:
+            self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
+        deadline = time.monotonic() + QUORUM_CHANGE_WAIT_S
+        while self.quorum.status() == before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # until the ring delivered the change here
         return asdict(self.quorum.status())
 
     async def _api_members(self, request: dict[str, Any]) -> dict[str, Any]:

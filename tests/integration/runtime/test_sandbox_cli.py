@@ -38,6 +38,16 @@ def test_sandbox_up_use_kill_start_down(tmp_path: Path) -> None:
         assert data["cluster"]["quorate"] and data["cluster"]["resources_configured"] >= 3
         assert {r["id"] for r in data["resources"]} >= {"dummy1", "dummy2"}
 
+        # runtime quorum changes on one node reach the others (corosync-quorumtool -e)
+        below = hactl(root, "--sandbox", "node1", "quorum", "expected-votes", "2")
+        assert below.returncode == 1 and "below the 3 votes present" in below.stderr
+        raised = hactl(root, "--sandbox", "node1", "quorum", "expected-votes", "5", "-o", "json")
+        assert raised.returncode == 0 and json.loads(raised.stdout)["expected_votes"] == 5
+        seen = hactl(root, "--sandbox", "node3", "quorum", "status", "-o", "json")
+        assert json.loads(seen.stdout)["expected_votes"] == 5
+        unconfirmed = hactl(root, "--sandbox", "node1", "quorum", "unblock")
+        assert unconfirmed.returncode == 2 and "add --yes" in unconfirmed.stderr
+
         pids = {n["name"]: n["pid"] for n in Sandbox(root).record()["nodes"]}
         assert hactl(root, "sandbox", "kill", "node2").returncode == 0
         table = hactl(root, "sandbox", "status", "--output", "json")

@@ -270,4 +270,5 @@ def test_help_says_the_live_form_needs_the_daemon(capsys: pytest.CaptureFixture[
     for command in ("expected-votes", "unblock"):
         _, out, _ = hactl(capsys, "quorum", command, "--help")
         assert "needs the hactl daemon" in " ".join(out.split())
+        assert "(live)" in out
     assert os.environ.get("HACTL_DEBUG") != "1"
