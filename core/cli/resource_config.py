@@ -17,6 +17,7 @@ from hactl.core.commands.grammar import (
     did_you_mean,
     parse_operations,
     parse_pairs,
+    parse_params_ops_meta,
     split_groups,
     split_pair,
 )
@@ -254,18 +255,8 @@ def register(app: typer.Typer) -> None:
         words = cc.words(args)
         cc.need(words, 1, "hactl resource update RESOURCE [NAME=VALUE…] [op …] [meta …]")
         resource_id = words[0]
-        head, groups = split_groups(words[1:], ("op", "meta"))
-        params = parse_pairs(head, where=f"resource {resource_id}", keywords=("op", "meta"))
-        operations: list[rc.Operation] = []
-        meta: dict[str, str] = {}
-        for keyword, group_words in groups:
-            if keyword == "op":
-                operations += [
-                    rc.Operation(n, o)
-                    for n, o in parse_operations(group_words, where=f"resource {resource_id}")
-                ]
-            else:
-                meta.update(parse_pairs(group_words, where=f"resource {resource_id} meta"))
+        params, parsed_ops, meta = parse_params_ops_meta(words[1:], where=f"resource {resource_id}")
+        operations = [rc.Operation(name, options) for name, options in parsed_ops]
 
         def use_case(root: Element, notes: Notes) -> Element:
             spec = rc.agent_of(root, resource_id, where="resource update")

@@ -13,7 +13,9 @@ from hactl.core.commands import cibtools as ct
 from hactl.core.commands import fencing, show
 from hactl.core.commands import resource as rc
 from hactl.core.commands.cibtools import Element
-from hactl.core.commands.grammar import parse_operations, parse_pairs, split_groups
+from hactl.core.commands.grammar import (
+    parse_params_ops_meta,
+)
 from hactl.core.commands.session import Notes
 from hactl.core.errors import HactlError
 
@@ -86,18 +88,8 @@ def register(app: typer.Typer) -> None:
         words = cc.words(args)
         cc.need(words, 1, "hactl stonith update DEVICE [NAME=VALUE…] [op …] [meta …]")
         device_id = words[0]
-        head, groups = split_groups(words[1:], ("op", "meta"))
-        params = parse_pairs(head, where=f"stonith {device_id}", keywords=("op", "meta"))
-        operations: list[rc.Operation] = []
-        meta: dict[str, str] = {}
-        for keyword, group_words in groups:
-            if keyword == "op":
-                operations += [
-                    rc.Operation(n, o)
-                    for n, o in parse_operations(group_words, where=f"stonith {device_id}")
-                ]
-            else:
-                meta.update(parse_pairs(group_words, where=f"stonith {device_id} meta"))
+        params, parsed_ops, meta = parse_params_ops_meta(words[1:], where=f"stonith {device_id}")
+        operations = [rc.Operation(name, options) for name, options in parsed_ops]
 
         def use_case(root: Element, notes: Notes) -> Element:
             element = _device(root, device_id, "stonith update")

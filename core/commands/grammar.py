@@ -122,6 +122,23 @@ def parse_operations(
     return operations
 
 
+def parse_params_ops_meta(
+    words: Sequence[str], *, where: str
+) -> tuple[dict[str, str], list[tuple[str, dict[str, str]]], dict[str, str]]:
+    """``NAME=VALUE… [op ACTION NAME=VALUE…]… [meta NAME=VALUE…]`` (what `resource update`
+    and `stonith update` take) -> (parameters, operations, meta attributes)."""
+    head, groups = split_groups(words, ("op", "meta"))
+    params = parse_pairs(head, where=where, keywords=("op", "meta"))
+    operations: list[tuple[str, dict[str, str]]] = []
+    meta: dict[str, str] = {}
+    for keyword, group_words in groups:
+        if keyword == "op":
+            operations += parse_operations(group_words, where=where)
+        else:
+            meta.update(parse_pairs(group_words, where=f"{where} meta"))
+    return params, operations, meta
+
+
 def parse_score(text: str, *, where: str | None = None) -> str:
     """A Pacemaker score as written in the CIB: an integer in ±1,000,000 or ±INFINITY."""
     upper = text.strip().upper()
