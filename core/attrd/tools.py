@@ -159,9 +159,22 @@ def _write(root: Element, request: AttributeRequest) -> None:
         )
 
 
+def _store(handle: session.CibHandle, request: AttributeRequest) -> None:
+    """Write the change: a transient attribute of a running cluster as a status patch
+    (the agents of every node write theirs at once), anything else as an edit."""
+    push_status = getattr(handle, "push_status", None)
+    if request.transient and push_status is not None:
+        before = handle.get()
+        after = before.copy()
+        _write(after.root, request)
+        push_status(before, after)
+        return
+    session.edit(handle, lambda root: _write(root, request))
+
+
 def run_crm_attribute(request: AttributeRequest, handle: session.CibHandle) -> list[str]:
     if request.action != "query":
-        session.edit(handle, lambda root: _write(root, request))
+        _store(handle, request)
         return []
     value = session.read(handle, lambda root: _value(root, request, request.node))
     if value is None:
@@ -176,7 +189,7 @@ def run_crm_attribute(request: AttributeRequest, handle: session.CibHandle) -> l
 
 def run_attrd_updater(request: AttributeRequest, handle: session.CibHandle) -> list[str]:
     if request.action in ("update", "delete"):
-        session.edit(handle, lambda root: _write(root, request))
+        _store(handle, request)
         return []
     if request.action == "noop":
         return []

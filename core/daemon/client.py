@@ -14,6 +14,8 @@ import json
 import socket
 from typing import Any
 
+from lxml import etree
+
 from hactl.core.cib.document import CibDocument
 from hactl.core.daemon import paths
 from hactl.core.drivers import QuorumMember, QuorumStatus
@@ -129,6 +131,16 @@ class LiveCibHandle:
             self.get()
         assert self._base is not None
         call("cib.push", cib=doc.serialize(pretty=False).decode(), base=list(self._base))
+
+    def push_status(self, before: CibDocument, after: CibDocument) -> None:
+        """Send only what changed between two copies of the status section, as a patch the
+        DC applies to its current CIB: concurrent writers of different attributes (the
+        agents of several nodes) then never undo each other's values."""
+        from hactl.core.cib.patch import diff
+
+        patch = diff(before, after)
+        if len(patch.findall("change")):
+            call("cib.patch", patch=etree.tostring(patch).decode())
 
 
 def quorum_status(**change: Any) -> QuorumStatus:
