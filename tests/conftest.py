@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -63,3 +63,14 @@ def install_plugin_dist(tmp_path_factory: pytest.TempPathFactory) -> Callable[[s
         return sites[name]
 
     return install
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """Commands run in-process set process-wide variables (``-f`` sets CIB_file,
+    ``--sandbox`` the socket and state directory); one test's must not reach the next
+    test's daemons and agents."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -7,6 +7,7 @@ hactl daemon --config c.conf --state-dir /tmp/n1 --node node1
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import typer
@@ -57,6 +58,9 @@ def daemon(
 ) -> None:
     """Run the node daemon in the foreground: totem ring, quorum, replicated CIB, DC,
     local API. SIGTERM stops it cleanly (the DC records the node's shutdown first)."""
+    # the daemon works on the cluster's CIB, never a file: CIB_file (pcs's -f) inherited
+    # from a shell would send its agents' crm_attribute calls to that file instead
+    os.environ.pop("CIB_file", None)
     from hactl.core.daemon import logs
     from hactl.core.daemon.node import DaemonOptions, NodeDaemon
 
