@@ -180,7 +180,12 @@ def test_minority_partition_loses_quorum_majority_keeps_going_and_heals(cluster:
     assert cluster.hactl("sandbox", "heal").code == 0
     cluster.wait(lambda: cluster.formed(cluster.sandbox.nodes()), 15, "healed")
     assert has_resource(cluster, "node3", "during")  # the higher version won
-    assert len({cluster.status(f"node{i}")["cib"] for i in (1, 2, 3)}) == 1
+    # after the merge the DC still records the rejoined node's state: wait for it to settle
+    cluster.wait(
+        lambda: len({cluster.status(f"node{i}")["cib"] for i in (1, 2, 3)}) == 1,
+        10,
+        "one CIB on every node",
+    )
 
 
 def test_a_killed_dc_is_seen_failed_within_the_token_timeout_and_the_dc_moves(
