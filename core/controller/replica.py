@@ -31,6 +31,13 @@ The DC also records what it knows of the nodes in the CIB, as Pacemaker's contro
 does: a ``<node>`` entry for each node of the nodelist (and any member), a ``node_state``
 for each node it has seen (online members; offline nodes keep ``expected="member"`` unless
 they left cleanly, which makes a crashed node unclean), ``dc-uuid`` and ``have-quorum``.
+
+A clean stop, in two steps as Pacemaker's: the node asks (``request_shutdown``) and the DC
+records the ``shutdown`` attribute while the node stays online, so the scheduler moves its
+resources away (stop there, then start elsewhere); once they are (the daemon decides, it
+sees the controller), the DC releases it (``release``): ``expected="down"``, and the node
+leaves the ring. Marking it offline at the request would let the scheduler start its
+resources elsewhere while they still run on it.
 """
 
 from __future__ import annotations
@@ -178,7 +185,10 @@ class CibReplica:
         self._handled: OrderedDict[str, None] = OrderedDict()
         #: the DC's CIB with the patches it sent but has not seen delivered yet
         self._projected: CibDocument | None = None
+        #: nodes that asked for a clean stop -> the time they asked (the shutdown attribute)
         self._shutdown_at: dict[int, int] = {}
+        #: of those, the nodes the DC let go (their resources were moved away)
+        self._released: set[int] = set()
         self._leaving = False  # this node asked for its clean shutdown
         self._handlers: dict[str, Callable[[int, Message], list[Output]]] = {
             "announce": self._on_announce,
@@ -203,6 +213,7 @@ class CibReplica:
         self.members = tuple(sorted(members))
         # a node that left after a clean stop has it recorded; if it returns, it starts anew
         self._shutdown_at = {n: at for n, at in self._shutdown_at.items() if n in self.members}
+        self._released &= set(self.members)
         self.phase = Phase.ANNOUNCING
         self.dc = None
         self.needs_resync = False
@@ -269,9 +280,22 @@ class CibReplica:
 
     @property
     def shutdown_recorded(self) -> bool:
-        """The DC recorded this node's clean shutdown: it may leave the ring now."""
+        """The DC released this node after its clean-stop request: it may leave the ring."""
         state = self._node_state(self.doc, self.me)
         return state is not None and state.get("expected") == "down"
+
+    @property
+    def leaving(self) -> list[int]:
+        """Members that asked for a clean stop and are not released yet."""
+        return sorted(n for n in self._shutdown_at if n in self.members and n not in self._released)
+
+    def release(self, node_id: int) -> list[Output]:
+        """The DC lets a leaving member go: its resources were moved away (the daemon, which
+        sees the controller, decides when); recorded as ``expected="down"``."""
+        if not self.is_dc or node_id not in self._shutdown_at:
+            return []
+        self._released.add(node_id)
+        return self._dc_record_nodes()
 
     def quorum_changed(self, quorate: bool) -> list[Output]:
         self.quorate = quorate
@@ -286,6 +310,7 @@ class CibReplica:
         if not message.get("leaving"):
             # back after a clean stop, even if no ring without it was installed meanwhile
             self._shutdown_at.pop(sender, None)
+            self._released.discard(sender)
         self._announcements[sender] = _Announcement(
             _versions(message["v"]), str(message["digest"]), int(dc) if dc is not None else None
         )
@@ -484,13 +509,17 @@ class CibReplica:
     def _record_state(self, state: etree._Element, node_id: int) -> None:
         member = node_id in self.members
         leaving = node_id in self._shutdown_at
+        # a leaving member stays online (with its shutdown attribute) until released; a new
+        # DC finds the release in the CIB
+        released = leaving and (node_id in self._released or state.get("expected") == "down")
+        online = member and not released
         state.set("uname", state.get("uname") or self.name_of(node_id))
         state.set("in_ccm", "true" if member else "false")
-        state.set("crmd", "online" if member and not leaving else "offline")
-        state.set("join", "member" if member and not leaving else "down")
-        if leaving:
+        state.set("crmd", "online" if online else "offline")
+        state.set("join", "member" if online else "down")
+        if released:
             state.set("expected", "down")
-        elif member:
+        elif member and not leaving:
             state.set("expected", "member")
         shutdown = _transient_nvpair(state, node_id, "shutdown", create=leaving)
         if leaving and shutdown is not None:

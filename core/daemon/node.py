@@ -23,6 +23,8 @@ be partitioned without network namespaces: block each side on the other side's n
 from __future__ import annotations
 
 import asyncio
+import copy
+import datetime as dt
 import logging
 import os
 import random
@@ -79,10 +81,11 @@ CHANNEL_QUORUM = b"Q"
 #: how long an API caller waits to see its quorum change delivered on this node
 QUORUM_CHANGE_WAIT_S = 2.0
 CHANNEL_CIB = b"C"
-#: how long a clean stop waits for the DC to record it before leaving anyway
-SHUTDOWN_WAIT_S = 10.0
-#: how long a clean stop waits for the DC to stop this node's resources
-RESOURCE_STOP_WAIT_S = 5.0
+#: how long a clean stop waits for the DC to move this node's resources away and release
+#: it before leaving anyway (Pacemaker's shutdown-escalation, scaled to a daemon's stop)
+SHUTDOWN_WAIT_S = 30.0
+#: how often the DC looks whether a leaving node's resources have been moved away
+RELEASE_CHECK_S = 0.1
 #: how long a change may take to go through the DC before the client is told
 CHANGE_TIMEOUT_S = 25.0
 
@@ -269,29 +272,34 @@ class NodeDaemon:
             self.options.state_dir,
         )
         await self.totem.start()
+        releaser = loop.create_task(self._release_leavers())
         await self._stopping.wait()
         await self._clean_stop()
-
-    async def _resources_stopped(self) -> None:
-        """A node that stops cleanly lets the DC stop (or move) its resources first."""
-        deadline = time.monotonic() + RESOURCE_STOP_WAIT_S
-        while self.resources.active_here() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        left = self.resources.active_here()
-        if left:
-            log.warning("leaving with resources still active here: %s", ", ".join(left))
+        releaser.cancel()
 
     async def _clean_stop(self) -> None:
-        log.info("stopping: asking the DC to record a clean shutdown")
         if len(self.replica.members) > 1 and self.replica.dc is not None:
+            active = self.resources.active_here()
+            log.info(
+                "stopping: asking the DC (%s) to move this node's resources away (%s)",
+                "this node" if self.replica.is_dc else self.replica.name_of(self.replica.dc),
+                ", ".join(active) or "none active here",
+            )
             self._run_replica(self.replica.request_shutdown(at=int(time.time())))
             deadline = time.monotonic() + SHUTDOWN_WAIT_S
             while not self.replica.shutdown_recorded and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            if not self.replica.shutdown_recorded:
-                log.warning("the DC did not record the shutdown in time; leaving anyway")
+            if self.replica.shutdown_recorded:
+                self._log_handover(active)
             else:
-                await self._resources_stopped()
+                log.warning(
+                    "the DC did not release this node within %gs; leaving anyway "
+                    "(still active here: %s)",
+                    SHUTDOWN_WAIT_S,
+                    ", ".join(self.resources.active_here()) or "nothing",
+                )
+        else:
+            log.info("stopping: no other member to hand over to")
         for message in self.quorum.leave():
             self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
         deadline = time.monotonic() + 1.0
@@ -308,6 +316,65 @@ class NodeDaemon:
             if not future.done():
                 future.set_exception(HactlError("the node is shutting down"))
         log.info("stopped cleanly")
+
+    def _log_handover(self, moved: list[str]) -> None:
+        """Where what ran here runs now, as the replicated CIB says."""
+        ws = self._working_set()
+        primitives = [r for r in ws.all_resources() if r.is_primitive] if ws is not None else []
+        places = []
+        for name in moved:
+            nodes = sorted({n.name for r in primitives if r.id == name for n in r.running_on})
+            places.append(f"{name} on {', '.join(nodes) or 'no node'}")
+        log.info(
+            "handover done, the DC released this node: %s",
+            "; ".join(places) or "nothing ran here",
+        )
+
+    def _working_set(self) -> Any:
+        from hactl.core.scheduler import unpack
+
+        try:
+            return unpack.unpack(copy.deepcopy(self.replica.doc.root), dt.datetime.now())
+        except HactlError as exc:
+            log_controller.warning("cannot read the CIB's status: %s", exc.message)
+            return None
+
+    def _handed_over(self, node_id: int) -> bool:
+        """A leaving node may go: the controller saw its shutdown request and finished the
+        transition that followed (its resources stopped there, started elsewhere), and the
+        replicated CIB shows nothing active on it."""
+        controller = self.resources.controller
+        if controller is None:
+            return True  # no controller on this DC: nothing would move them
+        name = self.replica.name_of(node_id)
+        asked = controller.cib.root.xpath(
+            "status/node_state[@id=$id]/transient_attributes//nvpair[@name='shutdown']",
+            id=str(node_id),
+        )
+        if not asked or not controller.idle:
+            return False
+        ws = self._working_set()
+        if ws is None:
+            return False
+        return not any(
+            name in (n.name for n in rsc.running_on)
+            for rsc in ws.all_resources()
+            if rsc.is_primitive
+        )
+
+    async def _release_leavers(self) -> None:
+        """On the DC: let each leaving member go once its resources were moved away."""
+        while True:
+            await asyncio.sleep(RELEASE_CHECK_S)
+            if not self.replica.is_dc:
+                continue
+            for node_id in self.replica.leaving:
+                if self._handed_over(node_id):
+                    log_controller.info(
+                        "%s may leave: its resources were moved away",
+                        self.replica.name_of(node_id),
+                    )
+                    self._run_replica(self.replica.release(node_id))
 
     # ------------------------------------------------------------------ totem
 

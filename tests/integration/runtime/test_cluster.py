@@ -224,3 +224,57 @@ def test_a_killed_dc_is_seen_failed_within_the_token_timeout_and_the_dc_moves(
         FAILURE_DETECTION,
         "the clean stop recorded",
     )
+
+
+def test_a_dc_that_stops_cleanly_hands_its_resources_over_before_it_leaves(
+    cluster: Any,
+) -> None:
+    """SIGTERM of the DC running a resource: the resource stops there, then starts on a
+    survivor (never two instances), only then the DC leaves; nobody is fenced."""
+    import threading
+
+    sandbox = cluster.sandbox
+    dc_name = state_json(cluster, "node1")["cluster"]["dc"]
+    survivors = [n for n in sandbox.nodes() if n != dc_name]
+
+    def running() -> set[str]:  # where the Dummy agent's state file says d runs
+        return {
+            n for n in sandbox.nodes() if (sandbox.state_dir(n) / "rsctmp/Dummy-d.state").exists()
+        }
+
+    for args in (
+        ("resource", "create", "d", "ocf:hactl:Dummy", "meta", "resource-stickiness=0"),
+        ("constraint", "location", "d", "prefers", f"{dc_name}=50"),
+    ):
+        done = cluster.hactl(*args, node=survivors[0])
+        assert done.code == 0, done.err
+    cluster.wait(lambda: running() == {dc_name}, 20, f"d started on the DC {dc_name}")
+
+    seen: list[set[str]] = []
+    stopped = threading.Event()
+
+    def watch() -> None:  # the agents' state files, sampled far faster than a stop or start
+        while not stopped.is_set():
+            seen.append(running())
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        assert sandbox.stop(dc_name), "the DC had to be killed"
+    finally:
+        stopped.set()
+        watcher.join()
+    assert running() in ({survivors[0]}, {survivors[1]}), running()
+    assert max(len(sample) for sample in seen) == 1, "two instances of d at once"
+    log = (sandbox.state_dir(dc_name) / "daemon.log").read_text()
+    handover = [line for line in log.splitlines() if "handover done" in line]
+    assert handover and f"d on {next(iter(running()))}" in handover[-1], log[-2000:]
+    cluster.wait(
+        lambda: (
+            {cluster.status(n)["dc_name"] for n in survivors} <= set(survivors)
+            and node_states(state_json(cluster, survivors[0]))[dc_name] == "offline"
+        ),
+        FAILURE_DETECTION,
+        "a new DC, the old one offline (left cleanly: not unclean)",
+    )

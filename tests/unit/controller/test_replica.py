@@ -148,12 +148,30 @@ def test_dc_leaves_lowest_remaining_takes_over_and_marks_it_offline_expected() -
     assert state.get("crmd") == "offline" and state.get("expected") == "member"  # unclean
 
 
+def node_state(replica: CibReplica, node: int) -> etree._Element:
+    return next(s for s in replica.doc.root.iter("node_state") if s.get("id") == str(node))
+
+
 def test_clean_shutdown_is_recorded_before_leaving() -> None:
     cluster = Cluster([1, 2, 3])
     cluster.form((1, 2, 3))
     cluster.handle(3, cluster.nodes[3].request_shutdown(at=1700000000))
     cluster.run()
-    assert cluster.nodes[3].shutdown_recorded
+    # asked, not released: online with its shutdown attribute (the scheduler moves its
+    # resources away; marked offline now, they would be started elsewhere at once)
+    state = node_state(cluster.nodes[2], 3)
+    assert state.get("crmd") == "online" and state.get("join") == "member"
+    assert [p.get("value") for p in state.iter("nvpair") if p.get("name") == "shutdown"] == [
+        "1700000000"
+    ]
+    assert not cluster.nodes[3].shutdown_recorded
+    assert cluster.nodes[1].leaving == [3]
+    assert cluster.nodes[2].release(3) == []  # only the DC releases
+    cluster.handle(1, cluster.nodes[1].release(3))
+    cluster.run()
+    assert cluster.nodes[3].shutdown_recorded and cluster.nodes[1].leaving == []
+    state = node_state(cluster.nodes[3], 3)
+    assert state.get("crmd") == "offline" and state.get("expected") == "down"
     cluster.form((1, 2))
     state = next(s for s in cluster.nodes[1].doc.root.iter("node_state") if s.get("id") == "3")
     assert state.get("expected") == "down" and state.get("crmd") == "offline"
@@ -167,6 +185,8 @@ def test_back_after_a_clean_stop_with_no_ring_without_it_in_between() -> None:
     cluster = Cluster([1, 2, 3])
     cluster.form((1, 2, 3))
     cluster.handle(3, cluster.nodes[3].request_shutdown(at=1700000000))
+    cluster.run()
+    cluster.handle(1, cluster.nodes[1].release(3))
     cluster.run()
     # node 3 restarts (a fresh replica from its stored CIB) before the others installed a
     # ring without it: the next membership has it again
