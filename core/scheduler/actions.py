@@ -7,6 +7,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 from __future__ import annotations
 
 from hactl.core.scheduler.model import Action, Node, Ordering, Resource, Role, WorkingSet
+from hactl.core.scheduler.ordering import remap_collective_firsts
 
 ORDERED = 1
 FIRST_IMPLIES_THEN = 2
@@ -607,7 +608,8 @@ class Builder:
             promoted = self.action(rsc, "promoted", None, pseudo=True)
             demote = self.action(rsc, "demote", None, pseudo=True)
             demoted = self.action(rsc, "demoted", None, pseudo=True)
-            self.order(promote, promoted, ORDERED)
+            # Pacemaker orders the clone's demote before its demoted, but leaves promoted to
+            # follow only the instances' promotions
             self.order(demote, demoted, ORDERED)
             self.order(running, promote, ORDERED)
             self.order(demoted, stop, ORDERED)
@@ -990,6 +992,7 @@ class Builder:
         self.constraint_orderings()
         self.probe_before_stop_orderings()
         self.migration_orderings()
+        remap_collective_firsts(ws.actions, self.order)
         self.propagate()
         if self.notifications():
             self.propagate()
