@@ -6,7 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler.model import Action, Node, Ordering, Resource, Role, WorkingSet
+from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import remap_collective_firsts
 
 ORDERED = 1
@@ -15,6 +15,13 @@ THEN_IMPLIES_FIRST = 4
 UNRUNNABLE_FIRST_BLOCKS = 8
 SAME_NODE = 16
 PROMOTED_THEN_IMPLIES_FIRST = 32
+#: an asymmetrical mandatory ordering: an unrunnable first blocks then unless then is a
+#: start of something already running there (or a stop of something stopped)
+ASYMMETRIC = 64
+#: first counts toward a gate's minimum of runnable actions (require-all=false, clone-min)
+MIN_RUNNABLE = 128
+#: a required, runnable first puts then in the graph (without making it required)
+FIRST_IMPLIES_THEN_GRAPHED = 256
 
 #: the task a collective's action is finished with (orderings "after A starts" use it)
 DONE_TASK = {"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}
@@ -28,6 +35,8 @@ class Builder:
         self.probe_actions: list[Action] = []
         self.siblings: dict[tuple[int, str], list[Resource]] = {}
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
+        #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
+        self.gate_minimum: dict[int, int] = {}
 
     # -- creation ----------------------------------------------------------------
 
@@ -665,77 +674,70 @@ class Builder:
     # -- constraints ---------------------------------------------------------------------
 
     def constraint_orderings(self) -> None:
+        """Order the actions named by the ordering constraints, with their flags."""
+        gates: dict[str, Action] = {}
         for ordering in self.ws.orderings:
-            flags = ORDERED
-            if ordering.kind == "mandatory":
-                flags |= FIRST_IMPLIES_THEN
-                if ordering.first_task in ("start", "promote"):
-                    flags |= UNRUNNABLE_FIRST_BLOCKS
-            if not ordering.require_all and ordering.first.kind == "clone":
-                self.link_any(ordering, flags)
-            else:
-                self.link(
-                    ordering.first, ordering.first_task, ordering.then, ordering.then_task, flags
+            gate: Action | None = None
+            if ordering.gate:
+                gate = gates.get(ordering.gate)
+                if gate is None:
+                    gate = self.action(None, ordering.gate, None, pseudo=True, key=ordering.gate)
+                    gates[ordering.gate] = gate
+                    self.gate_minimum[id(gate)] = ordering.min_runnable
+            first, then = ordering.first, ordering.then
+            if first is None and gate is not None and then is not None:
+                self.link_after([gate], None, "", then, ordering.then_task, ordering.flags)
+            elif then is None and gate is not None and first is not None:
+                for act in self.first_actions(first, ordering.first_task, done=False):
+                    self.order(act, gate, ordering.flags)
+            elif first is not None and then is not None:
+                firsts = self.first_actions(first, ordering.first_task, done=True)
+                self.link_after(
+                    firsts, first, ordering.first_task, then, ordering.then_task, ordering.flags
                 )
-            if ordering.symmetrical and ordering.kind != "serialize":
-                inverse = {
-                    "start": "stop",
-                    "promote": "demote",
-                    "stop": "start",
-                    "demote": "promote",
-                }
-                first_task = inverse.get(ordering.then_task)
-                then_task = inverse.get(ordering.first_task)
-                if first_task is None or then_task is None:
-                    continue
-                inverse_flags = ORDERED
-                if ordering.kind == "mandatory":
-                    inverse_flags |= THEN_IMPLIES_FIRST
-                self.link(ordering.then, first_task, ordering.first, then_task, inverse_flags)
 
-    def link(
-        self, first: Resource, first_task: str, then: Resource, then_task: str, flags: int
+    def first_actions(self, first: Resource, task: str, *, done: bool) -> list[Action]:
+        """The actions an ordering waits for: a collective's finishing pseudo-action (with
+        `done`) or its own; for a primitive without such an action, Pacemaker's stand-in, an
+        optional action on no node (so unrunnable), unless there is nothing to undo (a stop of
+        something stopped, a demote of something not promoted)."""
+        firsts = self._done_actions(first, task) if done else self._child_actions(first, task)
+        if firsts or not first.is_primitive:
+            return firsts
+        current = max((p.role for p in first.primitives() if p.running_on), default=Role.STOPPED)
+        if (task == "stop" and current == Role.STOPPED) or (
+            task == "demote" and current == Role.UNPROMOTED
+        ):
+            return []
+        # a required stop implies the start after it (stop then start, first implies then)
+        stopping = task == "start" and any(not a.optional for a in self.find(first, "stop"))
+        act = self.action(first, task, None, optional=not stopping)
+        act.runnable = False
+        self.internal_orderings(first)
+        return [act]
+
+    def link_after(
+        self,
+        firsts: list[Action],
+        first: Resource | None,
+        first_task: str,
+        then: Resource,
+        then_task: str,
+        flags: int,
     ) -> None:
-        firsts = self._done_actions(first, first_task)
         if then.is_primitive:
             thens = self.find(then, then_task)
         else:
             thens = [a for a in then.actions if a.task == then_task and a.pseudo]
-        if not firsts and first.is_primitive:
-            node = first.assigned if first_task in ("start", "promote") else first.current_node()
-            act = self.action(first, first_task, node, optional=True)
-            act.runnable = node is not None
-            firsts = [act]
         for a in firsts:
             for b in thens:
                 self.order(a, b, flags)
         if then.kind == "clone":
             self.link_instances(first, first_task, then, then_task, flags, firsts)
 
-    def link_any(self, ordering: Ordering, flags: int) -> None:
-        """require-all=false: `then` may proceed once any instance of the clone has."""
-        key = f"clone-one-or-more:{ordering.id}"
-        gate = self.action(None, key, None, pseudo=True, key=key)
-        gate.meta["any"] = "1"
-        for instance in ordering.first.children:
-            for act in self._child_actions(instance, ordering.first_task):
-                self.order(act, gate, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS)
-        then = ordering.then
-        thens = (
-            self.find(then, ordering.then_task)
-            if then.is_primitive
-            else [a for a in then.actions if a.task == ordering.then_task and a.pseudo]
-        )
-        for b in thens:
-            self.order(gate, b, flags)
-        if then.kind == "clone":
-            for instance in then.children:
-                for b in self._child_actions(instance, ordering.then_task):
-                    self.order(gate, b, flags)
-
     def link_instances(
         self,
-        first: Resource,
+        first: Resource | None,
         first_task: str,
         then: Resource,
         then_task: str,
@@ -744,12 +746,21 @@ class Builder:
     ) -> None:
         """Order a clone's instances too: interleaved ones after the instance of `first` on
         their own node, the others after `first` as a whole."""
-        interleave = first.kind == "clone" and (then.interleave or first.interleave)
+        # Pacemaker's can_interleave_actions: the clone that stops (demotes) second decides
+        # for stops and demotes, the one that starts (promotes) second for the rest
+        decider = first if then_task in ("stop", "demote") else then
+        interleave = (
+            first is not None
+            and first is not then
+            and first.kind == "clone"
+            and decider is not None
+            and decider.interleave
+        )
         for instance in then.children:
             targets = self._child_actions(instance, then_task)
             if not targets:
                 continue
-            if not interleave:
+            if not interleave or first is None:
                 for a in firsts:
                     for b in targets:
                         self.order(a, b, flags)
@@ -890,6 +901,12 @@ class Builder:
             changed = False
             rounds += 1
             for then in self.ws.actions:
+                minimum = self.gate_minimum.get(id(then))
+                if minimum is not None and then.runnable:
+                    runnable = sum(1 for f, fl in then.before if fl & MIN_RUNNABLE and f.runnable)
+                    if runnable < minimum:
+                        then.runnable = False
+                        changed = True
                 for first, flags in then.before:
                     if (
                         flags & FIRST_IMPLIES_THEN
@@ -924,11 +941,9 @@ class Builder:
                     ):
                         first.optional = False
                         changed = True
+                    if flags & ASYMMETRIC and not first.runnable:
+                        changed |= self._asymmetric_block(first, then)
                     if flags & UNRUNNABLE_FIRST_BLOCKS and not first.runnable and then.runnable:
-                        if then.meta.get("any") and any(
-                            f.runnable for f, fl in then.before if fl & UNRUNNABLE_FIRST_BLOCKS
-                        ):
-                            continue
                         if (
                             then.pseudo
                             and then.rsc is not None
@@ -939,6 +954,8 @@ class Builder:
                         then.runnable = False
                         if not then.reason and first.rsc is not None:
                             then.reason = f"unrunnable {first.rsc.id} {first.task}"
+                        elif not then.reason and first.pseudo and then.rsc is not None:
+                            then.reason = f"unrunnable {first.task}"
                         changed = True
             # a required start where the resource already runs means a restart
             for act in self.ws.actions:
@@ -966,6 +983,34 @@ class Builder:
                             stop.optional = False
                             stop.reason = act.reason
                             changed = True
+
+    @staticmethod
+    def _graphed_by_first(then: Action) -> bool:
+        return any(
+            flags & FIRST_IMPLIES_THEN_GRAPHED and first.runnable and not first.optional
+            for first, flags in then.before
+        )
+
+    def _asymmetric_block(self, first: Action, then: Action) -> bool:
+        """An unrunnable first of an asymmetrical ordering makes then required and
+        unrunnable, unless then is an optional start of what already runs on that node alone
+        (or an optional stop of what is stopped)."""
+        rsc = then.rsc
+        if rsc is None or not then.runnable:
+            return False
+        if then.optional:
+            active = {n.name for p in rsc.primitives() for n in p.running_on}
+            if then.task == "stop" and not active:
+                return False
+            if then.task == "start" and then.node is not None and active == {then.node.name}:
+                return False
+        if not then.reason and first.rsc is not None and first.rsc is not rsc:
+            # the first flag cleared names the reason
+            change = "required" if then.optional else "unrunnable"
+            then.reason = f"{change} {first.rsc.id} {first.task}"
+        then.optional = False
+        then.runnable = False
+        return True
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -1022,7 +1067,7 @@ class Builder:
                     # a collective action is runnable when one of its instances' is
                     act.runnable = False
         for act in ws.actions:
-            act.in_graph = not act.optional and act.runnable
+            act.in_graph = act.runnable and (not act.optional or self._graphed_by_first(act))
 
 
 def rsc_on(instance: Resource, node: Node) -> bool:

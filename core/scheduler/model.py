@@ -264,17 +264,19 @@ class Colocation:
 
 @dataclass(eq=False)
 class Ordering:
-    """A constraint-level ordering between two resources' actions."""
+    """A constraint-level ordering between two resources' actions, with the relation flags
+    (actions.ORDERED, ...) Pacemaker gives it. Either side may instead be a gate: a
+    pseudo-action that is runnable once `min_runnable` of the actions ordered before it are
+    (require-all=false, clone-min); `first` or `then` is None where the gate stands."""
 
     id: str
-    first: Resource
+    first: Resource | None
     first_task: str
-    then: Resource
+    then: Resource | None
     then_task: str
-    kind: str  # mandatory, optional, serialize
-    symmetrical: bool = True
-    #: false: `then` needs only one instance of a clone `first` (require-all=false)
-    require_all: bool = True
+    flags: int
+    gate: str = ""
+    min_runnable: int = 0
 
 
 @dataclass(eq=False)

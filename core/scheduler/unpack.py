@@ -11,14 +11,13 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.scheduler import rules, scores
+from hactl.core.scheduler import order_constraints, rules, scores
 from hactl.core.scheduler.model import (
     Colocation,
     HistoryEntry,
     Location,
     Node,
     Op,
-    Ordering,
     Resource,
     Role,
     Ticket,
@@ -973,54 +972,9 @@ class Unpacker:
             previous_role = role
 
     def unpack_order(self, element: etree._Element) -> None:
-        ws = self.ws
-        ident = element.get("id", "")
-        kind = element.get("kind")
-        score = element.get("score")
-        if kind is None:
-            kind = "optional" if score is not None and scores.parse(score) == 0 else "mandatory"
-        kind = kind.lower()
-        symmetrical = is_true(element.get("symmetrical"), kind != "serialize")
-        sets = element.findall("resource_set")
-        if not sets:
-            first_task = element.get("first-action", "start")
-            then_task = element.get("then-action", first_task)
-            require_all = is_true(element.get("require-all"), True)
-            for first in self.expand(element.get("first")):
-                for then in self.expand(element.get("then")):
-                    ws.orderings.append(
-                        Ordering(
-                            ident,
-                            first,
-                            first_task,
-                            then,
-                            then_task,
-                            kind,
-                            symmetrical,
-                            require_all,
-                        )
-                    )
-            return
-        previous: list[Resource] = []
-        previous_task = "start"
-        for rset in sets:
-            members = self.set_members(rset)
-            task = rset.get("action", "start")
-            sequential = is_true(rset.get("sequential"), True)
-            if sequential:
-                for earlier, later in zip(members, members[1:], strict=False):
-                    ws.orderings.append(
-                        Ordering(ident, earlier, task, later, task, kind, symmetrical)
-                    )
-            if previous:
-                firsts = previous
-                for first in firsts:
-                    for then in members[:1] if sequential else members:
-                        ws.orderings.append(
-                            Ordering(ident, first, previous_task, then, task, kind, symmetrical)
-                        )
-            previous = members[-1:] if sequential else members
-            previous_task = task
+        self.ws.orderings.extend(
+            order_constraints.unpack_order(element, self.expand, self.set_members, self.resolve)
+        )
 
     def unpack_ticket_constraint(self, element: etree._Element) -> None:
         """What a ticket that is not granted (or in standby) means for its resources."""

@@ -1,0 +1,151 @@
+"""Ordering constraints as Pacemaker unpacks them: sets, require-all, clone-min, symmetry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler.model import Action, WorkingSet
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+
+
+def _running(rsc: str, node: str) -> str:
+    return (
+        f'<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy">'
+        f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" '
+        f'call-id="1" rc-code="0" op-status="0" interval="0" '
+        f'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x"/></lrm_resource>'
+    )
+
+
+def _cib(resources: str, constraints: str, running: dict[str, str] | None = None) -> WorkingSet:
+    """Two nodes; `running` maps resource -> node where its history says it runs."""
+    states = ""
+    for node_id, name in (("1", "node1"), ("2", "node2")):
+        lrm = "".join(_running(r, n) for r, n in (running or {}).items() if n == name)
+        states += (
+            f'<node_state id="{node_id}" uname="{name}" in_ccm="true" crmd="online" '
+            f'join="member" expected="member"><lrm id="{node_id}"><lrm_resources>{lrm}'
+            f"</lrm_resources></lrm></node_state>"
+        )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>{resources}</resources>
+    <constraints>{constraints}</constraints>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    return schedule(etree.fromstring(text), NOW)
+
+
+def _dummy(name: str, meta: str = "") -> str:
+    attrs = f'<meta_attributes id="{name}-m">{meta}</meta_attributes>' if meta else ""
+    return (
+        f'<primitive id="{name}" class="ocf" provider="heartbeat" type="Dummy">{attrs}</primitive>'
+    )
+
+
+STOPPED = '<nvpair id="{0}-tr" name="target-role" value="Stopped"/>'
+
+
+def _action(ws: WorkingSet, key: str) -> Action:
+    return next(a for a in ws.actions if a.key == key and (a.node is None or a.node.name))
+
+
+def _summary(ws: WorkingSet) -> list[str]:
+    return [" ".join(line.split()) for line in output.transition_summary(ws)]
+
+
+ONE_OR_MORE = """
+<rsc_order id="o1">
+  <resource_set id="s1"><resource_ref id="A"/></resource_set>
+  <resource_set id="s2" sequential="false" require-all="false">
+    <resource_ref id="B"/><resource_ref id="C"/>
+  </resource_set>
+  <resource_set id="s3"><resource_ref id="D"/></resource_set>
+</rsc_order>"""
+
+
+def test_require_all_false_set_lets_then_start_once_one_member_can() -> None:
+    resources = _dummy("A") + _dummy("B", STOPPED.format("B")) + _dummy("C") + _dummy("D")
+    ws = _cib(resources, ONE_OR_MORE)
+    gate = _action(ws, "one-or-more:s2")
+    assert gate.runnable and gate.in_graph
+    assert "* Start D ( node1 )" in _summary(ws) or "* Start D ( node2 )" in _summary(ws)
+    d_start = next(a for a in ws.actions if a.key == "D_start_0" and a.node is not None)
+    assert (gate, gate.after[0][1]) in d_start.before
+
+
+def test_require_all_false_set_blocks_then_when_no_member_can() -> None:
+    resources = (
+        _dummy("A") + _dummy("B", STOPPED.format("B")) + _dummy("C", STOPPED.format("C"))
+    ) + _dummy("D")
+    ws = _cib(resources, ONE_OR_MORE)
+    assert not _action(ws, "one-or-more:s2").runnable
+    lines = _summary(ws)
+    assert any(
+        line.startswith("* Start D") and "due to unrunnable one-or-more:s2 (blocked)" in line
+        for line in lines
+    ), lines
+
+
+def test_asymmetrical_ordering_leaves_a_running_then_alone() -> None:
+    resources = _dummy("A", STOPPED.format("A")) + _dummy("B")
+    order = '<rsc_order id="o1" first="A" then="B" symmetrical="false"/>'
+    ws = _cib(resources, order, running={"A": "node1", "B": "node1"})
+    assert _summary(ws) == ["* Stop A ( node1 ) due to node availability"]
+
+
+def test_symmetrical_ordering_stops_then_when_first_stops() -> None:
+    resources = _dummy("A", STOPPED.format("A")) + _dummy("B")
+    order = '<rsc_order id="o1" first="A" then="B"/>'
+    ws = _cib(resources, order, running={"A": "node1", "B": "node1"})
+    lines = _summary(ws)
+    assert lines[0] == "* Stop A ( node1 ) due to node availability"
+    assert lines[1].startswith("* Stop B ( node1 ) due to")
+    assert len(lines) == 2
+
+
+def test_clone_min_blocks_then_until_enough_instances_can_start() -> None:
+    clone = (
+        '<clone id="AC"><meta_attributes id="AC-m">'
+        '<nvpair id="AC-min" name="clone-min" value="3"/></meta_attributes>'
+        + _dummy("A")
+        + "</clone>"
+    )
+    ws = _cib(clone + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>')
+    gate = _action(ws, "clone-one-or-more:o1")
+    assert not gate.runnable  # two nodes, so at most two instances
+    assert any("Start B" in line and "(blocked)" in line for line in _summary(ws))
+    two = clone.replace('value="3"', 'value="2"')
+    ws = _cib(two + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>')
+    assert _action(ws, "clone-one-or-more:o1").runnable
+
+
+def test_sets_not_marked_sequential_order_every_member_pair() -> None:
+    resources = "".join(_dummy(n) for n in "ABCD")
+    order = """
+<rsc_order id="o1" symmetrical="false">
+  <resource_set id="s1"><resource_ref id="A"/><resource_ref id="B"/></resource_set>
+  <resource_set id="s2"><resource_ref id="C"/><resource_ref id="D"/></resource_set>
+</rsc_order>"""
+    ws = _cib(resources, order)
+    d_start = next(a for a in ws.actions if a.key == "D_start_0" and a.node is not None)
+    firsts = {a.key for a, _ in d_start.before}
+    assert {"A_start_0", "B_start_0", "C_start_0"} <= firsts
+    marked = order.replace('<resource_set id="s1">', '<resource_set id="s1" sequential="true">')
+    marked = marked.replace('<resource_set id="s2">', '<resource_set id="s2" sequential="true">')
+    ws = _cib(resources, marked)
+    d_start = next(a for a in ws.actions if a.key == "D_start_0" and a.node is not None)
+    c_start = next(a for a in ws.actions if a.key == "C_start_0" and a.node is not None)
+    assert {a.key for a, _ in d_start.before} & {"A_start_0", "B_start_0"} == set()
+    assert "B_start_0" in {a.key for a, _ in c_start.before}
+    assert "A_start_0" not in {a.key for a, _ in c_start.before}
