@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.scheduler import order_constraints, rules, scores
+from hactl.core.scheduler import history, order_constraints, rules, scores
 from hactl.core.scheduler.model import (
     Colocation,
     HistoryEntry,
@@ -116,6 +116,7 @@ class Unpacker:
         self.status = cib.find("status")
         self.id_index: dict[str, etree._Element] = {}
         self._instances: dict[str, list[Resource]] | None = None
+        self.history: history.HistoryReader | None = None
         for element in cib.iter():
             if isinstance(element.tag, str):
                 ident = element.get("id")
@@ -624,170 +625,42 @@ class Unpacker:
         )
 
     def on_fail_for(self, rsc: Resource, task: str, interval_ms: int) -> str:
-        for op in rsc.ops:
-            if op.name == task and op.interval_ms == interval_ms and op.on_fail:
-                value = op.on_fail.lower()
-                if value == "fence" and not self.ws.fencing_enabled:
-                    return "stop"
-                return value
+        """The configured failure handling of an operation, else its default (Pacemaker's
+        action meta: the op's own on-fail, then op_defaults; a migration uses a 'migrate'
+        op's; a demote the promoted monitor's; a stop refuses standby, demote and stop)."""
+        config = next((o for o in rsc.ops if o.name == task and o.interval_ms == interval_ms), None)
+        if config is None and task in ("migrate_to", "migrate_from"):
+            config = next((o for o in rsc.ops if o.name == "migrate" and not o.interval_ms), None)
+        value = config.on_fail if config is not None else None
+        if value is None:
+            value = self.op_defaults.get("on-fail")
+        if value is not None:
+            value = value.lower()
+        if task == "stop" and value in ("standby", "demote", "stop"):
+            value = None
+        if task == "demote" and value is None:
+            for op in rsc.ops:
+                if (
+                    op.name == "monitor"
+                    and op.role == Role.PROMOTED
+                    and op.interval_ms
+                    and op.enabled
+                    and op.on_fail
+                    and op.on_fail.lower() != "demote"
+                ):
+                    value = op.on_fail.lower()
+        if value == "fence" and not self.ws.fencing_enabled:
+            return "stop"
+        if value is not None:
+            return value
         if task == "stop":
             return "fence" if self.ws.fencing_enabled else "block"
-        if task == "demote":
-            return "restart"
         return "restart"
 
     def apply_history(self, rsc: Resource, node: Node, entries: list[HistoryEntry]) -> None:
-        role = Role.UNKNOWN
-        failed = False
-        promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
-        started = Role.UNPROMOTED if promotable else Role.STARTED
-        rsc.known_on.add(node.name)
-        last_failure: tuple[str, str] | None = None
-        expired = False
-        # only the history since the last start or stop matters (older failures are recovered)
-        for entry in entries:
-            task = entry.task
-            if task in ("notify", "cancel", "meta-data", "reload", "reload-agent"):
-                if task in ("reload", "reload-agent") and role in (Role.UNKNOWN, Role.STOPPED):
-                    pass
-                continue
-            probe = task == "monitor" and entry.interval_ms == 0
-            status = entry.status
-            rc = entry.rc
-            if entry.call_id < 0 or status == EXEC_PENDING or rc == OCF_PENDING:
-                rsc.pending_task = task
-                if task in ("start", "migrate_from"):
-                    role = started
-                elif task == "promote":
-                    role = Role.PROMOTED
-                elif task == "demote":
-                    role = Role.PROMOTED
-                elif task == "stop":
-                    role = role if role not in (Role.UNKNOWN, Role.STOPPED) else started
-                elif task == "migrate_to":
-                    role = started
-                    target = (
-                        entry.element.get("migrate_target") if entry.element is not None else None
-                    )
-                    if target:
-                        rsc.migrated_to[node.name] = target
-                continue
-            if status == EXEC_CANCELLED:
-                continue
-            # remap the result against what was expected
-            ok = False
-            hard = False
-            fatal = False
-            if status in (EXEC_DONE, EXEC_ERROR):
-                if rc == entry.expected_rc or (probe and rc in (OCF_OK, OCF_NOT_RUNNING, 8)):
-                    ok = True
-                elif rc == OCF_NOT_RUNNING and task in ("stop",):
-                    ok = True
-                elif rc in (2, 3, 4, 5):
-                    hard = True
-                elif rc == 6:
-                    fatal = True
-            elif status in (EXEC_ERROR_HARD, EXEC_NOT_INSTALLED):
-                hard = True
-            elif status == EXEC_ERROR_FATAL:
-                fatal = True
-            if ok:
-                if probe or task == "monitor":
-                    if rc == OCF_NOT_RUNNING:
-                        role = Role.STOPPED
-                        failed = False if probe else failed
-                    elif rc == OCF_RUNNING_PROMOTED:
-                        role = Role.PROMOTED
-                    elif role in (Role.UNKNOWN, Role.STOPPED) or probe:
-                        role = started
-                    if probe:
-                        failed = False
-                elif task in ("start", "migrate_from"):
-                    role = started
-                    failed = False
-                    last_failure = None
-                elif task == "stop":
-                    role = Role.STOPPED
-                    failed = False
-                    last_failure = None
-                    rsc.stop_failed_on.discard(node.name)
-                elif task == "promote":
-                    role = Role.PROMOTED
-                elif task == "demote":
-                    role = Role.UNPROMOTED
-                elif task == "migrate_to":
-                    role = started
-                    target = (
-                        entry.element.get("migrate_target") if entry.element is not None else None
-                    )
-                    if target:
-                        rsc.migrated_to[node.name] = target
-                continue
-            # a failure
-            if rsc.failure_timeout and entry.last_change:
-                if entry.last_change + rsc.failure_timeout <= self.ws.epoch:
-                    # an expired failure is forgotten (and its fail count cleared)
-                    expired = True
-                    continue
-            on_fail = self.on_fail_for(rsc, task, entry.interval_ms)
-            if probe and rc == OCF_FAILED_PROMOTED:
-                role = Role.PROMOTED
-            if on_fail == "ignore":
-                if task != "stop":
-                    role = started if role in (Role.UNKNOWN, Role.STOPPED) else role
-                continue
-            if hard or fatal:
-                self.ws.locations.append(
-                    Location(
-                        id="hard-error",
-                        rsc=rsc.top if False else self.failure_target(rsc),
-                        node_scores={node.name: -INFINITY},
-                    )
-                ) if hard else None
-                if fatal:
-                    for n in self.ws.nodes:
-                        self.ws.locations.append(
-                            Location(
-                                id="fatal-error",
-                                rsc=self.failure_target(rsc),
-                                node_scores={n.name: -INFINITY},
-                            )
-                        )
-                if rc == OCF_NOT_RUNNING or (probe and rc == 5):
-                    role = Role.STOPPED
-                    continue
-            failed = True
-            if task == "stop":
-                role = role if role not in (Role.UNKNOWN, Role.STOPPED) else started
-                rsc.stop_failed_on.add(node.name)
-            elif task == "promote":
-                role = Role.PROMOTED
-            elif task == "demote":
-                role = Role.PROMOTED if on_fail == "block" else Role.UNPROMOTED
-            elif task == "monitor" and rc == OCF_NOT_RUNNING and not probe:
-                role = Role.PROMOTED if role == Role.PROMOTED else started
-            elif task in ("start", "migrate_from", "migrate_to", "monitor"):
-                if role not in (Role.PROMOTED,):
-                    role = started
-            last_failure = (task, on_fail)
-        if expired:
-            if self.has_failcount(rsc, node):
-                self.ws.clear_failcounts.append((rsc, node))
-            if role == Role.UNKNOWN:
-                # nothing but expired failures: the state there is unknown again
-                rsc.known_on.discard(node.name)
-        if role in (Role.UNKNOWN,):
-            role = Role.STOPPED
-        if failed and last_failure is not None:
-            self.apply_on_fail(rsc, node, *last_failure)
-        if role != Role.STOPPED:
-            if node not in rsc.running_on:
-                rsc.running_on.append(node)
-            if role > rsc.role:
-                rsc.role = role
-        if failed:
-            rsc.failed = True
-            rsc.failed_nodes.append(node)
+        if self.history is None:
+            self.history = history.HistoryReader(self)
+        self.history.unpack(rsc, node, entries)
 
     @staticmethod
     def has_failcount(rsc: Resource, node: Node) -> bool:

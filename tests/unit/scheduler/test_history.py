@@ -1,0 +1,192 @@
+"""Operation history -> state (core/scheduler/history.py), one Pacemaker unpack rule a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler.model import WorkingSet
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+MAGIC_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def op(rsc: str, node: int, call: int, task: str, rc: int = 0, **attrs: str) -> str:
+    """One lrm_rsc_op; `expected` (default 0, 7 for a probe) goes in the transition key."""
+    interval = attrs.pop("interval", "0")
+    expected = attrs.pop("expected", "7" if task == "monitor" and interval == "0" else "0")
+    status = attrs.pop("status", "0")
+    extra = "".join(f' {name}="{value}"' for name, value in attrs.items())
+    return (
+        f'<lrm_rsc_op id="{rsc}_{task}_{interval}_{call}" operation="{task}" interval="{interval}" '
+        f'call-id="{call}" rc-code="{rc}" op-status="{status}" on_node="node{node}" '
+        f'last-rc-change="{1700000000 + call}" '
+        f'transition-key="{call}:1:{expected}:{MAGIC_UUID}" '
+        f'transition-magic="{status}:{rc};{call}:1:{expected}:{MAGIC_UUID}"{extra}/>'
+    )
+
+
+def lrm(rsc: str, *ops: str, agent: str = 'class="ocf" provider="pacemaker" type="Dummy"') -> str:
+    return f'<lrm_resource id="{rsc}" {agent}>{"".join(ops)}</lrm_resource>'
+
+
+def cib(
+    resources: str,
+    status: dict[int, str],
+    *,
+    fencing: bool = False,
+    states: dict[int, str] | None = None,
+    extra_config: str = "",
+) -> etree._Element:
+    """Two nodes, both members unless `states` gives a node_state's attributes."""
+    body = ""
+    for n in (1, 2):
+        attributes = (states or {}).get(
+            n, 'in_ccm="true" crmd="online" join="member" expected="member"'
+        )
+        history = f'<lrm id="{n}"><lrm_resources>{status.get(n, "")}</lrm_resources></lrm>'
+        body += f'<node_state id="{n}" uname="node{n}" {attributes}>{history}</node_state>'
+    fence = "true" if fencing else "false"
+    stonith = '<primitive id="fence" class="stonith" type="fence_dummy"/>' if fencing else ""
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="{fence}"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>{stonith}{resources}</resources>
+    <constraints/>{extra_config}
+  </configuration>
+  <status>{body}</status>
+</cib>"""
+    return etree.fromstring(text)
+
+
+def summary(ws: WorkingSet) -> list[str]:
+    return [" ".join(line.split()) for line in output.transition_summary(ws)]
+
+
+DUMMY = '<primitive id="rsc" class="ocf" provider="pacemaker" type="Dummy"/>'
+VM = (
+    '<primitive id="vm" class="ocf" provider="heartbeat" type="Xen">'
+    '<meta_attributes id="vm-m"><nvpair id="vm-m1" name="allow-migrate" value="true"/>'
+    "</meta_attributes></primitive>"
+)
+
+
+def test_failed_migrate_from_leaves_the_resource_active_on_both_nodes() -> None:
+    # the source's migrate_to succeeded, the target's migrate_from failed: the resource may
+    # be active on either, so it is recovered (stopped on both) where the target is
+    migrate = {"migrate_source": "node1", "migrate_target": "node2"}
+    status = {
+        1: lrm(
+            "vm",
+            op("vm", 1, 1, "monitor", 7),
+            op("vm", 1, 2, "start"),
+            op("vm", 1, 3, "migrate_to", **migrate),
+            agent='class="ocf" provider="heartbeat" type="Xen"',
+        ),
+        2: lrm(
+            "vm",
+            op("vm", 2, 1, "monitor", 7),
+            op("vm", 2, 4, "migrate_from", 1, **migrate),
+            agent='class="ocf" provider="heartbeat" type="Xen"',
+        ),
+    }
+    ws = schedule(cib(VM, status), NOW)
+    vm = ws.by_id["vm"]
+    assert [n.name for n in vm.running_on] == ["node2", "node1"]
+    assert vm.failed
+    stops = sorted(
+        a.node.name for a in vm.actions if a.task == "stop" and a.node and not a.optional
+    )
+    assert stops == ["node1", "node2"]
+
+
+def test_completed_migration_leaves_only_the_source_to_stop() -> None:
+    migrate = {"migrate_source": "node1", "migrate_target": "node2"}
+    agent = 'class="ocf" provider="heartbeat" type="Xen"'
+    status = {
+        1: lrm("vm", op("vm", 1, 2, "start"), op("vm", 1, 3, "migrate_to", **migrate), agent=agent),
+        2: lrm(
+            "vm",
+            op("vm", 2, 1, "monitor", 7),
+            op("vm", 2, 4, "migrate_from", **migrate),
+            agent=agent,
+        ),
+    }
+    ws = schedule(cib(VM, status), NOW)
+    vm = ws.by_id["vm"]
+    assert [n.name for n in vm.running_on] == ["node2"]
+    assert [n.name for n in vm.dangling] == ["node1"]
+    assert not vm.failed
+
+
+def test_a_degraded_monitor_result_is_a_success() -> None:
+    status = {
+        1: lrm("rsc", op("rsc", 1, 1, "start"), op("rsc", 1, 2, "monitor", 190, interval="10000"))
+    }
+    ws = schedule(cib(DUMMY, status), NOW)
+    rsc = ws.by_id["rsc"]
+    assert not rsc.failed
+    assert [n.name for n in rsc.running_on] == ["node1"]
+    assert summary(ws) == []
+
+
+def test_a_probe_that_finds_no_agent_counts_as_stopped_and_bans_the_node() -> None:
+    status = {1: lrm("rsc", op("rsc", 1, 1, "monitor", 5))}
+    ws = schedule(cib(DUMMY, status), NOW)
+    rsc = ws.by_id["rsc"]
+    assert rsc.running_on == [] and not rsc.failed
+    assert rsc.assigned is not None and rsc.assigned.name == "node2"
+
+
+def test_multiple_active_block_in_a_blocking_group_blocks_the_group() -> None:
+    group = (
+        '<group id="g"><meta_attributes id="g-m">'
+        '<nvpair id="g-m1" name="multiple-active" value="block"/></meta_attributes>'
+        '<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>'
+        '<primitive id="b" class="ocf" provider="pacemaker" type="Dummy"/></group>'
+    )
+    status = {
+        1: lrm("a", op("a", 1, 1, "start")) + lrm("b", op("b", 1, 2, "start")),
+        2: lrm("a", op("a", 2, 1, "start")),
+    }
+    ws = schedule(cib(group, status), NOW)
+    assert ws.by_id["a"].blocked and ws.by_id["b"].blocked
+    assert not [
+        a
+        for a in ws.actions
+        if a.rsc is not None and not a.optional and a.runnable and a.task in ("start", "stop")
+    ]
+
+
+def test_op_defaults_on_fail_stop_applies_to_a_failed_monitor() -> None:
+    defaults = (
+        '<op_defaults><meta_attributes id="od">'
+        '<nvpair id="od1" name="on-fail" value="stop"/></meta_attributes></op_defaults>'
+    )
+    dummy = (
+        '<primitive id="rsc" class="ocf" provider="pacemaker" type="Dummy"><operations>'
+        '<op id="rsc-mon" name="monitor" interval="10s"/></operations></primitive>'
+    )
+    status = {
+        1: lrm("rsc", op("rsc", 1, 1, "start"), op("rsc", 1, 2, "monitor", 1, interval="10000"))
+    }
+    ws = schedule(cib(dummy, status, extra_config=defaults), NOW)
+    rsc = ws.by_id["rsc"]
+    assert rsc.assigned is None
+    assert any(a.task == "stop" and not a.optional for a in rsc.actions)
+
+
+def test_a_resource_thought_active_on_a_node_that_left_gets_the_node_fenced() -> None:
+    status = {2: lrm("rsc", op("rsc", 2, 1, "start"))}
+    states = {2: 'in_ccm="false" crmd="offline" join="down" expected="down"'}
+    ws = schedule(cib(DUMMY, status, fencing=True, states=states), NOW)
+    node2 = ws.node("node2")
+    assert node2 is not None and node2.unclean
+    assert node2.fence_reason == "rsc is thought to be active there"
+    assert any(a.task == "stonith" and a.node is node2 for a in ws.actions)
