@@ -198,21 +198,7 @@ class NodeDaemon:
                 "names": self.names,
             },
         )
-        totem = effective_totem(self.config)
-        transport = self.host.transport(
-            totem.transport,
-            {
-                "nodeid": self.local.nodeid,
-                "nodelist": [
-                    {"nodeid": n.nodeid, **{f"ring{k}_addr": a for k, a in n.ring_addrs.items()}}
-                    for n in self.config.nodelist
-                ],
-                "mcastport": totem.links[0].mcastport if totem.links else 5405,
-                "netmtu": totem.netmtu,
-            },
-        )
-        addresses = {n.nodeid: n.ring_addrs.get(0, "") for n in self.config.nodelist if n.nodeid}
-        self.transport = FaultSwitch(transport, addresses)
+        self.transport = FaultSwitch(self._new_transport(self.config), self._addresses(self.config))
         sealer = PacketSealer(
             cluster_name=self.config.totem.cluster_name or "",
             node_id=self.local.nodeid,
@@ -276,6 +262,28 @@ class NodeDaemon:
         await self._stopping.wait()
         await self._clean_stop()
         releaser.cancel()
+
+    def _new_transport(self, config: ClusterConfig) -> Transport:
+        totem = effective_totem(config)
+        return self.host.transport(
+            totem.transport,
+            {
+                "nodeid": self.local.nodeid,
+                "nodelist": [
+                    {"nodeid": n.nodeid, **{f"ring{k}_addr": a for k, a in n.ring_addrs.items()}}
+                    for n in config.nodelist
+                ],
+                "mcastport": totem.links[0].mcastport if totem.links else 5405,
+                "netmtu": totem.netmtu,
+                "token": totem.token,  # knet's heartbeat timers derive from it
+                "link_mode": totem.link_mode,
+                "links": {link.linknumber: asdict(link) for link in totem.links},
+            },
+        )
+
+    @staticmethod
+    def _addresses(config: ClusterConfig) -> dict[int, str]:
+        return {n.nodeid: n.ring_addrs.get(0, "") for n in config.nodelist if n.nodeid}
 
     async def _clean_stop(self) -> None:
         if len(self.replica.members) > 1 and self.replica.dc is not None:

@@ -52,6 +52,8 @@ def check_second_daemon_refused(cluster: Any) -> None:
             "daemon",
             "--config",
             str(sandbox.config_path),
+            "--authkey",
+            str(sandbox.authkey_of("node1")),
             "--state-dir",
             str(sandbox.state_dir("node1")),
             "--node",
