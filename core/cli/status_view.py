@@ -23,22 +23,35 @@ def node_lines(ws: WorkingSet) -> list[str]:
     online: list[str] = []
     offline: list[str] = []
     special: list[str] = []
+    remote_online: list[str] = []
+    remote_offline: list[str] = []
+    guest_online: list[str] = []
     for node in sorted(ws.nodes, key=lambda n: natural_key(n.name)):
+        kind = "Node"
+        if node.is_remote:
+            kind = "GuestNode" if node.is_guest else "RemoteNode"
         if node.unclean:
             state = "online" if node.online else "offline"
-            special.append(f"* Node {node.name}: UNCLEAN ({state})")
+            special.append(f"* {kind} {node.name}: UNCLEAN ({state})")
         elif node.pending:
-            special.append(f"* Node {node.name}: pending")
+            special.append(f"* {kind} {node.name}: pending")
+        elif node.maintenance and node.online:
+            special.append(f"* {kind} {node.name}: maintenance")
         elif not node.online:
-            offline.append(node.name)
-        elif node.maintenance:
-            special.append(f"* Node {node.name}: maintenance")
+            if not node.is_remote:
+                offline.append(node.name)
+            elif not node.is_guest:
+                remote_offline.append(node.name)
+        elif node.is_guest and not node.standby:
+            guest_online.append(node.name)
+        elif node.is_remote and not node.standby:
+            remote_online.append(node.name)
         elif node.standby:
             running = any(node in p.running_on for r in ws.resources for p in r.primitives())
             label = "standby (on-fail)" if node.standby_onfail else "standby"
             if running:
                 label += " (with active resources)"
-            special.append(f"* Node {node.name}: {label}")
+            special.append(f"* {kind} {node.name}: {label}")
         else:
             online.append(node.name)
     lines = list(special)
@@ -46,6 +59,12 @@ def node_lines(ws: WorkingSet) -> list[str]:
         lines.append(f"* Online: {_node_list(online)}")
     if offline:
         lines.append(f"* OFFLINE: {_node_list(offline)}")
+    if remote_online:
+        lines.append(f"* RemoteOnline: {_node_list(remote_online)}")
+    if remote_offline:
+        lines.append(f"* RemoteOFFLINE: {_node_list(remote_offline)}")
+    if guest_online:
+        lines.append(f"* GuestOnline: {_node_list(guest_online)}")
     return lines
 
 
@@ -63,7 +82,12 @@ def _flags(rsc: Resource, node: Node | None) -> list[str]:
         flags.append("blocked")
     elif not rsc.managed:
         flags.append("maintenance" if rsc.maintenance else "unmanaged")
-    if rsc.target_role == Role.STOPPED and not rsc.orphan and not rsc.meta.get("__stop_onfail"):
+    if (
+        rsc.target_role == Role.STOPPED
+        and not rsc.orphan
+        and not rsc.meta.get("__stop_onfail")
+        and not rsc.meta.get("__forced_stop")
+    ):
         flags.insert(0, "disabled")
     return flags
 
@@ -236,5 +260,7 @@ def render(ws: WorkingSet) -> list[str]:
     for rsc in ws.resources:
         if rsc.orphan and not rsc.running_on:
             continue
+        if rsc.meta.get("internal_rsc", "").lower() == "true":
+            continue  # a guest node's implicit connection
         lines.extend("    " + line for line in resource_lines(ws, rsc))
     return lines

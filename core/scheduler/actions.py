@@ -6,6 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
+from hactl.core.scheduler import remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import remap_collective_firsts
 
@@ -37,6 +38,7 @@ class Builder:
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
         #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
         self.gate_minimum: dict[int, int] = {}
+        self.remote = remote.RemoteActions(self)
 
     # -- creation ----------------------------------------------------------------
 
@@ -121,7 +123,7 @@ class Builder:
                     self.order(previous, act, ORDERED)
                 previous = act
         for node in ws.nodes:
-            if node.shutdown and node.online and not node.unclean:
+            if node.shutdown and node.online and not node.unclean and not node.is_remote:
                 self.action(
                     None, "do_shutdown", node, optional=False, key=f"do_shutdown-{node.name}"
                 )
@@ -539,6 +541,8 @@ class Builder:
                 if rsc.allowed_discovery.get(node.name) == "never":
                     continue
                 if self._instance_known_elsewhere(rsc, node):
+                    continue
+                if not self.remote.probe_allowed(rsc, node):
                     continue
                 probe = self.action(rsc, "monitor", node, optional=False)
                 probe.meta["probe"] = "1"
@@ -1016,6 +1020,7 @@ class Builder:
 
     def run(self) -> None:
         ws = self.ws
+        self.remote.fence_unrecoverable()
         self.probes()
         self.fencing()
         for rsc in ws.resources:
@@ -1033,6 +1038,9 @@ class Builder:
                 self.cancels(rsc)
                 self.cleanups(rsc)
                 self.stopped_monitors(rsc)
+        self.remote.launcher_orderings()
+        self.remote.connection_orderings()
+        self.remote.fence_guests()
         self.shutdown_orderings()
         self.constraint_orderings()
         self.probe_before_stop_orderings()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from hactl.core.scheduler import scores
+from hactl.core.scheduler import remote, scores
 from hactl.core.scheduler.model import Colocation, Node, Resource, Role, WorkingSet
 
 INFINITY = scores.INFINITY
@@ -118,6 +118,7 @@ class Placer:
                         if clone is not None and not clone.globally_unique:
                             target = clone
                         self.add_location(target, node.name, -INFINITY)
+        remote.internal_constraints(ws)
         for coloc in ws.colocations:
             self.this_with.setdefault(id(coloc.dependent), []).append(coloc)
             self.with_this.setdefault(id(coloc.primary), []).append(coloc)
@@ -315,6 +316,10 @@ class Placer:
         for node in self.ws.nodes:
             node.remaining_capacity = dict(node.utilization)
         self.sort_for_placement()
+        # remote connections first: where they go decides which remote nodes are up
+        for rsc in self.ws.resources:
+            if rsc.is_remote_connection:
+                self.assign(rsc)
         for rsc in self.ws.resources:
             self.assign(rsc)
 
@@ -532,7 +537,7 @@ class Placer:
         chosen: Node | None
         if not rsc.managed:
             chosen = rsc.current_node()
-        elif rsc.target_role == Role.STOPPED or rsc.orphan:
+        elif rsc.target_role == Role.STOPPED or rsc.orphan or rsc.meta.get("__forced_stop"):
             chosen = None
         else:
             chosen = self.choose(rsc, allowed, prefer)
@@ -544,6 +549,8 @@ class Placer:
         rsc.assigned_done = True
         if node is None:
             rsc.next_role = Role.STOPPED
+            if rsc.is_remote_connection:
+                remote.connection_assigned(self.ws, rsc)
             return
         node.assigned_count += 1
         if self.ws.placement_strategy != "default":
@@ -554,6 +561,8 @@ class Placer:
             rsc.next_role = Role.UNPROMOTED
         else:
             rsc.next_role = Role.STARTED
+        if rsc.is_remote_connection:
+            remote.connection_assigned(self.ws, rsc)
 
     def assign_group(self, group: Resource) -> None:
         if group.assigning or self._assigned(group):

@@ -70,6 +70,21 @@ class Node:
     remaining_capacity: dict[str, int] = field(default_factory=dict)
     #: resource name -> (fail count, last failure), from attrs once placement starts
     failure_index: dict[str, tuple[int, int]] | None = None
+    #: a Pacemaker Remote or guest node's connection resource
+    remote_rsc: Resource | None = None
+    #: the node is to be reset (a remote node fenced, a guest's launcher recovered)
+    remote_reset: bool = False
+    #: the node_state records that this remote node was fenced
+    remote_fenced: bool = False
+
+    @property
+    def is_remote(self) -> bool:
+        """A Pacemaker Remote or guest node (reached through a connection resource)."""
+        return self.kind == "remote"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.remote_rsc is not None and self.remote_rsc.launcher is not None
 
     def can_run(self) -> bool:
         return (
@@ -151,6 +166,11 @@ class Resource:
     orphan: bool = False
     exclusive_discovery: bool = False
     critical: bool = True
+    #: an ocf:pacemaker:remote connection (its id names a remote or guest node)
+    is_remote_connection: bool = False
+    #: the resource that launches this one (meta `container`: a guest's VM)
+    launcher: Resource | None = None
+    launched: list[Resource] = field(default_factory=list)
     # state unpacked from the status section
     running_on: list[Node] = field(default_factory=list)
     role: Role = Role.STOPPED

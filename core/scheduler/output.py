@@ -126,9 +126,11 @@ def transition_summary(ws: WorkingSet) -> list[str]:
     lines: list[str] = []
     for act in ws.actions:
         if act.task == "stonith" and act.node is not None:
+            launcher = act.meta.get("guest_launcher")
+            resource = f" (resource: {launcher})" if launcher else ""
             lines.append(
-                f"  * Fence ({act.meta.get('stonith_action', 'reboot')}) {act.node.name} "
-                f"'{act.reason}'"
+                f"  * Fence ({act.meta.get('stonith_action', 'reboot')}) {act.node.name}"
+                f"{resource} '{act.reason}'"
             )
     # Pacemaker lists fencing in reverse of creation
     lines.reverse()

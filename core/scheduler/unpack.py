@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.scheduler import history, order_constraints, rules, scores
+from hactl.core.scheduler import history, order_constraints, remote, rules, scores
 from hactl.core.scheduler.model import (
     Colocation,
     HistoryEntry,
@@ -167,11 +167,13 @@ class Unpacker:
         self.rsc_defaults = self.defaults("rsc_defaults")
         self.op_defaults = self.defaults("op_defaults")
         resources = self.config.find("resources")
+        guest_connections = remote.create_nodes(self, resources)
         if resources is not None:
-            for element in resources:
+            for element in [*resources, *guest_connections]:
                 rsc = self.unpack_resource(element, None)
                 if rsc is not None:
                     ws.resources.append(rsc)
+        remote.link(self)
         # Pacemaker keeps resources sorted by priority (highest first, stable)
         ws.resources.sort(key=lambda r: -r.priority)
         self.unpack_tickets()
@@ -353,6 +355,10 @@ class Unpacker:
         rsc.ordered = is_true(meta.get("ordered"), False)
         rsc.notify = is_true(meta.get("notify"), False)
         rsc.critical = is_true(meta.get("critical"), True)
+        rsc.is_remote_connection = rsc.kind == "primitive" and remote.is_connection_xml(rsc.element)
+        if rsc.is_remote_connection and "allow-migrate" not in meta and "container" not in meta:
+            # remote connections move without stopping what runs behind them
+            rsc.allow_migrate = True
         rsc.requires = meta.get(
             "requires",
             "quorum" if rsc.agent_class == "stonith" or not ws.fencing_enabled else "fencing",
@@ -425,6 +431,12 @@ class Unpacker:
                 states.setdefault(state.get("id", ""), state)
         for node in ws.nodes:
             state = states.get(node.id)
+            if node.is_remote:
+                # attributes and online status come once the connection is known
+                self.node_base_attrs(node)
+                if state is not None:
+                    node.remote_fenced = state.get("node_fenced", "0") not in ("0", "")
+                continue
             if state is not None:
                 transient = state.find("transient_attributes")
                 if transient is not None:
@@ -437,28 +449,52 @@ class Unpacker:
             node.unseen = False
             self.determine_online(node, state)
         by_id = {n.id: n for n in ws.nodes}
-        # histories are read in the status section's order (it decides clone numbering)
+        by_name = {n.name: n for n in ws.nodes}
+        # histories are read in the status section's order (it decides clone numbering),
+        # a remote node's once its connection is known to be up: pass after pass
         shutdown_lock = is_true(ws.options.get("shutdown-lock"), False)
+        entries: list[tuple[Node, etree._Element]] = []
         for node_id, state in states.items():
-            found = by_id.get(node_id)
-            if found is None:
-                continue
-            node = found
-            if not ws.fencing_enabled and not shutdown_lock and not node.online:
-                # without fencing, what an offline node ran is taken as stopped
-                continue
-            lrm = state.find("lrm")
-            if lrm is None:
-                continue
-            resources = lrm.find("lrm_resources")
-            if resources is None:
-                continue
-            for element in resources.findall("lrm_resource"):
-                self.unpack_lrm_resource(node, element)
+            found = by_id.get(node_id) or by_name.get(state.get("uname", ""))
+            if found is not None:
+                entries.append((found, state))
+        unpacked: set[int] = set()
+        progress = True
+        while progress:
+            progress = False
+            for node, state in entries:
+                if id(node) in unpacked:
+                    continue
+                if node.is_remote:
+                    if not remote.history_ready(node, shutdown_lock):
+                        continue
+                elif not ws.fencing_enabled and not shutdown_lock and not node.online:
+                    # without fencing, what an offline node ran is taken as stopped
+                    continue
+                self.unpack_node_history(node, state)
+                unpacked.add(id(node))
+                progress = True
+        if ws.fencing_enabled:
+            # what is left (remote nodes whose connection is down) is read last
+            for node, state in entries:
+                if id(node) not in unpacked:
+                    self.unpack_node_history(node, state)
+                    unpacked.add(id(node))
+        remote.finish_status(self, unpacked)
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.finish_migrations(rsc)
                 self.finish_role(rsc)
+
+    def unpack_node_history(self, node: Node, state: etree._Element) -> None:
+        if node.is_remote:
+            remote.unpack_state(self, node, state)
+        lrm = state.find("lrm")
+        resources = lrm.find("lrm_resources") if lrm is not None else None
+        if resources is None:
+            return
+        for element in resources.findall("lrm_resource"):
+            self.unpack_lrm_resource(node, element)
 
     def determine_online(self, node: Node, state: etree._Element) -> None:
         ws = self.ws
@@ -519,6 +555,9 @@ class Unpacker:
         node.online = online
 
     def fence(self, node: Node, reason: str) -> None:
+        if node.is_remote:
+            remote.fence(self.ws, node, reason)
+            return
         if not node.unclean:
             node.unclean = True
             node.fence_reason = reason
@@ -587,6 +626,8 @@ class Unpacker:
             rsc.history[node.name] = []
         rsc.history[node.name].extend(entries)
         self.apply_history(rsc, node, entries)
+        if node.is_remote and node in rsc.running_on:
+            remote.active_on_offline(self.ws, rsc, node)
         history = rsc.meta.get("__history", "")
         if ":" in history and node not in rsc.running_on:
             # a numbered history of a stopped instance does not pin the number
@@ -651,8 +692,13 @@ class Unpacker:
                     value = op.on_fail.lower()
         if value == "fence" and not self.ws.fencing_enabled:
             return "stop"
-        if value is not None:
+        if value == "restart-container" and rsc.launcher is None:
+            value = None
+        special = remote.default_on_fail(self.ws, rsc, task, interval_ms)
+        if value is not None and not (special and rsc.is_remote_connection and not rsc.managed):
             return value
+        if special is not None:
+            return special
         if task == "stop":
             return "fence" if self.ws.fencing_enabled else "block"
         return "restart"
@@ -688,6 +734,10 @@ class Unpacker:
             node.standby_onfail = True
         elif on_fail == "fence":
             self.fence(node, f"{rsc.id} failed there")
+        elif on_fail == "reset-remote":
+            remote.apply_reset_remote(self.ws, rsc)
+        elif on_fail == "restart-container" and rsc.launcher is not None:
+            rsc.launcher.meta.setdefault("__restart_on", node.name)
         if task == "stop":
             self.ws.locations.append(
                 Location(id="stop-failure", rsc=rsc, node_scores={node.name: -INFINITY})
