@@ -718,6 +718,13 @@ class Builder:
         act = self.action(first, task, None, optional=not stopping)
         act.runnable = False
         self.internal_orderings(first)
+        parent = first.parent
+        if parent is not None and parent.kind == "clone" and task in DONE_TASK:
+            # the clone's own actions frame the stand-in as they frame any instance action
+            for begin in [a for a in parent.actions if a.task == task and a.pseudo]:
+                self.order(begin, act, ORDERED | THEN_IMPLIES_FIRST)
+            for finish in [a for a in parent.actions if a.task == DONE_TASK[task] and a.pseudo]:
+                self.order(act, finish, ORDERED | FIRST_IMPLIES_THEN)
         return [act]
 
     def link_after(
@@ -923,7 +930,15 @@ class Builder:
                             and then.rsc is not first.rsc
                         )
                     ):
-                        if first.runnable or then.rsc is None or not then.pseudo:
+                        # a clone's action is required when any instance's is, runnable or
+                        # not (Pacemaker's collective action flags)
+                        instance_of = (
+                            first.rsc is not None
+                            and then.rsc is not None
+                            and then.rsc.kind == "clone"
+                            and first.rsc.parent is then.rsc
+                        )
+                        if first.runnable or then.rsc is None or not then.pseudo or instance_of:
                             then.optional = False
                             if (
                                 not then.reason
@@ -942,6 +957,7 @@ class Builder:
                             and first.rsc.is_primitive
                             and first.rsc is not then.rsc
                         )
+                        and not self._across_resources(first, then)
                     ):
                         first.optional = False
                         changed = True
@@ -987,6 +1003,15 @@ class Builder:
                             stop.optional = False
                             stop.reason = act.reason
                             changed = True
+
+    @staticmethod
+    def _across_resources(first: Action, then: Action) -> bool:
+        """Whether an ordering joins two different resources (not members of one collective).
+        There Pacemaker's then-implies-first compares the first's own flags (a collective's
+        computed from its instances) and so never makes an optional first required: a
+        required stop of `then` does not stop `first` (what stops it is its blocked start)."""
+        a, b = first.rsc, then.rsc
+        return a is not None and b is not None and a.top is not b.top
 
     @staticmethod
     def _graphed_by_first(then: Action) -> bool:
@@ -1067,9 +1092,13 @@ class Builder:
                     act.optional = True
                 elif (
                     act.rsc.kind == "clone"
-                    and act.task in ("start", "promote")
+                    and act.task in ("start", "promote", "running", "promoted")
                     and not any(
-                        a.runnable for a, _ in act.after if a.rsc is not act.rsc and not a.optional
+                        a.runnable
+                        for a, _ in (
+                            act.before if act.task in ("running", "promoted") else act.after
+                        )
+                        if a.rsc is not act.rsc and (not a.optional or a.rsc in act.rsc.children)
                     )
                 ):
                     # a collective action is runnable when one of its instances' is

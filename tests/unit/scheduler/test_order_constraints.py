@@ -149,3 +149,30 @@ def test_sets_not_marked_sequential_order_every_member_pair() -> None:
     assert {a.key for a, _ in d_start.before} & {"A_start_0", "B_start_0"} == set()
     assert "B_start_0" in {a.key for a, _ in c_start.before}
     assert "A_start_0" not in {a.key for a, _ in c_start.before}
+
+
+def test_then_stopping_leaves_first_running() -> None:
+    # the inverse ordering (B stop before A stop) does not make A stop
+    resources = _dummy("A") + _dummy("B", STOPPED.format("B"))
+    ws = _cib(
+        resources, '<rsc_order id="o1" first="A" then="B"/>', running={"A": "node1", "B": "node1"}
+    )
+    assert _summary(ws) == ["* Stop B ( node1 ) due to node availability"]
+
+
+def test_clone_start_is_required_but_blocked_when_every_instance_stops() -> None:
+    clone = (
+        '<clone id="AC"><meta_attributes id="AC-m">'
+        '<nvpair id="AC-min" name="clone-min" value="1"/></meta_attributes>'
+        + _dummy("A", STOPPED.format("A"))
+        + "</clone>"
+    )
+    ws = _cib(
+        clone + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>', running={"A": "node1"}
+    )
+    # the instance's stand-in start (on no node) is required by its stop, so the clone's
+    # start and running are required too, and blocked: no instance can start
+    for key in ("AC_start_0", "AC_running_0"):
+        act = _action(ws, key)
+        assert not act.optional and not act.runnable, key
+    assert not _action(ws, "clone-one-or-more:o1").runnable
