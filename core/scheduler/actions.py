@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from hactl.core.scheduler import remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
-from hactl.core.scheduler.ordering import remap_collective_firsts
+from hactl.core.scheduler.ordering import (
+    anti_colocation_orderings,
+    drop_unneeded_inputs,
+    fencing_orderings,
+    probe_member_stop_orderings,
+    probe_restart_orderings,
+    remap_collective_firsts,
+)
 
 ORDERED = 1
 FIRST_IMPLIES_THEN = 2
@@ -102,31 +109,44 @@ class Builder:
     # -- fencing -----------------------------------------------------------------
 
     def fencing(self) -> None:
+        """Fence unclean nodes and shut down leaving ones, node by node, as Pacemaker's
+        schedule_fencing_and_shutdowns: without concurrent fencing the fencings form a chain;
+        the DC's own fencing or shutdown comes after the others' (no repeated elections)."""
         ws = self.ws
-        previous: Action | None = None
+        dc_down: Action | None = None
+        fencings: list[Action] = []
+        shutdowns: list[Action] = []
+        managed = self._any_managed()
         for node in ws.nodes:
-            if not node.unclean or not self.can_fence():
-                continue
-            if not self._any_managed():
-                continue
-            act = self.action(
-                None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"
-            )
-            act.meta["stonith_action"] = ws.stonith_action
-            act.reason = node.fence_reason
-            self.stonith_by_node[node.name] = act
-        # fencing is serialized unless concurrent-fencing is set; the DC goes last
-        if not ws.concurrent_fencing:
-            ordered = sorted(self.stonith_by_node.values(), key=lambda a: (a.node is ws.dc, 0))
-            for act in ordered:
-                if previous is not None:
-                    self.order(previous, act, ORDERED)
-                previous = act
-        for node in ws.nodes:
-            if node.shutdown and node.online and not node.unclean and not node.is_remote:
-                self.action(
+            if node.unclean and managed and self.can_fence():
+                act = self.action(
+                    None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"
+                )
+                act.meta["stonith_action"] = ws.stonith_action
+                act.reason = node.fence_reason
+                self.stonith_by_node[node.name] = act
+                fencing_orderings(ws.resources, [act], self.order, ORDERED, UNRUNNABLE_FIRST_BLOCKS)
+                if node is ws.dc:
+                    dc_down = act
+                    continue
+                if not ws.concurrent_fencing and fencings:
+                    self.order(fencings[-1], act, ORDERED)
+                fencings.append(act)
+            elif node.shutdown and node.online and not node.unclean and not node.is_remote:
+                act = self.action(
                     None, "do_shutdown", node, optional=False, key=f"do_shutdown-{node.name}"
                 )
+                if node is ws.dc:
+                    dc_down = act
+                else:
+                    shutdowns.append(act)
+        if dc_down is None:
+            return
+        if dc_down.task == "do_shutdown":
+            for act in shutdowns:
+                self.order(act, dc_down, ORDERED)
+        for act in fencings if ws.concurrent_fencing else fencings[-1:]:
+            self.order(act, dc_down, ORDERED)
 
     def _any_managed(self) -> bool:
         return any(r.managed for r in self.ws.all_resources() if r.is_primitive)
@@ -487,13 +507,6 @@ class Builder:
         for stop in stops:
             for start in starts:
                 self.order(stop, start, ORDERED | FIRST_IMPLIES_THEN)
-            if stop.node is not None and stop.node.name in self.stonith_by_node and stop.pseudo:
-                fencing = self.stonith_by_node[stop.node.name]
-                self.order(fencing, stop, ORDERED | FIRST_IMPLIES_THEN)
-                # recovery elsewhere waits for the fencing itself
-                for start in starts:
-                    if start.node is not None:
-                        self.order(fencing, start, ORDERED)
         for demote in self.find(rsc, "demote"):
             for stop in stops:
                 self.order(demote, stop, ORDERED)
@@ -560,8 +573,12 @@ class Builder:
                 if then.rsc is rsc:
                     continue
                 for probe in rsc.actions:
-                    if probe.task == "monitor" and probe.interval_ms == 0 and probe is not then:
-                        pairs.append((probe, then))
+                    if probe.task != "monitor" or probe.interval_ms != 0 or probe is then:
+                        continue
+                    # a node's shutdown waits only for the probes on that node
+                    if then.task == "do_shutdown" and probe.node is not then.node:
+                        continue
+                    pairs.append((probe, then))
         for probe, then in pairs:
             self.order(probe, then, ORDERED)
 
@@ -1047,12 +1064,12 @@ class Builder:
         ws = self.ws
         self.remote.fence_unrecoverable()
         self.probes()
-        self.fencing()
         for rsc in ws.resources:
             if rsc.is_primitive:
                 self.primitive(rsc)
             else:
                 self.collective(rsc)
+        self.fencing()
         self.probe_orderings()
         for rsc, node in ws.clear_failcounts:
             clear = self.action(rsc, "clear_failcount", node, optional=False)
@@ -1068,7 +1085,10 @@ class Builder:
         self.remote.fence_guests()
         self.shutdown_orderings()
         self.constraint_orderings()
+        anti_colocation_orderings(ws.colocations, self.order)
+        probe_restart_orderings(ws.resources, self.order, ORDERED, FIRST_IMPLIES_THEN)
         self.probe_before_stop_orderings()
+        probe_member_stop_orderings(ws.resources, self.order, ORDERED)
         self.migration_orderings()
         remap_collective_firsts(ws.actions, self.order)
         self.propagate()
@@ -1105,6 +1125,7 @@ class Builder:
                     act.runnable = False
         for act in ws.actions:
             act.in_graph = act.runnable and (not act.optional or self._graphed_by_first(act))
+        drop_unneeded_inputs(ws.actions)
 
 
 def rsc_on(instance: Resource, node: Node) -> bool:

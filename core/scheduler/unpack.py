@@ -152,7 +152,7 @@ class Unpacker:
         ws.stop_orphans = is_true(options.get("stop-orphan-resources"), True)
         ws.stop_orphan_actions = is_true(options.get("stop-orphan-actions"), True)
         ws.start_failure_fatal = is_true(options.get("start-failure-is-fatal"), True)
-        ws.concurrent_fencing = is_true(options.get("concurrent-fencing"), False)
+        ws.concurrent_fencing = is_true(options.get("concurrent-fencing"), True)
         ws.placement_strategy = options.get("placement-strategy", "default").lower()
         ws.stonith_action = options.get(
             "fencing-action", options.get("stonith-action", "reboot")

@@ -16,26 +16,39 @@ NODE_STATE = (
 )
 
 
-def cib(resources: str, constraints: str = "", status: dict[int, str] | None = None) -> str:
-    """A two-node CIB (node1, node2) without fencing; `status` maps a node number to the
-    lrm_resource elements of its history."""
-    status = status or {}
-    states = "".join(
-        NODE_STATE.format(
-            id=n,
-            lrm=f'<lrm id="{n}"><lrm_resources>{status[n]}</lrm_resources></lrm>'
-            if n in status
-            else "",
-        )
-        for n in (1, 2)
-    )
+def cib(
+    resources: str,
+    constraints: str = "",
+    status: dict[int, str] | None = None,
+    *,
+    nodes: int = 2,
+    options: str = '<nvpair id="o1" name="stonith-enabled" value="false"/>',
+    lost: tuple[int, ...] = (),
+    attributes: dict[int, str] | None = None,
+) -> str:
+    """A CIB of `nodes` nodes (node1, node2, ...), the DC node1, without fencing unless
+    `options` say otherwise; `status` maps a node number to the lrm_resource elements of its
+    history, `attributes` to its transient nvpairs; `lost` nodes left the membership
+    unexpectedly (so are unclean)."""
+    status, attributes = status or {}, attributes or {}
+    states = ""
+    for n in range(1, nodes + 1):
+        lrm = f'<lrm id="{n}"><lrm_resources>{status.get(n, "")}</lrm_resources></lrm>'
+        if n in attributes:
+            lrm += (
+                f'<transient_attributes id="{n}"><instance_attributes id="ta{n}">'
+                f"{attributes[n]}</instance_attributes></transient_attributes>"
+            )
+        state = NODE_STATE.format(id=n, lrm=lrm)
+        if n in lost:
+            state = state.replace('in_ccm="true" crmd="online"', 'in_ccm="false" crmd="offline"')
+        states += state
+    node_list = "".join(f'<node id="{n}" uname="node{n}"/>' for n in range(1, nodes + 1))
     return f"""
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
   <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <crm_config><cluster_property_set id="o">{options}</cluster_property_set></crm_config>
+    <nodes>{node_list}</nodes>
     <resources>{resources}</resources>
     <constraints>{constraints}</constraints>
   </configuration>
@@ -78,12 +91,7 @@ def edges(ws: WorkingSet) -> set[tuple[str, str]]:
 
 def test_clone_of_groups_is_running_once_each_group_is_running() -> None:
     ws = run(
-        cib(
-            '<clone id="grp-clone"><group id="grp">'
-            + dummy("a")
-            + dummy("b")
-            + "</group></clone>"
-        )
+        cib('<clone id="grp-clone"><group id="grp">' + dummy("a") + dummy("b") + "</group></clone>")
     )
     graph = edges(ws)
     assert ("grp:0_running_0", "grp-clone_running_0") in graph
@@ -120,3 +128,81 @@ def test_promotable_clone_promoted_follows_only_instance_promotions() -> None:
     assert ("s:0_promote_0 node1", "ms_promoted_0") in graph
     fired = [a.key for a in execute.run_graph(ws)]
     assert fired.index("ms_promoted_0") > fired.index("ms_promote_0")
+
+
+FENCING = '<nvpair id="o1" name="stonith-enabled" value="true"/>'
+RUNNING = ("start", 0, 0)
+
+
+def test_recovery_elsewhere_waits_for_fencing_and_implied_stops_follow_it() -> None:
+    ws = run(
+        cib(
+            dummy("a") + '<clone id="c">' + dummy("p") + "</clone>",
+            status={1: history("a", RUNNING) + history("p", RUNNING), 2: history("p", RUNNING)},
+            nodes=3,
+            options=FENCING,
+            lost=(2,),
+        )
+    )
+    graph = edges(ws)
+    # a on node1 stays; p's instance on the lost node2 stops implicitly, after the fencing
+    assert ("stonith 'reboot' node2", "c_stop_0") in graph
+    assert any(f == "stonith 'reboot' node2" and t.endswith("_stop_0 node2") for f, t in graph)
+    # a start anywhere of a resource that requires fencing waits for it
+    starts = [t for f, t in graph if f == "stonith 'reboot' node2" and "_start_0" in t]
+    assert starts, graph
+
+
+def test_probes_precede_what_a_restart_would_stop() -> None:
+    # b runs after a; a is unknown on node2, so b must not stop before a is probed there
+    ws = run(
+        cib(
+            dummy("a") + dummy("b"),
+            '<rsc_order id="o" first="a" then="b"/>'
+            '<rsc_location id="l" rsc="b" node="node2" score="100"/>',
+            status={
+                1: history("a", RUNNING) + history("b", RUNNING),
+                2: history("b", ("monitor", 0, 7)),
+            },
+        )
+    )
+    graph = edges(ws)
+    assert ("a_monitor_0 node2", "b_stop_0 node1") in graph
+
+
+def test_anti_colocated_probe_precedes_start_on_the_same_node_only() -> None:
+    ws = run(
+        cib(
+            dummy("a") + dummy("b"),
+            '<rsc_colocation id="c" rsc="a" with-rsc="b" score="-INFINITY"/>'
+            '<rsc_location id="la" rsc="a" node="node2" score="10"/>'
+            '<rsc_location id="lb" rsc="b" node="node1" score="10"/>',
+        )
+    )
+    graph = edges(ws)
+    assert ("a_monitor_0 node1", "b_start_0 node1") in graph
+    assert ("b_monitor_0 node2", "a_start_0 node2") in graph
+    assert ("a_monitor_0 node2", "b_start_0 node1") not in graph
+
+
+def test_dc_shuts_down_after_the_other_nodes() -> None:
+    shutdown = '<nvpair id="s{n}" name="shutdown" value="1234"/>'
+    ws = run(
+        cib(
+            dummy("a"),
+            nodes=3,
+            attributes={1: shutdown.format(n=1), 2: shutdown.format(n=2)},
+        )
+    )
+    graph = edges(ws)
+    assert ("do_shutdown node2", "do_shutdown node1") in graph
+    # probes on other nodes do not hold up a node's shutdown
+    assert not any(f.endswith("node3") and t == "do_shutdown node2" for f, t in graph)
+
+
+def test_fencing_is_concurrent_by_default_with_the_dc_last() -> None:
+    ws = run(cib(dummy("a"), nodes=4, options=FENCING, lost=(1, 2, 3)))
+    graph = edges(ws)
+    assert ("stonith 'reboot' node2", "stonith 'reboot' node1") in graph
+    assert ("stonith 'reboot' node3", "stonith 'reboot' node1") in graph
+    assert ("stonith 'reboot' node2", "stonith 'reboot' node3") not in graph
