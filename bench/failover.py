@@ -2,24 +2,32 @@
 
     python bench/failover.py [--quick]
 
-A sandbox of 3 real daemons on loopback (udpu, token 1000 ms, consensus 1200 ms) is
+A sandbox of 3 real daemons on loopback (the sandbox's transport, token 1000 ms) is
 started in a temporary directory and removed afterwards; stonith is disabled and one
-resource ``d`` (ocf:hactl:Dummy) is created. Each run SIGKILLs the daemon of the node
-running ``d`` and measures, from the kill:
+resource ``d`` (resource-agents' ocf:heartbeat:Dummy, a shell agent as Pacemaker users
+run) is created. Each run SIGKILLs the daemon of the node running ``d`` and measures, from
+the kill:
   * started: until the agent's start on a survivor wrote its state file (the start ran);
   * recorded: until a survivor's replicated CIB holds that start with rc 0 (what
-    `hactl status` shows).
-Then the killed node comes back as after a reboot (its HA_RSCTMP emptied, its daemon
-started again) and the next run waits until ``d`` is settled. No Pacemaker cluster runs
-beside it (that needs root services); the anchor is Corosync's own bound for noticing the
-crash with this configuration (token + consensus). Prints a table and one line of JSON.
+    `hactl status` shows);
+  * the phases, from the survivors' daemon logs: the transport reported the node
+    unreachable, the new ring, the CIB synced (DC known), the transition computed, the
+    start initiated, the agent's answer.
+Half the runs kill a node that is not the DC, half the DC itself (``d`` is moved there
+first). Then the killed node comes back as after a reboot (its HA_RSCTMP emptied, its
+daemon started again) and the next run waits until ``d`` is settled. No Pacemaker cluster
+runs beside it (that needs root services); the anchor is Corosync's own bound for
+noticing the crash with this configuration (token + consensus). Prints a table and one
+line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -82,10 +90,62 @@ def started_in_cib(sandbox: Sandbox, asked: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def one_run(sandbox: Sandbox, names: list[str]) -> tuple[float, float]:
+#: what the survivors' logs say, in the order it happens after a crash
+PHASES = (
+    (
+        "unreachable",
+        "transport reported the node unreachable",
+        r"transport cannot reach nodes \[\d",
+    ),
+    ("ring", "new ring without it", r"hactl\.totem INFO: new membership"),
+    ("synced", "CIB synced, DC known", r"synced ring"),
+    ("scheduled", "transition computed", r"transition \d+: [1-9]\d* actions"),
+    ("initiated", "start initiated", r"initiating d_start_0"),
+    ("answered", "agent answered", r"d_start_0: rc 0"),
+)
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+def phase_times(sandbox: Sandbox, survivors: list[str], killed_at: float) -> dict[str, float]:
+    """Seconds from the kill to the first survivor log line of each phase."""
+    found: dict[str, float] = {}
+    for node in survivors:
+        for line in (sandbox.state_dir(node) / "daemon.log").read_text().splitlines():
+            stamp = _STAMP.match(line)
+            if stamp is None:
+                continue
+            at = dt.datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if at < killed_at - 0.002:
+                continue
+            for key, _, pattern in PHASES:
+                if re.search(pattern, line) and (key not in found or at - killed_at < found[key]):
+                    found[key] = max(0.0, at - killed_at)
+    return found
+
+
+def dc_of(sandbox: Sandbox, names: list[str]) -> str:
+    return str(sandbox.call(names[0], "status", timeout=2)["dc_name"])
+
+
+def place(sandbox: Sandbox, names: list[str], target: str) -> None:
+    """Run d on ``target`` (move, settle, clear: stickiness keeps it there)."""
+    if until_running(sandbox, names) == target:
+        return
+    hactl(sandbox, names[0], "resource", "move", "d", target)
+    until(lambda: started_in_cib(sandbox, names[0]) == target, 60, f"d moved to {target}")
+    hactl(sandbox, names[0], "resource", "clear", "d")
+    until_running(sandbox, names)
+
+
+def one_run(
+    sandbox: Sandbox, names: list[str], kill_dc: bool
+) -> tuple[float, float, dict[str, float]]:
+    dc = dc_of(sandbox, names)
+    place(sandbox, names, dc if kill_dc else next(n for n in names if n != dc))
     victim = until_running(sandbox, names)
     survivors = [n for n in names if n != victim]
     killed = time.monotonic()
+    killed_at = time.time()
     sandbox.kill(victim)
     until(
         lambda: any(state_file(sandbox, n).exists() for n in survivors), 60, "a start on a survivor"
@@ -93,10 +153,11 @@ def one_run(sandbox: Sandbox, names: list[str]) -> tuple[float, float]:
     started = time.monotonic() - killed
     until(lambda: started_in_cib(sandbox, survivors[0]) in survivors, 60, "the start recorded")
     recorded = time.monotonic() - killed
+    phases = phase_times(sandbox, survivors, killed_at)
     state_file(sandbox, victim).unlink(missing_ok=True)  # a reboot empties HA_RSCTMP
     sandbox.start(victim)
     until(lambda: sandbox.formed(names), 60, "the ring with the node back")
-    return started, recorded
+    return started, recorded, phases
 
 
 def until_running(sandbox: Sandbox, names: list[str]) -> str:
@@ -114,67 +175,85 @@ def until_running(sandbox: Sandbox, names: list[str]) -> str:
     return where
 
 
-def measure(runs: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
-    root = Path(tempfile.mkdtemp(prefix="hactl-bench-failover-"))
+def start_cluster(root: Path) -> tuple[Sandbox, list[str]]:
     sandbox = Sandbox(root / "sandbox")
-    started: list[float] = []
-    recorded: list[float] = []
+    sandbox.create(3)
+    names = sandbox.nodes()
+    for name in names:
+        sandbox.start(name)
+    until(lambda: sandbox.formed(names), 60, "the ring")
+    hactl(sandbox, names[0], "property", "set", "stonith-enabled=false")
+    return sandbox, names
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s median, {max(values):.2f} s max"
+
+
+def measure_failover(runs: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    root = Path(tempfile.mkdtemp(prefix="hactl-bench-failover-"))
+    results: dict[bool, list[tuple[float, float, dict[str, float]]]] = {False: [], True: []}
     try:
-        sandbox.create(3)
-        names = sandbox.nodes()
-        for name in names:
-            sandbox.start(name)
-        until(lambda: sandbox.formed(names), 60, "the ring")
-        hactl(sandbox, names[0], "property", "set", "stonith-enabled=false")
+        sandbox, names = start_cluster(root)
         hactl(
             sandbox,
             names[0],
-            "resource",
-            "create",
-            "d",
-            "ocf:hactl:Dummy",
-            "meta",
-            "resource-stickiness=100",
+            *("resource", "create", "d", "ocf:heartbeat:Dummy"),
+            *("meta", "resource-stickiness=100"),
         )  # stays where it moved, as in production
         config = ClusterConfig.load(sandbox.config_path)
         totem = effective_totem(config)
-        configured_token = config.totem.token
-        for index in range(runs):
-            s, r = one_run(sandbox, names)
-            print(f"run {index + 1}: started {s:.2f} s, recorded {r:.2f} s", file=sys.stderr)
-            started.append(s)
-            recorded.append(r)
+        for index in range(2 * runs):
+            kill_dc = index % 2 == 1
+            s, r, phases = one_run(sandbox, names, kill_dc)
+            steps = ", ".join(f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda x: x[1]))
+            print(
+                f"run {index + 1} ({'DC' if kill_dc else 'not the DC'}): started {s:.2f} s, "
+                f"recorded {r:.2f} s [{steps}]",
+                file=sys.stderr,
+            )
+            results[kill_dc].append((s, r, phases))
     finally:
         sandbox.stop_all(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
     bound = (totem.token + totem.consensus) / 1000
-    figures = {
+    figures: dict[str, Any] = {
         "runs": runs,
-        "token_ms": configured_token,
+        "transport": config.totem.transport or "knet",
+        "token_ms": config.totem.token,
         "effective_token_ms": totem.token,
-        "started_s_median": round(statistics.median(started), 3),
-        "started_s_max": round(max(started), 3),
-        "recorded_s_median": round(statistics.median(recorded), 3),
-        "recorded_s_max": round(max(recorded), 3),
         "corosync_crash_bound_s": round(bound, 3),
     }
     table = [
-        ("runs", str(runs)),
-        ("token (configured / effective for 3 nodes)", f"{configured_token} / {totem.token} ms"),
-        ("kill -9 to start on a survivor, median", f"{statistics.median(started):.2f} s"),
-        ("kill -9 to start on a survivor, max", f"{max(started):.2f} s"),
-        ("kill -9 to start in the CIB, median", f"{statistics.median(recorded):.2f} s"),
-        ("kill -9 to start in the CIB, max", f"{max(recorded):.2f} s"),
-        ("  Corosync bound to notice the crash", f"{bound:.2f} s"),
+        ("runs (each kind)", str(runs)),
+        (
+            "token (configured / effective for 3 nodes)",
+            f"{config.totem.token} / {totem.token} ms, {figures['transport']}",
+        ),
     ]
+    for kill_dc, label, key in ((False, "a node", "node"), (True, "the DC", "dc")):
+        started = [s for s, _, _ in results[kill_dc]]
+        recorded = [r for _, r, _ in results[kill_dc]]
+        figures[f"{key}_started_s_median"] = round(statistics.median(started), 3)
+        figures[f"{key}_started_s_max"] = round(max(started), 3)
+        figures[f"{key}_recorded_s_median"] = round(statistics.median(recorded), 3)
+        figures[f"{key}_recorded_s_max"] = round(max(recorded), 3)
+        table.append((f"kill -9 of {label}: start ran on a survivor", summary(started)))
+        table.append((f"kill -9 of {label}: start in the CIB", summary(recorded)))
+        for phase, what, _ in PHASES:
+            times = [p[phase] for _, _, p in results[kill_dc] if phase in p]
+            if times:
+                figures[f"{key}_{phase}_s_median"] = round(statistics.median(times), 3)
+                table.append((f"  {what}", f"{statistics.median(times):.2f} s median"))
+    table.append(("Corosync's bound to notice the crash (token + consensus)", f"{bound:.2f} s"))
     return table, figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 runs instead of 10")
+    parser.add_argument("--quick", action="store_true", help="3 runs of each kind instead of 10")
     args = parser.parse_args()
-    table, figures = measure(3 if args.quick else 10)
+    table, figures = measure_failover(3 if args.quick else 10)
     width = max(len(what) for what, _ in table)
     for what, value in table:
         print(f"{what:<{width}}  {value}")

@@ -44,6 +44,20 @@ class Transport(ABC):
         """What ``corosync-cfgtool -s`` would show: per-peer and per-link state."""
         return {}
 
+    #: told the node ids the transport cannot reach, whenever that set changes
+    _on_unreachable: Callable[[frozenset[int]], None] | None = None
+
+    def watch_reachability(self, on_change: Callable[[frozenset[int]], None]) -> None:
+        """Call ``on_change(nodes)`` with the node ids this transport cannot reach now
+        (knet: every link to the peer down; udpu: its port answered unreachable) each time
+        that set changes. Totem fails such a node without waiting for the consensus
+        timeout. A transport that cannot tell never calls."""
+        self._on_unreachable = on_change
+
+    def _report_unreachable(self, nodes: frozenset[int]) -> None:
+        if self._on_unreachable is not None:
+            self._on_unreachable(nodes)
+
 
 # --------------------------------------------------------------------------- quorum
 

@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from lxml import etree
+
 from hactl.core.attrd.status import set_transient
 from hactl.core.cib.document import CibDocument
 from hactl.core.cib.patch import bump_num_updates
@@ -208,6 +210,14 @@ class ClusterController:
             self._status_changed()
             self.request_transition("membership changed")
 
+    def replace_node_history(self, node: str, lrm: etree._Element) -> None:
+        """What ``node``'s executor says it ran (its ``<lrm>``, uploaded when it joins or
+        a new DC takes over) replaces what the status recorded: empty after a restart,
+        so its resources are probed again."""
+        node_status.replace_lrm(self.cib.root, node, lrm)
+        self._recorded = {seen for seen in self._recorded if seen[0] != node}
+        self._status_changed()
+
     def set_quorum(self, quorate: bool) -> None:
         self.cib.root.set("have-quorum", "1" if quorate else "0")
         self._status_changed()
@@ -315,8 +325,15 @@ class ClusterController:
     async def _transition(self) -> None:
         self._transition_id += 1
         now = self._now()
+        began = time.monotonic()
         ws = schedule(copy.deepcopy(self.cib.root), now)
         graph = TransitionGraph.from_xml(graph_xml(ws))
+        log.info(
+            "transition %d: %d actions, scheduled in %.0f ms",
+            self._transition_id,
+            sum(1 for s in graph.synapses if not s.action.is_pseudo),
+            (time.monotonic() - began) * 1000,
+        )
         summary = TransitionSummary(self._transition_id)
         self.transitions.append(summary)
         self._next_recheck = self._next_recheck_after(ws)
@@ -333,6 +350,12 @@ class ClusterController:
             if self._wanted.is_set():
                 engine.abort("a change arrived during the transition")
             for action in engine.ready():
+                log.info(
+                    "transition %d: initiating %s on %s",
+                    self._transition_id,
+                    action.operation_key,
+                    action.node,
+                )
                 summary.dispatched.append(f"{action.operation_key} on {action.node}")
                 task = asyncio.create_task(self._perform(action, now))
                 running[task] = action

@@ -9,6 +9,8 @@ operation; a successful stop drops the recurring ones, as the executor does.
 
 from __future__ import annotations
 
+import copy
+
 from lxml import etree
 
 from hactl.core.attrd.status import node_id
@@ -51,6 +53,16 @@ def record_fenced(root: Element, node: str) -> None:
     for child in list(state):
         if child.tag in ("lrm", "transient_attributes"):
             state.remove(child)
+
+
+def replace_lrm(root: Element, node: str, lrm: Element) -> None:
+    """Put ``lrm`` (a node's own operation history) in place of the recorded one."""
+    state = node_state(root, node)
+    for old in state.findall("lrm"):
+        state.remove(old)
+    fresh = copy.deepcopy(lrm)
+    fresh.set("id", state.get("id", ""))
+    state.append(fresh)
 
 
 def _lrm_resource(state: Element, agent: ResourceAgent) -> Element:

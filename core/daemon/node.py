@@ -138,6 +138,9 @@ class FaultSwitch(Transport):
     def status(self) -> Mapping[str, object]:
         return {**self.inner.status(), "blocked": sorted(self.blocked)}
 
+    def watch_reachability(self, on_change: Callable[[frozenset[int]], None]) -> None:
+        self.inner.watch_reachability(on_change)
+
 
 class NodeDaemon:
     def __init__(self, options: DaemonOptions, *, host: PluginHost | None = None) -> None:

@@ -6,7 +6,15 @@ of the replicated CIB; what the controller decides reaches the nodes over totem 
 
 * ``execute`` (DC to a node, with a request id): run this operation;
 * ``result`` (node to the DC): the :class:`OperationRecord` of that request, or an error;
-* ``report`` (node to the DC): a recurring monitor's result changed.
+* ``report`` (node to the DC): a recurring monitor's result changed;
+* ``lrm`` (node to the DC, after every sync): the node's operation history as its
+  executor holds it (Pacemaker's join: the DC takes each joining node's LRM state).
+
+What the status says of a node is only trusted while one DC saw it all happen. So the DC
+waits, before it schedules, for the history of every node that joined its membership (all
+of them when it just became DC) and puts it in place of the recorded one: a node whose
+daemon restarted has an empty history, so its resources are probed, and results a dead DC
+never recorded are not lost.
 
 The controller's status changes (operation history, fail counts, membership) go back into
 the replicated CIB as v2 patches through the DC's replica (``update_cib``), so every node
@@ -55,6 +63,8 @@ _BOOKKEEPING = frozenset(
 )
 #: how often the controller is told the time (cluster-recheck-interval, failure-timeout)
 TICK_S = 1.0
+#: how long the DC waits for a member's operation history before scheduling without it
+HISTORY_WAIT_S = 2.0
 
 Send = Callable[[dict[str, Any]], None]
 UpdateCib = Callable[[etree._Element], Awaitable[Reply]]
@@ -153,20 +163,74 @@ class ResourceRuntime:
         self._replica_moved = False
         #: a new membership the controller has not been told yet
         self._membership_news = False
+        #: on the DC: members whose operation history is awaited, and those that came
+        self._awaiting_history: set[int] = set()
+        self._histories: dict[int, etree._Element] = {}
+        self._history_timer: asyncio.TimerHandle | None = None
+        #: on the DC: the members of the last ring it synced as DC
+        self._dc_members: set[int] = set()
 
     # ------------------------------------------------------------------ inputs (daemon)
 
     def synced(self, dc: int, members: tuple[int, ...]) -> None:
-        """The ring has one CIB and one DC: start or stop the controller accordingly."""
+        """The ring has one CIB and one DC: send the DC this node's history; on the DC,
+        start the controller (or tell it the membership) once the histories it needs came."""
         self.dc = dc
         self.members = members
-        if dc == self.node_id:
-            self._membership_news = True
-            if self.controller is None:
-                self._start_controller()
-            self._follow_replica()
-        else:
+        if dc != self.node_id:
             self._stop_controller()
+            self._send({"t": "lrm", "to": dc, "lrm": self._own_history()})
+            return
+        self._membership_news = True
+        trusted = self._dc_members if self.controller is not None else set()
+        self._dc_members = set(members)
+        self._awaiting_history = set(members) - trusted
+        self._histories = {}
+        if self._history_timer is not None:
+            self._history_timer.cancel()
+        self._history_timer = None
+        if not self._awaiting_history:
+            self._histories_complete()
+            return
+        self._history_timer = asyncio.get_running_loop().call_later(
+            HISTORY_WAIT_S, self._histories_late
+        )
+        self._history_arrived(self.node_id, etree.fromstring(self._own_history()))
+
+    def _own_history(self) -> str:
+        return etree.tostring(self.executor.history.to_xml()).decode()
+
+    def _history_arrived(self, node: int, lrm: etree._Element) -> None:
+        if node not in self._awaiting_history:
+            return  # a member the DC saw all along: its recorded history is right
+        self._awaiting_history.discard(node)
+        self._histories[node] = lrm
+        if not self._awaiting_history:
+            self._histories_complete()
+
+    def _histories_late(self) -> None:
+        self._history_timer = None
+        if self._awaiting_history and self.dc == self.node_id:
+            log.warning(
+                "no operation history from %s: scheduling with what the CIB recorded",
+                ", ".join(self._name(n) for n in sorted(self._awaiting_history)),
+            )
+            self._awaiting_history.clear()
+            self._histories_complete()
+
+    def _histories_complete(self) -> None:
+        if self._history_timer is not None:
+            self._history_timer.cancel()
+            self._history_timer = None
+        if self.controller is None:
+            self._start_controller()
+        else:
+            self._follow_replica(tell=False)
+        assert self.controller is not None
+        for node, lrm in sorted(self._histories.items()):
+            self.controller.replace_node_history(self._name(node), lrm)
+        self._histories = {}
+        self._tell_membership()
 
     def membership_changed(self, members: tuple[int, ...]) -> None:
         """A new ring: requests to nodes that left cannot be answered any more."""
@@ -183,7 +247,7 @@ class ResourceRuntime:
         """The replica applied a patch (on the DC: maybe not the controller's own)."""
         if self.controller is None:
             return
-        if self._updates_in_flight:
+        if self._updates_in_flight or self._awaiting_history:
             self._replica_moved = True
         else:
             self._follow_replica()
@@ -205,6 +269,8 @@ class ResourceRuntime:
                 future.set_result(record_from_wire(message["record"]))
         elif kind == "report" and self.controller is not None:
             self.controller.operation_reported(record_from_wire(message["record"]))
+        elif kind == "lrm" and self.dc == self.node_id:
+            self._history_arrived(sender, etree.fromstring(str(message["lrm"]).encode()))
 
     def active_here(self) -> list[str]:
         """Resources this node's executor last left running (or in an unknown state: a
@@ -249,6 +315,11 @@ class ResourceRuntime:
         log.info("this node is DC: the cluster controller runs")
 
     def _stop_controller(self) -> None:
+        self._awaiting_history.clear()
+        self._dc_members = set()
+        if self._history_timer is not None:
+            self._history_timer.cancel()
+            self._history_timer = None
         if self.controller is None:
             return
         log.info("this node is no longer DC: the cluster controller stops")
@@ -273,7 +344,7 @@ class ResourceRuntime:
         assert self.controller is not None
         return Fencer(self.node_name, build_model(self.controller.cib), self.host.fence_agent)
 
-    def _follow_replica(self) -> None:
+    def _follow_replica(self, *, tell: bool = True) -> None:
         """Take the replica's CIB when it holds something the controller has not seen."""
         assert self.controller is not None
         self._replica_moved = False
@@ -281,14 +352,15 @@ class ResourceRuntime:
         if not same_cib(replica, self.controller.cib):
             self.controller.replace_cib(replica.copy())
             self._baseline = self.controller.cib.copy()
-        self._tell_membership()
+        if tell:
+            self._tell_membership()
 
     def _tell_membership(self) -> None:
         """The controller learns a new membership once the replica recorded a node_state
         for every node (it writes the members' own): the controller would otherwise create
         missing ones too, and a node written by both at once gets two."""
         assert self.controller is not None
-        if not self._membership_news:
+        if not self._membership_news or self._awaiting_history:
             return
         root = self.controller.cib.root
         recorded = {state.get("id") for state in root.iterfind("status/node_state")}
@@ -316,7 +388,12 @@ class ResourceRuntime:
             log.error("the controller's status update was lost: %s", exc.message)
         finally:
             self._updates_in_flight -= 1
-        if not self._updates_in_flight and self._replica_moved and self.controller is not None:
+        if (
+            not self._updates_in_flight
+            and self._replica_moved
+            and self.controller is not None
+            and not self._awaiting_history
+        ):
             self._follow_replica()
 
     async def _dispatch(self, node: str, op: ScheduledOperation) -> OperationRecord:

@@ -103,6 +103,13 @@ class Executor:
     async def execute(self, op: ScheduledOperation) -> OperationRecord:
         """Run one operation, record it in the history, tell the listener, return it."""
         record = await self._run(op)
+        log.info(
+            "%s: rc %d (%s) after %d ms",
+            record.key,
+            record.rc,
+            record.status,
+            record.exec_ms,
+        )
         self._record(op, record)
         self._notify(record)
         if op.request.action == "stop" and not record.failed:

@@ -28,13 +28,17 @@ Membership. A member that sees no token for ``token`` ms, or hears a join newer 
 it knows of a processor, or a merge-detect from another ring's representative, enters
 GATHER: it multicasts joins (every ``join`` ms) carrying its proc set (processors it
 believes are alive) and fail set, and merges the sets of the joins it hears (a node that
-lists us as failed goes into our fail set, so the two sides part cleanly and merge later).
-Consensus is reached when every processor in proc - fail sent a join with exactly our
-sets; after ``consensus`` ms those that did not are failed. The lowest of the agreed
-members creates a commit token with a new ring id (seq = highest ring seq seen + 4,
-persisted so that a restart never reuses one). The commit token rotates once to collect
-each member's old ring, aru, highest delivered and highest seq received (COMMIT), and
-once more to move every member to RECOVERY.
+lists us as failed goes into our fail set, so the two sides part cleanly and merge
+later). Consensus is reached when every processor in proc - fail sent a join with
+exactly our sets; after ``consensus`` ms those that did not are failed. Sooner than that
+(not in Corosync): a processor that our transport reports unreachable (knet: every link
+down; udpu: its port answered ICMP unreachable), that nobody heard from since the round
+began, and that every other live member's joins also report unreachable, is failed at
+once, so a crashed node costs the token timeout and a join exchange, not token +
+consensus. The lowest of the agreed members creates a commit token with a new ring id
+(seq = highest ring seq seen + 4, persisted so that a restart never reuses one). The
+commit token rotates once to collect each member's old ring, aru, highest delivered and
+highest seq received (COMMIT), and once more to move every member to RECOVERY.
 
 Recovery and extended virtual synchrony. In the new ring, members that come from the
 same old ring re-send, inside new-ring messages, every old-ring message above the lowest

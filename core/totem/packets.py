@@ -15,7 +15,7 @@ from enum import IntEnum
 from hactl.core.errors import HactlError
 
 MAGIC = b"HT"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: bounds the decoder enforces, so that a forged count cannot make it allocate much
 MAX_NODES = 1024
@@ -101,6 +101,9 @@ class Join:
     ring_seq: int
     proc: frozenset[int]
     fail: frozenset[int]
+    #: processors the sender's transport cannot reach and that it has not heard from
+    #: since this membership round began (a hint that fails them early, never a vote)
+    unreachable: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ _RING = struct.Struct(">QI")
 _MCAST = struct.Struct(">QIBI")  # seq origin flags (chunk count | recovered length)
 _CHUNK = struct.Struct(">IIII")  # msg_id frag_index frag_count length
 _TOKEN = struct.Struct(">QQQIIIBH")
-_JOIN = struct.Struct(">QQQHH")
+_JOIN = struct.Struct(">QQQHHH")
 _COMMIT = struct.Struct(">IHH")
 _ENTRY = struct.Struct(">IQIQQQQQ")
 _U32 = struct.Struct(">I")
@@ -210,9 +213,11 @@ def encode(packet: Packet, sender: int) -> bytes:
                 packet.ring_seq,
                 len(packet.proc),
                 len(packet.fail),
+                len(packet.unreachable),
             )
             + _ids(packet.proc)
             + _ids(packet.fail)
+            + _ids(packet.unreachable)
         )
         kind = PacketType.JOIN
     elif isinstance(packet, CommitToken):
@@ -366,17 +371,25 @@ def decode(data: bytes) -> tuple[int, Packet]:
     elif kind == PacketType.JOIN:
         reader.what = "join"
         (join_sender,) = reader.take(_U32)
-        incarnation, version_no, ring_seq, n_proc, n_fail = reader.take(_JOIN)
-        if n_proc > MAX_NODES or n_fail > MAX_NODES:
+        incarnation, version_no, ring_seq, n_proc, n_fail, n_unreachable = reader.take(_JOIN)
+        if max(n_proc, n_fail, n_unreachable) > MAX_NODES:
             raise _bad(f"join lists {n_proc}+{n_fail} nodes, more than {MAX_NODES}")
         proc = reader.ids(n_proc)
         fail = reader.ids(n_fail)
+        unreachable = reader.ids(n_unreachable)
         _sorted_unique(proc, "join proc list")
         _sorted_unique(fail, "join fail list")
+        _sorted_unique(unreachable, "join unreachable list")
         if join_sender != sender or join_sender not in proc:
             raise _bad("join sender is not in its own proc list")
         packet = Join(
-            join_sender, incarnation, version_no, ring_seq, frozenset(proc), frozenset(fail)
+            join_sender,
+            incarnation,
+            version_no,
+            ring_seq,
+            frozenset(proc),
+            frozenset(fail),
+            frozenset(unreachable),
         )
     elif kind == PacketType.COMMIT:
         reader.what = "commit token"

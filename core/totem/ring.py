@@ -193,6 +193,12 @@ class Ring:
         self.seen_join: dict[int, tuple[int, int]] = {}
         self.commit_made_for = -1
         self.commit: CommitToken | None = None
+        # early failure: what the transport cannot reach, when we last heard each node,
+        # since when this membership round runs, and what the others' joins report
+        self.unreachable: frozenset[int] = frozenset()
+        self.heard_at: dict[int, float] = {}
+        self.gather_since = 0.0
+        self.reported_unreachable: dict[int, frozenset[int]] = {}
         # token state
         self.timers: dict[Timer, float] = {}
         self.last_token_seq = -1
@@ -230,6 +236,7 @@ class Ring:
         self.now = now
         if not self.started:
             self.started = True
+            self.gather_since = now
             self._new_join_round()
         return self._finish()
 
@@ -242,6 +249,7 @@ class Ring:
             except PacketError:
                 self.stats["malformed"] += 1
             else:
+                self.heard_at[sender] = now
                 self._dispatch(sender, packet)
         return self._finish()
 
@@ -273,6 +281,18 @@ class Ring:
         if self.held_token is not None:
             self.timers.pop(Timer.HOLD, None)
             self._release_held_token()
+        return self._finish()
+
+    def set_unreachable(self, now: float, nodes: frozenset[int]) -> Ready:
+        """The transport's news: it cannot reach ``nodes`` now (all of a peer's links are
+        down, or its port answers unreachable). Only a hint for the membership round:
+        see :meth:`_fail_unreachable`."""
+        self.now = now
+        before = self._silent_unreachable()
+        self.unreachable = frozenset(nodes) - {self.me}
+        if self.state is State.GATHER and self._silent_unreachable() != before:
+            self._multicast(self._join())  # the others weigh our report at once
+        self._fail_unreachable()
         return self._finish()
 
     def limit_mtu(self, mtu: int) -> None:
@@ -368,11 +388,42 @@ class Ring:
             self.max_ring_seq,
             frozenset(self.proc),
             frozenset(self.fail),
+            self._silent_unreachable(),
         )
+
+    def _silent_unreachable(self) -> frozenset[int]:
+        """What the transport cannot reach and we have not heard from this round."""
+        return frozenset(
+            n for n in self.unreachable if self.heard_at.get(n, -1.0) < self.gather_since
+        )
+
+    def _fail_unreachable(self) -> None:
+        """Fail, without waiting for the consensus timeout, the processors that every
+        other live member's transport and ours report unreachable and that nobody heard
+        from since the round began. Corosync waits the timeout for any processor that
+        sends no join; for these the wait could end no other way. A wrong report costs
+        what a lost link costs anyway: the node is failed and merges back later."""
+        if self.state is not State.GATHER:
+            return
+        alive = self.proc - self.fail
+        suspects = (self._silent_unreachable() & alive) - self.consensus
+        if not suspects:
+            return
+        others = alive - suspects - {self.me}
+        agreed = {
+            n
+            for n in suspects
+            if all(n in self.reported_unreachable.get(o, frozenset()) for o in others)
+        }
+        if agreed:
+            self._change_sets(self.proc, self.fail | agreed)
 
     def _enter_gather(self, join: Join | None = None) -> None:
         """Start a membership round: on token loss, or because ``join`` (whose sets are
         merged first, so that we do not agree on a smaller ring in between) arrived."""
+        if self.state is not State.GATHER:
+            self.gather_since = self.now
+            self.reported_unreachable = {}
         if self.state is State.OPERATIONAL:
             assert self.log is not None
             self.old = self.log
@@ -386,11 +437,14 @@ class Ring:
         self.token_out = None
         self.state = State.GATHER
         self._cancel(Timer.TOKEN_LOSS, Timer.TOKEN_RETRANSMIT, Timer.HOLD, Timer.MERGE)
-        if join is not None and join.sender not in self.fail:
-            self.proc, self.fail = self._merged_sets(join)
+        if join is not None:
+            self.reported_unreachable[join.sender] = join.unreachable
+            if join.sender not in self.fail:
+                self.proc, self.fail = self._merged_sets(join)
         self._new_join_round()
         if join is not None:
             self._gather_join(join)
+        self._fail_unreachable()
 
     def _restart_partial_message(self) -> None:
         """A message cut by a configuration change is sent again whole in the next ring:
@@ -432,7 +486,9 @@ class Ring:
         if seen is not None and key < seen:
             return
         self.seen_join[join.sender] = key
+        self.reported_unreachable[join.sender] = join.unreachable
         self._gather_join(join)
+        self._fail_unreachable()
 
     def _gather_join(self, join: Join) -> None:
         if join.sender in self.fail:

@@ -46,6 +46,7 @@ class TotemRunner:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self.transport.watch_reachability(self._on_unreachable)
         await self.transport.start(self._on_datagram)
         self._apply(self.ring.start(self._now()))
 
@@ -63,6 +64,10 @@ class TotemRunner:
         packet = self.sealer.open(datagram)
         if packet is not None:
             self._apply(self.ring.receive(self._now(), packet))
+
+    def _on_unreachable(self, nodes: frozenset[int]) -> None:
+        log.info("transport cannot reach nodes %s", sorted(nodes))
+        self._apply(self.ring.set_unreachable(self._now(), nodes))
 
     def _on_timer(self) -> None:
         self._timer = None

@@ -13,8 +13,10 @@ Options (a mapping, as the daemon builds it from the totem section and the nodel
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +27,11 @@ DEFAULT_PORT = 5405
 #: the largest UDP payload over IPv4
 UDP_MAX = 65507
 SOCKET_BUFFER = 8 << 20
+#: Linux's socket options that queue ICMP errors with the address they concern
+IP_RECVERR, IPV6_RECVERR = 11, 25
+#: ee_errno of sock_extended_err: the ICMP answers that say "nobody there"
+_UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH})
+_EXTENDED_ERR = struct.Struct("=IBBBB")  # ee_errno, ee_origin, ee_type, ee_code, ee_pad
 
 
 @dataclass(frozen=True)
@@ -100,10 +107,20 @@ def read_nodelist(options: Mapping[str, Any], links: int = 1) -> tuple[int, dict
 
 
 class DatagramEndpoint(asyncio.DatagramProtocol):
-    """One bound UDP socket; hands each datagram and its source to ``on_datagram``."""
+    """One bound UDP socket; hands each datagram and its source to ``on_datagram``. With
+    ``on_refused`` (its socket made by ``udp_socket(..., recverr=True)``) also each address
+    an ICMP error said is unreachable: a crashed peer's port on a live host answers port
+    unreachable."""
 
-    def __init__(self, on_datagram: Callable[[bytes, tuple[str, int]], None]) -> None:
+    def __init__(
+        self,
+        on_datagram: Callable[[bytes, tuple[str, int]], None],
+        on_refused: Callable[[tuple[str, int]], None] | None = None,
+        sock: socket.socket | None = None,
+    ) -> None:
         self.on_datagram = on_datagram
+        self.on_refused = on_refused
+        self.sock = sock
         self.transport: asyncio.DatagramTransport | None = None
         self.errors = 0
 
@@ -115,10 +132,44 @@ class DatagramEndpoint(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         self.errors += 1  # ICMP unreachable from a peer that is down: totem copes
+        for address in self._drain_errors():
+            if self.on_refused is not None:
+                self.on_refused(address)
+
+    def _drain_errors(self) -> list[tuple[str, int]]:
+        """Read the socket's error queue (IP_RECVERR): the destinations ICMP called
+        unreachable. Always emptied, or the socket would stay readable forever."""
+        refused: list[tuple[str, int]] = []
+        while self.sock is not None:
+            try:
+                _, ancillary, _, address = self.sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
+            except OSError:  # BlockingIOError: the queue is empty
+                break
+            for _level, _kind, data in ancillary:
+                if len(data) >= _EXTENDED_ERR.size:
+                    ee_errno = _EXTENDED_ERR.unpack_from(data)[0]
+                    if ee_errno in _UNREACHABLE_ERRNOS and address:
+                        refused.append((str(address[0]), int(address[1])))
+        return refused
 
     def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self.transport is not None:
+        if self.transport is None:
+            return
+        if self.sock is None or self.on_refused is None:
             self.transport.sendto(data, addr)
+            return
+        # With IP_RECVERR an ICMP error about another peer is returned by the next send,
+        # which then sends nothing: take the error and send again.
+        for _ in range(4):
+            try:
+                self.sock.sendto(data, addr)
+                return
+            except BlockingIOError:
+                return  # the socket buffer is full: dropped, as UDP may; totem resends
+            except OSError as exc:
+                if exc.errno not in _UNREACHABLE_ERRNOS:
+                    raise
+                self.error_received(exc)
 
     def close(self) -> None:
         if self.transport is not None:
@@ -126,7 +177,11 @@ class DatagramEndpoint(asyncio.DatagramProtocol):
             self.transport = None
 
 
-def udp_socket(bind: tuple[str, int], *, reuse: bool = False) -> socket.socket:
+def udp_socket(
+    bind: tuple[str, int], *, reuse: bool = False, recverr: bool = False
+) -> socket.socket:
+    """A bound non-blocking UDP socket; ``recverr`` queues ICMP errors with the address
+    they concern (Linux's IP_RECVERR), for an endpoint with ``on_refused``."""
     family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -134,6 +189,10 @@ def udp_socket(bind: tuple[str, int], *, reuse: bool = False) -> socket.socket:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
             sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
+        if recverr and family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+        elif recverr:
+            sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
         sock.bind(bind)
     except OSError as exc:
         sock.close()
@@ -147,10 +206,12 @@ def udp_socket(bind: tuple[str, int], *, reuse: bool = False) -> socket.socket:
 
 
 async def open_endpoint(
-    sock: socket.socket, on_datagram: Callable[[bytes, tuple[str, int]], None]
+    sock: socket.socket,
+    on_datagram: Callable[[bytes, tuple[str, int]], None],
+    on_refused: Callable[[tuple[str, int]], None] | None = None,
 ) -> DatagramEndpoint:
     loop = asyncio.get_running_loop()
     _, endpoint = await loop.create_datagram_endpoint(
-        lambda: DatagramEndpoint(on_datagram), sock=sock
+        lambda: DatagramEndpoint(on_datagram, on_refused, sock), sock=sock
     )
     return endpoint

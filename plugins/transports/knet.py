@@ -12,7 +12,9 @@ pong_count). Data goes, per peer, over the links ``link_mode`` picks among those
 * ``rr``: the next one in turn, packet by packet.
 
 Losing one link of several therefore changes nothing above the transport; losing all of
-them to a peer makes its packets stop, and totem forms a new ring without it.
+them to a peer makes its packets stop, and totem forms a new ring without it: the peer is
+reported unreachable (``watch_reachability``), so totem need not wait out the consensus
+timeout for it once the token is lost.
 
 Options, besides those of ``common``: ``link_mode``, ``token`` (to derive the heartbeat
 defaults) and ``links``: ``{link number: {mcastport, knet_link_priority,
@@ -168,6 +170,21 @@ class KnetTransport(Transport):
         self._heartbeat: asyncio.Task[None] | None = None
         self.link_changes: list[tuple[float, int, int, bool]] = []
         self.dropped = 0
+        self._reached: set[int] = set()  # peers that had a link up at some time
+        self.unreachable: frozenset[int] = frozenset()
+
+    def _peers_without_links(self) -> frozenset[int]:
+        """Peers that had a link up and now have none (a peer not reached yet is
+        unknown, not unreachable: its links may simply not be up yet)."""
+        up = {p for p, _ in self.addresses if self.monitor.up_links(p)}
+        self._reached |= up
+        return frozenset(self._reached - up)
+
+    def _links_changed(self) -> None:
+        unreachable = self._peers_without_links()
+        if unreachable != self.unreachable:
+            self.unreachable = unreachable
+            self._report_unreachable(unreachable)
 
     async def start(self, on_datagram: Callable[[str, bytes], None]) -> None:
         for link, bind in self.binds.items():
@@ -198,6 +215,7 @@ class KnetTransport(Transport):
                 now = time.monotonic()
                 if self.monitor.pong(sender, link, sent_at, now):
                     self.link_changes.append((now, sender, link, True))
+                    self._links_changed()
             else:
                 self.dropped += 1
 
@@ -206,8 +224,11 @@ class KnetTransport(Transport):
     async def _heartbeats(self) -> None:
         while True:
             now = time.monotonic()
-            for peer, link in self.monitor.expire(now):
+            expired = self.monitor.expire(now)
+            for peer, link in expired:
                 self.link_changes.append((now, peer, link, False))
+            if expired:
+                self._links_changed()
             for (_peer, link), address in self.addresses.items():
                 ping = _FRAME.pack(_MAGIC, _PING_KIND, link, self.nodeid) + _PING.pack(now)
                 try:
@@ -248,6 +269,7 @@ class KnetTransport(Transport):
                 {"t": t, "peer": p, "link": n, "up": up} for t, p, n, up in self.link_changes
             ],
             "dropped": self.dropped,
+            "unreachable": sorted(self.unreachable),
         }
 
 

@@ -2,7 +2,9 @@
 
 Each node binds its ``ring0_addr`` on ``mcastport``; a datagram for everyone is sent as one
 copy per other node, a token to one node. Datagrams from addresses outside the nodelist
-are dropped (Corosync's ``block_unlisted_ips: yes``). Options: see ``common``.
+are dropped (Corosync's ``block_unlisted_ips: yes``). A peer whose address answered ICMP
+unreachable (its daemon is gone from a live host) is reported unreachable until a datagram
+from it arrives. Options: see ``common``.
 """
 
 from __future__ import annotations
@@ -35,17 +37,32 @@ class UdpuTransport(Transport):
             if nodeid != self.nodeid
         }
         self._known = {addr[0] for addr in self.addresses.values()}
+        self._nodes_at = {address: nodeid for nodeid, address in self.addresses.items()}
         self._endpoint: DatagramEndpoint | None = None
         self.dropped_unlisted = 0
+        self.unreachable: frozenset[int] = frozenset()
 
     async def start(self, on_datagram: Callable[[str, bytes], None]) -> None:
         def receive(data: bytes, addr: tuple[str, int]) -> None:
             if addr[0] in self._known:
+                nodeid = self._nodes_at.get((addr[0], addr[1]))
+                if nodeid in self.unreachable:
+                    self._set_unreachable(self.unreachable - {nodeid})
                 on_datagram(f"{addr[0]}:{addr[1]}", data)
             else:
                 self.dropped_unlisted += 1
 
-        self._endpoint = await open_endpoint(udp_socket(self.bind), receive)
+        def refused(addr: tuple[str, int]) -> None:
+            nodeid = self._nodes_at.get(addr)
+            if nodeid is not None and nodeid not in self.unreachable:
+                self._set_unreachable(self.unreachable | {nodeid})
+
+        sock = udp_socket(self.bind, recverr=True)
+        self._endpoint = await open_endpoint(sock, receive, refused)
+
+    def _set_unreachable(self, nodes: frozenset[int]) -> None:
+        self.unreachable = nodes
+        self._report_unreachable(nodes)
 
     def send(self, data: bytes, to: int | None = None) -> None:
         endpoint = self._endpoint
@@ -68,6 +85,7 @@ class UdpuTransport(Transport):
             "bind": f"{self.bind[0]}:{self.bind[1]}",
             "peers": {n: f"{a[0]}:{a[1]}" for n, a in sorted(self.addresses.items())},
             "dropped_unlisted": self.dropped_unlisted,
+            "unreachable": sorted(self.unreachable),
         }
 
 

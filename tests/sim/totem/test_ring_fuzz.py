@@ -55,7 +55,8 @@ tokens = st.builds(
 def joins(draw: st.DrawFn) -> Join:
     sender = draw(nodes)
     proc = draw(st.frozensets(nodes)) | {sender}
-    return Join(sender, draw(small), draw(small), draw(small), proc, draw(st.frozensets(nodes)))
+    fail, unreachable = draw(st.frozensets(nodes)), draw(st.frozensets(nodes))
+    return Join(sender, draw(small), draw(small), draw(small), proc, fail, unreachable)
 
 
 @st.composite

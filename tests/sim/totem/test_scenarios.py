@@ -110,6 +110,60 @@ def test_a_crash_gives_a_transitional_then_a_regular_configuration() -> None:
     assert old is not None and regular.ring > old
 
 
+def crash_until_converged(world: World, victim: int) -> float:
+    world.crash(victim)
+    crash_at = world.net.now
+    while not world.converged():
+        world.run_until(world.net.now + 0.005)
+    return world.net.now - crash_at
+
+
+@pytest.mark.parametrize("victim", [1, 2, 3])
+def test_a_crash_every_survivor_cannot_reach_skips_the_consensus_wait(victim: int) -> None:
+    world = World(40 + victim, [1, 2, 3], port_unreachable=True)
+    for i in (1, 2, 3):
+        world.start(i)
+    world.run_until(3.0)
+    took = crash_until_converged(world, victim)
+    # token loss, then a join exchange: no consensus timeout
+    assert took < SIM_PARAMS.token_s + 0.1 < SIM_PARAMS.token_s + SIM_PARAMS.consensus_s
+    survivors = [i for i in (1, 2, 3) if i != victim]
+    assert world.nodes[survivors[0]].ring.log.members == tuple(survivors)  # type: ignore[union-attr]
+
+
+def test_one_transports_report_alone_fails_no_node_that_answers() -> None:
+    """Node 1's transport claims node 2 is unreachable (a wrong report), node 3 dies: only
+    node 3 leaves, after the consensus timeout, since node 2 keeps sending joins."""
+    world = started(44, [1, 2, 3])
+    ring = world.nodes[1].ring
+    assert ring is not None
+    world._apply(world.nodes[1], ring.set_unreachable(world.net.now, frozenset({2, 3})))
+    took = crash_until_converged(world, 3)
+    assert world.nodes[1].ring.log.members == (1, 2)  # type: ignore[union-attr]
+    assert took > SIM_PARAMS.consensus_s  # node 2 never reported 3: no shortcut
+
+
+def test_a_partition_is_not_mistaken_for_a_crash() -> None:
+    """Silently dropped datagrams (no port unreachable): both sides wait the consensus
+    timeout as before, and merge when healed."""
+    world = World(45, [1, 2, 3, 4], port_unreachable=True)
+    for i in (1, 2, 3, 4):
+        world.start(i)
+    world.run_until(3.0)
+    world.net.partition([[1, 2], [3, 4]])
+    cut_at = world.net.now
+    while not all(
+        world.nodes[i].ring.state is State.OPERATIONAL  # type: ignore[union-attr]
+        and len(world.nodes[i].ring.log.members) == 2  # type: ignore[union-attr]
+        for i in (1, 2, 3, 4)
+    ):
+        world.run_until(world.net.now + 0.005)
+    assert world.net.now - cut_at > SIM_PARAMS.token_s + SIM_PARAMS.consensus_s - 0.3
+    world.net.heal()
+    world.run_until(world.net.now + 3)
+    assert world.converged()
+
+
 def test_partitions_form_their_own_rings_and_merge_when_healed() -> None:
     world = started(5, [1, 2, 3, 4, 5])
     world.net.partition([[1, 2], [3, 4, 5]])

@@ -134,6 +134,7 @@ class SimNode:
     ring: Ring | None = None
     disk_ring_seq: int = 0  # what Ready.persist_ring_seq asked to persist
     tick_at: float | None = None
+    unreachable: set[int] = field(default_factory=set)  # what its transport reports
 
     @property
     def key(self) -> Key:
@@ -143,8 +144,19 @@ class SimNode:
 class World:
     """Rings over one MemoryNetwork, every output checked."""
 
-    def __init__(self, seed: int, node_ids: list[int], params: TotemParams = SIM_PARAMS):
+    def __init__(
+        self,
+        seed: int,
+        node_ids: list[int],
+        params: TotemParams = SIM_PARAMS,
+        *,
+        port_unreachable: bool = False,
+    ):
+        """``port_unreachable``: a datagram sent to a crashed node makes the sender's
+        transport report it unreachable a moment later (ICMP port unreachable on a live
+        host), until a datagram from it arrives; a partition drops silently."""
         self.seed = seed
+        self.port_unreachable = port_unreachable
         self.rng = random.Random(seed)
         self.net = MemoryNetwork(random.Random(self.rng.getrandbits(64)))
         self.params = params
@@ -162,10 +174,14 @@ class World:
             node_id, self.params, incarnation=node.incarnation, ring_seq=node.disk_ring_seq
         )
         node.tick_at = None
+        node.unreachable = set()
         incarnation = node.incarnation
 
-        def on_datagram(_source: int, data: bytes) -> None:
+        def on_datagram(source: int, data: bytes) -> None:
             if node.ring is not None and node.incarnation == incarnation:
+                if source in node.unreachable:
+                    node.unreachable.discard(source)
+                    self._report_unreachable(node)
                 self._apply(node, node.ring.receive(self.net.now, data))
 
         self.net.attach(node_id, on_datagram)
@@ -188,10 +204,31 @@ class World:
         self._apply(node, node.ring.propose(self.net.now, payload, safe=safe))
         return payload
 
+    def _report_unreachable(self, node: SimNode) -> None:
+        if node.ring is not None:
+            self._apply(node, node.ring.set_unreachable(self.net.now, frozenset(node.unreachable)))
+
+    def _refused(self, node: SimNode, target: int) -> None:
+        incarnation = node.incarnation
+
+        def icmp() -> None:
+            if node.incarnation == incarnation and target not in node.unreachable:
+                node.unreachable.add(target)
+                self._report_unreachable(node)
+
+        self.net.call_at(self.net.now + 0.001, icmp)
+
     def _apply(self, node: SimNode, ready: Ready) -> None:
         self.checker.now = self.net.now
         for send in ready.sends:
             self.net.send(node.node_id, send.data, send.to)
+            if self.port_unreachable:
+                targets = [send.to] if send.to is not None else list(self.nodes)
+                for target in targets:
+                    crashed = self.nodes[target].ring is None
+                    reached = self.net.connected(node.node_id, target)
+                    if target != node.node_id and crashed and reached:
+                        self._refused(node, target)
         for event in ready.events:
             self.checker.observe(node.key, event)
             if self.on_event is not None:
@@ -248,12 +285,13 @@ def replay_seed() -> int | None:
 
 
 def run_schedule(seed: int, *, fault_time: float = 8.0, max_nodes: int = 16) -> Outcome:
-    """One seeded schedule: faults for ``fault_time`` virtual seconds, then calm."""
+    """One seeded schedule: faults for ``fault_time`` virtual seconds, then calm. Even
+    seeds run with transports that report crashed peers unreachable."""
     rng = random.Random(seed)
     count = rng.choice([2, 2, 3, 3, 3, 4, 5, 5, 6, 7, 8, max_nodes])
     count = min(count, max_nodes)
     node_ids = sorted(rng.sample(range(1, 4 * count + 1), count))
-    world = World(seed, node_ids)
+    world = World(seed, node_ids, port_unreachable=seed % 2 == 0)
     net = world.net
     for i in node_ids:
         net.call_at(rng.uniform(0, 0.3), lambda i=i: world.start(i))

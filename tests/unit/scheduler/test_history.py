@@ -190,3 +190,43 @@ def test_a_resource_thought_active_on_a_node_that_left_gets_the_node_fenced() ->
     assert node2 is not None and node2.unclean
     assert node2.fence_reason == "rsc is thought to be active there"
     assert any(a.task == "stonith" and a.node is node2 for a in ws.actions)
+
+
+def test_stopping_a_dangling_migration_source_does_not_restart_the_target() -> None:
+    migrate = {"migrate_source": "node1", "migrate_target": "node2"}
+    agent = 'class="ocf" provider="heartbeat" type="Xen"'
+    status = {
+        1: lrm("vm", op("vm", 1, 2, "start"), op("vm", 1, 3, "migrate_to", **migrate), agent=agent),
+        2: lrm("vm", op("vm", 2, 4, "migrate_from", **migrate), agent=agent),
+    }
+    ws = schedule(cib(VM, status), NOW)
+    vm = ws.by_id["vm"]
+    required = sorted(
+        (a.task, a.node.name) for a in vm.actions if not a.optional and a.node is not None
+    )
+    assert required == [("stop", "node1")]
+    assert summary(ws) == []
+
+
+def test_a_partial_migration_continues_to_the_same_target() -> None:
+    # migrate_to done on node1, no migrate_from yet on node2 (known there by a probe)
+    migrate = {"migrate_source": "node1", "migrate_target": "node2"}
+    agent = 'class="ocf" provider="heartbeat" type="Xen"'
+    ban = '<rsc_location id="away" rsc="vm" node="node1" score="-INFINITY"/>'
+    status = {
+        1: lrm("vm", op("vm", 1, 2, "start"), op("vm", 1, 3, "migrate_to", **migrate), agent=agent),
+        2: lrm("vm", op("vm", 2, 1, "monitor", 7), agent=agent),
+    }
+    text = (
+        etree.tostring(cib(VM, status))
+        .decode()
+        .replace("<constraints/>", f"<constraints>{ban}</constraints>")
+    )
+    ws = schedule(etree.fromstring(text), NOW)
+    vm = ws.by_id["vm"]
+    assert sorted(n.name for n in vm.running_on) == ["node1", "node2"]
+    tasks = sorted(
+        (a.task, a.node.name) for a in vm.actions if not a.optional and a.node and not a.pseudo
+    )
+    # no second migrate_to, and no stop where the migration completes
+    assert tasks == [("migrate_from", "node2"), ("stop", "node1")]

@@ -35,6 +35,7 @@ SAMPLES: list[Packet] = [
     Token(RING, 99, 10, 8, 5, 17, 3, True, False, (9, 10)),
     Token(RING, 0, 0, 0, 0, 0, 0, False, True),
     Join(4, 7, 12, 8, frozenset({1, 4, 9}), frozenset({9})),
+    Join(4, 7, 12, 8, frozenset({1, 4, 9}), frozenset(), frozenset({1, 9})),
     CommitToken(
         RingId(16, 1),
         2,
