@@ -80,3 +80,30 @@ def test_params_and_mtu_from_a_real_configuration() -> None:
         {"nodeid": 1, "nodelist": [{"nodeid": 1, "ring0_addr": "127.0.0.1"}], "netmtu": 65536}
     )
     assert transport.mtu <= 65507 - 8
+
+
+def test_a_peer_whose_every_link_went_down_is_reported_unreachable() -> None:
+    """Only a peer that was reached and lost all its links: one never reached yet is
+    unknown (its links may not be up yet), one with a link left is reachable."""
+    nodes = [
+        {"nodeid": n, "ring0_addr": f"127.0.0.{n}", "ring1_addr": f"127.0.1.{n}"} for n in (1, 2, 3)
+    ]
+    transport = KnetTransport({"nodeid": 1, "nodelist": nodes, "token": 1000})
+    reports: list[frozenset[int]] = []
+    transport.watch_reachability(reports.append)
+    m = transport.monitor
+    for peer, link in ((2, 0), (2, 1), (3, 0)):
+        bring_up(m, peer, link, 0.0)
+    transport._links_changed()
+    assert reports == []  # nothing was lost; node 3's link 1 was never up: no news
+    m.links[(2, 0)].last_pong = -10.0  # link 0 to node 2 times out, link 1 stays
+    m.expire(0.3)
+    transport._links_changed()
+    assert reports == []
+    m.links[(3, 0)].last_pong = -10.0
+    m.expire(0.3)
+    transport._links_changed()
+    assert reports == [frozenset({3})]
+    bring_up(m, 3, 1, 0.5)  # back over the other link
+    transport._links_changed()
+    assert reports == [frozenset({3}), frozenset()]
