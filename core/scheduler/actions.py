@@ -43,6 +43,8 @@ class Builder:
         self.probe_actions: list[Action] = []
         self.siblings: dict[tuple[int, str], list[Resource]] = {}
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
+        #: ids of the stops of dangling migrations' sources
+        self.migration_aborts: set[int] = set()
         #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
         self.gate_minimum: dict[int, int] = {}
         self.remote = remote.RemoteActions(self)
@@ -169,7 +171,10 @@ class Builder:
             ):
                 stop_needed_on.append(node)
         promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
+        migration = self._migration_plan(rsc, chosen)
         for node in rsc.running_on:
+            if migration is not None and migration[1] and node is chosen:
+                continue  # a partial migration continues there: no stop
             required = node in stop_needed_on
             if rsc.role == Role.PROMOTED and (required or rsc.next_role != Role.PROMOTED):
                 demote = self.action(
@@ -202,12 +207,16 @@ class Builder:
             if blocked:
                 start.runnable = False
                 start.reason = blocked
-            elif self._can_migrate(rsc, chosen):
-                current = rsc.running_on[0]
-                migrate_to = self.action(rsc, "migrate_to", current, optional=False)
+            elif migration is not None:
+                current, partial = migration
+                # a partial migration's migrate_to is done already
+                migrate_to = (
+                    None if partial else self.action(rsc, "migrate_to", current, optional=False)
+                )
                 migrate_from = self.action(rsc, "migrate_from", chosen, optional=False)
+                if migrate_to is not None:
+                    self.order(migrate_to, migrate_from, ORDERED)
                 start.pseudo = True
-                self.order(migrate_to, migrate_from, ORDERED)
                 for stop in self.find(rsc, "stop", current):
                     self.order(migrate_from, stop, ORDERED)
                 self.order(migrate_from, start, ORDERED)
@@ -217,8 +226,10 @@ class Builder:
                 start = self.action(rsc, "start", None, optional=False)
                 start.runnable = False
         for node in rsc.dangling:
-            # the source of a completed migration still has to stop
-            self.action(rsc, "stop", node, optional=False)
+            # the source of a completed migration still has to stop, without restarting
+            # the resource where it now runs
+            stop = self.action(rsc, "stop", node, optional=False)
+            self.migration_aborts.add(stop.id)
         self.internal_orderings(rsc)
         self.utilization_orderings(rsc)
 
@@ -251,16 +262,51 @@ class Builder:
             and any(a.task == "migrate_to" for a in act.rsc.actions)
         )
 
-    def _can_migrate(self, rsc: Resource, chosen: Node) -> bool:
-        """Live migration: a healthy resource moving between two healthy nodes."""
-        if not rsc.allow_migrate or rsc.clone_parent() is not None or len(rsc.running_on) != 1:
+    @staticmethod
+    def current_node(rsc: Resource) -> Node | None:
+        """Where the resource counts as active: a partial migration's source, else (when it
+        does not need fencing) the first clean node, else the first node."""
+        source = rsc.meta.get("__partial_source")
+        if source is not None:
+            found = next((n for n in rsc.running_on if n.name == source), None)
+            if found is not None:
+                return found
+        if rsc.requires != "fencing":
+            clean = next((n for n in rsc.running_on if n.online and not n.unclean), None)
+            if clean is not None:
+                return clean
+        return rsc.running_on[0] if rsc.running_on else None
+
+    def _migration_plan(self, rsc: Resource, chosen: Node | None) -> tuple[Node, bool] | None:
+        """(source, partial) of a live migration to chosen, None when it cannot migrate.
+
+        A partial migration (migrate_to done, migrate_from not) continues only when the
+        resource is active on just its source and target and the target stays the same.
+        """
+        current = self.current_node(rsc)
+        if chosen is None or current is None or current is chosen:
+            return None
+        if not self._can_migrate(rsc, current, chosen):
+            return None
+        source = rsc.meta.get("__partial_source")
+        target = rsc.meta.get("__partial_target")
+        if source is not None or target is not None:
+            if len(rsc.running_on) == 2 and current.name == source and chosen.name == target:
+                return current, True
+            return None
+        if len(rsc.running_on) != 1:
+            return None
+        return current, False
+
+    def _can_migrate(self, rsc: Resource, current: Node, chosen: Node) -> bool:
+        """Live migration: a healthy migratable resource moving between two clean nodes."""
+        if not rsc.allow_migrate or rsc.meta.get("__no_migrate") or rsc.clone_parent() is not None:
             return False
-        current = rsc.running_on[0]
-        if current is chosen or rsc.failed or not current.online or current.unclean:
+        if not rsc.managed or rsc.failed or rsc.pending_task == "start":
             return False
-        if rsc.role != Role.STARTED or rsc.pending_task is not None:
+        if rsc.next_role < Role.STARTED or rsc.role != Role.STARTED:
             return False
-        return True
+        return current.online and not current.unclean and not chosen.unclean
 
     def migration_orderings(self) -> None:
         """What must precede a migrating resource's start must precede its migrate_to; a
@@ -505,8 +551,9 @@ class Builder:
         stops = self.find(rsc, "stop")
         starts = self.find(rsc, "start")
         for stop in stops:
+            implies = 0 if stop.id in self.migration_aborts else FIRST_IMPLIES_THEN
             for start in starts:
-                self.order(stop, start, ORDERED | FIRST_IMPLIES_THEN)
+                self.order(stop, start, ORDERED | implies)
         for demote in self.find(rsc, "demote"):
             for stop in stops:
                 self.order(demote, stop, ORDERED)
