@@ -851,8 +851,15 @@ class Builder:
                     None,
                 )
                 if partner is None:
-                    if flags & UNRUNNABLE_FIRST_BLOCKS and then_task in ("start", "promote"):
+                    blocking = flags & (UNRUNNABLE_FIRST_BLOCKS | FIRST_IMPLIES_THEN)
+                    if blocking and first_task not in ("stop", "demote"):
+                        # no instance of first to interleave with: this instance may not
+                        # come up at all (Pacemaker unassigns it)
                         b.runnable = False
+                        for prim in instance.primitives():
+                            prim.assigned = None
+                            prim.next_role = Role.STOPPED
+                        instance.next_role = Role.STOPPED
                     continue
                 for a in self._done_actions(partner, first_task):
                     self.order(a, b, flags)

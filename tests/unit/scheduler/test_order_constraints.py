@@ -176,3 +176,23 @@ def test_clone_start_is_required_but_blocked_when_every_instance_stops() -> None
         act = _action(ws, key)
         assert not act.optional and not act.runnable, key
     assert not _action(ws, "clone-one-or-more:o1").runnable
+
+
+def test_interleaved_instance_without_a_first_instance_on_its_node_stays_stopped() -> None:
+    def clone(name: str) -> str:
+        return (
+            f'<clone id="{name}C"><meta_attributes id="{name}C-m">'
+            f'<nvpair id="{name}C-i" name="interleave" value="true"/></meta_attributes>'
+            f"{_dummy(name)}</clone>"
+        )
+
+    constraints = (
+        '<rsc_order id="o1" first="AC" then="BC"/>'
+        '<rsc_location id="ban" rsc="AC" node="node1" score="-INFINITY"/>'
+    )
+    ws = _cib(clone("A") + clone("B"), constraints)
+    lines = _summary(ws)
+    assert any(line.startswith("* Start A:0 ( node2 )") for line in lines), lines
+    # B's instance for node1 has no A instance to follow: not started, not even blocked
+    starts = [line for line in lines if line.startswith("* Start B")]
+    assert len(starts) == 1 and starts[0].endswith("( node2 )"), lines
