@@ -205,7 +205,9 @@ class Builder:
             self.recurring(rsc, chosen, start_required)
             blocked = self._start_blocked_by_quorum(rsc, chosen)
             if blocked:
+                # Pacemaker makes a start required only if it is runnable when created
                 start.runnable = False
+                start.optional = True
                 start.reason = blocked
             elif migration is not None:
                 current, partial = migration
@@ -220,11 +222,6 @@ class Builder:
                 for stop in self.find(rsc, "stop", current):
                     self.order(migrate_from, stop, ORDERED)
                 self.order(migrate_from, start, ORDERED)
-        else:
-            # a failed resource that cannot be recovered keeps an unrunnable start
-            if rsc.running_on and rsc.failed and not rsc.orphan and rsc.clone_parent() is None:
-                start = self.action(rsc, "start", None, optional=False)
-                start.runnable = False
         for node in rsc.dangling:
             # the source of a completed migration still has to stop, without restarting
             # the resource where it now runs

@@ -68,6 +68,11 @@ def resource_summary(rsc: Resource) -> list[str]:
         return []
     if current is None:
         assert nxt is not None
+        # a start is announced even while optional (one blocked from the outset stays so)
+        start = start or next(
+            (a for a in rsc.actions if a.task == "start" and a.node is nxt and not a.interval_ms),
+            None,
+        )
         if start is None:
             return []
         blocked = not start.runnable

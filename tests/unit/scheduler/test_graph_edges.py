@@ -206,3 +206,31 @@ def test_fencing_is_concurrent_by_default_with_the_dc_last() -> None:
     assert ("stonith 'reboot' node2", "stonith 'reboot' node1") in graph
     assert ("stonith 'reboot' node3", "stonith 'reboot' node1") in graph
     assert ("stonith 'reboot' node2", "stonith 'reboot' node3") not in graph
+
+
+def test_start_blocked_without_quorum_stays_optional_but_is_announced() -> None:
+    text = cib(dummy("a"), '<rsc_location id="l" rsc="a" node="node1" score="10"/>').replace(
+        'have-quorum="true"', 'have-quorum="false"'
+    )
+    ws = run(text)
+    start = next(a for a in ws.actions if a.key == "a_start_0")
+    assert start.optional and not start.runnable
+    assert "a_start_0 node1" not in output.dot(ws)  # Pacemaker shows required actions only
+    summary = output.transition_summary(ws)
+    assert [" ".join(line.split()) for line in summary] == [
+        "* Start a ( node1 ) due to no quorum (blocked)"
+    ]
+
+
+def test_failed_resource_that_cannot_run_anywhere_only_stops() -> None:
+    failed = history("a", RUNNING, ("monitor", 10000, 1))
+    ws = run(
+        cib(
+            dummy("a"),
+            '<rsc_location id="l1" rsc="a" node="node1" score="-INFINITY"/>'
+            '<rsc_location id="l2" rsc="a" node="node2" score="-INFINITY"/>',
+            status={1: failed},
+        )
+    )
+    assert [a.name() for a in ws.actions if a.rsc is not None and a.task == "start"] == []
+    assert "a_stop_0 node1" in output.dot(ws)
