@@ -289,3 +289,12 @@ def drop_unneeded_inputs(actions: list[Action]) -> None:
             if elsewhere or first.optional:
                 then.before.remove((first, flags))
                 first.after = [(a, f) for a, f in first.after if a is not then]
+
+
+def drop_edges(actions: list[Action], pairs: set[tuple[int, int]]) -> None:
+    """Remove the edges (first id, then id) in `pairs`."""
+    if not pairs:
+        return
+    for act in actions:
+        act.before = [(a, f) for a, f in act.before if (a.id, act.id) not in pairs]
+        act.after = [(a, f) for a, f in act.after if (act.id, a.id) not in pairs]

@@ -234,3 +234,17 @@ def test_failed_resource_that_cannot_run_anywhere_only_stops() -> None:
     )
     assert [a.name() for a in ws.actions if a.rsc is not None and a.task == "start"] == []
     assert "a_stop_0 node1" in output.dot(ws)
+
+
+def test_ordering_before_a_clone_reaches_its_instances_only_through_the_clone() -> None:
+    ws = run(
+        cib(
+            dummy("a") + '<clone id="c">' + dummy("p") + "</clone>",
+            '<rsc_order id="o" first="a" then="c"/>',
+        )
+    )
+    graph = edges(ws)
+    assert any(f.startswith("a_start_0") and t == "c_start_0" for f, t in graph)
+    assert not any(f.startswith("a_start_0") and t.startswith("p:") for f, t in graph)
+    fired = [a.key for a in execute.run_graph(ws)]
+    assert fired.index("a_start_0") < fired.index("c_start_0") < fired.index("p:0_start_0")
