@@ -600,6 +600,10 @@ class Builder:
                     continue
                 if rsc.allowed_discovery.get(node.name) == "never":
                     continue
+                if (rsc.exclusive_discovery or rsc.top.exclusive_discovery) and (
+                    rsc.allowed_discovery.get(node.name) != "exclusive"
+                ):
+                    continue
                 if self._instance_known_elsewhere(rsc, node):
                     continue
                 if not self.remote.probe_allowed(rsc, node):

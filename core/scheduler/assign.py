@@ -100,12 +100,18 @@ class Placer:
                     continue
                 self.add_location(loc.rsc, node_name, score)
                 if loc.discovery != "always":
-                    for prim in loc.rsc.primitives():
-                        prim.allowed_discovery[node_name] = loc.discovery
+                    self.set_discovery(loc.rsc, node_name, loc.discovery)
         self.apply_node_health()
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.apply_stickiness(rsc)
+        for rsc in ws.all_resources():
+            if rsc.exclusive_discovery or rsc.top.exclusive_discovery:
+                # exclusive discovery: only nodes named by such a constraint may run it
+                for name in list(rsc.allowed or {}):
+                    if rsc.allowed_discovery.get(name) != "exclusive":
+                        assert rsc.allowed is not None
+                        rsc.allowed[name] = -INFINITY
         for node in ws.nodes:
             for rsc in ws.all_resources():
                 if rsc.is_primitive:
@@ -130,6 +136,19 @@ class Placer:
             first = rsc.children[0]
             self.this_with.setdefault(id(first), []).extend(self.this_with.get(id(rsc), []))
             self.with_this.setdefault(id(first), []).extend(self.with_this.get(id(rsc), []))
+
+    def set_discovery(self, rsc: Resource, node_name: str, mode: str) -> None:
+        """resource-discovery of a location: the strictest wins (exclusive > never)."""
+        rank = {"always": 0, "never": 1, "exclusive": 2}
+        if mode == "exclusive":
+            rsc.exclusive_discovery = True
+        for member in [rsc, *rsc.children]:
+            if member is not rsc:
+                self.set_discovery(member, node_name, mode)
+                continue
+            current = member.allowed_discovery.get(node_name, "always")
+            if rank.get(mode, 0) > rank.get(current, 0):
+                member.allowed_discovery[node_name] = mode
 
     def apply_node_health(self) -> None:
         """node-health-strategy: #health-* node attributes score or ban the node."""

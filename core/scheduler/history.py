@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from hactl.core.scheduler import assign, scores
+from hactl.core.scheduler import assign, remote, scores
 from hactl.core.scheduler.model import HistoryEntry, Location, Node, Resource, Role
 
 if TYPE_CHECKING:
@@ -457,7 +457,7 @@ class HistoryReader:
         if state.on_fail in ("block", "ignore", "demote", "restart", "restart-container"):
             state.on_fail = "ignore"
             state.next_role_reset()
-        elif state.on_fail == "reset-remote" and not state.rsc.meta.get("reconnect_interval"):
+        elif state.on_fail == "reset-remote" and not remote.reconnect_ms(state.rsc):
             state.on_fail = "ignore"
             state.next_role_reset()
 

@@ -76,6 +76,9 @@ class Node:
     remote_reset: bool = False
     #: the node_state records that this remote node was fenced
     remote_fenced: bool = False
+    #: when fencing was decided (1, 2, ...), 0 if only for being unclean: Pacemaker creates
+    #: a fencing action at the decision, and lists them newest first
+    fence_sequence: int = 0
 
     @property
     def is_remote(self) -> bool:

@@ -129,8 +129,16 @@ def resource_summary(rsc: Resource) -> list[str]:
 
 def transition_summary(ws: WorkingSet) -> list[str]:
     lines: list[str] = []
-    for act in ws.actions:
-        if act.task == "stonith" and act.node is not None:
+    fencings = [a for a in ws.actions if a.task == "stonith" and a.node is not None]
+    # in the order fencing was decided; what is fenced only for being unclean comes last
+    fencings.sort(
+        key=lambda a: (
+            a.node is None or not a.node.fence_sequence,
+            a.node and a.node.fence_sequence,
+        )
+    )
+    for act in fencings:
+        if act.node is not None:
             launcher = act.meta.get("guest_launcher")
             resource = f" (resource: {launcher})" if launcher else ""
             lines.append(

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from hactl.core.scheduler.unpack import Unpacker
 
 INFINITY = scores.INFINITY
+#: the reason of fencing scheduled only because a node is unclean
+STARTUP_REASON = "node is unclean"
 
 
 def is_connection_xml(element: etree._Element) -> bool:
@@ -140,7 +142,7 @@ def link(unpacker: Unpacker) -> None:
         if rsc.launcher is None:
             # start-up fencing applies to remote nodes as to cluster nodes
             node.unclean = startup_fencing
-            node.fence_reason = "node is unclean" if startup_fencing else ""
+            node.fence_reason = STARTUP_REASON if startup_fencing else ""
         else:
             node.attrs["#kind"] = "container"
 
@@ -219,6 +221,12 @@ def unpack_state(unpacker: Unpacker, node: Node, state: etree._Element) -> None:
             node.attrs["#probes-disallowed"] = "true"
 
 
+def number_fencing(ws: WorkingSet, node: Node) -> None:
+    """Record that fencing of node is decided now (see Node.fence_sequence)."""
+    if not node.fence_sequence:
+        node.fence_sequence = 1 + max(n.fence_sequence for n in ws.nodes)
+
+
 def fence(ws: WorkingSet, node: Node, reason: str) -> None:
     """pe_fence_node for remote and guest nodes."""
     rsc = node.remote_rsc
@@ -233,11 +241,23 @@ def fence(ws: WorkingSet, node: Node, reason: str) -> None:
         return
     if rsc is not None and not rsc.managed:
         return
-    if not node.remote_reset:
-        node.remote_reset = True
-    if not node.unclean:
+    node.remote_reset = True
+    if not node.fence_reason or node.fence_reason == STARTUP_REASON:
+        # the first reason given is the fencing's (start-up fencing gives none)
         node.fence_reason = reason
     node.unclean = True
+    number_fencing(ws, node)
+
+
+def after_history(ws: WorkingSet, rsc: Resource, node: Node) -> None:
+    """What a resource's history on a node means for remote nodes."""
+    if node.is_remote and node in rsc.running_on:
+        active_on_offline(ws, rsc, node)
+    if rsc.is_remote_connection and rsc.failed:
+        # a failed connection fences its unclean node even if it reconnects now
+        remote_node = ws.node(rsc.id)
+        if remote_node is not None and remote_node.unclean:
+            remote_node.unseen = False
 
 
 def active_on_offline(ws: WorkingSet, rsc: Resource, node: Node) -> None:
@@ -280,14 +300,16 @@ def apply_reset_remote(ws: WorkingSet, rsc: Resource) -> None:
         if node is not None and node.is_remote and not node.is_guest:
             if not node.remote_fenced:
                 fence(ws, node, "remote connection is unrecoverable")
-    if rsc.meta.get("reconnect_interval") and parse_ms(rsc.meta["reconnect_interval"]) > 0:
+    if reconnect_ms(rsc) > 0:
+        # the connection stays down until the reconnect interval has passed
         rsc.meta["__forced_stop"] = "remote reset"
 
 
-def parse_ms(text: str) -> int:
+def reconnect_ms(rsc: Resource) -> int:
+    """A connection's reconnect_interval (an instance attribute), in milliseconds."""
     from hactl.core.scheduler.unpack import parse_interval_ms
 
-    return parse_interval_ms(text)
+    return parse_interval_ms(rsc.params.get("reconnect_interval", ""))
 
 
 def finish_status(unpacker: Unpacker, unpacked: set[int]) -> None:
@@ -322,7 +344,7 @@ def connection_state(node: Node) -> ConnectionState:
             return ConnectionState.STOPPED
         if (
             rsc.next_role == Role.STOPPED
-            and parse_ms(rsc.meta.get("reconnect_interval", "")) > 0
+            and reconnect_ms(rsc) > 0
             and node.remote_fenced
             and not node.shutdown
         ):
@@ -435,19 +457,27 @@ class RemoteActions:
     # -- fencing ---------------------------------------------------------------------
 
     def fence_unrecoverable(self) -> None:
-        """Remote nodes whose connection cannot be recovered are fenced (probes and the
-        remote orderings of pcmk_sched_remote.c decide it before fencing is scheduled)."""
-        prims = [p for r in self.ws.resources for p in r.primitives()]
-        for node in self.ws.nodes:
-            if not node.is_remote or node.is_guest or node.remote_rsc is None:
-                continue
-            if connection_state(node) != ConnectionState.FAILED:
-                continue
+        """Remote nodes whose connection cannot be recovered are fenced: offline ones when
+        probes are scheduled (by name), the others when their actions are ordered against
+        the connection (Pacemaker visits the newest actions first)."""
+        failed = [
+            n
+            for n in sorted(self.ws.nodes, key=lambda n: n.name)
+            if n.is_remote
+            and not n.is_guest
+            and n.remote_rsc is not None
+            and connection_state(n) == ConnectionState.FAILED
+        ]
+        for node in failed:
             if not node.online:
                 fence(self.ws, node, "the connection is unrecoverable")
-            elif any(node in p.running_on and p.managed for p in prims):
-                fence(self.ws, node, "resources are active but connection is unrecoverable")
-            elif any(node.name not in p.known_on and not p.orphan for p in prims):
+        prims = [p for r in self.ws.resources for p in r.primitives()]
+        for prim in reversed(prims):
+            for node in prim.running_on:
+                if node in failed and prim.managed:
+                    fence(self.ws, node, "resources are active but connection is unrecoverable")
+        for node in failed:
+            if any(node.name not in p.known_on and not p.orphan for p in prims):
                 fence(
                     self.ws,
                     node,

@@ -561,6 +561,7 @@ class Unpacker:
         if not node.unclean:
             node.unclean = True
             node.fence_reason = reason
+            remote.number_fencing(self.ws, node)
 
     def instances_by_base(self) -> dict[str, list[Resource]]:
         """Clone instance primitives by their configured id (built once)."""
@@ -626,8 +627,7 @@ class Unpacker:
             rsc.history[node.name] = []
         rsc.history[node.name].extend(entries)
         self.apply_history(rsc, node, entries)
-        if node.is_remote and node in rsc.running_on:
-            remote.active_on_offline(self.ws, rsc, node)
+        remote.after_history(self.ws, rsc, node)
         history = rsc.meta.get("__history", "")
         if ":" in history and node not in rsc.running_on:
             # a numbered history of a stopped instance does not pin the number

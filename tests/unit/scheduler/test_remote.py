@@ -169,3 +169,32 @@ def test_failed_launcher_fences_its_guest_with_a_pseudo_action() -> None:
     assert any(first is stop_vm for first, _ in fencing.before)
     lines = output.transition_summary(ws)
     assert lines[0] == "  * Fence (reboot) guest1 (resource: vm) 'guest is unclean'"
+
+
+def test_failed_connection_monitor_fences_the_remote_node_first() -> None:
+    status = (
+        '<lrm_resource id="remote1" class="ocf" provider="pacemaker" type="remote">'
+        + _op("remote1", "start", "node1")
+        + '<lrm_rsc_op id="remote1_mon" operation="monitor" call-id="2" rc-code="1" '
+        'op-status="4" interval="60000" transition-key="1:1:0:x" on_node="node1"/>'
+        "</lrm_resource>"
+    )
+    remote_state = '<node_state id="remote1" uname="remote1"/>'
+    text = _cib(REMOTE, status).replace("</status>", remote_state + "</status>")
+    ws = schedule(etree.fromstring(text), NOW)
+    fencing = _find(ws, "stonith 'reboot' remote1")
+    assert fencing.in_graph and fencing.reason == "remote connection is unrecoverable"
+    lines = output.transition_summary(ws)
+    assert lines[0] == "  * Fence (reboot) remote1 'remote connection is unrecoverable'"
+
+
+def test_exclusive_discovery_bans_and_skips_probes_elsewhere() -> None:
+    constraints = (
+        '<rsc_location id="l" rsc="D" node="node2" score="0" resource-discovery="exclusive"/>'
+    )
+    resources = '<primitive id="D" class="ocf" provider="heartbeat" type="Dummy"/>'
+    ws = schedule(etree.fromstring(_cib(resources, "", constraints, stonith=False)), NOW)
+    rsc = ws.by_id["D"]
+    assert rsc.assigned is not None and rsc.assigned.name == "node2"
+    assert not any(a.name() == "D_monitor_0 node1" for a in ws.actions)
+    assert any(a.name() == "D_monitor_0 node2" for a in ws.actions)
