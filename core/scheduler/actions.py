@@ -6,11 +6,10 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler import remote
+from hactl.core.scheduler import notifications, remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
     anti_colocation_orderings,
-    drop_edges,
     drop_unneeded_inputs,
     fencing_orderings,
     probe_member_stop_orderings,
@@ -46,8 +45,6 @@ class Builder:
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
         #: ids of the stops of dangling migrations' sources
         self.migration_aborts: set[int] = set()
-        #: (first id, then id) of edges that only carry flags, dropped once they are applied
-        self.propagation_only: set[tuple[int, int]] = set()
         #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
         self.gate_minimum: dict[int, int] = {}
         self.remote = remote.RemoteActions(self)
@@ -774,6 +771,10 @@ class Builder:
         optional action on no node (so unrunnable), unless there is nothing to undo (a stop of
         something stopped, a demote of something not promoted)."""
         firsts = self._done_actions(first, task) if done else self._child_actions(first, task)
+        if done and first.kind == "clone" and first.notify and task in DONE_TASK:
+            # a notifying clone's action is done once its post-notifications are confirmed
+            key = f"{first.id}_confirmed-post_notify_{DONE_TASK[task]}_0"
+            firsts = [a for a in first.actions if a.key == key] or firsts
         if firsts or not first.is_primitive:
             return firsts
         current = max((p.role for p in first.primitives() if p.running_on), default=Role.STOPPED)
@@ -840,13 +841,8 @@ class Builder:
             if not targets:
                 continue
             if not interleave or first is None:
-                # Pacemaker updates each instance's action from first without putting an
-                # edge in the graph (update_noninterleaved_actions): the clone's own action
-                # carries the ordering
                 for a in firsts:
                     for b in targets:
-                        if not any(x is a for x, _ in b.before):
-                            self.propagation_only.add((a.id, b.id))
                         self.order(a, b, flags)
                 continue
             for b in targets:
@@ -881,107 +877,6 @@ class Builder:
         return next((p.assigned for p in prims if p.assigned is not None), None)
 
     # -- notifications -------------------------------------------------------------------
-
-    def notifications(self) -> bool:
-        """Clones with notify=true tell their instances before and after each action."""
-        added = False
-        for clone in self.ws.all_resources():
-            if clone.kind != "clone" or not clone.notify:
-                continue
-            confirmed_posts: dict[str, Action] = {}
-            for task in ("stop", "demote", "start", "promote"):
-                clone_action = next((a for a in clone.actions if a.task == task and a.pseudo), None)
-                done = next(
-                    (a for a in clone.actions if a.task == DONE_TASK[task] and a.pseudo), None
-                )
-                if clone_action is None or done is None or clone_action.optional:
-                    continue
-                added = True
-                confirmed_posts[task] = self._notify_task(clone, task, clone_action, done)
-            for earlier, later in (
-                ("stop", "start"),
-                ("demote", "stop"),
-                ("demote", "promote"),
-                ("start", "promote"),
-            ):
-                if earlier in confirmed_posts and later in confirmed_posts:
-                    pre = next(
-                        a for a in clone.actions if a.key == f"{clone.id}_pre_notify_{later}_0"
-                    )
-                    self.order(confirmed_posts[earlier], pre, ORDERED)
-        return added
-
-    def _notify_task(
-        self, clone: Resource, task: str, clone_action: Action, done: Action
-    ) -> Action:
-        done_task = DONE_TASK[task]
-        cid = clone.id
-        pre = self.action(
-            clone, "notify", None, pseudo=True, optional=False, key=f"{cid}_pre_notify_{task}_0"
-        )
-        confirmed_pre = self.action(
-            clone,
-            "notified",
-            None,
-            pseudo=True,
-            optional=False,
-            key=f"{cid}_confirmed-pre_notify_{task}_0",
-        )
-        post = self.action(
-            clone,
-            "notify",
-            None,
-            pseudo=True,
-            optional=False,
-            key=f"{cid}_post_notify_{done_task}_0",
-        )
-        confirmed_post = self.action(
-            clone,
-            "notified",
-            None,
-            pseudo=True,
-            optional=False,
-            key=f"{cid}_confirmed-post_notify_{done_task}_0",
-        )
-        for act in (pre, confirmed_pre, post, confirmed_post):
-            act.runnable = clone_action.runnable
-        self.order(pre, confirmed_pre, ORDERED)
-        self.order(confirmed_pre, clone_action, ORDERED)
-        self.order(done, post, ORDERED)
-        self.order(post, confirmed_post, ORDERED)
-        self.order(confirmed_pre, post, ORDERED)
-        for prim in clone.primitives():
-            before = [n for n in prim.running_on if n.online and not n.unclean]
-            after_node = prim.assigned
-            start = self.find(prim, "start", after_node) if after_node is not None else []
-            will_run = after_node is not None and (
-                after_node in prim.running_on or any(a.runnable for a in start)
-            )
-            for node in before:
-                act = self.action(
-                    prim,
-                    "notify",
-                    node,
-                    optional=False,
-                    key=f"{prim.history_id}_pre_notify_{task}_0",
-                )
-                self.order(pre, act, ORDERED)
-                self.order(act, confirmed_pre, ORDERED)
-            if will_run and after_node is not None and after_node.online:
-                stopping_here = any(
-                    not a.optional for a in self.find(prim, "stop", after_node)
-                ) and not any(not a.optional for a in start)
-                if not stopping_here:
-                    act = self.action(
-                        prim,
-                        "notify",
-                        after_node,
-                        optional=False,
-                        key=f"{prim.history_id}_post_notify_{task}_0",
-                    )
-                    self.order(post, act, ORDERED)
-                    self.order(act, confirmed_post, ORDERED)
-        return confirmed_post
 
     # -- propagation ------------------------------------------------------------------------
 
@@ -1132,6 +1027,11 @@ class Builder:
                 self.primitive(rsc)
             else:
                 self.collective(rsc)
+        notifying = [
+            (clone, notifications.create_pseudo_ops(self, clone))
+            for clone in ws.all_resources()
+            if clone.kind == "clone" and clone.notify
+        ]
         self.fencing()
         self.probe_orderings()
         for rsc, node in ws.clear_failcounts:
@@ -1155,7 +1055,9 @@ class Builder:
         self.migration_orderings()
         remap_collective_firsts(ws.actions, self.order)
         self.propagate()
-        if self.notifications():
+        for clone, ops in notifying:
+            notifications.create_instance_notifications(self, clone, ops)
+        if notifying:
             self.propagate()
         for act in ws.actions:
             # a pseudo-action of a collective with nothing to do is not needed
@@ -1189,7 +1091,6 @@ class Builder:
         for act in ws.actions:
             act.in_graph = act.runnable and (not act.optional or self._graphed_by_first(act))
         drop_unneeded_inputs(ws.actions)
-        drop_edges(ws.actions, self.propagation_only)
 
 
 def rsc_on(instance: Resource, node: Node) -> bool:

@@ -1,4 +1,5 @@
-"""Ordering constraints as Pacemaker unpacks them: sets, require-all, clone-min, symmetry."""
+"""Clone and ordering rules as Pacemaker applies them: ordering sets, require-all, clone-min,
+symmetry, interleaving, notifications."""
 
 from __future__ import annotations
 
@@ -196,3 +197,48 @@ def test_interleaved_instance_without_a_first_instance_on_its_node_stays_stopped
     # B's instance for node1 has no A instance to follow: not started, not even blocked
     starts = [line for line in lines if line.startswith("* Start B")]
     assert len(starts) == 1 and starts[0].endswith("( node2 )"), lines
+
+
+def _notifying_clone(meta: str = "") -> str:
+    return (
+        '<clone id="AC"><meta_attributes id="AC-m">'
+        '<nvpair id="AC-n" name="notify" value="true"/>'
+        f"{meta}</meta_attributes>{_dummy('A')}</clone>"
+    )
+
+
+def _notify_keys(ws: WorkingSet) -> set[str]:
+    return {
+        f"{a.key} {a.node.name}"
+        for a in ws.actions
+        if a.task == "notify" and a.node is not None and a.in_graph
+    }
+
+
+def test_notifications_tell_instances_where_they_are_and_will_be() -> None:
+    ws = _cib(_notifying_clone(), "", running={"A": "node1"})
+    # A:0 runs on node1, the other instance starts on node2: no pre-notification for an
+    # instance that is starting, a post-notification for every instance that runs afterwards
+    keys = _notify_keys(ws)
+    assert any(k.endswith("_pre_notify_start_0 node1") for k in keys), keys
+    assert not any(k.endswith("_pre_notify_start_0 node2") for k in keys), keys
+    assert any(k.endswith("_post_notify_start_0 node1") for k in keys), keys
+    assert any(k.endswith("_post_notify_start_0 node2") for k in keys), keys
+    confirmed = _action(ws, "AC_confirmed-post_notify_running_0")
+    assert confirmed.in_graph
+
+
+def test_nothing_to_notify_when_the_clone_does_nothing() -> None:
+    ws = _cib(
+        _notifying_clone('<nvpair id="AC-max" name="clone-max" value="1"/>'),
+        "",
+        running={"A": "node1"},
+    )
+    assert _notify_keys(ws) == set()
+    assert not _action(ws, "AC_pre_notify_start_0").in_graph
+
+
+def test_ordering_after_a_notifying_clone_waits_for_its_confirmed_notifications() -> None:
+    ws = _cib(_notifying_clone() + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>')
+    b_start = next(a for a in ws.actions if a.key == "B_start_0" and a.node is not None)
+    assert "AC_confirmed-post_notify_running_0" in {a.key for a, _ in b_start.before}
