@@ -907,11 +907,13 @@ class Unpacker:
         if ticket.granted and not ticket.standby:
             return
         loss_policy = element.get("loss-policy", "stop").lower()
-        role = _text_role(element.get("rsc-role"))
-        targets = self.expand(element.get("rsc"))
+        own_role = _text_role(element.get("rsc-role"))
+        targets = [(target, own_role) for target in self.expand(element.get("rsc"))]
         for rset in element.findall("resource_set"):
-            targets.extend(self.set_members(rset))
-        for target in targets:
+            # each set names the role its members need the ticket for
+            role = _text_role(rset.get("role"))
+            targets.extend((member, role) for member in self.set_members(rset))
+        for target, role in targets:
             if role == Role.PROMOTED and target.kind == "clone":
                 # promotion needs the ticket
                 target.meta["__no_promotion"] = "1"

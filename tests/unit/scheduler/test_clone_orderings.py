@@ -242,3 +242,22 @@ def test_ordering_after_a_notifying_clone_waits_for_its_confirmed_notifications(
     ws = _cib(_notifying_clone() + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>')
     b_start = next(a for a in ws.actions if a.key == "B_start_0" and a.node is not None)
     assert "AC_confirmed-post_notify_running_0" in {a.key for a, _ in b_start.before}
+
+
+def test_ticket_sets_each_name_the_role_that_needs_the_ticket() -> None:
+    promotable = (
+        '<clone id="P"><meta_attributes id="P-m">'
+        '<nvpair id="P-p" name="promotable" value="true"/></meta_attributes>'
+        '<primitive id="S" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+    )
+    ticket = """
+<rsc_ticket id="t1" ticket="T" loss-policy="demote">
+  <resource_set id="t1-0" role="Started"><resource_ref id="A"/></resource_set>
+  <resource_set id="t1-1" role="Promoted"><resource_ref id="P"/></resource_set>
+</rsc_ticket>"""
+    ws = _cib(_dummy("A") + promotable, ticket)
+    lines = _summary(ws)
+    # without the ticket A may not run; P runs, but no instance is promoted
+    assert not any(" A " in line for line in lines), lines
+    assert sum(line.startswith("* Start S:") for line in lines) == 2, lines
+    assert not any("Promote" in line for line in lines), lines
