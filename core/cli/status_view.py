@@ -89,6 +89,8 @@ def _flags(rsc: Resource, node: Node | None) -> list[str]:
         and not rsc.meta.get("__forced_stop")
     ):
         flags.insert(0, "disabled")
+    if rsc.meta.get("__failure_ignored"):
+        flags.append("failure ignored")
     return flags
 
 

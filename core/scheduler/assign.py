@@ -116,7 +116,9 @@ class Placer:
             for rsc in ws.all_resources():
                 if rsc.is_primitive:
                     count = failcount(ws, rsc, node)
-                    if count and count >= rsc.migration_threshold:
+                    # failures ignored (on-fail=ignore) ignore the threshold too
+                    ignored = rsc.meta.get("__failure_ignored")
+                    if count and count >= rsc.migration_threshold and not ignored:
                         target = rsc
                         while target.parent is not None and target.parent.kind != "clone":
                             target = target.parent

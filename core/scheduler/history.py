@@ -278,7 +278,7 @@ class HistoryReader:
         if strategy == "ignore" or (strategy == "restart-container" and entry.task == "stop"):
             # pretend the failed action succeeded
             self.update_state(state, node, result, result.expected)
-            state.ignored_failure = True
+            rsc.meta["__failure_ignored"] = "1"
             if strategy == "restart-container" and ON_FAIL_ORDER.index(
                 state.on_fail
             ) <= ON_FAIL_ORDER.index("restart"):
@@ -310,6 +310,10 @@ class HistoryReader:
         if result.status == EXEC_NOT_INSTALLED or not rsc.failure_timeout:
             return False
         entry = result.entry
+        if self.blocking_failure(rsc, entry) and self.unpacker.has_failcount(rsc, node):
+            # a failure that blocks the resource never expires
+            rsc.failure_timeout = 0
+            return False
         last_run = _int(result.xml, "last-rc-change", -1)
         if last_run < 0:
             return False
@@ -325,6 +329,18 @@ class HistoryReader:
             if result.rc in (OCF_OK, OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED, 190, 191):
                 expired = False
         return expired
+
+    @staticmethod
+    def blocking_failure(rsc: Resource, entry: HistoryEntry) -> bool:
+        """The entry is a failure of an op configured with on-fail=block."""
+        for op in rsc.ops:
+            if (op.on_fail or "").lower() != "block":
+                continue
+            if op.name != entry.task or op.interval_ms != entry.interval_ms:
+                continue
+            if entry.id.endswith("_last_failure_0") or entry.rc != entry.expected_rc:
+                return True
+        return False
 
     def expired_result_done(
         self, state: _State, node: Node, result: _Result, original_rc: int
@@ -720,7 +736,6 @@ class _State:
         self.on_fail = "ignore"
         self.last_failure: HistoryEntry | None = None
         self.stop_next = False
-        self.ignored_failure = False
 
     def next_role_reset(self) -> None:
         self.stop_next = False

@@ -230,3 +230,74 @@ def test_a_partial_migration_continues_to_the_same_target() -> None:
     )
     # no second migrate_to, and no stop where the migration completes
     assert tasks == [("migrate_from", "node2"), ("stop", "node1")]
+
+
+def _with_monitor(on_fail: str, meta: str = "") -> str:
+    return (
+        '<primitive id="rsc" class="ocf" provider="pacemaker" type="Dummy">'
+        f'<meta_attributes id="rsc-m">{meta}</meta_attributes><operations>'
+        f'<op id="rsc-mon" name="monitor" interval="10s" on-fail="{on_fail}"/></operations>'
+        "</primitive>"
+    )
+
+
+def test_an_ignored_failure_ignores_the_migration_threshold_too() -> None:
+    threshold = '<nvpair id="rsc-m1" name="migration-threshold" value="1"/>'
+    history = lrm("rsc", op("rsc", 1, 1, "start"), op("rsc", 1, 2, "monitor", 1, interval="10000"))
+    root = cib(_with_monitor("ignore", threshold), {1: history})
+    state = root.find("status/node_state")
+    assert state is not None
+    state.append(
+        etree.fromstring(
+            '<transient_attributes id="1"><instance_attributes id="t1">'
+            '<nvpair id="t1a" name="fail-count-rsc#monitor_10000" value="1"/>'
+            "</instance_attributes></transient_attributes>"
+        )
+    )
+    ws = schedule(root, NOW)
+    rsc = ws.by_id["rsc"]
+    assert not rsc.failed and rsc.assigned is not None and rsc.assigned.name == "node1"
+    assert summary(ws) == []
+
+
+def test_a_blocking_failure_never_expires() -> None:
+    timeout = '<nvpair id="rsc-m1" name="failure-timeout" value="10"/>'
+    history = lrm("rsc", op("rsc", 1, 1, "start"), op("rsc", 1, 2, "monitor", 1, interval="10000"))
+    root = cib(_with_monitor("block", timeout), {1: history})
+    state = root.find("status/node_state")
+    assert state is not None
+    state.append(
+        etree.fromstring(
+            '<transient_attributes id="1"><instance_attributes id="t1">'
+            '<nvpair id="t1a" name="fail-count-rsc#monitor_10000" value="1"/>'
+            '<nvpair id="t1b" name="last-failure-rsc#monitor_10000" value="1700000002"/>'
+            "</instance_attributes></transient_attributes>"
+        )
+    )
+    ws = schedule(root, NOW)
+    rsc = ws.by_id["rsc"]
+    assert rsc.failed and rsc.blocked and not rsc.managed
+    # neither the fail count is cleared nor the monitor restarted
+    node1 = ws.node("node1")
+    assert not [a for a in ws.actions if a.in_graph and a.rsc is rsc and a.node is node1]
+
+
+def test_what_is_ordered_after_a_blocked_stop_is_blocked() -> None:
+    resources = (
+        '<primitive id="a" class="ocf" provider="pacemaker" type="Dummy">'
+        '<meta_attributes id="a-m"><nvpair id="a-m1" name="target-role" value="Stopped"/>'
+        "</meta_attributes></primitive>"
+        '<primitive id="b" class="ocf" provider="pacemaker" type="Dummy"/>'
+    )
+    order = '<rsc_order id="o" first="a" then="b" kind="Mandatory"/>'
+    # b's stop failed without fencing: b is blocked, so a cannot stop before it
+    status = {
+        1: lrm("a", op("a", 1, 1, "start")) + lrm("b", op("b", 1, 2, "stop", 1)),
+    }
+    text = etree.tostring(cib(resources, status)).decode()
+    text = text.replace("<constraints/>", f"<constraints>{order}</constraints>")
+    ws = schedule(etree.fromstring(text), NOW)
+    assert ws.by_id["b"].blocked
+    stop_a = next(a for a in ws.by_id["a"].actions if a.task == "stop")
+    assert not stop_a.optional and not stop_a.runnable
+    assert summary(ws) == ["* Stop a ( node1 ) due to node availability (blocked)"]
