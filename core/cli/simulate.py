@@ -255,6 +255,7 @@ def simulate(
         show_scores=show_scores,
         quiet=quiet,
         original_date=original_date,
+        effective_date=when,
     )
     if dot_file is not None:
         _write(dot_file, output.dot(ws))
@@ -272,12 +273,20 @@ def report(
     show_scores: bool = False,
     quiet: bool = False,
     original_date: bool = False,
+    effective_date: str | None = None,
 ) -> tuple[str, WorkingSet]:
-    """What crm_simulate prints for this CIB, and the scheduler's working set."""
+    """What crm_simulate prints for this CIB, and the scheduler's working set.
+
+    `effective_date` is -t as given, which crm_simulate announces (as it does the CIB's own
+    date with `original_date`) each time it sets up the cluster state."""
     ws = schedule(cib, now)
     lines: list[str] = []
-    date_line = f"Using the original execution date of: {now:%Y-%m-%d %H:%M:%S}Z"
-    if original_date and not quiet:
+    date_line = ""
+    if effective_date:
+        date_line = f"Setting effective cluster time: {effective_date}"
+    elif original_date:
+        date_line = f"Using the original execution date of: {now:%Y-%m-%d %H:%M:%S}Z"
+    if date_line and not quiet:
         lines.append(date_line)
     if not quiet:
         current = unpack.unpack(cib, now, constraints=False)
@@ -302,7 +311,7 @@ def report(
         lines.extend(output.executed_line(a, known) for a in fired)
         revised = execute.apply_transition(cib, ws, fired)
         lines.append("")
-        if original_date:
+        if date_line:
             lines.append(date_line)
         lines.append("Revised Cluster Status:")
         lines.extend(status_view.render(unpack.unpack(revised, now, constraints=False)))

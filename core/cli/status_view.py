@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from hactl.core.scheduler import scores
 from hactl.core.scheduler.model import Node, Resource, Role, WorkingSet
 
 
@@ -19,7 +20,57 @@ def _node_list(names: list[str]) -> str:
     return "[ " + " ".join(sorted(names, key=natural_key)) + " ]"
 
 
+def node_health(ws: WorkingSet, node: Node) -> int:
+    """Pacemaker's pe__node_health: -1 (red), 0 (yellow) or 1 from the node's #health*
+    attributes, judged against node-health-red/-yellow/-green; 1 without a strategy."""
+    if ws.options.get("node-health-strategy", "none").lower() == "none":
+        return 1
+    red = scores.parse(ws.options.get("node-health-red"), -scores.INFINITY)
+    yellow = scores.parse(ws.options.get("node-health-yellow"), 0)
+    green = scores.parse(ws.options.get("node-health-green"), 0)
+    health = 1
+    for name, value in node.attrs.items():
+        if not name.startswith("#health"):
+            continue
+        if value.lower() == "red":
+            return -1
+        if value.lower() == "yellow":
+            health = 0
+            continue
+        if not re.fullmatch(r"[+-]?(\d+|infinity)", value.strip(), re.IGNORECASE):
+            continue  # not a score: ignored, as Pacemaker does
+        score = scores.parse(value)
+        if score <= red:
+            return -1
+        if score <= yellow and yellow != green:
+            health = 0
+    return health
+
+
+def _node_status(ws: WorkingSet, node: Node) -> str:
+    """Pacemaker's node_text_status."""
+    if node.unclean:
+        return (
+            "UNCLEAN (online)"
+            if node.online
+            else ("UNCLEAN (pending)" if node.pending else "UNCLEAN (offline)")
+        )
+    if node.pending:
+        return "pending"
+    if node.standby_onfail and node.online:
+        return "standby (on-fail)"
+    if node.standby:
+        if not node.online:
+            return "OFFLINE (standby)"
+        running = any(node in p.running_on for r in ws.resources for p in r.primitives())
+        return "standby (with active resources)" if running else "standby"
+    if node.maintenance:
+        return "maintenance" if node.online else "OFFLINE (maintenance)"
+    return "online" if node.online else "OFFLINE"
+
+
 def node_lines(ws: WorkingSet) -> list[str]:
+    """Nodes in a bad state (or of poor health) one a line, the others listed by state."""
     online: list[str] = []
     offline: list[str] = []
     special: list[str] = []
@@ -30,28 +81,23 @@ def node_lines(ws: WorkingSet) -> list[str]:
         kind = "Node"
         if node.is_remote:
             kind = "GuestNode" if node.is_guest else "RemoteNode"
-        if node.unclean:
-            state = "online" if node.online else "offline"
-            special.append(f"* {kind} {node.name}: UNCLEAN ({state})")
-        elif node.pending:
-            special.append(f"* {kind} {node.name}: pending")
-        elif node.maintenance and node.online:
-            special.append(f"* {kind} {node.name}: maintenance")
+        health = node_health(ws, node)
+        if node.unclean or node.pending or node.standby or node.maintenance or health <= 0:
+            line = f"* {kind} {node.name}: {_node_status(ws, node)}"
+            if health < 0:
+                line += " (health is RED)"
+            elif health == 0:
+                line += " (health is YELLOW)"
+            special.append(line)
         elif not node.online:
             if not node.is_remote:
                 offline.append(node.name)
             elif not node.is_guest:
                 remote_offline.append(node.name)
-        elif node.is_guest and not node.standby:
+        elif node.is_guest:
             guest_online.append(node.name)
-        elif node.is_remote and not node.standby:
+        elif node.is_remote:
             remote_online.append(node.name)
-        elif node.standby:
-            running = any(node in p.running_on for r in ws.resources for p in r.primitives())
-            label = "standby (on-fail)" if node.standby_onfail else "standby"
-            if running:
-                label += " (with active resources)"
-            special.append(f"* {kind} {node.name}: {label}")
         else:
             online.append(node.name)
     lines = list(special)
@@ -74,23 +120,30 @@ def _agent(rsc: Resource) -> str:
     return f"{rsc.agent_class}:{rsc.agent_type}"
 
 
+def in_maintenance(rsc: Resource) -> bool:
+    """Pacemaker's maintenance flag: set by the resource, or by a maintenance node it is
+    active on (cluster-wide maintenance-mode also sets the resource's)."""
+    return rsc.maintenance or any(n.maintenance for n in rsc.running_on)
+
+
 def _flags(rsc: Resource, node: Node | None) -> list[str]:
+    """The parenthesised flags after a primitive's state, in Pacemaker's order."""
     flags: list[str] = []
-    if node is not None and node.unclean:
+    if node is not None and node.unclean and not node.online:
         flags.append("UNCLEAN")
-    if rsc.blocked and rsc.failed:
-        flags.append("blocked")
-    elif not rsc.managed:
-        flags.append("maintenance" if rsc.maintenance else "unmanaged")
     if (
         rsc.target_role == Role.STOPPED
         and not rsc.orphan
         and not rsc.meta.get("__stop_onfail")
         and not rsc.meta.get("__forced_stop")
     ):
-        flags.insert(0, "disabled")
-    if rsc.meta.get("__failure_ignored"):
-        flags.append("failure ignored")
+        flags.append("disabled")
+    if rsc.blocked:
+        flags.append("blocked")
+    elif in_maintenance(rsc):
+        flags.append("maintenance")
+    elif not rsc.managed:
+        flags.append("unmanaged")
     return flags
 
 
@@ -102,8 +155,10 @@ def primitive_state(rsc: Resource) -> str:
         flags = []
         if rsc.target_role == Role.STOPPED and not rsc.orphan:
             flags.append("disabled")
-        if not rsc.managed:
-            flags.append("maintenance" if rsc.maintenance else "unmanaged")
+        if in_maintenance(rsc):
+            flags.append("maintenance")
+        elif not rsc.managed:
+            flags.append("unmanaged")
         return text + (f" ({', '.join(flags)})" if flags else "")
     role = rsc.role
     pending = {
@@ -137,10 +192,15 @@ def resource_lines(ws: WorkingSet, rsc: Resource) -> list[str]:
         return [primitive_line(rsc)]
     if rsc.kind == "group":
         header = f"* Resource Group: {rsc.id}"
-        if not rsc.managed:
-            header += " (unmanaged)"
+        attrs = []
         if rsc.target_role == Role.STOPPED:
-            header += " (disabled)"
+            attrs.append("disabled")
+        if rsc.maintenance:
+            attrs.append("maintenance")
+        elif not rsc.managed:
+            attrs.append("unmanaged")
+        if attrs:
+            header += f" ({', '.join(attrs)})"
         lines = [header + ":"]
         for child in rsc.children:
             lines.extend("  " + line for line in resource_lines(ws, child))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from hactl.core.scheduler.model import Action, Resource, WorkingSet
+from hactl.core.scheduler.model import Action, Resource, Role, WorkingSet
 
 
 def synapse_order(ws: WorkingSet) -> list[Action]:
@@ -133,9 +133,13 @@ class StatusWriter:
         history = self.lrm_resource(state, rsc)
         rc = 0
         expected = 0
-        if act.task == "monitor" and act.interval_ms == 0:
-            rc = expected = 7
-        elif act.task == "monitor" and rsc.next_role.name == "PROMOTED":
+        stopped_role = any(
+            op.name == "monitor" and op.interval_ms == act.interval_ms and op.role == Role.STOPPED
+            for op in rsc.ops
+        )
+        if act.task == "monitor" and (act.interval_ms == 0 or stopped_role):
+            rc = expected = 7  # probes and monitors of the Stopped role find it not running
+        elif act.task == "monitor" and rsc.next_role == Role.PROMOTED:
             rc = expected = 8
         elif act.task == "cancel":
             for op in list(history):

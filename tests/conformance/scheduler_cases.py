@@ -76,7 +76,7 @@ def run_case(case: str, when: str, all_levels: bool = True) -> dict[str, object]
         now = parse_time(when or None, cib)
         # as the command does: without -t, the CIB's own date is used and announced
         original_date = not when and unpack.cib_time(cib) is not None
-        text, ws = report(cib, now, original_date=original_date)
+        text, ws = report(cib, now, original_date=original_date, effective_date=when or None)
         if all_levels:
             dot_text = output.dot(ws)
             scores_text, _ = report(cib, now, show_scores=True, quiet=True)

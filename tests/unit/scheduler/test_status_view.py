@@ -1,0 +1,83 @@
+"""crm_simulate's status text (hactl simulate): node states, resource flags, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.cli import status_view
+from hactl.core.cli.simulate import report
+from hactl.core.scheduler import unpack
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+
+
+def _cib(options: str = "", node2: str = "", resources: str = "", lrm1: str = "") -> str:
+    return f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>{options}
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>{resources}</resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
+        expected="member"><lrm id="1"><lrm_resources>{lrm1}</lrm_resources></lrm></node_state>
+    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member"
+        expected="member">{node2}</node_state>
+  </status>
+</cib>"""
+
+
+def _nodes(text: str) -> list[str]:
+    ws = unpack.unpack(etree.fromstring(text), NOW, constraints=False)
+    return [" ".join(line.split()) for line in status_view.node_lines(ws)]
+
+
+def test_node_of_poor_health_is_shown_on_its_own() -> None:
+    health = (
+        '<transient_attributes id="2"><instance_attributes id="a">'
+        '<nvpair id="h" name="#health-disk" value="{}"/></instance_attributes>'
+        "</transient_attributes>"
+    )
+    strategy = '<nvpair id="o2" name="node-health-strategy" value="migrate-on-red"/>'
+    assert _nodes(_cib(strategy, health.format("red"))) == [
+        "* Node node2: online (health is RED)",
+        "* Online: [ node1 ]",
+    ]
+    assert _nodes(_cib(strategy, health.format("yellow")))[0] == (
+        "* Node node2: online (health is YELLOW)"
+    )
+    # without a health strategy the attributes mean nothing
+    assert _nodes(_cib("", health.format("red"))) == ["* Online: [ node1 node2 ]"]
+
+
+def test_resource_on_a_maintenance_node_is_flagged_maintenance() -> None:
+    maintenance = (
+        '<transient_attributes id="2"><instance_attributes id="a">'
+        '<nvpair id="m" name="maintenance" value="true"/></instance_attributes>'
+        "</transient_attributes>"
+        '<lrm id="2"><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" '
+        'type="Dummy"><lrm_rsc_op id="a_start_0" operation="start" interval="0" call-id="1" '
+        'rc-code="0" op-status="0" transition-key="1:0:0:x" transition-magic="0:0;1:0:0:x"/>'
+        "</lrm_resource></lrm_resources></lrm>"
+    )
+    text = _cib(
+        node2=maintenance,
+        resources='<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>',
+    )
+    ws = unpack.unpack(etree.fromstring(text), NOW, constraints=False)
+    lines = [" ".join(line.split()) for line in status_view.render(ws)]
+    assert "* a (ocf:pacemaker:Dummy): Started node2 (maintenance)" in lines
+    assert "* Node node2: maintenance" in lines
+
+
+def test_effective_time_is_announced_as_given() -> None:
+    text, _ = report(etree.fromstring(_cib()), NOW, effective_date="2024-122")
+    lines = text.splitlines()
+    assert lines[0] == "Setting effective cluster time: 2024-122"
+    assert lines[lines.index("Revised Cluster Status:") - 1] == lines[0]
