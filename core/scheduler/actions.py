@@ -158,7 +158,8 @@ class Builder:
     def primitive(self, rsc: Resource) -> None:
         chosen = rsc.assigned
         if not rsc.managed:
-            self.recurring(rsc, chosen, start_required=False) if chosen else None
+            if chosen is not None and not rsc.blocked:  # a blocked resource is not monitored
+                self.recurring(rsc, chosen, start_required=False)
             return
         multiple = len(rsc.running_on) > 1
         stop_needed_on: list[Node] = []
@@ -938,6 +939,14 @@ class Builder:
                         changed = True
                     if flags & ASYMMETRIC and not first.runnable:
                         changed |= self._asymmetric_block(first, then)
+                    if (
+                        flags & (FIRST_IMPLIES_THEN | THEN_IMPLIES_FIRST)
+                        and then.runnable
+                        and self._blocked_stop(first)
+                    ):
+                        # what is ordered with a blocked resource's stop cannot happen either
+                        then.runnable = False
+                        changed = True
                     if flags & UNRUNNABLE_FIRST_BLOCKS and not first.runnable and then.runnable:
                         if (
                             then.pseudo
@@ -978,6 +987,18 @@ class Builder:
                             stop.optional = False
                             stop.reason = act.reason
                             changed = True
+
+    @staticmethod
+    def _blocked_stop(act: Action) -> bool:
+        """The stop of a blocked (unmanaged after a failure) resource, which cannot run."""
+        rsc = act.rsc
+        return (
+            act.task == "stop"
+            and not act.runnable
+            and rsc is not None
+            and rsc.blocked
+            and not rsc.managed
+        )
 
     @staticmethod
     def _across_resources(first: Action, then: Action) -> bool:
@@ -1090,6 +1111,9 @@ class Builder:
                     act.runnable = False
         for act in ws.actions:
             act.in_graph = act.runnable and (not act.optional or self._graphed_by_first(act))
+            if act.rsc is not None and not act.rsc.managed and act.task != "monitor":
+                # an unmanaged resource gets no actions but its monitors
+                act.in_graph = act.in_graph and act.interval_ms > 0
         drop_unneeded_inputs(ws.actions)
 
 
