@@ -144,6 +144,8 @@ def _flags(rsc: Resource, node: Node | None) -> list[str]:
         flags.append("maintenance")
     elif not rsc.managed:
         flags.append("unmanaged")
+    if rsc.meta.get("__failure_ignored"):
+        flags.append("failure ignored")
     return flags
 
 
