@@ -249,11 +249,90 @@ def measure_failover(runs: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     return table, figures
 
 
+def started_everywhere(sandbox: Sandbox, asked: str, prefix: str) -> int:
+    """How many resources named ``prefix*`` the CIB shows started (rc 0) on a member."""
+    cib = etree.fromstring(sandbox.call(asked, "cib.get", timeout=10)["cib"].encode())
+    return sum(
+        1
+        for state in cib.iterfind("status/node_state[@crmd='online']")
+        for op in state.iterfind("lrm/lrm_resources/lrm_resource/lrm_rsc_op")
+        if op.get("id", "").startswith(prefix)
+        and op.get("id", "").endswith("_last_0")
+        and op.get("operation") == "start"
+        and op.get("rc-code") == "0"
+    )
+
+
+def measure_mass_start(count: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """``count`` Dummy resources pushed in one CIB change; time until all are started."""
+    root = Path(tempfile.mkdtemp(prefix="hactl-bench-massstart-"))
+    try:
+        sandbox, names = start_cluster(root)
+        got = sandbox.call(names[0], "cib.get", timeout=10)
+        cib = etree.fromstring(got["cib"].encode())
+        resources = cib.find("configuration/resources")
+        assert resources is not None
+        for index in range(count):
+            etree.SubElement(
+                resources,
+                "primitive",
+                id=f"m{index}",
+                attrib={"class": "ocf", "provider": "heartbeat", "type": "Dummy"},
+            )
+        base = [int(cib.get("admin_epoch", "0")), int(cib.get("epoch", "0"))]
+        began = time.monotonic()
+        sandbox.call(names[0], "cib.push", timeout=60, cib=etree.tostring(cib).decode(), base=base)
+        pushed = time.monotonic() - began
+        progress: list[tuple[float, int]] = []
+
+        def all_started() -> bool:
+            done = started_everywhere(sandbox, names[0], "m")
+            progress.append((time.monotonic() - began, done))
+            return done >= count
+
+        until(all_started, 900, f"{count} resources started")
+        took = time.monotonic() - began
+        placed = {
+            n: len(list((sandbox.state_dir(n) / "rsctmp").glob("Dummy-m*.state"))) for n in names
+        }
+        log = "".join((sandbox.state_dir(n) / "daemon.log").read_text() for n in names)
+        transitions = len(re.findall(r"transition \d+: \d+ actions", log))
+    finally:
+        sandbox.stop_all(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+    half = next(t for t, done in progress if done >= count // 2)
+    table = [
+        (f"{count} resources on 3 nodes, from nothing: all started", f"{took:.1f} s"),
+        ("  configuration pushed", f"{pushed:.2f} s"),
+        ("  half of them started", f"{half:.1f} s"),
+        ("  per node (state files)", ", ".join(f"{n} {c}" for n, c in placed.items())),
+        ("  transitions", str(transitions)),
+    ]
+    figures = {
+        "mass_resources": count,
+        "mass_started_s": round(took, 2),
+        "mass_half_started_s": round(half, 2),
+        "mass_transitions": transitions,
+    }
+    return table, figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 runs of each kind instead of 10")
+    parser.add_argument(
+        "--resources", type=int, default=500, help="how many resources start from nothing"
+    )
+    parser.add_argument("--only", choices=("failover", "mass"), help="run one of the two")
     args = parser.parse_args()
-    table, figures = measure_failover(3 if args.quick else 10)
+    table: list[tuple[str, str]] = []
+    figures: dict[str, Any] = {}
+    if args.only != "mass":
+        table, figures = measure_failover(3 if args.quick else 10)
+    if args.only != "failover":
+        mass_table, mass_figures = measure_mass_start(args.resources)
+        table += mass_table
+        figures.update(mass_figures)
     width = max(len(what) for what, _ in table)
     for what, value in table:
         print(f"{what:<{width}}  {value}")

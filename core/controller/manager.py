@@ -116,6 +116,13 @@ async def perform_on_node(executor: Executor, op: ScheduledOperation) -> Operati
     return record
 
 
+def _plan(root: etree._Element, now: dt.datetime) -> tuple[WorkingSet, TransitionGraph]:
+    """The scheduler's run, in a worker thread: the event loop keeps answering totem and
+    the transport's heartbeats while a large cluster is scheduled."""
+    ws = schedule(root, now)
+    return ws, TransitionGraph.from_xml(graph_xml(ws))
+
+
 def fence_through(fencer_for: Callable[[], Fencer], origin: str) -> Fence:
     """The ``fence`` callback over hactl's fencer; ``fencer_for`` gives one that knows the
     current CIB's devices (e.g. ``lambda: Fencer(node, build_model(cib), host.fence_agent)``)."""
@@ -326,8 +333,7 @@ class ClusterController:
         self._transition_id += 1
         now = self._now()
         began = time.monotonic()
-        ws = schedule(copy.deepcopy(self.cib.root), now)
-        graph = TransitionGraph.from_xml(graph_xml(ws))
+        ws, graph = await asyncio.to_thread(_plan, copy.deepcopy(self.cib.root), now)
         log.info(
             "transition %d: %d actions, scheduled in %.0f ms",
             self._transition_id,

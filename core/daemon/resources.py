@@ -50,6 +50,7 @@ from hactl.core.drivers import OcfRc, OperationRequest
 from hactl.core.errors import HactlError
 from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
 from hactl.core.executor.history import OperationRecord
+from hactl.core.fencer.device_runner import failed_devices, fence_device_runner
 from hactl.core.fencer.fencer import Fencer
 from hactl.core.plugins import PluginHost
 
@@ -145,7 +146,7 @@ class ResourceRuntime:
         self._current_cib = current_cib
         self.executor = Executor(
             node_name,
-            agent_runner(host.agent_class),
+            fence_device_runner(agent_runner(host.agent_class), host.fence_agent, self._started),
             node_id=str(node_id),
             on_result=self._on_local_result,
         )
@@ -161,6 +162,8 @@ class ResourceRuntime:
         self._baseline: CibDocument | None = None
         self._updates_in_flight = 0
         self._replica_moved = False
+        #: the controller changed its status since the last update was sent
+        self._status_dirty = False
         #: a new membership the controller has not been told yet
         self._membership_news = False
         #: on the DC: members whose operation history is awaited, and those that came
@@ -224,6 +227,8 @@ class ResourceRuntime:
             self._history_timer = None
         if self.controller is None:
             self._start_controller()
+        elif self._updates_in_flight or self._status_dirty:
+            self._replica_moved = True  # followed once the controller's own are through
         else:
             self._follow_replica(tell=False)
         assert self.controller is not None
@@ -247,7 +252,7 @@ class ResourceRuntime:
         """The replica applied a patch (on the DC: maybe not the controller's own)."""
         if self.controller is None:
             return
-        if self._updates_in_flight or self._awaiting_history:
+        if self._updates_in_flight or self._status_dirty or self._awaiting_history:
             self._replica_moved = True
         else:
             self._follow_replica()
@@ -316,6 +321,7 @@ class ResourceRuntime:
 
     def _stop_controller(self) -> None:
         self._awaiting_history.clear()
+        self._status_dirty = False
         self._dc_members = set()
         if self._history_timer is not None:
             self._history_timer.cancel()
@@ -342,7 +348,20 @@ class ResourceRuntime:
 
     def _fencer(self) -> Fencer:
         assert self.controller is not None
-        return Fencer(self.node_name, build_model(self.controller.cib), self.host.fence_agent)
+        cib = self.controller.cib
+        return Fencer(
+            self.node_name,
+            build_model(cib),
+            self.host.fence_agent,
+            failed=failed_devices(cib.root),
+        )
+
+    def _started(self, resource: str) -> bool:
+        """Whether this node's executor last left ``resource`` started (a fence device's
+        probe asks)."""
+        history = self.executor.history.resources.get(resource)
+        last = history.last if history is not None else None
+        return last is not None and last.operation in ("start", "monitor") and not last.failed
 
     def _follow_replica(self, *, tell: bool = True) -> None:
         """Take the replica's CIB when it holds something the controller has not seen."""
@@ -371,10 +390,22 @@ class ResourceRuntime:
         self.controller.set_membership(self._name(n) for n in self.members)
 
     def _controller_changed_cib(self, cib: CibDocument) -> None:
+        """Status changes go to the replica in batches: one update in flight at a time,
+        the next holding everything that changed meanwhile (500 results are not 500
+        patches, each diffed, broadcast and persisted by every node)."""
+        if not self._status_dirty and not self._updates_in_flight:
+            asyncio.get_running_loop().call_soon(self._send_status)
+        self._status_dirty = True
+
+    def _send_status(self) -> None:
+        if self.controller is None or self._updates_in_flight or not self._status_dirty:
+            return
         assert self._baseline is not None
-        patch = status_patch(self._baseline, cib)
-        self._baseline = cib.copy()
+        self._status_dirty = False
+        patch = status_patch(self._baseline, self.controller.cib)
+        self._baseline = self.controller.cib.copy()
         if is_empty_patch(patch):
+            self._after_update()
             return
         self._updates_in_flight += 1
         self._spawn(self._persist(patch))
@@ -388,17 +419,20 @@ class ResourceRuntime:
             log.error("the controller's status update was lost: %s", exc.message)
         finally:
             self._updates_in_flight -= 1
-        if (
-            not self._updates_in_flight
-            and self._replica_moved
-            and self.controller is not None
-            and not self._awaiting_history
-        ):
+        self._after_update()
+
+    def _after_update(self) -> None:
+        """The next batch, or, with nothing left to send, the replica's newer CIB."""
+        if self.controller is None or self._updates_in_flight:
+            return
+        if self._status_dirty:
+            self._send_status()
+        elif self._replica_moved and not self._awaiting_history:
             self._follow_replica()
 
     async def _dispatch(self, node: str, op: ScheduledOperation) -> OperationRecord:
         if node == self.node_name:
-            return await perform_on_node(self.executor, op)
+            return await perform_on_node(self.executor, op, fence_devices_run=True)
         target = next((i for i, n in self.names.items() if n == node), None)
         if target is None or target not in self.members:
             raise NodeUnreachable(f"{node} is not a member of the ring")
@@ -413,7 +447,9 @@ class ResourceRuntime:
     async def _execute(self, dc: int, request_id: str, op_data: Mapping[str, Any]) -> None:
         answer: dict[str, Any] = {"t": "result", "id": request_id, "to": dc}
         try:
-            record = await perform_on_node(self.executor, operation_from_wire(op_data))
+            record = await perform_on_node(
+                self.executor, operation_from_wire(op_data), fence_devices_run=True
+            )
             answer["record"] = record_to_wire(record)
         except (HactlError, TypeError, KeyError, ValueError) as exc:
             answer["error"] = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
