@@ -15,6 +15,8 @@ import typer
 
 from hactl.core.cli import status_view
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
+from hactl.core.fencer import cib_history
+from hactl.core.fencer.history import HistoryRecord, newest_first
 from hactl.core.scheduler.model import HistoryEntry, Resource, WorkingSet
 
 app = typer.Typer(
@@ -31,6 +33,13 @@ def working_set(status: dict[str, Any]) -> WorkingSet:
 
     cib = etree.fromstring(status["cib"].encode())
     return unpack.unpack(cib, dt.datetime.now())
+
+
+def fencing_history(status: dict[str, Any]) -> list[HistoryRecord]:
+    """The cluster's fencing history, from the status section of the CIB."""
+    from lxml import etree
+
+    return cib_history.records(etree.fromstring(status["cib"].encode()))
 
 
 def _node_state(ws: WorkingSet, name: str) -> str:
@@ -105,7 +114,7 @@ def as_json(status: dict[str, Any], ws: WorkingSet) -> dict[str, Any]:
             for p in _primitives(ws)
             for node, e in _failed(p)
         ],
-        "fencing_history": [],
+        "fencing_history": [r.as_dict() for r in newest_first(fencing_history(status))],
         "quorum": status["quorum"],
     }
 
@@ -147,8 +156,7 @@ def text_lines(status: dict[str, Any], ws: WorkingSet, *, full: bool) -> list[st
         for p, node, e in failed:
             interval = f"_{e.interval_ms}" if e.interval_ms else "_0"
             lines.append(f"  * {p.id}_{e.task}{interval} on {node} returned {e.rc}")
-    if full:
-        lines += ["", "Fencing History:", "  * none recorded"]
+    lines += status_view.fencing_lines(fencing_history(status), full=full)
     return lines
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from hactl.core.fencer.cib_history import unresolved_failures
+from hactl.core.fencer.history import HistoryRecord, newest_first
 from hactl.core.scheduler import scores
 from hactl.core.scheduler.model import Node, Resource, Role, WorkingSet
 
@@ -327,4 +329,21 @@ def render(ws: WorkingSet) -> list[str]:
         if rsc.meta.get("internal_rsc", "").lower() == "true":
             continue  # a guest node's implicit connection
         lines.extend("    " + line for line in resource_lines(ws, rsc))
+    return lines
+
+
+def fencing_lines(history: list[HistoryRecord], *, full: bool) -> list[str]:
+    """crm_mon's fencing sections: "Failed Fencing Actions" (a node's latest failed request
+    until it is fenced or confirmed down), and with ``full`` "Fencing History" (every
+    request, latest first)."""
+    lines: list[str] = []
+    failed = unresolved_failures(history)
+    if failed:
+        lines += ["", "Failed Fencing Actions:"]
+        lines += [f"  * {record.line()}" for record in failed]
+    if full:
+        lines += ["", "Fencing History:"]
+        lines += [f"  * {record.line()}" for record in newest_first(history)] or [
+            "  * none recorded"
+        ]
     return lines

@@ -1,7 +1,14 @@
 """`hactl stonith fence|confirm|history` and `stonith level verify`: fencing a node from
 this one with the fence devices of the CIB, confirming a node down by hand, the fencing
-history kept in this node's state directory, and checking the fencing topology (pcs's
-grammar; history lines as stonith_admin --history prints them)."""
+history, and checking the fencing topology (pcs's grammar; history lines as
+stonith_admin --history prints them).
+
+Where a cluster runs (a daemon answers here and no ``-f FILE`` is given), the history is
+the cluster's: the status section of the CIB, which the DC writes and every node holds.
+`confirm` tells the cluster through the DC (the node counts as fenced and its resources
+are recovered), `fence` records its outcome there, and `history` shows it merged with
+what this node's own file holds from before (``--cleanup`` clears both). Without a
+cluster they work on this node's file (``<state dir>/fencing-history``) alone."""
 
 from __future__ import annotations
 
@@ -10,10 +17,12 @@ import logging
 import os
 import sys
 import time
+from typing import Any
 
 import typer
 
 from hactl.core.attrd.tools import local_node
+from hactl.core.cib.document import CibDocument
 from hactl.core.cib.model import Cib, build_model, merged
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
@@ -22,9 +31,17 @@ from hactl.core.commands import fencing, session
 from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import did_you_mean
 from hactl.core.commands.nodes import node_names
+from hactl.core.controller.node_status import record_fenced
 from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
+from hactl.core.fencer import cib_history
 from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
-from hactl.core.fencer.history import MANUAL, FenceHistory, newest_first, one_line
+from hactl.core.fencer.history import (
+    MANUAL,
+    FenceHistory,
+    HistoryRecord,
+    newest_first,
+    one_line,
+)
 from hactl.core.fencer.topology import devices_of
 from hactl.core.plugins import PluginHost
 
@@ -72,6 +89,87 @@ def _fence(cib: Cib, target: str, action: str) -> FenceHistoryEntry:
         logger.removeHandler(quiet)
 
 
+def _running_cluster() -> dict[str, Any] | None:
+    """The local daemon's status when a cluster runs here and no -f FILE is given; None
+    when the command is to work on this node's own history alone."""
+    if os.environ.get("CIB_file"):
+        return None
+    from hactl.core.daemon import client
+
+    try:
+        status: dict[str, Any] = client.call("status")
+    except client.DaemonUnreachable:
+        return None
+    return None if status.get("running") is False else status
+
+
+def _edit_cluster_status(edit: Any) -> Any:
+    """Apply ``edit(root)`` to the running cluster's status section through the DC (as a
+    patch of what changed); what ``edit`` returned."""
+    from hactl.core.daemon.client import LiveCibHandle
+
+    handle = LiveCibHandle()
+    before = handle.get()
+    after = before.copy()
+    result = edit(after.root)
+    handle.push_status(before, after)
+    return result
+
+
+def _confirm_in_cluster(status: dict[str, Any], entry: FenceHistoryEntry) -> None:
+    """Record ``entry`` (a manual confirmation) in the running cluster: the DC's controller
+    finds the node fenced and recovers what it ran."""
+    node = entry.target
+    names = {str(n) for n in status["nodes"].values()}
+    members = {status["nodes"].get(str(m)) for m in status["members"]}
+    where = f"stonith confirm {node}"
+    if node not in names:
+        raise NotFoundError(
+            f"node {node!r} is not in the cluster", where=where, hint=did_you_mean(node, names)
+        )
+    if node in members:
+        raise HactlError(
+            f"{node} is a member of the cluster right now, not down",
+            where=where,
+            hint="confirm only a node you checked is powered off; "
+            f"`hactl stonith fence {node}` fences a running one",
+        )
+    if status.get("dc") is None:
+        raise HactlError(
+            "the cluster has no DC right now to take the confirmation",
+            where=where,
+            hint="wait until `hactl status` shows a DC (the partition needs quorum)",
+        )
+
+    def confirm(root: Element) -> None:
+        record_fenced(root, node)
+        cib_history.record(root, entry, _client())
+
+    _edit_cluster_status(confirm)
+
+
+def _record(status: dict[str, Any] | None, entry: FenceHistoryEntry) -> None:
+    """Keep a request's outcome: in the running cluster's history (through the DC), else in
+    this node's file."""
+    if status:
+        _edit_cluster_status(lambda root: cib_history.record(root, entry, _client()))
+    else:
+        FenceHistory().append(entry, _client())
+
+
+def _merged(records: list[HistoryRecord]) -> list[HistoryRecord]:
+    """One record per request: the cluster's copy and a node's file may hold the same."""
+    seen: set[tuple[object, ...]] = set()
+    merged = []
+    for record in records:
+        e = record.entry
+        key = (e.target, e.action, e.state, e.executioner, round(e.completed or 0.0, 3))
+        if key not in seen:
+            seen.add(key)
+            merged.append(record)
+    return newest_first(merged)
+
+
 def register(app: typer.Typer) -> None:
     level_app = next(
         g.typer_instance
@@ -90,13 +188,14 @@ def register(app: typer.Typer) -> None:
 
         Example: hactl stonith fence node2 --off
         """
-        history = FenceHistory()
-        history.check_writable()  # before powering anything off
+        status = _running_cluster()
+        if not status:
+            FenceHistory().check_writable()  # before powering anything off
         cib = build_model(session.current_handle().get())
         where = f"stonith fence {node}"
         _check_node(cib, node, where)
         entry = _fence(cib, node, "off" if off else "reboot")
-        history.append(entry, _client())
+        _record(status, entry)
         if not entry.succeeded:
             raise HactlError(
                 f"unable to fence {node}: {one_line(entry.reason)}",
@@ -112,14 +211,17 @@ def register(app: typer.Typer) -> None:
             False, "--force", "--yes", help="Do not ask (you checked the node is off)."
         ),
     ) -> None:
-        """Record in this node's fencing history that NODE is down without fencing it (you
-        powered it off, or checked it is), as a successful "off" by "manual". Asks for 'yes'
-        on stdin unless --force.
+        """Confirm that NODE is down without fencing it (you powered it off, or checked it
+        is): in a running cluster the DC then counts it as fenced and recovers its resources
+        elsewhere (a node that is a member right now is refused). Recorded as a successful
+        "off" by "manual" in the fencing history. Asks for 'yes' on stdin
+        unless --force.
 
         Example: hactl stonith confirm node2 --force
         """
-        history = FenceHistory()
-        history.check_writable()
+        status = _running_cluster()
+        if not status:
+            FenceHistory().check_writable()
         if not force:
             print(
                 f"WARNING: If node {node} is not powered off or it does have access to shared "
@@ -136,10 +238,14 @@ def register(app: typer.Typer) -> None:
                     where="stonith confirm",
                     hint="type yes, or pass --force once you are sure the node is off",
                 )
-        me = local_node()
+        me = status["node"]["name"] if status else local_node()
         entry = FenceHistoryEntry(node, "off", me, MANUAL, state="success", completed=time.time())
-        history.append(entry, _client())
-        print(f"Node: {node} confirmed fenced")
+        if status:
+            _confirm_in_cluster(status, entry)
+        else:
+            FenceHistory().append(entry, _client())
+        scope = "" if status else " (in this node's history: no cluster runs here)"
+        print(f"Node: {node} confirmed fenced{scope}")
 
     @app.command("history")
     def show_history(
@@ -151,8 +257,9 @@ def register(app: typer.Typer) -> None:
         ),
         output: OutputFormat = OUTPUT_OPTION,
     ) -> None:
-        """Show the fencing requests this node made or recorded, latest first; --cleanup
-        (or pcs's `history cleanup [NODE]`) forgets them.
+        """Show the fencing requests, latest first: the running cluster's (what the DC
+        fenced, what was confirmed) and this node's own; --cleanup (or pcs's
+        `history cleanup [NODE]`) forgets them.
 
         Example: hactl stonith history node2 -o json
         """
@@ -167,8 +274,11 @@ def register(app: typer.Typer) -> None:
             )
         node = words[0] if words else None
         history = FenceHistory()
+        status = _running_cluster()
         if cleanup:
             dropped = history.cleanup(node)
+            if status:
+                dropped += _edit_cluster_status(lambda root: cib_history.cleanup(root, node))
             if output is OutputFormat.json:
                 print_json({"removed": dropped})
             else:
@@ -176,7 +286,11 @@ def register(app: typer.Typer) -> None:
                 noun = "entry" if dropped == 1 else "entries"
                 print(f"cleaning up fencing-history{scope}: {dropped} {noun} removed")
             return
-        records = newest_first(history.records(node))
+        records = history.records(node)
+        if status:
+            cib = CibDocument.from_bytes(status["cib"].encode(), source="the cluster's CIB")
+            records += cib_history.records(cib.root, node)
+        records = _merged(records)
         if output is OutputFormat.json:
             print_json([r.as_dict() for r in records])
             return

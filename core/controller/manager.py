@@ -25,7 +25,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from lxml import etree
 
@@ -39,7 +38,8 @@ from hactl.core.drivers import OcfRc, OperationStatus
 from hactl.core.errors import HactlError
 from hactl.core.executor.executor import Executor, ScheduledOperation
 from hactl.core.executor.history import OperationRecord, ResourceAgent
-from hactl.core.fencer.fencer import Fencer, FenceRequest
+from hactl.core.fencer import cib_history
+from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
 from hactl.core.scheduler import WorkingSet, schedule
 from hactl.core.scheduler.output import graph_xml
 from hactl.core.scheduler.unpack import is_true, nvpairs, parse_interval_ms
@@ -56,14 +56,8 @@ class NodeUnreachable(HactlError):
     the action is lost, not failed on the node, so no fail count is recorded."""
 
 
-class FenceResult(Protocol):
-    """What ``fence`` returns; the fencer's FenceHistoryEntry is one."""
-
-    @property
-    def succeeded(self) -> bool: ...
-
-    devices: list[str]
-    reason: str
+#: what ``fence`` returns: the fencer's outcome of one request
+FenceResult = FenceHistoryEntry
 
 
 Dispatch = Callable[[str, ScheduledOperation], Awaitable[OperationRecord]]
@@ -90,12 +84,18 @@ class TransitionSummary:
     abort_reason: str | None = None
 
 
-async def perform_on_node(executor: Executor, op: ScheduledOperation) -> OperationRecord:
+async def perform_on_node(
+    executor: Executor, op: ScheduledOperation, *, fence_devices_run: bool = False
+) -> OperationRecord:
     """The node's side of ``dispatch``: run the operation on its executor. A recurring
     operation runs once now (its result confirms the action) and then at its interval;
-    ``cancel`` stops the recurring monitor the request names."""
+    ``cancel`` stops the recurring monitor the request names. ``fence_devices_run``: the
+    executor's runner runs fence devices' operations (hactl.core.fencer.device_runner, as
+    the daemon's does), so they go through it like any other; otherwise a device's start
+    and stop are only recorded."""
     request = op.request
-    if request.agent.startswith("stonith:") and request.action in ("start", "stop", "monitor"):
+    fence_device = request.agent.startswith("stonith:")
+    if fence_device and not fence_devices_run and request.action in ("start", "stop", "monitor"):
         return _fence_device_operation(executor, op)
     if request.action == "cancel":
         executor.cancel_recurring(request.resource, "monitor", request.interval_ms)
@@ -174,6 +174,7 @@ class ClusterController:
         fence: Fence,
         clock: Callable[[], float] = time.time,
         on_cib_change: CibListener | None = None,
+        fence_client: str = "hactl-controller",
     ) -> None:
         self.cib = cib
         self.dc_uuid = dc_uuid
@@ -188,6 +189,7 @@ class ClusterController:
         self._next_recheck = clock() + DEFAULT_RECHECK_S
         self._recorded: set[tuple[str, int]] = set()  # (node, call id) already in the status
         self._fence_failures: dict[str, int] = {}
+        self._fence_client = fence_client  # the client name fencing history shows
         self.transitions: list[TransitionSummary] = []
         self.fence_history: list[FenceRecord] = []
 
@@ -210,6 +212,8 @@ class ClusterController:
         changed = False
         for node in failures.node_names(self.cib.root):
             up = node in members
+            if up:
+                self._fence_failures.pop(node, None)  # a node that came back starts afresh
             changed |= node_status.set_online(self.cib.root, node, up)
             if not up:
                 self._recorded = {seen for seen in self._recorded if seen[0] != node}
@@ -479,8 +483,10 @@ class ClusterController:
                 target, fence_action, result.succeeded, tuple(result.devices), result.reason
             )
         )
+        cib_history.record(self.cib.root, result, self._fence_client)
         if not result.succeeded:
             self._fence_failures[target] = self._fence_failures.get(target, 0) + 1
+            self._status_changed()
             return False, f"fencing {target} failed: {result.reason}"
         self._fence_failures.pop(target, None)
         node_status.record_fenced(self.cib.root, target)

@@ -47,6 +47,12 @@ def _session_lock(key: tuple[str, ...]) -> threading.Lock:
         return _SESSION_LOCKS.setdefault(key, threading.Lock())
 
 
+def _session_usable(command: Any) -> bool:
+    """Whether pyghmi's session under ``command`` is still logged in and not broken."""
+    session = getattr(command, "ipmi_session", None)
+    return bool(getattr(session, "logged", 0)) and not getattr(session, "broken", True)
+
+
 def _metadata(name: str, lanplus_default: str) -> FenceAgentMetadata:
     return FenceAgentMetadata(
         name=name,
@@ -179,8 +185,11 @@ class IpmiFenceAgent(BuiltinFenceAgent):
                 return self._act(session, action, options)
             except FenceDeviceError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - pyghmi fails in many ways; all end it
-                _SESSIONS.pop(key, None)
+            except Exception as exc:  # noqa: BLE001 - pyghmi fails in many ways
+                # A BMC refusing one command (a completion code) leaves the session logged
+                # in, and a new Command would re-initialise it and hang: keep it then.
+                if not _session_usable(session):
+                    _SESSIONS.pop(key, None)
                 raise FenceDeviceError(f"{self._where(options, target)}: {exc}") from None
 
     def _act(self, session: Any, action: str, options: Mapping[str, str]) -> FenceResult:

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +49,19 @@ def free_udp_port() -> int:
 
 
 @pytest.fixture
-def bmc() -> Iterator[Bmc]:
+def broken_flag(tmp_path: Path) -> Path:
+    """While this file exists, the ``bmc`` fixture's BMC refuses every power change."""
+    return tmp_path / "bmc.broken"
+
+
+@pytest.fixture
+def bmc(broken_flag: Path) -> Iterator[Bmc]:
     port = free_udp_port()
     server = subprocess.Popen(
-        [sys.executable, str(HERE / "bmc_server.py"), str(port), USER],
+        [
+            *(sys.executable, str(HERE / "bmc_server.py"), str(port), USER),
+            *("--fail-when", str(broken_flag)),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -159,6 +169,22 @@ def test_wrong_password_fails_without_showing_it(bmc: Bmc) -> None:
     result = run_action("status", bmc.params(password="not-the-password"))
     assert not result.succeeded
     assert "not-the-password" not in result.output and "password" in result.output.lower()
+
+
+def test_a_bmc_refusing_power_changes_fails_each_time_and_works_once_repaired(
+    bmc: Bmc, broken_flag: Path
+) -> None:
+    """A refused command leaves the session usable: the next tries fail at once (they do
+    not hang on a re-initialised session), and succeed once the BMC obeys again."""
+    broken_flag.touch()
+    for _ in range(3):
+        started = time.monotonic()
+        result = run_action("off", bmc.params())
+        assert not result.succeeded and "not supported in present state" in result.output
+        assert time.monotonic() - started < 5
+    broken_flag.unlink()
+    assert run_action("reboot", bmc.params(stonith_status_sleep="0.1")).succeeded
+    assert run_action("status", bmc.params()).power_state == "on"
 
 
 def test_an_unreachable_bmc_fails_within_the_timeout() -> None:

@@ -1,0 +1,326 @@
+"""Fencing in a running cluster: three real daemons on loopback, a BMC per node.
+
+Every node has a fence device (the ``ipmi`` plugin, fence_ipmilan's parameters) pointing at
+its own BMC: pyghmi's server side, in a process of its own on 127.0.0.1, recording every
+power change it is asked for with its time. Nothing is a double: the DC's fencer logs in to
+the BMC over RMCP+ and powers the node off and on; the node's daemon itself is killed with
+SIGKILL (the BMC cannot cut a daemon's power, so the test does it at the moment it chooses).
+
+Bounds: a crashed node leaves the membership within about 6 s on a loaded machine (token
+1000 ms, consensus 1200 ms), then one transition fences it (an IPMI login, off, on: well
+under a second on loopback) and starts the resource elsewhere. FAILOVER allows 30 s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from lxml import etree
+
+HERE = Path(__file__).resolve().parent
+
+
+def runtime_helpers() -> ModuleType:
+    """The sandbox helpers of tests/integration/runtime (its conftest: Cluster,
+    start_cluster, stop_cluster), loaded by path: test directories are not packages."""
+    spec = importlib.util.spec_from_file_location(
+        "hactl_runtime_helpers", HERE.parent / "runtime" / "conftest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+RUNTIME = runtime_helpers()
+Cluster = Any  # RUNTIME.Cluster: `hactl` against a sandbox node, wait(), status()
+USER, PASSWORD = "admin", "bmc-secret-7731"
+START = 20.0
+FAILOVER = 30.0
+
+
+@dataclass
+class Bmc:
+    node: str
+    port: int
+    record: Path
+    broken_flag: Path  # while it exists, the BMC refuses every power change
+    process: subprocess.Popen[str] = field(repr=False)
+
+    def break_down(self) -> None:
+        self.broken_flag.touch()
+
+    def changes(self) -> list[dict[str, Any]]:
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_bmc(node: str, directory: Path) -> Bmc:
+    port = free_udp_port()
+    record = directory / f"bmc-{node}.jsonl"
+    process = subprocess.Popen(
+        [
+            *(sys.executable, str(HERE / "bmc_server.py"), str(port), USER),
+            *("--record", str(record), "--fail-when", str(directory / f"bmc-{node}.broken")),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(PASSWORD + "\n")  # never on a command line
+    process.stdin.close()
+    assert process.stdout.readline().strip() == "ready"
+    return Bmc(node, port, record, directory / f"bmc-{node}.broken", process)
+
+
+@dataclass
+class FencedCluster:
+    cluster: Cluster
+    bmcs: dict[str, Bmc]
+
+
+@pytest.fixture
+def fenced_cluster(tmp_path: Path) -> Iterator[FencedCluster]:
+    """A 3-node sandbox with stonith-enabled=true and one fence_ipmilan device per node."""
+    env_before = dict(os.environ)
+    bmcs: dict[str, Bmc] = {}
+    for name in ("node1", "node2", "node3"):  # the sandbox's names
+        bmcs[name] = start_bmc(name, tmp_path)
+    sandbox = RUNTIME.start_cluster(tmp_path / "sandbox", 3)
+    try:
+        cluster = RUNTIME.Cluster(sandbox)
+        names = sandbox.nodes()
+        cluster.wait(lambda: cluster.formed(names), RUNTIME.FORM_TIMEOUT, "formed")
+        configure(cluster, "property", "set", "stonith-enabled=true")
+        for name, bmc in bmcs.items():
+            configure(
+                cluster,
+                "stonith",
+                "create",
+                f"fence-{name}",
+                "fence_ipmilan",
+                "ip=127.0.0.1",
+                f"ipport={bmc.port}",
+                f"username={USER}",
+                f"password={PASSWORD}",
+                "lanplus=1",
+                "power_wait=0",
+                f"pcmk_host_list={name}",
+                # a broken BMC answers at once: keep the retries within the test's patience
+                "pcmk_reboot_timeout=10s",
+            )
+        yield FencedCluster(cluster, bmcs)
+    finally:
+        for name in ("node1", "node2", "node3"):  # kept for a failure's post-mortem
+            log = sandbox.root / name / "daemon.log"
+            if log.exists():
+                shutil.copy(log, tmp_path / f"{name}.log")
+        RUNTIME.stop_cluster(sandbox)
+        for bmc in bmcs.values():
+            bmc.process.kill()
+            bmc.process.wait()
+        os.environ.clear()
+        os.environ.update(env_before)
+
+
+def configure(cluster: Cluster, *args: str, node: str = "node1") -> None:
+    result = cluster.hactl(*args, node=node)
+    assert result.code == 0, f"hactl {' '.join(args)}: {result.err}"
+
+
+def status_json(cluster: Cluster, node: str) -> dict[str, Any]:
+    result = cluster.hactl("status", "--output", "json", node=node)
+    assert result.code == 0, result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return data
+
+
+def started_on(cluster: Cluster, node: str, resource: str) -> list[str]:
+    return [
+        where
+        for entry in status_json(cluster, node)["resources"]
+        if entry["id"] == resource and entry["role"] == "started"
+        for where in entry["nodes"]
+    ]
+
+
+def state_file(cluster: Cluster, node: str, resource: str) -> Path:
+    return cluster.sandbox.state_dir(node) / "rsctmp" / f"Dummy-{resource}.state"
+
+
+def last_start(cluster: Cluster, asked: str, node: str, resource: str) -> etree._Element | None:
+    """The resource's last one-shot operation on ``node`` when it is a successful start,
+    from the status section ``asked`` holds."""
+    cib = etree.fromstring(cluster.status(asked)["cib"].encode())
+    for op in cib.iterfind(f"status/node_state[@uname='{node}']//lrm_rsc_op"):
+        if op.get("id") == f"{resource}_last_0" and op.get("operation") == "start":
+            return op if op.get("rc-code") == "0" else None
+    return None
+
+
+def place_off_dc(fenced: FencedCluster, resource: str) -> tuple[str, str]:
+    """Create a Dummy that prefers a node other than the DC; (its node, the DC)."""
+    cluster = fenced.cluster
+    dc = status_json(cluster, "node1")["cluster"]["dc"]
+    victim = next(n for n in cluster.sandbox.nodes() if n != dc)
+    configure(cluster, "resource", "create", resource, "ocf:hactl:Dummy")
+    configure(cluster, "constraint", "location", resource, "prefers", f"{victim}=100")
+    cluster.wait(
+        lambda: started_on(cluster, dc, resource) == [victim], START, f"{resource} on {victim}"
+    )
+    assert state_file(cluster, victim, resource).exists()
+    return victim, dc
+
+
+def test_the_dc_fences_a_killed_node_before_its_resource_starts_elsewhere(
+    fenced_cluster: FencedCluster,
+) -> None:
+    cluster = fenced_cluster.cluster
+    victim, dc = place_off_dc(fenced_cluster, "d")
+    survivors = [n for n in cluster.sandbox.nodes() if n != victim]
+    assert not any(b.changes() for b in fenced_cluster.bmcs.values())  # nobody fenced yet
+
+    cluster.sandbox.kill(victim)
+    killed_at = time.time()
+    took = cluster.wait(
+        lambda: (
+            started_on(cluster, dc, "d") in ([s] for s in survivors)
+            and any(state_file(cluster, s, "d").exists() for s in survivors)
+        ),
+        FAILOVER,
+        "d Started on a survivor",
+    )
+    print(f"\nkill -9 of {victim} to d started on a survivor: {took:.2f}s")
+
+    (moved_to,) = started_on(cluster, dc, "d")
+    changes = fenced_cluster.bmcs[victim].changes()
+    assert [c["action"] for c in changes][:2] in (["off", "on"], ["cycle"]), changes
+    fenced_at = changes[0]["time"]
+    assert killed_at < fenced_at
+    # the agent's start wrote its state file after the BMC cut the power (ns mtime), and
+    # the recorded start's last-rc-change (whole seconds) is not before it either
+    started_at = state_file(cluster, moved_to, "d").stat().st_mtime
+    assert fenced_at < started_at, (fenced_at, started_at)
+    start = last_start(cluster, dc, moved_to, "d")
+    assert start is not None and int(start.get("last-rc-change", "0")) >= int(fenced_at)
+    print(
+        f"fenced {fenced_at - killed_at:.2f}s after the kill, "
+        f"d started {started_at - fenced_at:.2f}s after the power off"
+    )
+    # exactly once: one survivor runs it, the other never did; no other BMC was touched
+    assert [s for s in survivors if state_file(cluster, s, "d").exists()] == [moved_to]
+    assert not any(b.changes() for n, b in fenced_cluster.bmcs.items() if n != victim)
+    time.sleep(1)  # a second start would show by now
+    assert started_on(cluster, dc, "d") == [moved_to]
+
+    # the history: in every survivor's status (replicated) and `stonith history`
+    success = f"reboot of {victim} successful: delegate={dc}, client=hactl-controller, origin={dc}"
+    for node in survivors:
+        cluster.wait(
+            lambda n=node: success in cluster.hactl("status", "--full", node=n).out,
+            5,
+            f"{node} showing the fencing",
+        )
+    full = cluster.hactl("status", "--full", node=moved_to).out
+    assert "Failed Fencing Actions" not in full, full
+    listed = cluster.hactl("stonith", "history", node=moved_to)
+    assert listed.code == 0 and listed.out.splitlines()[0].startswith(success), listed
+    as_json = json.loads(cluster.hactl("stonith", "history", "-o", "json", node=dc).out)
+    assert [(e["target"], e["state"], e["devices"]) for e in as_json] == [
+        (victim, "success", [f"fence-{victim}"])
+    ]
+    # the password went nowhere but the CIB's device definition
+    shown = [
+        full,
+        cluster.hactl("status", "-o", "json", node=dc).out,
+        cluster.hactl("stonith", "config", node=dc).out,
+        cluster.hactl("stonith", "config", "-o", "json", node=dc).out,
+        listed.out,
+        *((cluster.sandbox.root / n / "daemon.log").read_text() for n in survivors),
+    ]
+    assert not [text for text in shown if PASSWORD in text]
+    for node in survivors:
+        pid = cluster.sandbox.node(node)["pid"]
+        assert PASSWORD.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def test_a_node_whose_fencing_fails_keeps_its_resource_until_confirmed_down(
+    fenced_cluster: FencedCluster,
+) -> None:
+    cluster = fenced_cluster.cluster
+    victim, dc = place_off_dc(fenced_cluster, "d")
+    survivors = [n for n in cluster.sandbox.nodes() if n != victim]
+    other = next(n for n in survivors if n != dc)
+    fenced_cluster.bmcs[victim].break_down()
+
+    cluster.sandbox.kill(victim)
+    failed = f"reboot of {victim} failed"
+    cluster.wait(
+        lambda: failed in cluster.hactl("status", node=other).out, FAILOVER, "a failed fencing"
+    )
+    # the DC keeps trying (stonith-max-attempts, 10), and d waits: never started elsewhere
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        assert not any(state_file(cluster, s, "d").exists() for s in survivors)
+        assert started_on(cluster, other, "d") in ([], [victim])
+        time.sleep(0.2)
+    attempts = [c for c in fenced_cluster.bmcs[victim].changes() if c["action"] == "off"]
+    assert len(attempts) >= 3 and not any(c["ok"] for c in attempts), attempts
+    status = cluster.hactl("status", node=other)
+    assert "Failed Fencing Actions:" in status.out, status.out
+    assert f"* Node {victim}: UNCLEAN (offline)" in status.out, status.out
+
+    refused = cluster.hactl("stonith", "confirm", dc, "--force", node=other)
+    assert refused.code == 1 and "is a member of the cluster right now" in refused.err
+
+    confirmed = cluster.hactl("stonith", "confirm", victim, "--force", node=other)
+    assert confirmed.code == 0, confirmed.err
+    assert confirmed.out.strip() == f"Node: {victim} confirmed fenced"
+    took = cluster.wait(
+        lambda: started_on(cluster, dc, "d") in ([s] for s in survivors),
+        START,
+        "d Started once confirmed",
+    )
+    print(f"\nd started {took:.2f}s after `stonith confirm {victim}`")
+    assert [s for s in survivors if state_file(cluster, s, "d").exists()] == started_on(
+        cluster, dc, "d"
+    )
+    # the confirmation leads the history; the failure is no longer listed as outstanding
+    history = cluster.hactl("stonith", "history", node=dc).out.splitlines()
+    assert history[0].startswith(f"off of {victim} successful: delegate=manual"), history
+    assert any(line.startswith(failed) for line in history[1:]), history
+    assert "Failed Fencing Actions" not in cluster.hactl("status", node=dc).out
+
+    cleaned = cluster.hactl("stonith", "history", "--cleanup", node=dc)
+    assert cleaned.code == 0 and "entries removed" in cleaned.out, cleaned
+    cluster.wait(
+        lambda: all(
+            "No fencing history" in cluster.hactl("stonith", "history", node=n).out
+            for n in survivors
+        ),
+        5,
+        "the history cleaned up on every node",
+    )
