@@ -169,6 +169,7 @@ class Builder:
                 or chosen is not node
                 or node.name in {n.name for n in rsc.failed_nodes}
                 or node.unclean
+                or node.name == rsc.meta.get("__restart_on")  # a launched resource failed
             ):
                 stop_needed_on.append(node)
         promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
@@ -531,9 +532,8 @@ class Builder:
                 elif wanted != role:
                     continue
             elif role == Role.PROMOTED:
-                # a role-less monitor applies to the promoted role only if none is configured
-                if any(o.name == "monitor" and o.role == Role.PROMOTED for o in rsc.ops):
-                    continue
+                # a role-less monitor is the unpromoted role's (pcmk_sched_recurring.c)
+                continue
             known = any(
                 e.task == "monitor" and e.interval_ms == op.interval_ms and e.rc in (0, 8)
                 for e in rsc.history.get(node.name, [])

@@ -116,6 +116,9 @@ class Placer:
             for rsc in ws.all_resources():
                 if rsc.is_primitive:
                     count = failcount(ws, rsc, node)
+                    for launched in rsc.launched:
+                        # failures of what a launcher runs count against the launcher
+                        count = scores.add(count, failcount(ws, launched, node))
                     # failures ignored (on-fail=ignore) ignore the threshold too
                     ignored = rsc.meta.get("__failure_ignored")
                     if count and count >= rsc.migration_threshold and not ignored:
@@ -355,8 +358,10 @@ class Placer:
     def assign_dependencies(self, rsc: Resource) -> None:
         for coloc in self.this_with.get(id(rsc), []):
             primary = coloc.primary
-            if coloc.id.startswith("group:"):
-                continue
+            if coloc.id.startswith("group:") and (
+                primary.parent is None or primary.parent.assigning
+            ):
+                continue  # the group assigns its members in order
             if not self._assigned(primary) and not primary.assigning:
                 self.assign(primary)
 

@@ -181,6 +181,8 @@ def dot(ws: WorkingSet) -> str:
 def executed_line(act: Action, known: set[str]) -> str:
     if act.task == "stonith":
         node = act.node.name if act.node else ""
+        if act.pseudo:  # a guest's, done by recovering its launcher
+            return f"  * Pseudo action:   {act.key} on {node}"
         return f"  * Fencing {node} ({act.meta.get('stonith_action', 'reboot')})"
     if act.pseudo:
         return f"  * Pseudo action:   {act.key}"

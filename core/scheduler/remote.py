@@ -266,6 +266,8 @@ def active_on_offline(ws: WorkingSet, rsc: Resource, node: Node) -> None:
         return
     if node.is_guest:
         rsc.failed = True
+        if node not in rsc.failed_nodes:
+            rsc.failed_nodes.append(node)
         fence(ws, node, f"{rsc.id} is thought to be active there")
         return
     if not ws.fencing_enabled:
@@ -390,6 +392,11 @@ def internal_constraints(ws: WorkingSet) -> None:
         if not rsc.is_primitive or not rsc.managed:
             continue
         launcher = rsc.launcher
+        if rsc.is_remote_connection and launcher is not None and rsc.allowed is not None:
+            # a guest's connection may go wherever its launcher can, even in an
+            # asymmetric cluster
+            for node in ws.nodes:
+                rsc.allowed.setdefault(node.name, 0)
         if launcher is not None:
             host = launcher if launcher.is_remote_connection else None
             if rsc.is_remote_connection:
@@ -592,7 +599,11 @@ class RemoteActions:
             )
             self._link(rsc, "stop", launcher, "stop", ORDERED | THEN_IMPLIES_FIRST)
         for first, first_task, then, then_task in self.pending_links:
-            self._link(first, first_task, then, then_task, ORDERED)
+            if first_task == "monitor":
+                probes = [a for a in first.actions if a.task == "monitor" and not a.interval_ms]
+                self.b.link_after(probes, first, first_task, then, then_task, ORDERED)
+            else:
+                self._link(first, first_task, then, then_task, ORDERED)
 
     def connection_orderings(self) -> None:
         """pcmk__order_remote_connection_actions: actions on remote nodes happen while the
@@ -696,8 +707,11 @@ class RemoteActions:
             launcher = connection.launcher
             top = rsc.top
             if not launcher.running_on:
-                # the guest is down: nothing can be active there
-                self.pending_links.append((launcher, "start", top, "start"))
+                # the guest is down: nothing can be active there, once the launcher's own
+                # state is known where it is to run
+                target = launcher.assigned
+                if target is not None and target.name not in launcher.known_on:
+                    self.pending_links.append((launcher, "monitor", top, "start"))
                 return False
             if self.guest_will_stop(node):
                 self.pending_links.append((launcher, "stop", top, "start"))

@@ -198,3 +198,30 @@ def test_exclusive_discovery_bans_and_skips_probes_elsewhere() -> None:
     assert rsc.assigned is not None and rsc.assigned.name == "node2"
     assert not any(a.name() == "D_monitor_0 node1" for a in ws.actions)
     assert any(a.name() == "D_monitor_0 node2" for a in ws.actions)
+
+
+def test_failure_of_a_launched_resource_restarts_its_launcher() -> None:
+    resources = """
+<primitive id="box" class="ocf" provider="heartbeat" type="Dummy"/>
+<primitive id="app" class="ocf" provider="heartbeat" type="Dummy">
+  <meta_attributes id="app-m"><nvpair id="app-m1" name="container" value="box"/></meta_attributes>
+</primitive>
+"""
+    status = (
+        '<lrm_resource id="box" class="ocf" provider="heartbeat" type="Dummy">'
+        + _op("box", "start", "node1")
+        + "</lrm_resource>"
+        '<lrm_resource id="app" class="ocf" provider="heartbeat" type="Dummy">'
+        + _op("app", "start", "node1")
+        + '<lrm_rsc_op id="app_mon" operation="monitor" call-id="2" rc-code="7" op-status="0" '
+        'interval="10000" transition-key="1:1:0:x" on_node="node1"/>'
+        "</lrm_resource>"
+    )
+    ws = schedule(etree.fromstring(_cib(resources, status, stonith=False)), NOW)
+    # on-fail defaults to restart-container: the launcher restarts, then what it runs
+    stop_box = _find(ws, "box_stop_0 node1")
+    start_box = _find(ws, "box_start_0 node1")
+    start_app = _find(ws, "app_start_0 node1")
+    assert stop_box.in_graph and start_box.in_graph and start_app.in_graph
+    assert any(first is start_box for first, _ in start_app.before)
+    assert any(first is _find(ws, "app_stop_0 node1") for first, _ in stop_box.before)
