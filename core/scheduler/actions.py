@@ -10,6 +10,7 @@ from hactl.core.scheduler import notifications, remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
     anti_colocation_orderings,
+    drop_edges,
     drop_unneeded_inputs,
     fencing_orderings,
     probe_member_stop_orderings,
@@ -45,6 +46,8 @@ class Builder:
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
         #: ids of the stops of dangling migrations' sources
         self.migration_aborts: set[int] = set()
+        #: (first id, then id) of edges that only carry flags, dropped once they are applied
+        self.propagation_only: set[tuple[int, int]] = set()
         #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
         self.gate_minimum: dict[int, int] = {}
         self.remote = remote.RemoteActions(self)
@@ -842,8 +845,13 @@ class Builder:
             if not targets:
                 continue
             if not interleave or first is None:
+                # Pacemaker updates each instance's action from first without putting an
+                # edge in the graph (update_noninterleaved_actions): the clone's own action
+                # carries the ordering
                 for a in firsts:
                     for b in targets:
+                        if not any(x is a for x, _ in b.before):
+                            self.propagation_only.add((a.id, b.id))
                         self.order(a, b, flags)
                 continue
             for b in targets:
@@ -1115,6 +1123,7 @@ class Builder:
                 # an unmanaged resource gets no actions but its monitors
                 act.in_graph = act.in_graph and act.interval_ms > 0
         drop_unneeded_inputs(ws.actions)
+        drop_edges(ws.actions, self.propagation_only)
 
 
 def rsc_on(instance: Resource, node: Node) -> bool:
