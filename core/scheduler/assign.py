@@ -810,11 +810,14 @@ class Placer:
                 final[id(instance)] = priority[id(instance)]
             else:
                 final[id(instance)] = node_scores.get(node.name, 0)
+        # ties go to the higher priority of the instance itself (its promotion score and
+        # promoted-role locations), as Pacemaker's instances are sorted by it first
         order = sorted(
             clone.children,
             key=lambda r: (
                 -final[id(r)],
                 -_current_role(r),
+                -priority.get(id(r), -INFINITY),
                 clone.children.index(r),
             ),
         )

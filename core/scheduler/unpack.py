@@ -378,10 +378,7 @@ class Unpacker:
         )
         # clone instances are sticky (1) unless configured otherwise
         clone.meta.setdefault("resource-stickiness", "1")
-        template = next(
-            (c for c in element if isinstance(c.tag, str) and c.tag in ("primitive", "group")),
-            None,
-        )
+        template = clone_template(element)
         if template is None:
             return
         for number in range(clone.clone_max):
@@ -615,7 +612,7 @@ class Unpacker:
         entries.sort(key=lambda e: (e.call_id < 0, e.call_id))
         rsc = self.find_history_owner(node, rsc_id)
         if rsc is None:
-            rsc = self.orphan(element)
+            rsc = self.removed_instance(rsc_id) or self.orphan(element)
         elif rsc_id != rsc.id:
             rsc.meta["__history"] = rsc_id
         rsc.history_agent[node.name] = (
@@ -632,6 +629,25 @@ class Unpacker:
         if ":" in history and node not in rsc.running_on:
             # a numbered history of a stopped instance does not pin the number
             del rsc.meta["__history"]
+
+    def removed_instance(self, rsc_id: str) -> Resource | None:
+        """A history of an anonymous clone that no instance can take (all are active
+        elsewhere) belongs to an extra, removed instance of the clone (Pacemaker's
+        create_anonymous_removed_instance): it knows the node, and is never placed."""
+        members = self.instances_by_base().get(rsc_id.split(":", 1)[0], [])
+        clone = members[0].clone_parent() if members else None
+        if clone is None or clone.globally_unique:
+            return None
+        template = clone_template(clone.element)
+        if template is None:
+            return None
+        instance = self.add_instance(clone, template, len(clone.children))
+        for member in [instance, *instance.children]:
+            member.orphan = True
+            member.target_role = Role.STOPPED
+        self._instances = None
+        base = rsc_id.split(":", 1)[0]
+        return next((p for p in instance.primitives() if p.meta.get("__base") == base), None)
 
     def orphan(self, element: etree._Element) -> Resource:
         ident = element.get("id", "")
@@ -955,6 +971,13 @@ def cib_time(cib: etree._Element) -> dt.datetime | None:
     if text and text.isdigit():
         return dt.datetime.fromtimestamp(int(text), tz=dt.UTC).replace(tzinfo=None)
     return None
+
+
+def clone_template(element: etree._Element) -> etree._Element | None:
+    """The primitive or group a clone's instances are made from."""
+    return next(
+        (c for c in element if isinstance(c.tag, str) and c.tag in ("primitive", "group")), None
+    )
 
 
 def iter_primitives(resources: Iterable[Resource]) -> Iterable[Resource]:

@@ -22,15 +22,40 @@ def _running(rsc: str, node: str) -> str:
     )
 
 
-def _cib(resources: str, constraints: str, running: dict[str, str] | None = None) -> WorkingSet:
-    """Two nodes; `running` maps resource -> node where its history says it runs."""
+def _probed(rsc: str) -> str:
+    return (
+        f'<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy">'
+        f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_monitor_0" operation="monitor" '
+        f'call-id="1" rc-code="7" op-status="0" interval="0" '
+        f'transition-key="1:1:7:x" transition-magic="0:7;1:1:7:x"/></lrm_resource>'
+    )
+
+
+def _cib(
+    resources: str,
+    constraints: str,
+    running: dict[str, str] | None = None,
+    probed: dict[str, str] | None = None,
+    attrs: dict[str, dict[str, str]] | None = None,
+) -> WorkingSet:
+    """Two nodes; `running` maps resource -> node where its history says it runs, `probed`
+    resource -> node where a probe found it stopped."""
     states = ""
     for node_id, name in (("1", "node1"), ("2", "node2")):
         lrm = "".join(_running(r, n) for r, n in (running or {}).items() if n == name)
+        lrm += "".join(_probed(r) for r, n in (probed or {}).items() if n == name)
+        pairs = "".join(
+            f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
+            for k, v in (attrs or {}).get(name, {}).items()
+        )
+        transient = (
+            f'<transient_attributes id="{node_id}"><instance_attributes id="{name}-ta">'
+            f"{pairs}</instance_attributes></transient_attributes>"
+        )
         states += (
             f'<node_state id="{node_id}" uname="{name}" in_ccm="true" crmd="online" '
-            f'join="member" expected="member"><lrm id="{node_id}"><lrm_resources>{lrm}'
-            f"</lrm_resources></lrm></node_state>"
+            f'join="member" expected="member">{transient}<lrm id="{node_id}"><lrm_resources>'
+            f"{lrm}</lrm_resources></lrm></node_state>"
         )
     text = f"""
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
@@ -261,3 +286,41 @@ def test_ticket_sets_each_name_the_role_that_needs_the_ticket() -> None:
     assert not any(" A " in line for line in lines), lines
     assert sum(line.startswith("* Start S:") for line in lines) == 2, lines
     assert not any("Promote" in line for line in lines), lines
+
+
+def test_history_no_instance_can_take_belongs_to_a_removed_instance() -> None:
+    # one instance, running on node1; node2's probe result is kept by an extra, removed
+    # instance: node2 is known (not probed again) and nothing is deleted
+    clone = (
+        '<clone id="AC"><meta_attributes id="AC-m">'
+        '<nvpair id="AC-max" name="clone-max" value="1"/></meta_attributes>'
+        f"{_dummy('A')}</clone>"
+    )
+    ws = _cib(clone, "", running={"A": "node1"}, probed={"A": "node2"})
+    tasks = {(a.task, a.node.name if a.node else None) for a in ws.actions if a.in_graph}
+    assert ("monitor", "node2") not in tasks and ("delete", "node2") not in tasks, tasks
+    assert _summary(ws) == []
+
+
+def test_promotion_ties_go_to_the_instance_with_the_higher_promotion_score() -> None:
+    # two unique instances per node, one promoted per node: on node2 S:1 and S:3 tie on the
+    # node's score, and S:3's own promotion score (20 > 10) decides
+    clone = (
+        '<clone id="P"><meta_attributes id="P-m">'
+        '<nvpair id="P-p" name="promotable" value="true"/>'
+        '<nvpair id="P-u" name="globally-unique" value="true"/>'
+        '<nvpair id="P-cm" name="clone-max" value="4"/>'
+        '<nvpair id="P-cnm" name="clone-node-max" value="2"/>'
+        '<nvpair id="P-pm" name="promoted-max" value="2"/>'
+        "</meta_attributes>"
+        '<primitive id="S" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+    )
+    scores = {
+        "node1": {"master-S:0": "20", "master-S:2": "10"},
+        "node2": {"master-S:1": "10", "master-S:3": "20"},
+    }
+    ws = _cib(clone, "", attrs=scores)
+    promoted = {
+        r.id for r in ws.all_resources() if r.is_primitive and r.next_role.name == "PROMOTED"
+    }
+    assert promoted == {"S:0", "S:3"}
