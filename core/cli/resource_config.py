@@ -9,6 +9,7 @@ import datetime
 import typer
 
 from hactl.core.cli import cib_command as cc
+from hactl.core.cli import resource_wait
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print_table
 from hactl.core.commands import resource as rc
 from hactl.core.commands import show
@@ -528,10 +529,14 @@ def register(app: typer.Typer) -> None:
                 )
                 + f".\n\nExample: {example}",
             )
-            def command(args: list[str] = typer.Argument(None, metavar="RESOURCE…")) -> None:
-                names = cc.words(args)
-                cc.need(names, 1, f"hactl resource {verb} RESOURCE…")
+            def command(
+                args: list[str] = typer.Argument(None, metavar="RESOURCE… [--wait[=SECONDS]]"),
+            ) -> None:
+                rest, wait = resource_wait.take_wait(args)
+                names = cc.words(rest)
+                cc.need(names, 1, f"hactl resource {verb} RESOURCE… [--wait[=SECONDS]]")
                 cc.edit(lambda root, notes: rc.enable(root, names, enabled=enabled))
+                resource_wait.after_change(wait, names, f"{verb} {' '.join(names)}")
 
         make()
 
@@ -562,7 +567,8 @@ def register(app: typer.Typer) -> None:
         make_manage()
 
     def _move(args: list[str] | None, promoted: bool, ban: bool) -> None:
-        words = cc.words(args, known_options=("--promoted", "--master"))
+        rest, wait = resource_wait.take_wait(args)
+        words = cc.words(rest, known_options=("--promoted", "--master", "--wait"))
         verb = "ban" if ban else "move"
         cc.need(words, 1, f"hactl resource {verb} RESOURCE [NODE] [lifetime=DURATION]")
         resource_id, node, lifetime = words[0], None, None
@@ -583,6 +589,7 @@ def register(app: typer.Typer) -> None:
                 root, resource_id, node, lifetime=lifetime, promoted=promoted, now=now, ban=ban
             )
         )
+        resource_wait.after_change(wait, [resource_id], f"{verb} {resource_id}")
 
     @app.command("move", context_settings=cc.PCS_ARGS)
     def move(
@@ -623,13 +630,15 @@ def register(app: typer.Typer) -> None:
 
         Example: hactl -f cib.xml resource clear web
         """
-        words = cc.words(args)
-        cc.need(words, 1, "hactl resource clear RESOURCE [NODE]")
+        rest, wait = resource_wait.take_wait(args)
+        words = cc.words(rest)
+        cc.need(words, 1, "hactl resource clear RESOURCE [NODE] [--wait[=SECONDS]]")
         removed = cc.edit(
             lambda root, notes: rc.clear(root, words[0], words[1] if len(words) > 1 else None)
         )
         for constraint_id in removed:
             print(f"Removing constraint: {constraint_id}")
+        resource_wait.after_change(wait, [words[0]], f"clear {words[0]}")
 
     @app.command("config", context_settings=cc.PCS_ARGS)
     def config(

@@ -179,3 +179,64 @@ def test_a_new_dc_does_not_restart_what_runs(cluster: Cluster) -> None:
     for name, (where, mtime) in kept.items():
         assert running_on(cluster, survivors[0], name) == where
         assert state_file(cluster, where, "Dummy", name).stat().st_mtime_ns == mtime, name
+
+
+def hactl_ok(cluster: Cluster, *args: str, node: str = "node1") -> str:
+    result = cluster.hactl(*args, node=node)
+    assert result.code == 0, f"hactl {' '.join(args)}: {result.err}"
+    return str(result.out)
+
+
+def holders(cluster: Cluster, agent: str, instance: str) -> list[str]:
+    """The nodes whose agent state file says the resource runs there."""
+    return [n for n in cluster.sandbox.nodes() if state_file(cluster, n, agent, instance).exists()]
+
+
+def test_live_move_ban_clear_disable_enable_restart_wait_until_settled(cluster: Cluster) -> None:
+    """With --wait each command returns once the cluster settled: what it asked for is
+    done when it returns (checked at once, without polling)."""
+    without_stonith(cluster)
+    configure(cluster, "resource", "create", "d", "ocf:hactl:Dummy", "--disabled")
+    out = hactl_ok(cluster, "resource", "enable", "d", "--wait=30")
+    first = running_on(cluster, "node1", "d")
+    assert first is not None and holders(cluster, "Dummy", "d") == [first]
+    assert out.strip() == f"Resource 'd' is running on node '{first}'"
+
+    target = next(n for n in cluster.sandbox.nodes() if n != first)
+    out = hactl_ok(cluster, "resource", "move", "d", target, "--wait=30", node="node2")
+    assert holders(cluster, "Dummy", "d") == [target], out
+    assert f"running on node '{target}'" in out
+
+    hactl_ok(cluster, "resource", "clear", "d", "--wait=30")
+    out = hactl_ok(cluster, "resource", "ban", "d", target, "--wait=30")
+    moved = holders(cluster, "Dummy", "d")
+    assert len(moved) == 1 and moved[0] != target, out
+    hactl_ok(cluster, "resource", "clear", "d", "--wait")
+
+    out = hactl_ok(cluster, "resource", "disable", "d", "--wait=30")
+    assert holders(cluster, "Dummy", "d") == []
+    assert out.strip() == "Resource 'd' is not running on any node"
+    hactl_ok(cluster, "resource", "enable", "d", "--wait=30")
+    assert len(holders(cluster, "Dummy", "d")) == 1
+
+    out = hactl_ok(cluster, "resource", "restart", "d", "--wait=30")
+    assert "d restarted" in out and len(holders(cluster, "Dummy", "d")) == 1
+    last = [e for e in status_json(cluster, "node3")["resources"] if e["id"] == "d"]
+    assert last and last[0]["role"] == "started"
+
+
+def test_wait_gives_up_at_its_timeout_with_one_line_and_exit_1(cluster: Cluster) -> None:
+    without_stonith(cluster)
+    configure(
+        cluster,
+        *("resource", "create", "slow", "ocf:hactl:Dummy", "op_sleep=6", "--disabled"),
+        *("op", "start", "timeout=20s"),
+    )
+    started = time.monotonic()
+    result = cluster.hactl("resource", "enable", "slow", "--wait=1", node="node1")
+    assert result.code == 1, result.out
+    assert "did not settle within 1s after enable slow" in result.err
+    assert "slow_start_0" in result.err and len(result.err.strip().splitlines()) == 1
+    assert time.monotonic() - started < 15  # gave up, did not wait for the start
+    bad = cluster.hactl("resource", "enable", "slow", "--wait=soon", node="node1")
+    assert bad.code == 2 and "--wait takes a number of seconds" in bad.err
