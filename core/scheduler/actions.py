@@ -1084,6 +1084,7 @@ class Builder:
         self.migration_orderings()
         remap_collective_firsts(ws.actions, self.order)
         self.propagate()
+        self.remote.notify_after_fencing()
         for clone, ops in notifying:
             notifications.create_instance_notifications(self, clone, ops)
         if notifying:

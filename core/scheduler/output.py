@@ -185,7 +185,7 @@ def executed_line(act: Action, known: set[str]) -> str:
             return f"  * Pseudo action:   {act.key} on {node}"
         return f"  * Fencing {node} ({act.meta.get('stonith_action', 'reboot')})"
     if act.pseudo:
-        return f"  * Pseudo action:   {act.key}"
+        return f"  * Pseudo action:   {act.meta.get('__executed_key', act.key)}"
     if act.rsc is None:
         node = act.node.name if act.node else ""
         return f"  * Cluster action:  {act.task} on {node}"

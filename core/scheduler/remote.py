@@ -734,3 +734,69 @@ class RemoteActions:
                 and target not in launcher.running_on
             )
         )
+
+    # -- notifications ---------------------------------------------------------------
+
+    def notify_after_fencing(self) -> None:
+        """pe__order_notifs_after_fencing: an instance of a notifying clone stopped by
+        fencing has its stop announced to the instances that stay, after the fencing."""
+        from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN, ORDERED
+
+        for fencing in [a for a in self.ws.actions if a.task == "stonith" and a.node]:
+            node = fencing.node
+            for prim in [p for r in self.ws.resources for p in r.primitives()]:
+                clone = prim.clone_parent()
+                if clone is None or not clone.notify or node not in prim.running_on:
+                    continue
+                stop = next(
+                    (a for a in self.b.find(prim, "stop", node) if a.pseudo and not a.optional),
+                    None,
+                )
+                if stop is None:
+                    continue
+                rid = prim.history_id
+                post = self.b.action(
+                    prim,
+                    "notify",
+                    None,
+                    pseudo=True,
+                    optional=fencing.optional,
+                    key=f"{rid}_post_notify_stonith_0",
+                )
+                post.meta["__executed_key"] = f"{rid}_post_notify_stop_0"
+                done = self.b.action(
+                    prim,
+                    "notified",
+                    None,
+                    pseudo=True,
+                    optional=fencing.optional,
+                    key=f"{rid}_confirmed-post_notify_stonith_0",
+                )
+                done.meta["__executed_key"] = f"{rid}_notified_0"
+                post.runnable = done.runnable = fencing.runnable
+                self.b.order(fencing, post, ORDERED | FIRST_IMPLIES_THEN)
+                self.b.order(post, done, ORDERED | FIRST_IMPLIES_THEN)
+                for other in clone.primitives():
+                    target = other.assigned
+                    if (
+                        other is prim
+                        or target is None
+                        or target not in other.running_on
+                        or not target.online
+                        or target.unclean
+                    ):
+                        continue
+                    # the instance's own post-stop notification, named after the fencing
+                    act = self.b.action(
+                        other,
+                        "notify",
+                        target,
+                        optional=post.optional,
+                        key=f"{other.history_id}_post_notify_stop_0",
+                    )
+                    act.key = f"{other.history_id}_post_notify_stonith_0"
+                    self.b.order(post, act, ORDERED)
+                    self.b.order(act, done, ORDERED)
+                    for mon in other.actions:
+                        if mon.task == "monitor" and mon.interval_ms:
+                            self.b.order(done, mon, ORDERED)
