@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from hactl.core.cib.model import Cib
@@ -71,9 +71,12 @@ class Fencer:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        failed: Collection[str] = (),
     ) -> None:
         self.node = node
         self.devices = devices_of(cib)
+        #: devices whose monitor failed (the status section shows them failed): not used
+        self.failed = frozenset(failed)
         self.levels = cib.configuration.fencing_levels
         options = cib.configuration.options
         configured = options.get("fencing-timeout")
@@ -97,7 +100,11 @@ class Fencer:
             [device.id] for device in await self._capable_devices(request.target)
         ]
         if not plans:
-            return self._finish(entry, "failed", f"no fence device can fence {request.target}")
+            failed = sorted(self.failed & set(self.devices))
+            unused = f" (failed, not used: {', '.join(failed)})" if failed else ""
+            return self._finish(
+                entry, "failed", f"no fence device can fence {request.target}{unused}"
+            )
         reasons = []
         for device_ids in plans:
             ok, reason = await self._run_level(device_ids, request)
@@ -120,7 +127,11 @@ class Fencer:
         return entry
 
     async def _capable_devices(self, target: str) -> list[FenceDevice]:
-        capable = [d for d in self.devices.values() if await self._can_fence(d, target)]
+        capable = [
+            d
+            for d in self.devices.values()
+            if d.id not in self.failed and await self._can_fence(d, target)
+        ]
         return sorted(capable, key=lambda d: (-d.priority, d.id))
 
     async def _can_fence(self, device: FenceDevice, target: str) -> bool:
@@ -143,6 +154,9 @@ class Fencer:
         missing = [d for d in device_ids if d not in self.devices]
         if missing:
             return False, f"level names unknown devices {', '.join(missing)}"
+        failed = [d for d in device_ids if d in self.failed]
+        if failed:
+            return False, f"{', '.join(failed)} failed its monitor"
         devices = [self.devices[d] for d in device_ids]
         unable = [d.id for d in devices if not await self._can_fence(d, request.target)]
         if unable:

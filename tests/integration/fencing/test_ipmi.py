@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from hactl.core.drivers import OcfRc, OperationRequest, OperationResult
 from hactl.core.errors import ValidationError
+from hactl.core.fencer.device_runner import fence_device_runner
 from hactl.core.plugins import PluginHost
 from hactl.plugins.fencing.ipmi import IpmiFenceAgent
 
@@ -274,3 +277,38 @@ def test_the_command_line_reads_the_password_from_stdin(bmc: Bmc) -> None:
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in done.stdout + done.stderr
     assert '"power_state": "off"' in done.stdout
+
+
+def test_a_fence_device_resource_checks_its_bmc_on_start_and_monitor(bmc: Bmc) -> None:
+    """The executor's side of a stonith resource (core/fencer/device_runner.py): start and
+    monitor ask the BMC, a probe of a device not started here finds it stopped, and a BMC
+    that stopped answering fails the monitor with a reason that keeps the password out."""
+    started: set[str] = set()
+
+    async def no_other_agents(request: OperationRequest) -> OperationResult:
+        raise AssertionError(f"not a fence device: {request.agent}")
+
+    runner = fence_device_runner(no_other_agents, PluginHost().fence_agent, started.__contains__)
+    params = {**bmc.params(), "pcmk_host_list": "node1", "crm_feature_set": "3.19.0"}
+
+    def run(action: str, interval_ms: int = 0, timeout_ms: int = 20_000) -> OperationResult:
+        request = OperationRequest(
+            "f1",
+            "stonith:fence_ipmilan",
+            action,
+            params,
+            interval_ms=interval_ms,
+            timeout_ms=timeout_ms,
+        )
+        return asyncio.run(runner(request))
+
+    assert run("monitor").rc == OcfRc.NOT_RUNNING  # a probe: not started here
+    assert run("start").rc == OcfRc.SUCCESS
+    started.add("f1")
+    assert run("monitor").rc == OcfRc.SUCCESS
+    assert run("monitor", interval_ms=60_000).rc == OcfRc.SUCCESS
+    os.kill(bmc.pid, signal.SIGKILL)  # the BMC is gone
+    failed = run("monitor", interval_ms=60_000, timeout_ms=3_000)
+    assert failed.rc == OcfRc.ERR_GENERIC and failed.exit_reason
+    assert PASSWORD not in failed.exit_reason
+    assert run("stop").rc == OcfRc.SUCCESS

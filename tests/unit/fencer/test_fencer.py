@@ -222,3 +222,25 @@ def test_the_real_fence_dummy_through_the_external_plugin(tmp_path: Path) -> Non
     assert entry.succeeded, entry.reason
     assert status_file.read_text().strip() == "off"
     assert [e.state for e in fence.history] == ["success", "success"]
+
+
+def test_a_device_whose_monitor_failed_is_not_used() -> None:
+    model = cib(
+        device("ipmi", pcmk_host_list="node2", priority="2")
+        + device("pdu", pcmk_host_list="node2"),
+        topology=level("l1", 1, "ipmi", target="node2"),
+    )
+    # the topology names only the failed device: its level fails without a call
+    refused = fencer(model, failed={"ipmi"})
+    entry = asyncio.run(refused.fence(FenceRequest("node2")))
+    assert not entry.succeeded and "ipmi failed its monitor" in entry.reason
+    assert Switch.calls == []
+    # without a topology, the healthy device fences
+    healthy = fencer(cib(device("ipmi", pcmk_host_list="node2") + device("pdu")), failed={"ipmi"})
+    entry = asyncio.run(healthy.fence(FenceRequest("node2")))
+    assert entry.succeeded and entry.devices == ["pdu"]
+    assert {call[0] for call in Switch.calls} == {"pdu"}
+    # only failed devices left: the reason names them
+    alone = fencer(cib(device("ipmi", pcmk_host_list="node2")), failed={"ipmi"})
+    entry = asyncio.run(alone.fence(FenceRequest("node2")))
+    assert entry.reason == "no fence device can fence node2 (failed, not used: ipmi)"
