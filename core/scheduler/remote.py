@@ -519,7 +519,8 @@ class RemoteActions:
             launcher = connection.launcher
             stops = self.b.find(launcher, "stop")
             stop = next((a for a in stops if not a.optional), stops[0] if stops else None)
-            starts = [a for a in self.b.find(launcher, "start") if not a.optional]
+            # "reboot" when the launcher is to run again, else "off" (just a label)
+            starts = [a for a in self.b.find(launcher, "start") if a.node is not None]
             action = "reboot" if starts else "off"
             fencing = self.b.action(
                 None,
