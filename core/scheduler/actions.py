@@ -696,6 +696,10 @@ class Builder:
             self.order(running, promote, ORDERED)
             self.order(demoted, stop, ORDERED)
             self.order(demoted, promote, ORDERED)
+            # the restart of a promotable clone (Pacemaker's promotable_restart_ordering):
+            # promote after every instance stopped, start after every instance demoted
+            self.order(stopped, promote, ORDERED)
+            self.order(demoted, start, ORDERED)
         for child in rsc.children:
             for task, parent_first, parent_done in (
                 ("start", start, running),

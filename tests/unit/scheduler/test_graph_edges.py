@@ -248,3 +248,24 @@ def test_ordering_before_a_clone_reaches_its_instances_only_through_the_clone() 
     assert not any(f.startswith("a_start_0") and t.startswith("p:") for f, t in graph)
     fired = [a.key for a in execute.run_graph(ws)]
     assert fired.index("a_start_0") < fired.index("c_start_0") < fired.index("p:0_start_0")
+
+
+def test_promotable_clone_promotes_after_every_instance_stopped_and_starts_after_demotions() -> (
+    None
+):
+    ws = run(
+        cib(
+            '<clone id="ms"><meta_attributes id="m">'
+            '<nvpair id="m1" name="promotable" value="true"/></meta_attributes>'
+            + dummy("s")
+            + "</clone>"
+        )
+    )
+    by_key = {a.key: a for a in ws.actions if a.rsc is not None and a.rsc.id == "ms"}
+
+    def before(key: str) -> set[str]:
+        return {a.key for a, _ in by_key[key].before}
+
+    assert "ms_stopped_0" in before("ms_promote_0")
+    assert "ms_demoted_0" in before("ms_start_0")
+    assert "ms_demoted_0" in before("ms_stop_0")
