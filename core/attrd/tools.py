@@ -7,18 +7,21 @@ running cluster).
 
 The local node is ``-N NODE``, else the node the executor runs the agent on
 (``OCF_RESKEY_CRM_meta_on_node``), else ``HACTL_NODE_NAME``, else the host name.
-Dampening (``-d``) is accepted; values are written at once (the attribute manager that
-coalesces changes within the delay belongs to the running cluster).
+In a running cluster attrd_updater's updates go to the local daemon's attribute manager
+(hactl.core.attrd.manager), which honours dampening (``-d``: changes within the delay
+collapse into one write); on a CIB file values are written at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hactl.core.attrd.status import set_transient, transient_value
 from hactl.core.commands import nodes, session
@@ -48,6 +51,7 @@ class AttributeRequest:
     default: str | None = None
     quiet: bool = False
     all_nodes: bool = False
+    delay_s: float | None = None  # attrd_updater -d: dampening
 
 
 def local_node() -> str:
@@ -132,11 +136,31 @@ def parse_attrd_updater(argv: Sequence[str]) -> AttributeRequest:
         action = "delete"
     elif args.query:
         action = "query"
-    else:  # a delay change or a refresh: nothing to write when values go out at once
+    elif args.update_delay:
+        action = "delay"
+    else:  # a refresh: the manager holds nothing the CIB lacks for long
         action = "noop"
     return AttributeRequest(
-        action, args.name, args.node or local_node(), True, value, all_nodes=args.all
+        action,
+        args.name,
+        args.node or local_node(),
+        True,
+        value,
+        all_nodes=args.all,
+        delay_s=_delay_s(args.delay) if args.delay is not None else None,
     )
+
+
+def _delay_s(text: str) -> float:
+    """attrd_updater's delay: seconds, or a duration with a unit (5s, 500ms, 1min)."""
+    from hactl.core.scheduler.unpack import parse_interval_ms
+
+    ms = parse_interval_ms(text.strip())
+    if not ms and not re.fullmatch(r"0+\s*[a-z]*", text.strip().lower()):
+        raise UsageError(
+            f"delay {text!r} is not a duration", where="attrd_updater -d", hint="e.g. 5s or 500ms"
+        )
+    return ms / 1000
 
 
 def _permanent_value(root: Element, node: str, name: str) -> str | None:
@@ -187,11 +211,29 @@ def run_crm_attribute(request: AttributeRequest, handle: session.CibHandle) -> l
     return [f"scope={scope}  name={request.name} value={value}"]
 
 
+def _to_manager(request: AttributeRequest) -> None:
+    """The running cluster's attribute manager on this node (dampening applies there)."""
+    from hactl.core.daemon.client import call
+
+    arguments: dict[str, Any] = {"node": request.node, "name": request.name}
+    if request.action == "update":
+        arguments["value"] = request.value
+    if request.action == "delay":
+        arguments["delay_only"] = True
+    if request.delay_s is not None:
+        arguments["delay"] = request.delay_s
+    call("attrd.update", **arguments)
+
+
 def run_attrd_updater(request: AttributeRequest, handle: session.CibHandle) -> list[str]:
+    live = getattr(handle, "push_status", None) is not None
+    if request.action in ("update", "delete", "delay") and live:
+        _to_manager(request)
+        return []
     if request.action in ("update", "delete"):
         _store(handle, request)
         return []
-    if request.action == "noop":
+    if request.action in ("noop", "delay"):
         return []
 
     def lines(root: Element) -> list[str]:

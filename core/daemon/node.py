@@ -551,6 +551,7 @@ class NodeDaemon:
     def _api_handlers(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
         return {
             "ping": self._api_ping,
+            "attrd.update": self.resources.attribute_request,
             "status": self._api_status,
             "cib.get": self._api_cib_get,
             "cib.push": self._api_cib_push,

@@ -36,6 +36,8 @@ from typing import Any
 
 from lxml import etree
 
+from hactl.core.attrd.manager import AttributeManager
+from hactl.core.attrd.status import set_transient
 from hactl.core.cib.document import CibDocument
 from hactl.core.cib.model import build_model
 from hactl.core.cib.patch import diff, is_empty_patch, same_tree
@@ -172,6 +174,8 @@ class ResourceRuntime:
         self._history_timer: asyncio.TimerHandle | None = None
         #: on the DC: the members of the last ring it synced as DC
         self._dc_members: set[int] = set()
+        #: transient attributes with dampening (attrd_updater through the local API)
+        self.attributes = AttributeManager(self._write_attribute)
 
     # ------------------------------------------------------------------ inputs (daemon)
 
@@ -291,9 +295,38 @@ class ResourceRuntime:
                 active.append(name)
         return sorted(active)
 
+    async def attribute_request(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The API's ``attrd.update``: ``node``, ``name``, ``value`` (absent: delete;
+        with ``delay_only`` only the delay changes) and ``delay`` in seconds."""
+        delay = request.get("delay")
+        try:
+            delay_s = float(delay) if delay is not None else None
+        except (TypeError, ValueError):
+            raise HactlError(f"delay {delay!r} is not a number of seconds", where="attrd") from None
+        node, name = str(request["node"]), str(request["name"])
+        value = request.get("value")
+        dampened = self.attributes.update(
+            node,
+            name,
+            None if value is None else str(value),
+            delay_s=delay_s,
+            change_value=not request.get("delay_only"),
+        )
+        return {"node": node, "name": name, "dampened": dampened}
+
+    async def _write_attribute(self, node: str, name: str, value: str | None) -> None:
+        before = self._current_cib()
+        after = before.copy()
+        if not set_transient(after.root, node, name, value):
+            return
+        reply = await self._update_cib(diff(before, after))
+        if reply.error is not None:
+            raise HactlError(reply.error, where=f"attribute {name} on {node}")
+
     async def stop(self) -> None:
         """Recurring monitors end with the daemon; the resources themselves keep running
         (the DC finds them in the replicated history or by a probe)."""
+        self.attributes.close()
         self._stop_controller()
         await self.executor.close()
         for task in list(self._tasks):
@@ -411,15 +444,31 @@ class ResourceRuntime:
         self._spawn(self._persist(patch))
 
     async def _persist(self, patch: etree._Element) -> None:
+        lost: str | None = None
         try:
             reply = await self._update_cib(patch)
-            if reply.error is not None:
-                log.error("the CIB refused the controller's status update: %s", reply.error)
+            lost = reply.error
         except HactlError as exc:
-            log.error("the controller's status update was lost: %s", exc.message)
+            lost = exc.message
         finally:
             self._updates_in_flight -= 1
+        if lost is not None and self.controller is not None:
+            log.error("the controller's status update was lost (%s): sending its history", lost)
+            self._rebase()
         self._after_update()
+
+    def _rebase(self) -> None:
+        """After a lost update the replica and the controller's baseline differ: take the
+        replica's CIB with the controller's operation history in it, and send that."""
+        assert self.controller is not None
+        mine = self.controller.cib.copy()
+        self.controller.replace_cib(self._current_cib().copy())
+        self._baseline = self.controller.cib.copy()
+        for state in mine.root.iterfind("status/node_state"):
+            lrm = state.find("lrm")
+            uname = state.get("uname")
+            if lrm is not None and uname:
+                self.controller.replace_node_history(uname, lrm)
 
     def _after_update(self) -> None:
         """The next batch, or, with nothing left to send, the replica's newer CIB."""

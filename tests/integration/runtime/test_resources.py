@@ -240,3 +240,51 @@ def test_wait_gives_up_at_its_timeout_with_one_line_and_exit_1(cluster: Cluster)
     assert time.monotonic() - started < 15  # gave up, did not wait for the start
     bad = cluster.hactl("resource", "enable", "slow", "--wait=soon", node="node1")
     assert bad.code == 2 and "--wait takes a number of seconds" in bad.err
+
+
+def attrd_updater(cluster: Cluster, node: str, *args: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HACTL_SOCKET": str(cluster.sandbox.socket(node))}
+    env.pop("CIB_file", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "hactl.core.attrd.tools", "attrd_updater", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def transient(cluster: Cluster, node: str, name: str, asked: str = "node1") -> str | None:
+    """``name``'s value on ``node`` in the CIB as ``asked`` holds it."""
+    from lxml import etree
+
+    cib = etree.fromstring(cluster.sandbox.call(asked, "cib.get")["cib"].encode())
+    found = cib.xpath(
+        "status/node_state[@uname=$n]/transient_attributes//nvpair[@name=$a]/@value",
+        n=node,
+        a=name,
+    )
+    return str(found[0]) if found else None
+
+
+def test_attrd_updater_dampening_writes_once_after_the_delay(cluster: Cluster) -> None:
+    """Three values within a 6 s delay: none is in the CIB before the delay, only the last
+    one after it (the ones between are never written)."""
+    began = time.monotonic()
+    attrd_updater(cluster, "node2", "-n", "pingd", "-U", "100", "-d", "6s", "-N", "node2")
+    attrd_updater(cluster, "node2", "-n", "pingd", "-U", "200", "-N", "node2")
+    attrd_updater(cluster, "node2", "-n", "pingd", "-U", "300", "-N", "node2")
+    assert time.monotonic() - began < 5.0, "this machine is too slow for the test's window"
+    seen = set()
+    while time.monotonic() - began < 5.5:
+        seen.add(transient(cluster, "node2", "pingd"))
+        time.sleep(0.1)
+    assert seen == {None}, f"written before the dampening delay: {seen}"
+    cluster.wait(lambda: transient(cluster, "node2", "pingd") == "300", 10, "pingd=300")
+    attrd_updater(cluster, "node2", "-n", "pingd", "-D", "-N", "node2")
+    cluster.wait(lambda: transient(cluster, "node2", "pingd") is None, 15, "pingd deleted")
