@@ -147,6 +147,23 @@ def link(unpacker: Unpacker) -> None:
             node.attrs["#kind"] = "container"
 
 
+def removed_connection(unpacker: Unpacker, rsc: Resource) -> None:
+    """A connection no longer configured still names its node, which shuts down."""
+    from hactl.core.scheduler.unpack import is_true
+
+    ws = unpacker.ws
+    node = ws.node(rsc.id)
+    if node is None:
+        node = Node(id=rsc.id, name=rsc.id, kind="remote", index=len(ws.nodes))
+        ws.nodes.append(node)
+        unpacker.node_base_attrs(node)
+    node.remote_rsc = rsc
+    if is_true(ws.options.get("startup-fencing"), True) and ws.fencing_enabled:
+        node.unclean = True
+        node.fence_reason = node.fence_reason or STARTUP_REASON
+    node.shutdown = True
+
+
 def guest_node_of(ws: WorkingSet, rsc: Resource) -> Node | None:
     """The guest node a launcher resource runs, if any."""
     for launched in rsc.launched:

@@ -445,21 +445,25 @@ class Unpacker:
                 continue
             node.unseen = False
             self.determine_online(node, state)
-        by_id = {n.id: n for n in ws.nodes}
-        by_name = {n.name: n for n in ws.nodes}
         # histories are read in the status section's order (it decides clone numbering),
         # a remote node's once its connection is known to be up: pass after pass
         shutdown_lock = is_true(ws.options.get("shutdown-lock"), False)
-        entries: list[tuple[Node, etree._Element]] = []
-        for node_id, state in states.items():
-            found = by_id.get(node_id) or by_name.get(state.get("uname", ""))
-            if found is not None:
-                entries.append((found, state))
+
+        def entries() -> list[tuple[Node, etree._Element]]:
+            # again each pass: a removed remote connection found in a history adds its node
+            by_id = {n.id: n for n in ws.nodes}
+            by_name = {n.name: n for n in ws.nodes}
+            found = [
+                (by_id.get(node_id) or by_name.get(state.get("uname", "")), state)
+                for node_id, state in states.items()
+            ]
+            return [(node, state) for node, state in found if node is not None]
+
         unpacked: set[int] = set()
         progress = True
         while progress:
             progress = False
-            for node, state in entries:
+            for node, state in entries():
                 if id(node) in unpacked:
                     continue
                 if node.is_remote:
@@ -473,7 +477,7 @@ class Unpacker:
                 progress = True
         if ws.fencing_enabled:
             # what is left (remote nodes whose connection is down) is read last
-            for node, state in entries:
+            for node, state in entries():
                 if id(node) not in unpacked:
                     self.unpack_node_history(node, state)
                     unpacked.add(id(node))
@@ -662,6 +666,8 @@ class Unpacker:
             rsc.managed = False
         self.ws.by_id[ident] = rsc
         self.ws.resources.append(rsc)
+        if rsc.is_remote_connection:
+            remote.removed_connection(self, rsc)
         return rsc
 
     def history_entry(self, op: etree._Element) -> HistoryEntry:
