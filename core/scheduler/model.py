@@ -366,6 +366,8 @@ class WorkingSet:
     start_failure_fatal: bool = True
     concurrent_fencing: bool = False
     placement_strategy: str = "default"
+    #: op_defaults meta attributes (each action's meta falls back on them)
+    op_defaults: dict[str, str] = field(default_factory=dict)
     stonith_action: str = "reboot"
     actions: list[Action] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

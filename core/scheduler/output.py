@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hactl.core.scheduler import graph
 from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 
@@ -201,7 +202,9 @@ def executed_line(act: Action, known: set[str]) -> str:
 
 
 def graph_xml(ws: WorkingSet) -> str:
-    """The transition graph as the controller reads it: one synapse per action with its inputs."""
+    """The transition graph as the controller reads it: one synapse per action, with the
+    action's details (resource, parameters and CRM_meta_* attributes, nodes it takes down),
+    and its inputs by reference."""
     from lxml import etree
 
     from hactl.core.scheduler.execute import synapse_order
@@ -211,28 +214,42 @@ def graph_xml(ws: WorkingSet) -> str:
     for number, act in enumerate(ordered):
         synapse = etree.SubElement(root, "synapse", id=str(number))
         holder = etree.SubElement(synapse, "action_set")
-        _graph_action(holder, act)
+        _graph_action(ws, holder, act, details=True)
         inputs = etree.SubElement(synapse, "inputs")
         for before, _flags in act.before:
             if before.in_graph:
                 trigger = etree.SubElement(inputs, "trigger")
-                _graph_action(trigger, before)
+                _graph_action(ws, trigger, before, details=False)
     return etree.tostring(root, pretty_print=True, encoding="unicode")
 
 
-def _graph_action(parent: object, act: Action) -> None:
+def _graph_action(ws: WorkingSet, parent: object, act: Action, *, details: bool) -> None:
     from lxml import etree
 
-    tag = "pseudo_event" if act.pseudo else ("crm_event" if act.rsc is None else "rsc_op")
+    if act.task == "stonith":
+        tag = "pseudo_event" if act.pseudo else "crm_event"
+    elif act.task in ("do_shutdown", "clear_failcount"):
+        tag = "crm_event"
+    elif act.pseudo:
+        tag = "pseudo_event"
+    else:
+        tag = "rsc_op"
     attrs = {"id": str(act.id), "operation": act.task, "operation_key": act.key}
-    if act.node is not None:
+    if act.rsc is not None:
+        internal = act.key.replace(act.rsc.history_id, act.rsc.id, 1)
+        if internal != act.key:
+            attrs["internal_operation_key"] = internal
+    if act.node is not None and (tag != "pseudo_event" or act.task == "stonith"):
         attrs["on_node"] = act.node.name
         attrs["on_node_uuid"] = act.node.id
     element = etree.SubElement(parent, tag, attrs)  # type: ignore[arg-type]
+    if not details:
+        return
     if act.rsc is not None and not act.pseudo:
-        rsc = act.rsc
-        primitive = {"id": rsc.id, "class": rsc.agent_class, "type": rsc.agent_type}
-        if rsc.provider:
-            primitive["provider"] = rsc.provider
-        etree.SubElement(element, "primitive", primitive)
-    etree.SubElement(element, "attributes", {k: v for k, v in act.meta.items()})
+        etree.SubElement(element, "primitive", graph.primitive_attributes(act))
+    etree.SubElement(element, "attributes", graph.action_attributes(ws, act))
+    downed = graph.downed_nodes(ws, act)
+    if downed:
+        holder = etree.SubElement(element, "downed")
+        for node_id in downed:
+            etree.SubElement(holder, "node", id=node_id)

@@ -166,6 +166,7 @@ class Unpacker:
         self.unpack_nodes()
         self.rsc_defaults = self.defaults("rsc_defaults")
         self.op_defaults = self.defaults("op_defaults")
+        ws.op_defaults = self.op_defaults
         resources = self.config.find("resources")
         guest_connections = remote.create_nodes(self, resources)
         if resources is not None:
