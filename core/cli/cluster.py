@@ -1,4 +1,5 @@
-"""`hactl cluster`: cluster-wide setup. For now: `cluster keygen`."""
+"""`hactl cluster`: cluster-wide setup and the running cluster (setup, start/stop, node
+add/remove, status, members, links, cib, verify, keygen)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from pathlib import Path
 
 import typer
 
-from hactl.core.cli import cluster_config, cluster_runtime
+from hactl.core.cli import cluster_config, cluster_nodes, cluster_runtime
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
 from hactl.core.config.authkey import DEFAULT_AUTHKEY, DEFAULT_KEY_BYTES, write_authkey
 
 app = typer.Typer(no_args_is_help=True, help="Set up and manage the cluster.")
 cluster_config.register(app)
 cluster_runtime.register(app)
+node_app = typer.Typer(no_args_is_help=True, help="Add or remove nodes of the running cluster.")
+cluster_nodes.register(node_app)
+app.add_typer(node_app, name="node")
 
 
 @app.command("keygen")

@@ -215,25 +215,42 @@ def register(app: typer.Typer) -> None:
 
     @app.command("links")
     def links(output: OutputFormat = OUTPUT_OPTION) -> None:
-        """Link status, as `corosync-cfgtool -s` prints it."""
+        """Link status, as `corosync-cfgtool -s` prints it: per link, each node connected
+        or not (knet: its heartbeats; other transports: whether it is a member)."""
         from hactl.core.daemon import client
 
         view = client.call("members")
-        me = view["local"]
-        rows = {
-            node_id: (
-                "localhost"
-                if int(node_id) == me
-                else ("connected" if int(node_id) in view["members"] else "disconnected")
-            )
-            for node_id in sorted(view["addresses"], key=int)
-        }
+        me = int(view["local"])
+        transport = view["transport"]
+        heartbeats: dict[str, dict[str, Any]] = transport.get("links") or {}
+        numbers = sorted({int(key.split("/")[1]) for key in heartbeats}) or [0]
+        node_ids = sorted(int(n) for n in view["addresses"])
+
+        def state(node_id: int, number: int) -> str:
+            if node_id == me:
+                return "localhost"
+            if heartbeats:
+                link = heartbeats.get(f"{node_id}/{number}")
+                return "connected" if link and link.get("up") else "disconnected"
+            return "connected" if node_id in view["members"] else "disconnected"
+
+        table = {number: {n: state(n, number) for n in node_ids} for number in numbers}
         if output is OutputFormat.json:
-            print_json({"local": me, "transport": view["transport"], "nodes": rows})
+            print_json(
+                {
+                    "local": me,
+                    "transport": transport.get("transport"),
+                    "links": {
+                        str(k): {str(n): v for n, v in row.items()} for k, row in table.items()
+                    },
+                }
+            )
             return
-        print(f"Local node ID {me}, transport {view['transport'].get('transport', '?')}")
-        print("LINK ID 0 udp")
-        print(f"\taddr\t= {view['addresses'][str(me)]}")
-        print("\tstatus:")
-        for node_id, state in rows.items():
-            print(f"\t\tnodeid: {node_id:>3}:\t{state}")
+        print(f"Local node ID {me}, transport {transport.get('transport', '?')}")
+        for number, row in table.items():
+            print(f"LINK ID {number} udp")
+            if number == 0:
+                print(f"\taddr\t= {view['addresses'][str(me)]}")
+            print("\tstatus:")
+            for node_id, text in row.items():
+                print(f"\t\tnodeid: {node_id:>3}:\t{text}")

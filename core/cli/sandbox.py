@@ -5,6 +5,7 @@ hactl --sandbox node2 status      # any command, pointed at one sandbox node
 hactl sandbox kill node1          # SIGKILL: a crash, as the others see it
 hactl sandbox start node1
 hactl sandbox partition node1,node2 node3   # the daemons' fault switch; `heal` undoes it
+hactl sandbox add-node            # one more node, waiting for `hactl cluster node add`
 hactl sandbox down                # stop every node cleanly and remove the sandbox
 """
 
@@ -83,13 +84,16 @@ def status(output: OutputFormat = OUTPUT_OPTION) -> None:
     for name in sandbox.nodes():
         entry = sandbox.node(name)
         view = views[name]
+        state = "down" if view is None else view.get("phase", "api-only")
+        if view is not None and "phase" not in view:  # only its remote API runs
+            view = None
         rows.append(
             {
                 "node": name,
                 "id": entry["id"],
                 "address": entry["address"],
                 "pid": entry["pid"] if sandbox.alive(name) else "-",
-                "state": "down" if view is None else view["phase"],
+                "state": state,
                 "members": "-" if view is None else ",".join(map(str, view["members"])),
                 "dc": "-" if view is None else view["dc_name"],
                 "quorate": "-" if view is None else ("yes" if view["quorate"] else "no"),
@@ -130,6 +134,23 @@ def start(node: str = typer.Argument(..., help="Node name (node1, …).")) -> No
     """Start the node's daemon again (it rejoins and gets the current CIB)."""
     pid = Sandbox.default().start(node)
     print(f"{node}: started (pid {pid})")
+
+
+@app.command("add-node")
+def add_node() -> None:
+    """Make one more node (the next name and loopback address) whose daemon waits, with
+    only its remote API, to be added: `hactl cluster node add` does that."""
+    sandbox = Sandbox.default()
+    entry = sandbox.add_node()
+    remote_port = sandbox.record()["remote_port"]
+    name, address = entry["name"], entry["address"]
+    print(f"{name}: waiting to be added (pid {entry['pid']}, address {address})")
+    print("Add it (authenticate every node first):")
+    print(
+        f"  hactl host auth {name} addr={address} --port {remote_port} -u hacluster "
+        f"< {sandbox.password_path}"
+    )
+    print(f"  hactl --sandbox node1 cluster node add {name} addr={address} --start")
 
 
 @app.command("partition")

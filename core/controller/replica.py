@@ -189,6 +189,8 @@ class CibReplica:
         self._shutdown_at: dict[int, int] = {}
         #: of those, the nodes the DC let go (their resources were moved away)
         self._released: set[int] = set()
+        #: nodes a reload took out of the nodelist: the DC drops them from the CIB
+        self._removed: set[int] = set()
         self._leaving = False  # this node asked for its clean shutdown
         self._handlers: dict[str, Callable[[int, Message], list[Output]]] = {
             "announce": self._on_announce,
@@ -296,6 +298,14 @@ class CibReplica:
             return []
         self._released.add(node_id)
         return self._dc_record_nodes()
+
+    def nodelist_changed(self, names: Mapping[int, str]) -> list[Output]:
+        """The configuration was reloaded with this nodelist (node id -> name): the DC
+        records new nodes and drops removed ones (that are no members) from the CIB."""
+        self._removed |= set(self.names) - set(names)
+        self._removed -= set(names)
+        self.names = dict(names)
+        return self._dc_record_nodes() if self.is_dc else []
 
     def quorum_changed(self, quorate: bool) -> list[Output]:
         self.quorate = quorate
@@ -489,14 +499,19 @@ class CibReplica:
         root.set("have-quorum", "1" if self.quorate else "0")
         nodes = work.section("nodes", create=True)
         assert nodes is not None
+        status = root.find("status")
+        if status is None:
+            status = etree.SubElement(root, "status")
+        gone = {str(n) for n in self._removed - set(self.members)}
+        for section, tag in ((nodes, "node"), (status, "node_state")):
+            for element in list(section.iter(tag)):
+                if element.get("id") in gone:  # crm_node --remove's part
+                    section.remove(element)
         known = {node.get("id") for node in nodes.iter("node")}
         # every node of the nodelist, as Pacemaker's DC populates the nodes section
         for node_id in sorted(set(self.names) | set(self.members)):
             if str(node_id) not in known:
                 etree.SubElement(nodes, "node", id=str(node_id), uname=self.name_of(node_id))
-        status = root.find("status")
-        if status is None:
-            status = etree.SubElement(root, "status")
         seen = {state.get("id") for state in status.iter("node_state")}
         for member in self.members:
             if str(member) not in seen:

@@ -44,6 +44,8 @@ from hactl.core.cib.store import CibStore, atomic_write
 from hactl.core.config.derived import effective_crypto, effective_totem
 from hactl.core.config.model import ClusterConfig
 from hactl.core.config.quorum import votequorum_settings
+from hactl.core.config.reload import reload_findings
+from hactl.core.config.rules import check
 from hactl.core.controller.replica import (
     Broadcast,
     CibChanged,
@@ -77,6 +79,8 @@ log_quorum = logging.getLogger("hactl.quorum")
 log_cib = logging.getLogger("hactl.cib")
 log_controller = logging.getLogger("hactl.controller")
 
+#: how long a reloaded transport may wait for the old one's ports
+REBIND_WAIT_S = 2.0
 CHANNEL_QUORUM = b"Q"
 #: how long an API caller waits to see its quorum change delivered on this node
 QUORUM_CHANGE_WAIT_S = 2.0
@@ -114,6 +118,8 @@ class FaultSwitch(Transport):
         self.addresses = addresses  # nodeid -> ring0_addr
         self.blocked: set[int] = set()
         self._blocked_addresses: set[str] = set()
+        self._receive: Callable[[str, bytes], None] | None = None
+        self._reachability: Callable[[frozenset[int]], None] | None = None
 
     def block(self, nodes: set[int]) -> None:
         self.blocked = set(nodes)
@@ -125,7 +131,28 @@ class FaultSwitch(Transport):
                 return
             on_datagram(source, data)
 
+        self._receive = filtered
         await self.inner.start(filtered)
+
+    async def replace(self, inner: Transport, addresses: dict[int, str]) -> None:
+        """A reloaded nodelist: the configured transport is made again with it (the ports
+        are the same: the old one is stopped first; totem retransmits what falls between)."""
+        assert self._receive is not None, "replace() before start()"
+        await self.inner.stop()
+        self.inner, self.mtu, self.addresses = inner, inner.mtu, addresses
+        self.block(self.blocked)
+        if self._reachability is not None:
+            inner.watch_reachability(self._reachability)
+        deadline = time.monotonic() + REBIND_WAIT_S
+        while True:
+            try:
+                await inner.start(self._receive)
+                return
+            except HactlError:
+                # the old sockets close on the loop's next turns: their ports are busy until then
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.01)
 
     def send(self, data: bytes, to: int | None = None) -> None:
         if to is not None and to in self.blocked:
@@ -139,6 +166,7 @@ class FaultSwitch(Transport):
         return {**self.inner.status(), "blocked": sorted(self.blocked)}
 
     def watch_reachability(self, on_change: Callable[[frozenset[int]], None]) -> None:
+        self._reachability = on_change  # a reloaded transport is watched too
         self.inner.watch_reachability(on_change)
 
 
@@ -236,7 +264,7 @@ class NodeDaemon:
         if self.options.remote_port:
             remote_ops = (
                 *("ping", "status", "cib.get", "cib.push", "quorum", "members"),
-                *("stop", "enable", "disable", "setup"),
+                *("stop", "enable", "disable", "setup", "config.get", "config.set"),
             )
             handlers = self._api_handlers()
             self.remote = RemoteApi(
@@ -350,10 +378,21 @@ class NodeDaemon:
             log_controller.warning("cannot read the CIB's status: %s", exc.message)
             return None
 
-    def _handed_over(self, node_id: int) -> bool:
-        """A leaving node may go: the controller saw its shutdown request and finished the
-        transition that followed (its resources stopped there, started elsewhere), and the
-        replicated CIB shows nothing active on it."""
+    def _placement(self) -> dict[str, set[str]] | None:
+        """Primitive -> the nodes the replicated CIB shows it active on."""
+        ws = self._working_set()
+        if ws is None:
+            return None
+        return {
+            rsc.id: {n.name for n in rsc.running_on}
+            for rsc in ws.all_resources()
+            if rsc.is_primitive
+        }
+
+    def _handed_over(self, node_id: int, moving: set[str]) -> bool:
+        """A leaving node may go: the controller saw its shutdown request, the replicated
+        CIB shows nothing active on it any more, and what ran there (``moving``) runs
+        elsewhere, or the controller is idle (what could not move stays stopped)."""
         controller = self.resources.controller
         if controller is None:
             return True  # no controller on this DC: nothing would move them
@@ -362,25 +401,30 @@ class NodeDaemon:
             "status/node_state[@id=$id]/transient_attributes//nvpair[@name='shutdown']",
             id=str(node_id),
         )
-        if not asked or not controller.idle:
+        placement = self._placement()
+        if not asked or placement is None:
             return False
-        ws = self._working_set()
-        if ws is None:
+        if any(name in nodes for nodes in placement.values()):
             return False
-        return not any(
-            name in (n.name for n in rsc.running_on)
-            for rsc in ws.all_resources()
-            if rsc.is_primitive
-        )
+        return controller.idle or all(placement.get(rsc) for rsc in moving)
 
     async def _release_leavers(self) -> None:
         """On the DC: let each leaving member go once its resources were moved away."""
+        moving: dict[int, set[str]] = {}  # leaving node -> what ran there when it asked
         while True:
             await asyncio.sleep(RELEASE_CHECK_S)
             if not self.replica.is_dc:
+                moving.clear()
                 continue
-            for node_id in self.replica.leaving:
-                if self._handed_over(node_id):
+            leaving = self.replica.leaving
+            for node_id in set(moving) - set(leaving):
+                del moving[node_id]
+            for node_id in leaving:
+                if node_id not in moving:
+                    name = self.replica.name_of(node_id)
+                    placement = self._placement() or {}
+                    moving[node_id] = {rsc for rsc, nodes in placement.items() if name in nodes}
+                if self._handed_over(node_id, moving[node_id]):
                     log_controller.info(
                         "%s may leave: its resources were moved away",
                         self.replica.name_of(node_id),
@@ -563,6 +607,8 @@ class NodeDaemon:
             "enable": self._api_enable,
             "disable": lambda request: self._api_enable({"enabled": False}),
             "setup": self._api_setup,
+            "config.get": self._api_config_get,
+            "config.set": self._api_config_set,
         }
 
     def _node_info(self) -> dict[str, Any]:
@@ -680,6 +726,62 @@ class NodeDaemon:
 
         set_enabled(self.options.state_dir, bool(request.get("enabled", True)))
         return {**self._node_info(), "enabled": bool(request.get("enabled", True))}
+
+    async def _api_config_get(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The cluster configuration as this node runs it (no secrets: the authkey's path)."""
+        return {
+            "config": self.options.config_path.read_text(),
+            "path": str(self.options.config_path),
+            "authkey_path": str(startup.authkey_path(self.config, self.options.authkey_path)),
+            "local": self.local.name,
+            "nodeid": self.local.nodeid,
+        }
+
+    async def _api_config_set(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`cluster node add|remove` on this node: check the new configuration, write it
+        and reload it (corosync-cfgtool -R): only the nodelist and what follows from it
+        change live; what a reload cannot change is refused."""
+        path = self.options.config_path
+        text = str(request["config"])
+        new = ClusterConfig.from_text(text, str(path))
+        check(new).raise_errors(f"the configuration sent for {path}")
+        problems = reload_findings(self.config, new)
+        if problems:
+            raise HactlError(problems[0].message, where=problems[0].where, hint=problems[0].hint)
+        local = startup.local_node(new, self.options.node or self.local.name)
+        if local.nodeid != self.local.nodeid:
+            raise HactlError(
+                f"this node's nodeid would change from {self.local.nodeid} to {local.nodeid}",
+                where=str(path),
+                hint="remove the node and add it back instead",
+            )
+        votequorum_settings(new, local.nodeid)  # refused here if votequorum would refuse
+        atomic_write(path, text.encode())
+        os.chmod(path, 0o644)
+        await self._reload(new)
+        return {**self._node_info(), "nodes": {str(k): v for k, v in self.names.items()}}
+
+    async def _reload(self, new: ClusterConfig) -> None:
+        before = set(self.names.values())
+        self.config = new
+        self.names = startup.node_names(new)
+        log.info(
+            "configuration reloaded: nodes %s (added %s, removed %s)",
+            ", ".join(self.names.values()),
+            ", ".join(sorted(set(self.names.values()) - before)) or "none",
+            ", ".join(sorted(before - set(self.names.values()))) or "none",
+        )
+        self.resources.names.clear()
+        self.resources.names.update(self.names)
+        await self.transport.replace(self._new_transport(new), self._addresses(new))
+        expected = votequorum_settings(new, self.local.nodeid).expected_votes
+        if expected and expected != self.quorum.status().expected_votes:
+            try:
+                for message in self.quorum.set_expected_votes(expected, force=True):
+                    self._propose(CHANNEL_QUORUM + self.quorum.encode(message))
+            except (HactlError, NotImplementedError) as exc:
+                log_quorum.warning("expected votes stay as they are: %s", exc)
+        self._run_replica(self.replica.nodelist_changed(self.names))
 
     async def _api_setup(self, request: dict[str, Any]) -> dict[str, Any]:
         raise HactlError(

@@ -97,6 +97,14 @@ def _port_free(port: int, addresses: list[str]) -> bool:
     return True
 
 
+def _listening(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 @dataclass
 class Sandbox:
     root: Path
@@ -190,7 +198,7 @@ class Sandbox:
                 break
         else:
             raise HactlError("no free UDP port found on loopback", hint="try again")
-        nodes = [
+        nodes: list[dict[str, Any]] = [
             {"name": f"node{i + 1}", "id": i + 1, "address": address, "pid": None}
             for i, address in enumerate(addresses)
         ]
@@ -231,19 +239,11 @@ class Sandbox:
         record["nodes"].append(entry)
         self._save(record)
         (self.root / entry["name"]).mkdir(parents=True, exist_ok=True)
-        self.start(entry["name"])
+        entry["pid"] = self.start(entry["name"])
+        self.wait_until(
+            lambda: _listening(address, record["remote_port"]), 60, f"{entry['name']}'s remote API"
+        )
         return entry
-
-    def remove_node(self, name: str) -> None:
-        """Forget a node that left the cluster (stopped first): its directory goes too."""
-        import shutil
-
-        entry = self.node(name)
-        self.stop(entry["name"])
-        record = self.record()
-        record["nodes"] = [n for n in record["nodes"] if n["name"] != entry["name"]]
-        self._save(record)
-        shutil.rmtree(self.root / entry["name"], ignore_errors=True)
 
     def start(self, name: str) -> int:
         entry = self.node(name)
@@ -389,6 +389,19 @@ class Sandbox:
                 os.kill(entry["pid"], signal.SIGKILL)
                 self._reap(entry["pid"], 5.0)
             self._set_pid(entry["name"], None)
+
+    def kill_all(self) -> None:
+        """SIGKILL every daemon of the sandbox with the agents it runs (each daemon leads
+        its own process group): a crash of the whole cluster, the quickest way down."""
+        pids = {n["pid"] for n in self.record()["nodes"] if n["pid"]} | set(self.stragglers())
+        for pid in pids:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                continue
+            self._reap(pid, 5.0)
+        for name in self.nodes():
+            self._set_pid(name, None)
 
     def stragglers(self) -> list[int]:
         """Pids of daemons of this sandbox that its record lost track of (a node started

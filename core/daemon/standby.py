@@ -5,10 +5,11 @@ is stopped or not set up yet).
 waiting for `hactl cluster setup`), when ``--api-only`` is given (after `hactl cluster
 stop`), or when the node is disabled (`hactl cluster disable`: the marker
 ``STATE_DIR/autostart-disabled``). The remote API then offers ``setup`` (write the
-configuration and the authkey sent by `cluster setup`), ``start``, ``enable``,
-``disable`` and ``status``. Starting the cluster services re-executes the daemon in the
-same process (same pid) with the configuration now present, so a service manager sees
-one long-running process.
+configuration and the authkey sent by `cluster setup` or `cluster node add`), ``start``,
+``enable``, ``disable``, ``destroy`` (what `cluster node remove` does last) and
+``status``. Starting the cluster services re-executes the daemon in the same process
+(same pid) with the configuration now present, so a service manager sees one
+long-running process.
 """
 
 from __future__ import annotations
@@ -143,8 +144,12 @@ class StandbyDaemon:
             "start": self._start,
             "enable": self._enable,
             "disable": self._disable,
+            "destroy": self._destroy,
         }
-        for op in ("cib.get", "cib.push", "quorum", "members", "fault", "stop"):
+        for op in (
+            *("cib.get", "cib.push", "quorum", "members", "fault", "stop"),
+            *("config.get", "config.set"),
+        ):
             handlers[op] = self._not_running
         api = ApiServer(self.options.socket_path, handlers)
         remote = RemoteApi(
@@ -204,6 +209,19 @@ class StandbyDaemon:
             )
         self._later_start()
         return {"starting": True, "node": {"name": self.options.node, "pid": os.getpid()}}
+
+    async def _destroy(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`pcs cluster destroy` on this node (what `cluster node remove` does last): the
+        cluster configuration, the authkey and the node's copy of the CIB are removed."""
+        import shutil
+
+        for path in (Path(self.options.config_path), Path(self.options.authkey_path)):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(Path(self.options.state_dir) / "cib", ignore_errors=True)
+        (Path(self.options.state_dir) / "ringid").unlink(missing_ok=True)
+        log.info("cluster configuration, authkey and CIB removed (cluster destroy)")
+        self.reason = "no cluster configuration (removed from its cluster)"
+        return await self._status(request)
 
     async def _enable(self, request: dict[str, Any]) -> dict[str, Any]:
         set_enabled(self.options.state_dir, True)

@@ -1,12 +1,20 @@
-"""Real daemons on loopback: a sandbox cluster per test, torn down by pid afterwards.
+"""Real daemons on loopback: one 3-node sandbox shared by the tests of a module.
 
-Every daemon is a `hactl daemon` process (udpu on 127.0.0.x, one free port); nothing is a
-double. The fixture stops what it started (SIGTERM, then SIGKILL by pid) and removes its
-directory even when the test fails.
+Every daemon is a `hactl daemon` process (knet with crypto on 127.0.0.x, one free port);
+nothing is a double. Forming a cluster costs seconds, so the tests of one module share
+one (``cluster``); before each test it is brought back to a known state: faults healed,
+every node running (a node that was down starts with an empty HA_RSCTMP, as after a
+reboot), the ring formed and quorate, the configuration the one it had when it formed
+(resources a test made are stopped as orphans), and no operation history or fail count
+of resources that are not configured. If it cannot be brought back, a new one is made.
+A test that changes what cannot be undone (the nodelist) takes ``fresh_cluster``.
+Daemons are killed by pid (their process groups: agents too) and directories removed at
+the end, whatever happened.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -18,12 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
+from hactl.core.cib.document import CibDocument
+from hactl.core.cib.patch import diff, is_empty_patch
 from hactl.core.daemon import client
 from hactl.core.daemon.sandbox import Sandbox
+from hactl.core.errors import HactlError
 
 #: token 1000 ms + consensus 1200 ms (the sandbox's totem) + start-up and slack
 FORM_TIMEOUT = 60.0
+#: a test's resources stopped after the configuration is reset
+RESET_TIMEOUT = 30.0
 
 
 @dataclass
@@ -66,7 +80,7 @@ class Cluster:
             time.sleep(0.05)
         views = self.sandbox.views()
         summary = {
-            n: v and {k: v[k] for k in ("members", "phase", "dc", "quorate")}
+            n: v and {k: v.get(k) for k in ("members", "phase", "dc", "quorate")}
             for n, v in views.items()
         }
         pytest.fail(f"not {what} within {timeout}s: {summary}")
@@ -88,18 +102,136 @@ def start_cluster(root: Path, count: int) -> Sandbox:
 
 
 def stop_cluster(sandbox: Sandbox) -> None:
+    """Kill every daemon of the sandbox with its agents (a test's end needs no clean stop),
+    by process group: each daemon leads its own session."""
     if sandbox.exists():
-        sandbox.down()  # every daemon of it, by pid, then its directory
+        sandbox.kill_all()
     shutil.rmtree(sandbox.root, ignore_errors=True)
 
 
+def _wait(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except HactlError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def _active_primitives(cib: etree._Element) -> list[str]:
+    from hactl.core.scheduler import unpack
+
+    ws = unpack.unpack(cib, dt.datetime.now())
+    return [r.id for r in ws.all_resources() if r.is_primitive and r.running_on]
+
+
+def _forget_unconfigured(doc: CibDocument) -> CibDocument:
+    """``doc`` without the history and fail counts of resources it does not configure."""
+    cleaned = doc.copy()
+    root = cleaned.root
+    configured = {e.get("id") for e in root.iterfind("configuration/resources//primitive")}
+    for entry in root.iterfind("status/node_state/lrm/lrm_resources/lrm_resource"):
+        if entry.get("id", "").split(":")[0] not in configured:
+            entry.getparent().remove(entry)
+    for nvpair in root.iterfind("status/node_state/transient_attributes//nvpair"):
+        if nvpair.get("name", "").startswith(("fail-count-", "last-failure-")):
+            nvpair.getparent().remove(nvpair)
+    return cleaned
+
+
+class SharedCluster:
+    """One sandbox for a module's tests, restored before each of them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.generation = 0
+        self.sandbox = self._new()
+
+    def _new(self) -> Sandbox:
+        self.generation += 1
+        sandbox = start_cluster(self.root / f"sandbox{self.generation}", 3)
+        try:
+            if not _wait(lambda: sandbox.formed(sandbox.nodes()), FORM_TIMEOUT):
+                pytest.fail("a new 3-node sandbox did not form")
+            doc = CibDocument.from_bytes(sandbox.call("node1", "cib.get")["cib"].encode())
+            self.configuration = etree.tostring(doc.configuration)
+        except BaseException:
+            stop_cluster(sandbox)
+            raise
+        return sandbox
+
+    def restore(self) -> None:
+        try:
+            if self._restored():
+                return
+        except HactlError:
+            pass
+        print("the shared sandbox could not be restored: a new one is made")
+        stop_cluster(self.sandbox)
+        self.sandbox = self._new()
+
+    def _restored(self) -> bool:
+        sandbox = self.sandbox
+        names = sandbox.nodes()
+        for name in names:
+            if not sandbox.alive(name):
+                shutil.rmtree(sandbox.state_dir(name) / "rsctmp", ignore_errors=True)
+                sandbox.start(name)
+            else:
+                sandbox.call(name, "fault", block=[])
+        if not _wait(lambda: sandbox.formed(names), FORM_TIMEOUT):
+            return False
+        node = names[0]
+        current = CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
+        if etree.tostring(current.configuration) != self.configuration:
+            wanted = current.copy()
+            wanted.root.replace(wanted.configuration, etree.fromstring(self.configuration))
+            sandbox.call(
+                node,
+                "cib.push",
+                cib=wanted.serialize(pretty=False).decode(),
+                base=list(current.versions()[:2]),
+            )
+
+        def settled() -> bool:
+            cib = CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
+            return not _active_primitives(cib.root)
+
+        if not _wait(settled, RESET_TIMEOUT):
+            return False
+        current = CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
+        patch = diff(current, _forget_unconfigured(current))
+        if not is_empty_patch(patch):
+            sandbox.call(node, "cib.patch", patch=etree.tostring(patch).decode())
+        return _wait(lambda: len({sandbox.call(n, "cib.get")["cib"] for n in names}) == 1, 10.0)
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedCluster]:
+    shared = SharedCluster(tmp_path_factory.mktemp("shared-sandbox"))
+    try:
+        yield shared
+    finally:
+        stop_cluster(shared.sandbox)
+
+
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def cluster(shared_cluster: SharedCluster) -> Cluster:
+    """The module's 3-node sandbox, formed, quorate and as it was when it formed."""
+    shared_cluster.restore()
+    return Cluster(shared_cluster.sandbox)
+
+
+@pytest.fixture
+def fresh_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A 3-node sandbox of the test's own (for changes no restore undoes)."""
     sandbox = start_cluster(tmp_path / "sandbox", 3)
     try:
         handle = Cluster(sandbox)
-        names = sandbox.nodes()
-        handle.wait(lambda: handle.formed(names), FORM_TIMEOUT, "formed")
+        handle.wait(lambda: handle.formed(sandbox.nodes()), FORM_TIMEOUT, "formed")
         yield handle
     finally:
         stop_cluster(sandbox)

@@ -8,6 +8,7 @@ CI machine), and print what they measured.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -279,4 +280,58 @@ def test_a_dc_that_stops_cleanly_hands_its_resources_over_before_it_leaves(
         ),
         FAILURE_DETECTION,
         "a new DC, the old one offline (left cleanly: not unclean)",
+    )
+
+
+def test_live_views_and_node_modes(cluster: Any) -> None:
+    """members, links, quorum status, mon refreshing, maintenance: each on a live node."""
+    members = cluster.hactl("cluster", "members", node="node2")
+    assert members.code == 0, members.err
+    for i in (1, 2, 3):
+        assert f"runtime.members.{i}.ip (str) = r(0) ip(127.0.0.{i})" in members.out
+    links = cluster.hactl("cluster", "links", "--output", "json", node="node1")
+    assert links.code == 0, links.err
+    data = json.loads(links.out)
+    assert data["transport"] == "knet"
+    assert data["links"]["0"] == {"1": "localhost", "2": "connected", "3": "connected"}
+    text = cluster.hactl("cluster", "links", node="node1")
+    assert "Local node ID 1, transport knet" in text.out and "nodeid:   2:\tconnected" in text.out
+
+    quorum = cluster.hactl("quorum", "status", node="node3")
+    assert quorum.code == 0, quorum.err
+    assert "Quorate:          Yes" in quorum.out and "Expected votes:   3" in quorum.out
+
+    # mon refreshes until interrupted: two frames, then Ctrl-C ends it quietly
+    env = {**os.environ, "HACTL_SANDBOX_DIR": str(cluster.sandbox.root)}
+    env.pop("CIB_file", None)
+    mon = subprocess.Popen(
+        [sys.executable, "-m", "hactl.core.cli.main", "--sandbox", "node1", "mon", "-i", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert mon.stdout is not None
+        frames = 0
+        deadline = time.monotonic() + 30
+        while frames < 2 and time.monotonic() < deadline:
+            line = mon.stdout.readline()
+            frames += line.startswith("Cluster Summary:")
+        assert frames == 2, "hactl mon did not refresh"
+    finally:
+        mon.send_signal(signal.SIGINT)
+        out, err = mon.communicate(timeout=10)
+    assert mon.returncode == 0 and "Traceback" not in err, err
+
+    done = cluster.hactl("node", "maintenance", "node3", node="node1")
+    assert done.code == 0, done.err
+    cluster.wait(
+        lambda: node_states(state_json(cluster, "node2"))["node3"] == "maintenance",
+        5,
+        "node3 in maintenance",
+    )
+    assert cluster.hactl("node", "unmaintenance", "node3", node="node2").code == 0
+    cluster.wait(
+        lambda: node_states(state_json(cluster, "node1"))["node3"] == "online", 5, "node3 back"
     )

@@ -167,7 +167,7 @@ def test_setup_start_stop_through_the_remote_api(blank_nodes: dict[str, Any]) ->
             and {n["name"]: n["state"] for n in view["nodes"]}["node3"] == "offline"
         )
 
-    wait_for(node3_offline, 15, "node3 stopped cleanly (offline, not unclean)")
+    wait_for(node3_offline, 40, "node3 stopped cleanly (offline, not unclean)")
 
     def node3_waiting() -> bool:  # re-executed with only its API
         from hactl.core.daemon import client
@@ -181,7 +181,7 @@ def test_setup_start_stop_through_the_remote_api(blank_nodes: dict[str, Any]) ->
         finally:
             os.environ.pop("HACTL_SOCKET", None)
 
-    wait_for(node3_waiting, 15, "node3 waiting with its API only")
+    wait_for(node3_waiting, 40, "node3 waiting with its API only")
     start = hactl(env, "cluster", "start", "node3")
     assert start.returncode == 0, start.stderr
     wait_for(formed, 30, "node3 back")
