@@ -17,6 +17,7 @@ from hactl.core.scheduler.ordering import (
     probe_restart_orderings,
     remap_collective_firsts,
 )
+from hactl.core.scheduler.scores import INFINITY
 
 ORDERED = 1
 FIRST_IMPLIES_THEN = 2
@@ -50,6 +51,8 @@ class Builder:
         self.propagation_only: set[tuple[int, int]] = set()
         #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
         self.gate_minimum: dict[int, int] = {}
+        #: unrunnable starts and promotes whose colocation dependents were blocked
+        self.blocked_dependents_of: set[int] = set()
         self.remote = remote.RemoteActions(self)
 
     # -- creation ----------------------------------------------------------------
@@ -973,6 +976,7 @@ class Builder:
                         elif not then.reason and first.pseudo and then.rsc is not None:
                             then.reason = f"unrunnable {first.task}"
                         changed = True
+            changed |= self.block_colocation_dependents()
             # a required start where the resource already runs means a restart
             for act in self.ws.actions:
                 rsc = act.rsc
@@ -1011,6 +1015,42 @@ class Builder:
             and rsc.blocked
             and not rsc.managed
         )
+
+    def block_colocation_dependents(self) -> bool:
+        """An unrunnable start (promote) of a resource none of whose instances can start
+        (promote) blocks the start (promote) of what is mandatorily colocated with it
+        (Pacemaker's pcmk__block_colocation_dependents). Returns whether anything changed."""
+        changed = False
+        for act in self.ws.actions:
+            rsc = act.rsc
+            if act.runnable or rsc is None or act.task not in ("start", "promote"):
+                continue
+            if id(act) in self.blocked_dependents_of:
+                continue
+            self.blocked_dependents_of.add(id(act))
+            top = rsc.top
+            firsts = [next((a for a in c.actions if a.task == act.task), None) for c in top.children]
+            if any(first is None or first.runnable for first in firsts):
+                continue  # some instance still gets there
+            for coloc in self.ws.colocations:
+                if coloc.primary is not top or coloc.score < INFINITY:
+                    continue
+                if act.task == "promote" and coloc.primary_role != Role.PROMOTED:
+                    continue
+                task = "promote" if coloc.dependent_role == Role.PROMOTED else "start"
+                changed |= self._mark_blocked(coloc.dependent, task, rsc)
+        return changed
+
+    def _mark_blocked(self, rsc: Resource, task: str, reason: Resource) -> bool:
+        changed = False
+        for act in rsc.actions:
+            if act.runnable and act.task == task:
+                act.runnable = False
+                act.reason = act.reason or f"colocation with {reason.id}"
+                changed = True
+        for child in rsc.children:
+            changed |= self._mark_blocked(child, task, reason)
+        return changed
 
     @staticmethod
     def _across_resources(first: Action, then: Action) -> bool:

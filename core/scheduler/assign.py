@@ -772,6 +772,8 @@ class Placer:
                 if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
                     if node.name in loc.node_scores:
                         score = scores.add(score, loc.node_scores[node.name])
+            for coloc in self.this_with.get(id(clone), []):
+                score = scores.add(score, self.role_colocation_priority(coloc, node))
             priority[id(instance)] = score
         # the clone's node scores, raised by the instances' priorities and by resources
         # that want to be with the promoted instance, give the final priorities
@@ -852,6 +854,28 @@ class Placer:
             for prim in instance.primitives():
                 prim.next_role = role
             instance.next_role = role
+
+    def role_colocation_priority(self, coloc: Colocation, node: Node) -> int:
+        """What a colocation of the promoted (unpromoted) role adds to the priority of an
+        instance placed on `node` (Pacemaker's pcmk__apply_coloc_to_priority): its score
+        where the primary is, minus a mandatory score elsewhere; negated for unpromoted."""
+        if coloc.dependent_role not in (Role.UNPROMOTED, Role.PROMOTED):
+            return 0
+        primary = coloc.primary
+        if primary.kind == "clone":
+            return 0
+        where = self.node_of(primary)
+        wanted = coloc.primary_role
+        if where is not None and wanted not in (None, Role.UNKNOWN):
+            if primary.next_role != wanted:
+                return 0
+        attr = coloc.node_attribute
+        same = where is not None and node.attrs.get(attr) == where.attrs.get(attr)
+        if not same:
+            if coloc.score >= INFINITY and coloc.dependent_role == Role.PROMOTED:
+                return -coloc.score
+            return 0
+        return -coloc.score if coloc.dependent_role == Role.UNPROMOTED else coloc.score
 
     def promotion_value(self, clone: Resource, instance: Resource, node: Node) -> int | None:
         """The promotion score attribute(s) of an instance on a node (None when unset)."""

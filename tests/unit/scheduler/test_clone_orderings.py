@@ -324,3 +324,40 @@ def test_promotion_ties_go_to_the_instance_with_the_higher_promotion_score() -> 
         r.id for r in ws.all_resources() if r.is_primitive and r.next_role.name == "PROMOTED"
     }
     assert promoted == {"S:0", "S:3"}
+
+
+PROMOTABLE = (
+    '<clone id="P"><meta_attributes id="P-m">'
+    '<nvpair id="P-p" name="promotable" value="true"/></meta_attributes>'
+    '<primitive id="S" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+)
+
+
+def test_promoted_role_colocation_promotes_the_instance_beside_its_primary() -> None:
+    constraints = (
+        '<rsc_location id="l" rsc="A" node="node2" score="100"/>'
+        '<rsc_colocation id="c" rsc="P" rsc-role="Promoted" with-rsc="A" score="INFINITY"/>'
+    )
+    scores = {"node1": {"master-S": "50"}, "node2": {"master-S": "5"}}
+    ws = _cib(_dummy("A") + PROMOTABLE, constraints, attrs=scores)
+    promoted = [
+        r.assigned.name
+        for r in ws.all_resources()
+        if r.is_primitive and r.next_role.name == "PROMOTED" and r.assigned is not None
+    ]
+    # node1's higher promotion score loses to the mandatory colocation with A on node2
+    assert promoted == ["node2"]
+
+
+def test_a_blocked_primary_blocks_its_mandatory_dependents() -> None:
+    constraints = (
+        '<rsc_order id="o" first="Z" then="A"/>'
+        '<rsc_colocation id="c" rsc="B" with-rsc="A" score="INFINITY"/>'
+    )
+    # Z cannot run, so A's start is blocked, and so is B's, which must be with A
+    ws = _cib(_dummy("Z", STOPPED.format("Z")) + _dummy("A") + _dummy("B"), constraints)
+    lines = _summary(ws)
+    assert any(
+        line.startswith("* Start B") and line.endswith("due to colocation with A (blocked)")
+        for line in lines
+    ), lines
