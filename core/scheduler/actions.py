@@ -1029,7 +1029,9 @@ class Builder:
                 continue
             self.blocked_dependents_of.add(id(act))
             top = rsc.top
-            firsts = [next((a for a in c.actions if a.task == act.task), None) for c in top.children]
+            firsts = [
+                next((a for a in c.actions if a.task == act.task), None) for c in top.children
+            ]
             if any(first is None or first.runnable for first in firsts):
                 continue  # some instance still gets there
             for coloc in self.ws.colocations:
