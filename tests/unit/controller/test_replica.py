@@ -258,3 +258,22 @@ def test_unknown_message_type_is_ignored_and_garbage_refused() -> None:
         assert "undecodable" in str(exc)
     else:
         raise AssertionError("garbage decoded")
+
+
+def test_a_reloaded_nodelist_adds_and_drops_nodes_in_the_dc_cib() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    four = {n: f"n{n}" for n in (1, 2, 3, 4)}
+    for n in (1, 2, 3):
+        cluster.handle(n, cluster.nodes[n].nodelist_changed(four))
+    cluster.run()
+    ids = {e.get("id") for e in cluster.nodes[3].doc.root.iterfind("configuration/nodes/node")}
+    assert ids == {"1", "2", "3", "4"}
+    cluster.form((1, 2))  # node 3 left, then it is removed from the nodelist
+    two = {n: f"n{n}" for n in (1, 2, 4)}
+    for n in (1, 2):
+        cluster.handle(n, cluster.nodes[n].nodelist_changed(two))
+    cluster.run()
+    root = cluster.nodes[2].doc.root
+    assert {e.get("id") for e in root.iterfind("configuration/nodes/node")} == {"1", "2", "4"}
+    assert "3" not in {s.get("id") for s in root.iterfind("status/node_state")}
