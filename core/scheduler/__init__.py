@@ -15,6 +15,9 @@ Modules, in the order they run:
   output   crm_simulate's texts: transition summary, dot graph, graph XML, executed lines
   execute  the simulated run (-S): fires the graph in Pacemaker's synapse order and records
            the results in a copy of the CIB status, which unpack reads again
+  remote   Pacemaker Remote and guest nodes, used by the others: nodes made from connection
+           resources and remote-node launchers, their online state, their fencing (a guest's
+           by recovering its launcher) and the orderings against their connection
 Conformance against Pacemaker's regression cases: tests/conformance/scheduler_cases.py.
 """
 

@@ -527,6 +527,8 @@ class Builder:
     def recurring(self, rsc: Resource, node: Node | None, start_required: bool) -> None:
         if node is None:
             return
+        if rsc.blocked or rsc.maintenance or self.ws.maintenance or node.maintenance:
+            return  # nothing recurring when blocked or in maintenance (Pacemaker's rule)
         role = rsc.next_role
         for op in rsc.ops:
             if op.name != "monitor" or op.interval_ms <= 0 or not op.enabled:
