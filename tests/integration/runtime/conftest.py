@@ -1,8 +1,8 @@
-"""Real daemons on loopback: one 3-node sandbox shared by the tests of a module.
+"""Real daemons on loopback: one 3-node sandbox shared by the runtime tests.
 
 Every daemon is a `hactl daemon` process (knet with crypto on 127.0.0.x, one free port);
-nothing is a double. Forming a cluster costs seconds, so the tests of one module share
-one (``cluster``); before each test it is brought back to a known state: faults healed,
+nothing is a double. Forming a cluster costs seconds, so the tests share one
+(``cluster``); before each test it is brought back to a known state: faults healed,
 every node running (a node that was down starts with an empty HA_RSCTMP, as after a
 reboot), the ring formed and quorate, the configuration the one it had when it formed
 (resources a test made are stopped as orphans), and no operation history or fail count
@@ -143,7 +143,7 @@ def _forget_unconfigured(doc: CibDocument) -> CibDocument:
 
 
 class SharedCluster:
-    """One sandbox for a module's tests, restored before each of them."""
+    """One sandbox for the tests, restored before each of them."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -209,7 +209,7 @@ class SharedCluster:
         return _wait(lambda: len({sandbox.call(n, "cib.get")["cib"] for n in names}) == 1, 10.0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedCluster]:
     shared = SharedCluster(tmp_path_factory.mktemp("shared-sandbox"))
     try:
@@ -220,7 +220,7 @@ def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedC
 
 @pytest.fixture
 def cluster(shared_cluster: SharedCluster) -> Cluster:
-    """The module's 3-node sandbox, formed, quorate and as it was when it formed."""
+    """The shared 3-node sandbox, formed, quorate and as it was when it formed."""
     shared_cluster.restore()
     return Cluster(shared_cluster.sandbox)
 

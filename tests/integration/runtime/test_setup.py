@@ -123,9 +123,16 @@ def status(blank: dict[str, Any], node: int) -> dict[str, Any] | None:
 def test_setup_start_stop_through_the_remote_api(blank_nodes: dict[str, Any]) -> None:
     env, port, root = blank_nodes["env"], str(blank_nodes["port"]), blank_nodes["root"]
     targets = ["node1", "addr=127.0.0.1", "node2", "addr=127.0.0.2", "node3", "addr=127.0.0.3"]
+
     # the daemons start without a configuration: only their remote API runs
-    wait_for(lambda: all((root / f"node{i}" / "hactl.sock").exists() for i in (1, 2, 3)), 30, "up")
-    time.sleep(0.5)
+    def listening(address: str) -> bool:
+        try:
+            with socket.create_connection((address, int(port)), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    wait_for(lambda: all(listening(address) for address in ADDRESSES), 60, "remote APIs up")
     auth = hactl(env, "host", "auth", *targets, "--port", port, "-p", "correct horse")
     assert auth.returncode == 0, auth.stderr
     no_status = hactl({**env, "HACTL_SOCKET": str(root / "node1" / "hactl.sock")}, "status")
