@@ -79,9 +79,11 @@ def resource_summary(rsc: Resource) -> list[str]:
         blocked = not start.runnable
         if need_role and next_role == Role.PROMOTED:
             # the promotion is the item: its reason, and blocked when it cannot run
-            promote = next((a for a in rsc.actions if a.task == "promote" and a.node is nxt), start)
+            promotion = next(
+                (a for a in rsc.actions if a.task == "promote" and a.node is nxt), start
+            )
             detail = f"Stopped -> Promoted {nxt.name}"
-            return [_item("Promote", rsc, detail, _reason(promote, not promote.runnable))]
+            return [_item("Promote", rsc, detail, _reason(promotion, not promotion.runnable))]
         return [_item("Start", rsc, nxt.name, _reason(start, blocked))]
     if nxt is None or (start is not None and not start.runnable and stop is not None):
         if stop is None:
