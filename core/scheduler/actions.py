@@ -689,12 +689,16 @@ class Builder:
         self.order(start, running, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
         self.order(stop, stopped, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
         self.order(stopped, start, ORDERED)
-        promotable = rsc.kind == "clone" and rsc.promotable
+        clone = rsc.clone_parent()
+        # a group instance of a promotable clone is promoted and demoted as a whole too
+        grouped = rsc.kind == "group" and clone is not None and clone.promotable
+        promotable = (rsc.kind == "clone" and rsc.promotable) or grouped
         if promotable:
             promote = self.action(rsc, "promote", None, pseudo=True)
             promoted = self.action(rsc, "promoted", None, pseudo=True)
             demote = self.action(rsc, "demote", None, pseudo=True)
             demoted = self.action(rsc, "demoted", None, pseudo=True)
+        if promotable and not grouped:
             # Pacemaker orders the clone's demote before its demoted, but leaves promoted to
             # follow only the instances' promotions
             self.order(demote, demoted, ORDERED)
@@ -732,6 +736,16 @@ class Builder:
                 for first in self._child_actions(later, "stop"):
                     for then in self._child_actions(earlier, "stop"):
                         self.order(first, then, ORDERED | THEN_IMPLIES_FIRST)
+                if grouped:
+                    # members are promoted in order and demoted in reverse
+                    for first in self._child_actions(earlier, "promote"):
+                        for then in self._child_actions(later, "promote"):
+                            self.order(
+                                first, then, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS
+                            )
+                    for first in self._child_actions(later, "demote"):
+                        for then in self._child_actions(earlier, "demote"):
+                            self.order(first, then, ORDERED)
         if rsc.kind == "clone" and rsc.ordered:
             members = rsc.children
             for earlier, later in zip(members, members[1:], strict=False):

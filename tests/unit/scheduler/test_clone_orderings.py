@@ -361,3 +361,23 @@ def test_a_blocked_primary_blocks_its_mandatory_dependents() -> None:
         line.startswith("* Start B") and line.endswith("due to colocation with A (blocked)")
         for line in lines
     ), lines
+
+
+def test_group_instances_of_a_promotable_clone_are_promoted_as_a_whole() -> None:
+    clone = (
+        '<clone id="P"><meta_attributes id="P-m">'
+        '<nvpair id="P-p" name="promotable" value="true"/></meta_attributes>'
+        '<group id="G">'
+        '<primitive id="S1" class="ocf" provider="pacemaker" type="Stateful"/>'
+        '<primitive id="S2" class="ocf" provider="pacemaker" type="Stateful"/>'
+        "</group></clone>"
+    )
+    scores = {"node1": {"master-S1": "10", "master-S2": "10"}}
+    ws = _cib(clone, "", attrs=scores)
+    in_graph = {a.key for a in ws.actions if a.in_graph}
+    group_promote = [k for k in in_graph if k.startswith("G:") and k.endswith("_promote_0")]
+    group_promoted = [k for k in in_graph if k.startswith("G:") and k.endswith("_promoted_0")]
+    assert len(group_promote) == 1 and len(group_promoted) == 1, in_graph
+    instance = group_promote[0].split("_")[0].split(":")[1]
+    second = next(a for a in ws.actions if a.key == f"S2:{instance}_promote_0")
+    assert f"S1:{instance}_promote_0" in {a.key for a, _ in second.before}
