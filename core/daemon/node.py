@@ -363,7 +363,7 @@ class NodeDaemon:
         places = []
         for name in moved:
             nodes = sorted({n.name for r in primitives if r.id == name for n in r.running_on})
-            places.append(f"{name} on {', '.join(nodes) or 'no node'}")
+            places.append(f"{name} on {', '.join(nodes)}" if nodes else f"{name} stopped")
         log.info(
             "handover done, the DC released this node: %s",
             "; ".join(places) or "nothing ran here",

@@ -471,7 +471,7 @@ class Sandbox:
         expected = sorted(self.node(n)["id"] for n in names)
         dcs = set()
         for view in views.values():
-            if view is None or view["members"] != expected or view["phase"] != "synced":
+            if view is None or view.get("phase") != "synced" or view["members"] != expected:
                 return False
             if not view["quorate"]:
                 return False
