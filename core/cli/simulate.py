@@ -11,6 +11,7 @@ import functools
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -116,25 +117,44 @@ def parse_time(text: str | None, cib: etree._Element) -> dt.datetime:
     return dt.datetime.now()
 
 
-def _set_node(cib: etree._Element, name: str, up: bool, fail: bool = False) -> None:
+def _set_node(
+    cib: etree._Element, name: str, up: bool, fail: bool = False, create: bool = False
+) -> None:
+    """--node-up/--node-down/--node-fail as crm_simulate injects them: the node's state
+    (a node going down loses its history and attributes; a failed node stays a peer out of
+    the membership); with `create` (crm_simulate does once -u is given) a node missing from
+    the configuration is added, its name as its id."""
     nodes = cib.find("configuration/nodes")
     node_id = name
+    found = False
     if nodes is not None:
         for node in nodes.findall("node"):
             if node.get("uname") == name:
                 node_id = node.get("id", name)
+                found = True
+    if create and not found:
+        if nodes is None:
+            configuration = cib.find("configuration")
+            assert configuration is not None  # load_cib checked it
+            nodes = etree.SubElement(configuration, "nodes")
+        etree.SubElement(nodes, "node", id=name, uname=name)
     status = cib.find("status")
     if status is None:
         status = etree.SubElement(cib, "status")
     state = next((s for s in status.findall("node_state") if s.get("id") == node_id), None)
     if state is None:
+        state = next((s for s in status.findall("node_state") if s.get("uname") == name), None)
+    if state is None:
         state = etree.SubElement(status, "node_state", id=node_id, uname=name)
-    if up:
+    if up or fail:
         values = {"in_ccm": "true", "crmd": "online", "join": "member", "expected": "member"}
-    elif fail:
-        values = {"in_ccm": "false", "crmd": "offline", "join": "member", "expected": "member"}
+        if fail:
+            values["in_ccm"] = "false"
     else:
         values = {"in_ccm": "false", "crmd": "offline", "join": "down", "expected": "down"}
+        for child in list(state):
+            if child.tag in ("lrm", "transient_attributes"):
+                state.remove(child)
     for key, value in values.items():
         state.set(key, value)
 
@@ -223,28 +243,38 @@ def simulate(
     op_fail: list[str] = typer.Option([], "--op-fail", "-F", help="Fail an op in the run."),
 ) -> None:
     """Run the scheduler on a CIB and print what it would do, as crm_simulate does."""
+    if live and xml_file is not None:
+        raise UsageError("-L and -x both name a CIB", where="-L", hint="give one of them")
     if live:
-        raise UsageError(
-            "the live cluster is not available yet",
-            where="-L",
-            hint="save the CIB (cibadmin -Q > cib.xml) and use -x cib.xml",
-        )
-    if xml_file is None:
-        raise UsageError("no CIB given", where="-x", hint="pass -x FILE")
-    if op_fail:
-        raise UsageError(
-            "failing operations during the simulated run is not supported yet",
-            where="--op-fail",
-            hint="inject the failed result before the run with --op-inject RSC_TASK_MS@NODE=RC",
-        )
-    cib = load_cib(xml_file)
+        original = live_cib()
+    elif xml_file is None:
+        raise UsageError("no CIB given", where="-x", hint="pass -x FILE, or -L for the live CIB")
+    else:
+        original = load_cib(xml_file)
+    failures = []
+    for spec in op_fail:
+        parsed = execute.parse_failure(spec)
+        if parsed is None:
+            raise UsageError(
+                f"cannot parse operation {spec!r}",
+                where="--op-fail",
+                hint="write it as RESOURCE_TASK_INTERVAL@NODE=RC, e.g. rsc1_start_0@node1=1",
+            )
+        failures.append(parsed)
+    cib = etree.fromstring(etree.tostring(original))
+    modifications: list[str] = []
+    create = bool(node_up)  # crm_simulate adds missing nodes once -u is given
     for name in node_up:
-        _set_node(cib, name, True)
+        modifications.append(f"Bringing node {name} online")
+        _set_node(cib, name, True, create=create)
     for name in node_down:
-        _set_node(cib, name, False)
+        modifications.append(f"Taking node {name} offline")
+        _set_node(cib, name, False, create=create)
     for name in node_fail:
-        _set_node(cib, name, False, fail=True)
+        modifications.append(f"Failing node {name}")
+        _set_node(cib, name, False, fail=True, create=create)
     for spec in op_inject:
+        modifications.append(f"Injecting {spec} into the configuration")
         _inject_op(cib, spec, fail=False)
     now = parse_time(when, cib)
     original_date = when is None and unpack.cib_time(cib) is not None
@@ -256,6 +286,10 @@ def simulate(
         quiet=quiet,
         original_date=original_date,
         effective_date=when,
+        original=original if modifications else None,
+        modifications=modifications,
+        failures=failures,
+        failure_time=int(time.time()),
     )
     if dot_file is not None:
         _write(dot_file, output.dot(ws))
@@ -274,11 +308,17 @@ def report(
     quiet: bool = False,
     original_date: bool = False,
     effective_date: str | None = None,
+    original: etree._Element | None = None,
+    modifications: list[str] | None = None,
+    failures: list[tuple[str, int]] | None = None,
+    failure_time: int = 0,
 ) -> tuple[str, WorkingSet]:
     """What crm_simulate prints for this CIB, and the scheduler's working set.
 
     `effective_date` is -t as given, which crm_simulate announces (as it does the CIB's own
-    date with `original_date`) each time it sets up the cluster state."""
+    date with `original_date`) each time it sets up the cluster state. The current status is
+    `original`'s when the CIB was modified as `modifications` say (listed after it);
+    `failures` are --op-fail's, recorded at `failure_time`."""
     ws = schedule(cib, now)
     lines: list[str] = []
     date_line = ""
@@ -289,11 +329,15 @@ def report(
     if date_line and not quiet:
         lines.append(date_line)
     if not quiet:
-        current = unpack.unpack(cib, now, constraints=False)
+        current = unpack.unpack(original if original is not None else cib, now, constraints=False)
         lines.extend(status_view.counts(current))
         lines.append("Current cluster status:")
         lines.extend(status_view.render(current))
         lines.append("")
+        if modifications:
+            lines.append("Performing Requested Modifications:")
+            lines.extend(f"  * {item}" for item in modifications)
+            lines.append("")
     if show_scores:
         seen: set[str] = set()
         for line in ws.score_lines:
@@ -304,18 +348,48 @@ def report(
         lines.append("Transition Summary:")
         lines.extend(output.transition_summary(ws))
     if simulate and not quiet:
-        fired = execute.run_graph(ws)
+        fired, failed = execute.run_graph_failing(ws, failures or [])
         lines.append("")
         lines.append("Executing Cluster Transition:")
         known = ws.history_ids()
-        lines.extend(output.executed_line(a, known) for a in fired)
-        revised = execute.apply_transition(cib, ws, fired)
+        for act in fired:
+            lines.append(output.executed_line(act, known))
+            failure = failed.get(act.id)
+            if failure is not None:
+                lines.append(f"Pretending action {act.id} failed with rc={failure.rc}")
+                node_id = act.node.id if act.node is not None else ""
+                attributes = execute.failure_attributes(ws, act, failure, failure_time, cib)
+                for name, value in attributes:
+                    lines.append(
+                        f"  * Injecting attribute {name}={value} into /node_state '{node_id}'"
+                    )
+        revised = execute.apply_transition(cib, ws, fired, failed, failure_time)
         lines.append("")
         if date_line:
             lines.append(date_line)
         lines.append("Revised Cluster Status:")
         lines.extend(status_view.render(unpack.unpack(revised, now, constraints=False)))
     return "\n".join(lines) + ("\n" if lines else ""), ws
+
+
+def live_cib() -> etree._Element:
+    """The running cluster's CIB, from the local daemon."""
+    from hactl.core.daemon import client
+
+    try:
+        result = client.call("cib.get")
+    except client.DaemonUnreachable as exc:
+        raise HactlError(
+            f"cannot read the live CIB: {exc.message}",
+            where="-L",
+            hint="start the cluster (hactl cluster start), or simulate a saved CIB with -x FILE",
+        ) from None
+    try:
+        return etree.fromstring(str(result["cib"]).encode(), etree.XMLParser(huge_tree=True))
+    except (KeyError, TypeError, etree.XMLSyntaxError):
+        raise HactlError(
+            "the daemon's answer holds no CIB", where="-L", hint="check the daemon's log"
+        ) from None
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,14 +1,20 @@
 """Simulated execution of a transition: run the graph against the CIB status, as crm_simulate -S.
 
-Every action succeeds (probes find the resource stopped); the results are written into a copy
-of the CIB's status section, which is then unpacked again for the revised status. Pure.
+Every action succeeds (probes find the resource stopped) unless a failure is injected for it
+(--op-fail RSC_TASK_INTERVAL@NODE=RC): that action gets the rc, its fail count and last
+failure are recorded, and the graph is aborted as the controller aborts it (no further real
+actions; nothing after the failed one). The results are written into a copy of the CIB's
+status section, which is then unpacked again for the revised status. Pure: the time of a
+failure is given.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lxml import etree
 
-from hactl.core.scheduler.model import Action, Resource, Role, WorkingSet
+from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 
 
 def synapse_order(ws: WorkingSet) -> list[Action]:
@@ -38,22 +44,71 @@ def synapse_order(ws: WorkingSet) -> list[Action]:
     return out
 
 
+@dataclass(frozen=True)
+class InjectedFailure:
+    """A failure --op-fail injects: the name the spec matched and the result code."""
+
+    name: str
+    rc: int
+
+
+def parse_failure(spec: str) -> tuple[str, int] | None:
+    """`RSC_TASK_INTERVAL@NODE=RC` -> (its lower-cased key up to '=', rc); None if malformed."""
+    key, sep, rc_text = spec.rpartition("=")
+    if not sep or "@" not in key or not rc_text.strip().lstrip("-").isdigit():
+        return None
+    return key.lower(), int(rc_text)
+
+
+def _injected(
+    act: Action, failures: list[tuple[str, int]], known: set[str]
+) -> InjectedFailure | None:
+    rsc = act.rsc
+    if rsc is None or act.node is None or act.pseudo:
+        return None
+    names = [rsc.executor_id(known), rsc.meta.get("__base", rsc.id), rsc.id]
+    for name in dict.fromkeys(names):
+        key = f"{name}_{act.task}_{act.interval_ms}@{act.node.name}".lower()
+        for spec_key, rc in failures:
+            if spec_key == key:
+                return InjectedFailure(name, rc)
+    return None
+
+
 def run_graph(ws: WorkingSet) -> list[Action]:
     """Fire actions whose inputs are done, pass after pass; returns them in firing order."""
+    return run_graph_failing(ws, [])[0]
+
+
+def run_graph_failing(
+    ws: WorkingSet, failures: list[tuple[str, int]]
+) -> tuple[list[Action], dict[int, InjectedFailure]]:
+    """run_graph with injected failures; also returns the failed actions by id."""
     synapses = synapse_order(ws)
+    known = ws.history_ids()
     done: set[int] = set()
+    failed: dict[int, InjectedFailure] = {}
     fired: list[Action] = []
+    aborted = False
     progress = True
     while progress:
         progress = False
         for act in synapses:
             if act.id in done:
                 continue
-            if all(b.id in done for b, _ in act.before if b.in_graph):
-                done.add(act.id)
-                fired.append(act)
-                progress = True
-    return fired
+            inputs = [b for b, _ in act.before if b.in_graph]
+            if not all(b.id in done and b.id not in failed for b in inputs):
+                continue
+            if aborted and not act.pseudo:
+                continue  # an aborted graph starts no further real action
+            done.add(act.id)
+            fired.append(act)
+            progress = True
+            failure = _injected(act, failures, known) if failures else None
+            if failure is not None:
+                failed[act.id] = failure
+                aborted = True
+    return fired, failed
 
 
 class StatusWriter:
@@ -87,6 +142,21 @@ class StatusWriter:
         self.states[node_id] = state
         return state
 
+    def set_transient(self, node: Node, name: str, value: str) -> None:
+        """A node attribute in the node's status (as the attribute manager writes it)."""
+        state = self.node_state(node.id, node.name)
+        transient = state.find("transient_attributes")
+        if transient is None:
+            transient = etree.SubElement(state, "transient_attributes", id=node.id)
+        block = transient.find("instance_attributes")
+        if block is None:
+            block = etree.SubElement(transient, "instance_attributes", id=f"status-{node.id}")
+        for pair in block.findall("nvpair"):
+            if pair.get("name") == name:
+                pair.set("value", value)
+                return
+        etree.SubElement(block, "nvpair", id=f"status-{node.id}-{name}", name=name, value=value)
+
     def lrm_resource(self, state: etree._Element, rsc: Resource) -> etree._Element:
         lrm = state.find("lrm")
         if lrm is None:
@@ -109,7 +179,7 @@ class StatusWriter:
         index[name] = element
         return element
 
-    def record(self, act: Action) -> None:
+    def record(self, act: Action, failure: InjectedFailure | None = None) -> None:
         node = act.node
         if node is None:
             return
@@ -151,6 +221,8 @@ class StatusWriter:
             for op in list(history):
                 if op.get("operation") == "monitor" and op.get("interval", "0") != "0":
                     history.remove(op)
+        if failure is not None:
+            rc = failure.rc
         self.call_id += 1
         key = f"{act.id}:0:{expected}:00000000-0000-0000-0000-000000000000"
         op_id = f"{rsc.executor_id(self.known)}_{act.task}_{act.interval_ms}"
@@ -174,10 +246,49 @@ class StatusWriter:
         )
 
 
-def apply_transition(cib: etree._Element, ws: WorkingSet, fired: list[Action]) -> etree._Element:
-    """A copy of the CIB with the results of the fired actions recorded in its status."""
+def apply_transition(
+    cib: etree._Element,
+    ws: WorkingSet,
+    fired: list[Action],
+    failed: dict[int, InjectedFailure] | None = None,
+    failure_time: int = 0,
+) -> etree._Element:
+    """A copy of the CIB with the results of the fired actions recorded in its status (and
+    the fail counts of injected failures)."""
     revised = etree.fromstring(etree.tostring(cib))
     writer = StatusWriter(revised, ws)
     for act in fired:
-        writer.record(act)
+        failure = (failed or {}).get(act.id)
+        writer.record(act, failure)
+        if failure is not None and act.node is not None:
+            for name, value in failure_attributes(ws, act, failure, failure_time, revised):
+                writer.set_transient(act.node, name, value)
     return revised
+
+
+def failure_attributes(
+    ws: WorkingSet,
+    act: Action,
+    failure: InjectedFailure,
+    when: int,
+    cib: etree._Element,
+) -> list[tuple[str, str]]:
+    """The fail count and last failure an injected failure records (none for a success, or
+    a probe finding the resource stopped); a failed start (when start failures are fatal)
+    or stop counts INFINITY."""
+    if failure.rc == 0 or (failure.rc == 7 and act.interval_ms == 0):
+        return []
+    suffix = f"{failure.name}#{act.task}_{act.interval_ms}"
+    if act.task == "stop" or (act.task == "start" and ws.start_failure_fatal):
+        count = "INFINITY"
+    else:
+        current = 0
+        node_id = act.node.id if act.node is not None else ""
+        for pair in cib.iterfind(
+            f"status/node_state[@id='{node_id}']/transient_attributes//nvpair"
+        ):
+            if pair.get("name") == f"fail-count-{suffix}":
+                value = pair.get("value", "0")
+                current = int(value) if value.lstrip("-").isdigit() else 0
+        count = str(current + 1)
+    return [(f"fail-count-{suffix}", count), (f"last-failure-{suffix}", str(when))]
