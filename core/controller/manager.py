@@ -367,7 +367,7 @@ class ClusterController:
                     action.node,
                 )
                 summary.dispatched.append(f"{action.operation_key} on {action.node}")
-                task = asyncio.create_task(self._perform(action, now))
+                task = asyncio.create_task(self._perform(action))
                 running[task] = action
             if not running:
                 break
@@ -384,7 +384,7 @@ class ClusterController:
                 f"transition {self._transition_id} aborted: {engine.abort_reason}"
             )
 
-    async def _perform(self, action: GraphAction, now: dt.datetime) -> tuple[bool, str]:
+    async def _perform(self, action: GraphAction) -> tuple[bool, str]:
         """Run one action; whether it gave what the transition expected, and why not."""
         try:
             if action.operation == "stonith":
@@ -394,7 +394,7 @@ class ClusterController:
                 return True, ""
             if action.kind == "crm_event":
                 return True, ""  # do_shutdown, lrm refresh: nothing for the DC to do
-            op = scheduled_operation(self.cib.root, action, self._transition_id, self.dc_uuid, now)
+            op = scheduled_operation(action, self._transition_id, self.dc_uuid)
             record = await self._dispatch(str(action.node), op)
         except HactlError as exc:
             return False, f"{action.operation_key} on {action.node}: {exc.message}"
