@@ -993,6 +993,7 @@ class Builder:
                             then.reason = f"unrunnable {first.task}"
                         changed = True
             changed |= self.block_colocation_dependents()
+            changed |= self.collectives_without_runnable_instances()
             # a required start where the resource already runs means a restart
             for act in self.ws.actions:
                 rsc = act.rsc
@@ -1031,6 +1032,24 @@ class Builder:
             and rsc.blocked
             and not rsc.managed
         )
+
+    def collectives_without_runnable_instances(self) -> bool:
+        """A clone's start and running (promote and promoted) can happen only if one of its
+        instances can start (promote): Pacemaker's collective action flags."""
+        changed = False
+        for rsc in self.ws.all_resources():
+            if rsc.kind != "clone":
+                continue
+            for act in rsc.actions:
+                task = {"running": "start", "promoted": "promote"}.get(act.task, act.task)
+                if not act.pseudo or not act.runnable or task not in ("start", "promote"):
+                    continue
+                if not any(
+                    a.runnable for child in rsc.children for a in self._child_actions(child, task)
+                ):
+                    act.runnable = False
+                    changed = True
+        return changed
 
     def block_colocation_dependents(self) -> bool:
         """An unrunnable start (promote) of a resource none of whose instances can start

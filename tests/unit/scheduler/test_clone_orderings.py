@@ -381,3 +381,19 @@ def test_group_instances_of_a_promotable_clone_are_promoted_as_a_whole() -> None
     instance = group_promote[0].split("_")[0].split(":")[1]
     second = next(a for a in ws.actions if a.key == f"S2:{instance}_promote_0")
     assert f"S1:{instance}_promote_0" in {a.key for a, _ in second.before}
+
+
+def test_a_clone_none_of_whose_instances_can_start_blocks_what_follows_it() -> None:
+    clone = (
+        '<clone id="AC"><meta_attributes id="AC-m">'
+        '<nvpair id="AC-tr" name="target-role" value="Stopped"/></meta_attributes>'
+        f"{_dummy('A')}</clone>"
+    )
+    constraints = (
+        '<rsc_order id="o" first="AC" then="B"/>'
+        '<rsc_colocation id="c" rsc="C" with-rsc="B" score="INFINITY"/>'
+    )
+    ws = _cib(clone + _dummy("B") + _dummy("C"), constraints, running={"B": "node1", "C": "node1"})
+    lines = _summary(ws)
+    assert "* Stop B ( node1 ) due to unrunnable AC running" in lines, lines
+    assert "* Stop C ( node1 ) due to colocation with B" in lines, lines
