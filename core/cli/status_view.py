@@ -334,13 +334,17 @@ def render(ws: WorkingSet) -> list[str]:
 
 def fencing_lines(history: list[HistoryRecord], *, full: bool) -> list[str]:
     """crm_mon's fencing sections: "Failed Fencing Actions" (a node's latest failed request
-    until it is fenced or confirmed down), and with ``full`` "Fencing History" (every
-    request, latest first)."""
+    until it is fenced or confirmed down), "Pending Fencing Actions" (what the DC's fencer
+    works on), and with ``full`` "Fencing History" (every request, latest first)."""
     lines: list[str] = []
     failed = unresolved_failures(history)
     if failed:
         lines += ["", "Failed Fencing Actions:"]
         lines += [f"  * {record.line()}" for record in failed]
+    pending = [record for record in history if record.entry.state == "pending"]
+    if pending:
+        lines += ["", "Pending Fencing Actions:"]
+        lines += [f"  * {record.line()}" for record in pending]
     if full:
         lines += ["", "Fencing History:"]
         lines += [f"  * {record.line()}" for record in newest_first(history)] or [

@@ -40,6 +40,7 @@ from hactl.core.executor.executor import Executor, ScheduledOperation
 from hactl.core.executor.history import OperationRecord, ResourceAgent
 from hactl.core.fencer import cib_history
 from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
+from hactl.core.fencer.history import MANUAL
 from hactl.core.scheduler import WorkingSet, schedule
 from hactl.core.scheduler.output import graph_xml
 from hactl.core.scheduler.unpack import is_true, nvpairs, parse_interval_ms
@@ -259,6 +260,8 @@ class ClusterController:
 
     async def run(self) -> None:
         """Run transitions until :meth:`stop`."""
+        if cib_history.fail_pending(self.cib.root, "the DC running it left", self._clock()):
+            self._status_changed()  # a new DC: the old one's fencing in flight is lost
         self.request_transition("controller started")
         while not self._stopping:
             await self._wanted.wait()
@@ -472,12 +475,38 @@ class ClusterController:
         if failures.clear_entries(self.cib.root, entries):
             self._status_changed()
 
+    def _confirmed_since(self, target: str, since: float) -> bool:
+        """Whether `stonith confirm` recorded ``target`` down after ``since``."""
+        return any(
+            record.entry.executioner == MANUAL
+            and record.entry.succeeded
+            and (record.entry.completed or 0.0) >= since
+            for record in cib_history.records(self.cib.root, target)
+        )
+
+    def _dc_name(self) -> str:
+        for node in self.cib.root.iterfind("configuration/nodes/node"):
+            if node.get("id") == self.dc_uuid:
+                return str(node.get("uname"))
+        return self.dc_uuid
+
     async def _fence_node(self, action: GraphAction) -> tuple[bool, str]:
         target = str(action.node)
         fence_action = action.attributes.get(
             "CRM_meta_stonith_action", action.attributes.get("stonith_action", "reboot")
         )
+        pending = FenceHistoryEntry(target, fence_action, self._dc_name(), "", state="pending")
+        pending_id = cib_history.record(self.cib.root, pending, self._fence_client)
+        self._status_changed()  # crm_mon's "Pending Fencing Actions" while the fencer works
+        asked_at = self._clock()
         result = await self._fence(target, fence_action)
+        cib_history.forget(self.cib.root, pending_id)
+        if not result.succeeded and self._confirmed_since(target, asked_at):
+            # an administrator confirmed the node down meanwhile: that completes the request
+            log.warning("fencing %s failed, but it was confirmed down meanwhile", target)
+            self._fence_failures.pop(target, None)
+            self._status_changed()
+            return True, ""
         self.fence_history.append(
             FenceRecord(
                 target, fence_action, result.succeeded, tuple(result.devices), result.reason

@@ -48,8 +48,8 @@ def _section(root: Element, create: bool) -> Element | None:
     return section
 
 
-def record(root: Element, entry: FenceHistoryEntry, client: str) -> None:
-    """Add one finished request (the oldest beyond KEEP go)."""
+def record(root: Element, entry: FenceHistoryEntry, client: str) -> str:
+    """Add one request, finished or pending (the oldest beyond KEEP go); its event id."""
     section = _section(root, create=True)
     assert section is not None
     completed = entry.completed if entry.completed is not None else 0.0
@@ -77,6 +77,28 @@ def record(root: Element, entry: FenceHistoryEntry, client: str) -> None:
     events = list(section)
     for old in events[: max(0, len(events) - KEEP)]:
         section.remove(old)
+    return ident
+
+
+def forget(root: Element, ident: str) -> None:
+    """Drop one event (a pending request, once its outcome is recorded)."""
+    section = _section(root, create=False)
+    if section is None:
+        return
+    for event in section.findall(EVENT_TAG):
+        if event.get("id") == ident:
+            section.remove(event)
+
+
+def fail_pending(root: Element, reason: str, now: float) -> int:
+    """Pending requests whose DC is gone (a new DC starts): failed, with ``reason``."""
+    section = _section(root, create=False)
+    stale = [] if section is None else list(section.iterfind(f"{EVENT_TAG}[@state='pending']"))
+    for event in stale:
+        event.set("state", "failed")
+        event.set("reason", reason)
+        event.set("completed", repr(now))
+    return len(stale)
 
 
 def records(root: Element, target: str | None = None) -> list[HistoryRecord]:

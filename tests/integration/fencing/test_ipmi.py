@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from hactl.core.drivers import OcfRc, OperationRequest, OperationResult
+from hactl.core.drivers import FenceResult, OcfRc, OperationRequest, OperationResult
 from hactl.core.errors import ValidationError
 from hactl.core.fencer.device_runner import fence_device_runner
 from hactl.core.plugins import PluginHost
+from hactl.plugins.fencing.external import ExternalFenceAgent
 from hactl.plugins.fencing.ipmi import IpmiFenceAgent
 
 HERE = Path(__file__).resolve().parent
@@ -312,3 +313,40 @@ def test_a_fence_device_resource_checks_its_bmc_on_start_and_monitor(bmc: Bmc) -
     assert failed.rc == OcfRc.ERR_GENERIC and failed.exit_reason
     assert PASSWORD not in failed.exit_reason
     assert run("stop").rc == OcfRc.SUCCESS
+
+
+def test_fence_ipmilan_run_as_an_external_agent_gets_the_password_on_stdin_only(
+    bmc: Bmc, require_tool
+) -> None:  # type: ignore[no-untyped-def]
+    """fence-agents' own fence_ipmilan through the ``external`` plugin (as with any
+    fence_* program): while it runs, its command line (read from /proc) holds no password;
+    the parameters went on its stdin. (What fence_ipmilan passes to ipmitool is its own
+    business: hactl's ``ipmi`` plugin, the default for this name, runs no program at all.)"""
+    program = require_tool("fence_ipmilan")
+    agent = ExternalFenceAgent("fence_ipmilan", program)
+    seen: list[bytes] = []
+
+    async def scenario() -> FenceResult:
+        task = asyncio.ensure_future(agent.execute("status", bmc.params(), "node1", 20_000))
+        while not task.done():
+            for child in _children(os.getpid()):
+                try:
+                    seen.append(Path(f"/proc/{child}/cmdline").read_bytes())
+                except OSError:
+                    continue
+            await asyncio.sleep(0.01)
+        return await task
+
+    result = asyncio.run(scenario())
+    assert result.succeeded and result.power_state == "on", result.output
+    agent_argv = [argv for argv in seen if b"fence_ipmilan" in argv]
+    assert agent_argv, "fence_ipmilan was never seen running"
+    assert not [argv for argv in agent_argv if PASSWORD.encode() in argv]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in listed]

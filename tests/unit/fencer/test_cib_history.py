@@ -121,3 +121,24 @@ def test_a_cib_with_fencing_history_passes_crm_verify(
     done = subprocess.run([crm_verify, "-V", "-x", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "error" not in done.stderr.lower(), done.stderr
+
+
+def test_a_pending_request_is_replaced_by_its_outcome_or_failed_by_a_new_dc() -> None:
+    doc = cib()
+    pending = FenceHistoryEntry("node2", "reboot", "node1", "", state="pending")
+    ident = cib_history.record(doc.root, pending, "c")
+    (shown,) = cib_history.records(doc.root)
+    assert shown.line() == "reboot of node2 pending: client=c, origin=node1"
+    assert cib_history.unresolved_failures([shown]) == []
+    cib_history.forget(doc.root, ident)
+    assert cib_history.records(doc.root) == []
+    # a DC died while fencing: the next one finds the request pending and fails it
+    cib_history.record(doc.root, pending, "c")
+    assert cib_history.fail_pending(doc.root, "the DC running it left", T0) == 1
+    (stale,) = cib_history.records(doc.root)
+    assert (stale.entry.state, stale.entry.reason, stale.entry.completed) == (
+        "failed",
+        "the DC running it left",
+        T0,
+    )
+    assert cib_history.fail_pending(doc.root, "again", T0) == 0
