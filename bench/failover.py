@@ -17,8 +17,13 @@ Half the runs kill a node that is not the DC, half the DC itself (``d`` is moved
 first). Then the killed node comes back as after a reboot (its HA_RSCTMP emptied, its
 daemon started again) and the next run waits until ``d`` is settled. No Pacemaker cluster
 runs beside it (that needs root services); the anchor is Corosync's own bound for
-noticing the crash with this configuration (token + consensus). Prints a table and one
-line of JSON.
+noticing the crash with this configuration (token + consensus).
+
+Then N resources (``--resources``, default 500; ocf:heartbeat:Dummy) are pushed in one
+configuration change to a fresh 3-node sandbox, and the time until the CIB shows every one
+started is measured (probes on every node, starts, monitors; at most 4 operations at once
+per node, status written in batches). ``--only failover|mass`` runs one part. Prints a
+table and one line of JSON.
 """
 
 from __future__ import annotations
