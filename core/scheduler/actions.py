@@ -841,6 +841,16 @@ class Builder:
                 self.order(a, b, flags)
         if then.kind == "clone":
             self.link_instances(first, first_task, then, then_task, flags, firsts)
+        elif then.kind == "group":
+            # Pacemaker updates each member's action by an ordering on the group's
+            # (pcmk__group_update_ordered_actions): the flags reach the members, the edge stays
+            # the group's
+            for member in then.children:
+                for b in self._child_actions(member, then_task):
+                    for a in firsts:
+                        if not any(x is a for x, _ in b.before):
+                            self.propagation_only.add((a.id, b.id))
+                        self.order(a, b, flags)
 
     def link_instances(
         self,
@@ -1038,6 +1048,8 @@ class Builder:
         instances can start (promote): Pacemaker's collective action flags."""
         changed = False
         for rsc in self.ws.all_resources():
+            if rsc.kind == "group":
+                changed |= self._group_without_runnable_members(rsc)
             if rsc.kind != "clone":
                 continue
             for act in rsc.actions:
@@ -1049,6 +1061,22 @@ class Builder:
                 ):
                     act.runnable = False
                     changed = True
+        return changed
+
+    def _group_without_runnable_members(self, group: Resource) -> bool:
+        """A group is running (promoted) only if every member can start (promote): Pacemaker's
+        group action flags."""
+        changed = False
+        for act in group.actions:
+            task = {"running": "start", "promoted": "promote"}.get(act.task)
+            if task is None or not act.pseudo or not act.runnable:
+                continue
+            for member in group.children:
+                member_actions = self._child_actions(member, task)
+                if not member_actions or not all(a.runnable for a in member_actions):
+                    act.runnable = False
+                    changed = True
+                    break
         return changed
 
     def block_colocation_dependents(self) -> bool:

@@ -397,3 +397,17 @@ def test_a_clone_none_of_whose_instances_can_start_blocks_what_follows_it() -> N
     lines = _summary(ws)
     assert "* Stop B ( node1 ) due to unrunnable AC running" in lines, lines
     assert "* Stop C ( node1 ) due to colocation with B" in lines, lines
+
+
+def test_a_group_runs_only_if_every_member_can_start() -> None:
+    groups = (
+        f'<group id="G1">{_dummy("A", STOPPED.format("A"))}{_dummy("B")}</group>'
+        f'<group id="G2">{_dummy("C")}</group>'
+    )
+    order = '<rsc_order id="o" first="G1" then="G2" symmetrical="false"/>'
+    ws = _cib(groups, order)
+    lines = _summary(ws)
+    # A will not start, so G1 is not running, and G2's member is blocked with that reason
+    assert "* Start C ( node1 ) due to unrunnable G1 running (blocked)" in lines or (
+        "* Start C ( node2 ) due to unrunnable G1 running (blocked)" in lines
+    ), lines
