@@ -191,6 +191,8 @@ class ClusterController:
         self._recorded: set[tuple[str, int]] = set()  # (node, call id) already in the status
         self._fence_failures: dict[str, int] = {}
         self._fence_client = fence_client  # the client name fencing history shows
+        self._membership_known = False  # set_membership was called since the start
+        self._fencing_deferred = False
         self.transitions: list[TransitionSummary] = []
         self.fence_history: list[FenceRecord] = []
 
@@ -210,7 +212,8 @@ class ClusterController:
     def set_membership(self, online: Iterable[str]) -> None:
         """The nodes currently in the membership (with their controller up)."""
         members = set(online)
-        changed = False
+        changed = not self._membership_known and self._fencing_deferred
+        self._membership_known = True
         for node in failures.node_names(self.cib.root):
             up = node in members
             if up:
@@ -350,6 +353,16 @@ class ClusterController:
         summary = TransitionSummary(self._transition_id)
         self.transitions.append(summary)
         self._next_recheck = self._next_recheck_after(ws)
+        if not self._membership_known and any(
+            s.action.operation == "stonith" for s in graph.synapses
+        ):
+            # A new DC starts from the CIB as the old membership left it (quorum included):
+            # it fences only once it knows the current membership and quorum (a minority
+            # partition must not fence the majority)
+            self._fencing_deferred = True
+            summary.abort_reason = "fencing waits until this DC knows the membership"
+            log.info("not running transition %d: %s", self._transition_id, summary.abort_reason)
+            return
         exhausted = self._fencing_exhausted(graph)
         if exhausted:
             # Pacemaker's controller gives up after stonith-max-attempts: nothing of this
