@@ -6,7 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler import notifications, remote
+from hactl.core.scheduler import bundle, notifications, remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
     anti_colocation_orderings,
@@ -606,7 +606,7 @@ class Builder:
                     continue
                 if rsc.allowed_discovery.get(node.name) == "never":
                     continue
-                if (rsc.exclusive_discovery or rsc.top.exclusive_discovery) and (
+                if (rsc.exclusive_discovery or bundle.top_in_bundle(rsc).exclusive_discovery) and (
                     rsc.allowed_discovery.get(node.name) != "exclusive"
                 ):
                     continue
@@ -1163,6 +1163,8 @@ class Builder:
         for rsc in ws.resources:
             if rsc.is_primitive:
                 self.primitive(rsc)
+            elif rsc.kind == "bundle":
+                bundle.actions(self, rsc)
             else:
                 self.collective(rsc)
         notifying = [

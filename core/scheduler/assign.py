@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from hactl.core.scheduler import remote, scores
+from hactl.core.scheduler import bundle, remote, scores
 from hactl.core.scheduler.model import Colocation, Node, Resource, Role, WorkingSet
 
 INFINITY = scores.INFINITY
@@ -81,7 +81,7 @@ class Placer:
         if rsc.allowed is None:
             rsc.allowed = {}
         rsc.allowed[node_name] = scores.add(rsc.allowed.get(node_name, 0), score)
-        for child in rsc.children:
+        for child in bundle.location_members(rsc):
             self.add_location(child, node_name, score)
 
     def ban_everywhere(self, rsc: Resource) -> None:
@@ -106,7 +106,7 @@ class Placer:
             if rsc.is_primitive:
                 self.apply_stickiness(rsc)
         for rsc in ws.all_resources():
-            if rsc.exclusive_discovery or rsc.top.exclusive_discovery:
+            if rsc.exclusive_discovery or bundle.top_in_bundle(rsc).exclusive_discovery:
                 # exclusive discovery: only nodes named by such a constraint may run it
                 for name in list(rsc.allowed or {}):
                     if rsc.allowed_discovery.get(name) != "exclusive":
@@ -130,6 +130,7 @@ class Placer:
                             target = clone
                         self.add_location(target, node.name, -INFINITY)
         remote.internal_constraints(ws)
+        bundle.constraints(ws)
         for coloc in ws.colocations:
             self.this_with.setdefault(id(coloc.dependent), []).append(coloc)
             self.with_this.setdefault(id(coloc.primary), []).append(coloc)
@@ -147,7 +148,7 @@ class Placer:
         rank = {"always": 0, "never": 1, "exclusive": 2}
         if mode == "exclusive":
             rsc.exclusive_discovery = True
-        for member in [rsc, *rsc.children]:
+        for member in [rsc, *bundle.location_members(rsc)]:
             if member is not rsc:
                 self.set_discovery(member, node_name, mode)
                 continue
@@ -354,6 +355,8 @@ class Placer:
             self.assign_clone(rsc)
         elif rsc.is_primitive:
             self.assign_primitive(rsc)
+        elif rsc.kind == "bundle":
+            bundle.assign(self, rsc)
 
     def assign_dependencies(self, rsc: Resource) -> None:
         for coloc in self.this_with.get(id(rsc), []):
@@ -372,7 +375,7 @@ class Placer:
             primary = coloc.primary
             if primary.assigning and not self._assigned(primary):
                 continue
-            if primary.kind == "clone":
+            if primary.kind in ("clone", "bundle"):  # where its instances (containers) are
                 allowed = self.apply_clone_primary(coloc, allowed)
                 continue
             where = self.node_of(primary)

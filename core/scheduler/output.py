@@ -42,6 +42,10 @@ def _restart_reason(rsc: Resource, start: Action) -> str:
 
 
 def resource_summary(rsc: Resource) -> list[str]:
+    if rsc.kind == "bundle":
+        from hactl.core.scheduler.bundle import summary_order
+
+        return [line for member in summary_order(rsc) for line in resource_summary(member)]
     if not rsc.is_primitive:
         out: list[str] = []
         for child in rsc.children:

@@ -48,7 +48,7 @@ def _guest_meta(element: etree._Element) -> dict[str, str]:
     return meta
 
 
-def _connection_xml(name: str, launcher_id: str, meta: dict[str, str]) -> etree._Element:
+def connection_xml(name: str, launcher_id: str, meta: dict[str, str]) -> etree._Element:
     """The implicit connection primitive of a guest node (as Pacemaker generates it)."""
     rsc = etree.Element(
         "primitive",
@@ -101,7 +101,7 @@ def create_nodes(unpacker: Unpacker, resources: etree._Element | None) -> list[e
         if not name or name in configured:
             return
         configured.add(name)
-        extra.append(_connection_xml(name, element.get("id", ""), meta))
+        extra.append(connection_xml(name, element.get("id", ""), meta))
         add_node(name)
 
     for element in resources:
@@ -115,6 +115,11 @@ def create_nodes(unpacker: Unpacker, resources: etree._Element | None) -> list[e
             for child in element:
                 if isinstance(child.tag, str):
                     guest(child)
+        elif element.tag == "bundle":
+            from hactl.core.scheduler.bundle import guest_names
+
+            for name in guest_names(element):
+                add_node(name)
     return extra
 
 
@@ -417,8 +422,9 @@ def internal_constraints(ws: WorkingSet) -> None:
         if launcher is not None:
             host = launcher if launcher.is_remote_connection else None
             if rsc.is_remote_connection:
-                # guests are not nested in remote nodes
-                avoid_remote_nodes(ws, launcher)
+                if rsc.parent is None or rsc.parent.kind != "bundle":
+                    # guests are not nested in remote nodes (bundles may be)
+                    avoid_remote_nodes(ws, launcher)
                 host = None
             elif host is None:
                 guest = guest_node_of(ws, launcher)
@@ -713,6 +719,14 @@ class RemoteActions:
         if node.is_remote:
             if rsc.agent_class == "stonith" or rsc.is_remote_connection:
                 return False
+            from hactl.core.scheduler.bundle import bundle_of, replica_instance
+
+            connection = node.remote_rsc
+            if connection is not None and bundle_of(connection) is not None:
+                # a bundle's guest node runs its replica's instance only
+                base = rsc.meta.get("__base", rsc.id)
+                if replica_instance(self.ws, node, base) is not rsc:
+                    return False
             if node.is_guest and guest_node_of(self.ws, rsc.top) is not None:
                 return False
             if node.attrs.get("#probes-disallowed") == "true":

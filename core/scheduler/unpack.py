@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.scheduler import history, order_constraints, remote, rules, scores
+from hactl.core.scheduler import bundle, history, order_constraints, remote, rules, scores
 from hactl.core.scheduler.model import (
     Colocation,
     HistoryEntry,
@@ -329,7 +329,7 @@ class Unpacker:
         elif tag == "clone":
             self.unpack_clone(rsc, element)
         elif tag == "bundle":
-            self.ws.warnings.append(f"bundle {ident} is not supported yet")
+            bundle.expand(self, rsc, element)
         return rsc
 
     def configure(self, rsc: Resource) -> None:
@@ -583,6 +583,9 @@ class Unpacker:
         """
         ws = self.ws
         base = rsc_id.split(":", 1)[0]
+        replica = bundle.replica_instance(ws, node, base)
+        if replica is not None:
+            return replica  # a bundle's guest node runs its replica's instance
         direct = ws.by_id.get(rsc_id)
         if direct is not None and direct.is_primitive:
             clone = direct.clone_parent()
