@@ -65,15 +65,15 @@ def _check_node(cib: Cib, target: str, where: str) -> None:
         )
 
 
-def _fence(cib: Cib, target: str, action: str) -> FenceHistoryEntry:
-    """Run the fencer here with the CIB's devices, levels and node attributes."""
+def _fence(cib: Cib, target: str, action: str, me: str) -> FenceHistoryEntry:
+    """Run the fencer here (on node ``me``) with the CIB's devices, levels and node
+    attributes."""
     if not devices_of(cib):
         raise HactlError(
             "no fence devices are configured",
             where=f"stonith fence {target}",
             hint="create one: hactl stonith create NAME AGENT pcmk_host_list=NODE …",
         )
-    me = local_node()
     attributes = {
         node.uname: {k: v or "" for k, v in merged(node.instance_attributes).items()}
         for node in cib.configuration.nodes
@@ -194,7 +194,8 @@ def register(app: typer.Typer) -> None:
         cib = build_model(session.current_handle().get())
         where = f"stonith fence {node}"
         _check_node(cib, node, where)
-        entry = _fence(cib, node, "off" if off else "reboot")
+        me = status["node"]["name"] if status else local_node()
+        entry = _fence(cib, node, "off" if off else "reboot", me)
         _record(status, entry)
         if not entry.succeeded:
             raise HactlError(

@@ -263,6 +263,20 @@ def test_the_dc_fences_a_killed_node_before_its_resource_starts_elsewhere(
     assert [(e["target"], e["state"], e["devices"]) for e in as_json] == [
         (victim, "success", [f"fence-{victim}"])
     ]
+    # an administrator fences it again from the other survivor: that joins the history too
+    other = next(n for n in survivors if n != moved_to)
+    fenced = cluster.hactl("stonith", "fence", victim, "--off", node=other)
+    assert fenced.code == 0 and fenced.out.strip() == f"Node: {victim} fenced (by fence-{victim})"
+    cluster.wait(
+        lambda: (
+            [e["action"] for e in status_json(cluster, dc)["fencing_history"]] == ["off", "reboot"]
+        ),
+        5,
+        "the administrator's fencing in the cluster's history",
+    )
+    assert fenced_cluster.bmcs[victim].changes()[-1]["action"] == "off"
+    latest = status_json(cluster, dc)["fencing_history"][0]
+    assert (latest["origin"], latest["executioner"]) == (other, other)
     # the password went nowhere but the CIB's device definition
     shown = [
         full,
