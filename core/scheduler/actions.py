@@ -725,7 +725,14 @@ class Builder:
                     for act in self._child_actions(child, task):
                         self.order(parent_first, act, ORDERED | THEN_IMPLIES_FIRST)
                         self.order(act, parent_done, ORDERED | FIRST_IMPLIES_THEN)
-        if rsc.kind == "group":
+        ordered = rsc.meta.get("ordered", "true").lower() not in ("false", "no", "0", "off")
+        if rsc.kind == "group" and not ordered:
+            # an unordered group's members are not chained: each follows (and is blocked
+            # with) the group's start only
+            for child in rsc.children:
+                for act in self._child_actions(child, "start"):
+                    self.order(start, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+        if rsc.kind == "group" and ordered:
             members = rsc.children
             for earlier, later in zip(members, members[1:], strict=False):
                 for first in self._child_actions(earlier, "start"):

@@ -603,7 +603,7 @@ class Placer:
         for child in group.children:
             self.record_scores("pcmk__group_assign", child, child.allowed or {})
         for child in group.children:
-            if group.target_role == Role.STOPPED:
+            if group.target_role == Role.STOPPED and not _sets_own_target_role(child):
                 child.target_role = Role.STOPPED
             self.assign(child)
         group.next_role = Role.STARTED if self.node_of(group) is not None else Role.STOPPED
@@ -922,6 +922,16 @@ class Placer:
                     extra[node.name] = value
             bonus[id(instance)] = extra
         return bonus
+
+
+def _sets_own_target_role(rsc: Resource) -> bool:
+    """Whether a resource's own meta attributes name its target-role (which then wins over
+    the role its group inherits, as a member's own meta does in Pacemaker)."""
+    return any(
+        pair.get("name") == "target-role"
+        for block in rsc.element.findall("meta_attributes")
+        for pair in block.iter("nvpair")
+    )
 
 
 def _current_role(rsc: Resource) -> Role:

@@ -411,3 +411,24 @@ def test_a_group_runs_only_if_every_member_can_start() -> None:
     assert "* Start C ( node1 ) due to unrunnable G1 running (blocked)" in lines or (
         "* Start C ( node2 ) due to unrunnable G1 running (blocked)" in lines
     ), lines
+
+
+def test_an_unordered_group_does_not_chain_its_members() -> None:
+    def summary(ordered: str) -> list[str]:
+        group = (
+            '<group id="G"><meta_attributes id="G-m">'
+            f'<nvpair id="G-o" name="ordered" value="{ordered}"/></meta_attributes>'
+            f"{_dummy('A')}{_dummy('B')}</group>"
+        )
+        zed = _dummy("Z", STOPPED.format("Z"))
+        return _summary(_cib(zed + group, '<rsc_order id="o" first="Z" then="G"/>'))
+
+    # Z cannot start, so neither member can; unordered, B waits for Z alone, not for A
+    assert any(
+        line.startswith("* Start B") and "unrunnable Z start (blocked)" in line
+        for line in summary("false")
+    ), summary("false")
+    assert any(
+        line.startswith("* Start B") and "unrunnable A start (blocked)" in line
+        for line in summary("true")
+    ), summary("true")
