@@ -432,3 +432,14 @@ def test_an_unordered_group_does_not_chain_its_members() -> None:
         line.startswith("* Start B") and "unrunnable A start (blocked)" in line
         for line in summary("true")
     ), summary("true")
+
+
+def test_a_members_own_target_role_wins_over_its_groups() -> None:
+    started = '<nvpair id="A-tr" name="target-role" value="Started"/>'
+    group = (
+        '<group id="G"><meta_attributes id="G-m">'
+        '<nvpair id="G-tr" name="target-role" value="Stopped"/></meta_attributes>'
+        f"{_dummy('A', started)}{_dummy('B')}</group>"
+    )
+    lines = _summary(_cib(group, ""))
+    assert len(lines) == 1 and lines[0].startswith("* Start A"), lines
