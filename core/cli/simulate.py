@@ -368,7 +368,9 @@ def report(
         if date_line:
             lines.append(date_line)
         lines.append("Revised Cluster Status:")
-        lines.extend(status_view.render(unpack.unpack(revised, now, constraints=False)))
+        revised_ws = unpack.unpack(revised, now, constraints=False)
+        # crm_simulate shows pending actions in the current status only
+        lines.extend(status_view.render(revised_ws, show_pending=False))
     return "\n".join(lines) + ("\n" if lines else ""), ws
 
 

@@ -151,7 +151,7 @@ def _flags(rsc: Resource, node: Node | None) -> list[str]:
     return flags
 
 
-def primitive_state(rsc: Resource) -> str:
+def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
     nodes = rsc.running_on
     prefix = "ORPHANED " if rsc.orphan and nodes else ""
     if not nodes:
@@ -175,7 +175,7 @@ def primitive_state(rsc: Resource) -> str:
     }.get(rsc.pending_task or "")
     if rsc.failed:
         text = "FAILED" + (f" {role.text}" if role == Role.PROMOTED else "")
-    elif pending:
+    elif pending and show_pending:
         text = pending
     else:
         text = role.text
@@ -187,13 +187,23 @@ def primitive_state(rsc: Resource) -> str:
     return f"{prefix}{text} {nodes[0].name}{suffix}"
 
 
-def primitive_line(rsc: Resource, name: str | None = None) -> str:
-    return f"* {name or rsc.id}\t({_agent(rsc)}):\t {primitive_state(rsc)}"
+def printable_id(rsc: Resource) -> str:
+    """The name a resource is shown by: an anonymous clone's instances (and their members)
+    by the configured id, without the instance number."""
+    clone = rsc.clone_parent()
+    if rsc.is_primitive and clone is not None and not clone.globally_unique:
+        return rsc.meta.get("__base", rsc.id)
+    return rsc.id
 
 
-def resource_lines(ws: WorkingSet, rsc: Resource) -> list[str]:
+def primitive_line(rsc: Resource, name: str | None = None, show_pending: bool = True) -> str:
+    state = primitive_state(rsc, show_pending)
+    return f"* {name or printable_id(rsc)}\t({_agent(rsc)}):\t {state}"
+
+
+def resource_lines(ws: WorkingSet, rsc: Resource, show_pending: bool = True) -> list[str]:
     if rsc.is_primitive:
-        return [primitive_line(rsc)]
+        return [primitive_line(rsc, show_pending=show_pending)]
     if rsc.kind == "group":
         header = f"* Resource Group: {rsc.id}"
         attrs = []
@@ -207,37 +217,35 @@ def resource_lines(ws: WorkingSet, rsc: Resource) -> list[str]:
             header += f" ({', '.join(attrs)})"
         lines = [header + ":"]
         for child in rsc.children:
-            lines.extend("  " + line for line in resource_lines(ws, child))
+            lines.extend("  " + line for line in resource_lines(ws, child, show_pending))
         return lines
     if rsc.kind == "clone":
-        return clone_lines(ws, rsc)
+        return clone_lines(ws, rsc, show_pending)
     return [f"* {rsc.id}: (unsupported {rsc.kind})"]
 
 
-def _instance_state(instance: Resource) -> tuple[str, Node | None, bool]:
-    """(role text, node, shown individually) for an anonymous clone instance."""
+def _instance_listing(instance: Resource, show_pending: bool) -> tuple[str, Node | None]:
+    """How pe__clone_default shows an anonymous clone's instance: ("", None) when inactive,
+    ("full", node) when on its own lines, else the role list ("Promoted"/"Started") and
+    its node."""
     prims = instance.primitives()
-    nodes = [n for p in prims for n in p.running_on]
+    nodes = {n.name: n for p in prims for n in p.running_on}
     if not nodes:
-        return ("Stopped", None, False)
-    node = nodes[0]
-    individual = (
-        any(
-            p.failed
-            or not p.managed
-            or p.pending_task
-            or len(p.running_on) > 1
-            or (p.running_on and p.running_on[0] is not node)
-            for p in prims
-        )
-        or any(not p.running_on for p in prims)
-        and instance.kind == "group"
-    )
-    role = max((p.role for p in prims if p.running_on), default=Role.STARTED)
-    return (role.text, node, individual)
+        return ("", None)
+    single = next(iter(nodes.values())) if len(nodes) == 1 else None
+    if show_pending and any(p.pending_task for p in prims):
+        return ("full", single)
+    if any(p.orphan or not p.managed or p.failed for p in prims):
+        return ("full", single)
+    if any(not p.running_on for p in prims) or single is None:
+        return ("full", single)  # partially active, or active on several nodes
+    if single.unclean and not single.online:
+        return ("full", single)
+    role = max(p.role for p in prims)
+    return ("Promoted" if role > Role.UNPROMOTED else "Started", single)
 
 
-def clone_lines(ws: WorkingSet, clone: Resource) -> list[str]:
+def clone_lines(ws: WorkingSet, clone: Resource, show_pending: bool = True) -> list[str]:
     child_id = clone.children[0].meta.get("__base", clone.children[0].id) if clone.children else ""
     header = f"* Clone Set: {clone.id} [{child_id}]"
     flags = []
@@ -254,41 +262,27 @@ def clone_lines(ws: WorkingSet, clone: Resource) -> list[str]:
     lines = [header + ":"]
     if clone.globally_unique:
         for child in clone.children:
-            lines.extend("  " + line for line in resource_lines(ws, child))
+            lines.extend("  " + line for line in resource_lines(ws, child, show_pending))
         return lines
-    by_role: dict[str, list[str]] = {}
-    active_nodes: set[str] = set()
-    individual_lines: list[str] = []
+    promoted: list[str] = []
+    started: list[str] = []
     for instance in clone.children:
-        text, node, individual = _instance_state(instance)
-        if node is None:
-            continue
-        if instance.kind == "group" and individual:
-            individual_lines.extend("  " + line for line in resource_lines(ws, instance))
-            active_nodes.add(node.name)
-            continue
-        if individual:
-            # an anonymous instance shown on its own goes by the configured id
-            individual_lines.extend(
-                "  " + primitive_line(p, p.meta.get("__base", p.id)) for p in instance.primitives()
-            )
-            active_nodes.add(node.name)
-            continue
-        label = text
-        if node.unclean:
-            individual_lines.append(
-                "  " + primitive_line(instance) if instance.is_primitive else ""
-            )
-            active_nodes.add(node.name)
-            continue
-        by_role.setdefault(label, []).append(node.name)
-        active_nodes.add(node.name)
-    lines.extend(individual_lines)
-    for label in ("Promoted", "Unpromoted", "Started"):
-        if label in by_role:
-            lines.append(f"  * {label}: {_node_list(by_role[label])}")
-    stopped = [n.name for n in sorted(ws.nodes, key=lambda n: n.name) if n.name not in active_nodes]
-    if stopped and clone.clone_max > len(active_nodes):
+        listing, node = _instance_listing(instance, show_pending)
+        if listing == "full":
+            lines.extend("  " + line for line in resource_lines(ws, instance, show_pending))
+        elif listing == "Promoted" and node is not None:
+            promoted.append(node.name)
+        elif listing == "Started" and node is not None:
+            started.append(node.name)
+    if promoted:
+        lines.append(f"  * Promoted: {_node_list(promoted)}")
+    if started:
+        label = "Unpromoted" if clone.promotable else "Started"
+        lines.append(f"  * {label}: {_node_list(started)}")
+    # nodes where no instance is active, while fewer instances are listed than may run
+    active = {n.name for p in clone.primitives() for n in p.running_on}
+    stopped = [n.name for n in ws.nodes if n.name not in active]
+    if stopped and clone.clone_max > len(promoted) + len(started):
         label = "Stopped (disabled)" if clone.target_role == Role.STOPPED else "Stopped"
         lines.append(f"  * {label}: {_node_list(stopped)}")
     return lines
@@ -309,16 +303,17 @@ def counts(ws: WorkingSet) -> list[str]:
 
 
 def _disabled(rsc: Resource) -> bool:
-    node: Resource | None = rsc
-    while node is not None:
-        if node.meta.get("target-role", "").lower() == "stopped":
-            return True
-        node = node.parent
-    return False
+    """Pacemaker's pe__resource_is_disabled: the resource's own target-role (its parents'
+    inherited unless it sets one) is Stopped, or Unpromoted in a promotable clone."""
+    role = rsc.meta.get("target-role", "").lower()
+    if role == "stopped":
+        return True
+    return role in ("unpromoted", "slave") and rsc.top.kind == "clone" and rsc.top.promotable
 
 
-def render(ws: WorkingSet) -> list[str]:
-    """The status block: node list, then every resource (indented two spaces)."""
+def render(ws: WorkingSet, show_pending: bool = True) -> list[str]:
+    """The status block: node list, then every resource (indented two spaces); pending
+    actions shown as such (Starting, ...) with `show_pending`."""
     lines = ["  * Node List:"]
     lines.extend("    " + line for line in node_lines(ws))
     lines.append("")
@@ -328,7 +323,7 @@ def render(ws: WorkingSet) -> list[str]:
             continue
         if rsc.meta.get("internal_rsc", "").lower() == "true":
             continue  # a guest node's implicit connection
-        lines.extend("    " + line for line in resource_lines(ws, rsc))
+        lines.extend("    " + line for line in resource_lines(ws, rsc, show_pending))
     return lines
 
 

@@ -81,3 +81,49 @@ def test_effective_time_is_announced_as_given() -> None:
     lines = text.splitlines()
     assert lines[0] == "Setting effective cluster time: 2024-122"
     assert lines[lines.index("Revised Cluster Status:") - 1] == lines[0]
+
+
+def _op(rsc: str, op: str, rc: int, call: int, status: int = 0) -> str:
+    return (
+        f'<lrm_rsc_op id="{rsc}_{op}_0" operation="{op}" interval="0" call-id="{call}" '
+        f'rc-code="{rc}" op-status="{status}" transition-key="{call}:0:0:x" '
+        f'transition-magic="{status}:{rc};{call}:0:0:x"/>'
+    )
+
+
+def _lrm(rsc: str, *ops: str) -> str:
+    return (
+        f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Dummy">'
+        + "".join(ops)
+        + "</lrm_resource>"
+    )
+
+
+def test_anonymous_clone_instance_shown_alone_goes_by_configured_ids() -> None:
+    clone = (
+        '<clone id="c"><group id="g">'
+        '<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>'
+        '<primitive id="b" class="ocf" provider="pacemaker" type="Dummy"/>'
+        "</group></clone>"
+    )
+    # a is active on node1, b is not: the instance is partially active, so shown in full
+    text = _cib(resources=clone, lrm1=_lrm("a", _op("a", "start", 0, 1)))
+    ws = unpack.unpack(etree.fromstring(text), NOW, constraints=False)
+    lines = [" ".join(line.split()) for line in status_view.render(ws)]
+    at = lines.index("* Clone Set: c [g]:")
+    assert lines[at + 1 : at + 5] == [
+        "* Resource Group: g:0:",
+        "* a (ocf:pacemaker:Dummy): Started node1",
+        "* b (ocf:pacemaker:Dummy): Stopped",
+        "* Stopped: [ node2 ]",
+    ]
+
+
+def test_pending_start_shown_in_the_current_status_only() -> None:
+    text = _cib(
+        resources='<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>',
+        lrm1=_lrm("a", _op("a", "start", 0, 1, status=-1)),
+    )
+    ws = unpack.unpack(etree.fromstring(text), NOW, constraints=False)
+    assert "Starting node1" in status_view.render(ws)[-1]
+    assert status_view.render(ws, show_pending=False)[-1].endswith("Started node1")
