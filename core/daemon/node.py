@@ -462,6 +462,7 @@ class NodeDaemon:
         )
         if change.transitional:
             log_totem.info("transitional membership %s", list(change.members))
+            self.resources.came_along(change.members)
             return
         log_totem.info(
             "new membership %s (ring %s, joined %s, left %s)",

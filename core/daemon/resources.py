@@ -174,6 +174,8 @@ class ResourceRuntime:
         self._history_timer: asyncio.TimerHandle | None = None
         #: on the DC: the members of the last ring it synced as DC
         self._dc_members: set[int] = set()
+        #: the members that came from this node's previous ring into the new one with it
+        self._came_along: set[int] = set()
         #: transient attributes with dampening (attrd_updater through the local API)
         self.attributes = AttributeManager(self._write_attribute)
 
@@ -189,7 +191,9 @@ class ResourceRuntime:
             self._send({"t": "lrm", "to": dc, "lrm": self._own_history()})
             return
         self._membership_news = True
-        trusted = self._dc_members if self.controller is not None else set()
+        # a member that was elsewhere meanwhile (a partition, a restart) may have run
+        # operations this DC never heard of: its history is taken again
+        trusted = self._dc_members & self._came_along if self.controller is not None else set()
         self._dc_members = set(members)
         self._awaiting_history = set(members) - trusted
         self._histories = {}
@@ -241,15 +245,22 @@ class ResourceRuntime:
         self._histories = {}
         self._tell_membership()
 
+    def came_along(self, members: tuple[int, ...]) -> None:
+        """A transitional configuration: the members that moved from this node's old ring
+        into the new one with it. They got every request sent in the old ring and their
+        answers reached us (extended virtual synchrony); of the others nothing is sure."""
+        self._came_along = set(members)
+
     def membership_changed(self, members: tuple[int, ...]) -> None:
-        """A new ring: requests to nodes that left cannot be answered any more."""
+        """A new ring: requests to nodes that left, or that did not come along from the
+        old ring, may never be answered."""
         self.members = members
         for request_id, (target, future) in list(self._pending.items()):
-            if target not in members:
+            if target not in members or target not in self._came_along:
                 self._pending.pop(request_id, None)
                 if not future.done():
                     future.set_exception(
-                        NodeUnreachable(f"{self._name(target)} left the membership")
+                        NodeUnreachable(f"{self._name(target)} was out of reach in the new ring")
                     )
 
     def cib_changed(self) -> None:

@@ -229,15 +229,15 @@ def test_wait_gives_up_at_its_timeout_with_one_line_and_exit_1(cluster: Cluster)
     without_stonith(cluster)
     configure(
         cluster,
-        *("resource", "create", "slow", "ocf:hactl:Dummy", "op_sleep=6", "--disabled"),
-        *("op", "start", "timeout=20s"),
+        *("resource", "create", "slow", "ocf:hactl:Dummy", "op_sleep=20", "--disabled"),
+        *("op", "start", "timeout=60s"),
     )
     started = time.monotonic()
     result = cluster.hactl("resource", "enable", "slow", "--wait=1", node="node1")
     assert result.code == 1, result.out
     assert "did not settle within 1s after enable slow" in result.err
     assert "slow_start_0" in result.err and len(result.err.strip().splitlines()) == 1
-    assert time.monotonic() - started < 15  # gave up, did not wait for the start
+    assert time.monotonic() - started < 18  # gave up, did not wait for the 20 s start
     bad = cluster.hactl("resource", "enable", "slow", "--wait=soon", node="node1")
     assert bad.code == 2 and "--wait takes a number of seconds" in bad.err
 
