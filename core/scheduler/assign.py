@@ -122,12 +122,12 @@ class Placer:
                     # failures ignored (on-fail=ignore) ignore the threshold too
                     ignored = rsc.meta.get("__failure_ignored")
                     if count and count >= rsc.migration_threshold and not ignored:
+                        # the failed resource itself is banned (a group member, not its
+                        # group), an anonymous clone's instance bans the whole clone
                         target = rsc
-                        while target.parent is not None and target.parent.kind != "clone":
-                            target = target.parent
                         clone = rsc.clone_parent()
                         if clone is not None and not clone.globally_unique:
-                            target = clone
+                            target = rsc.top
                         self.add_location(target, node.name, -INFINITY)
         remote.internal_constraints(ws)
         bundle.constraints(ws)

@@ -443,3 +443,12 @@ def test_a_members_own_target_role_wins_over_its_groups() -> None:
     )
     lines = _summary(_cib(group, ""))
     assert len(lines) == 1 and lines[0].startswith("* Start A"), lines
+
+
+def test_a_failed_group_member_is_banned_not_its_group() -> None:
+    threshold = '<nvpair id="A-mt" name="migration-threshold" value="1"/>'
+    group = f'<group id="G">{_dummy("A", threshold)}{_dummy("B")}</group>'
+    ws = _cib(group, "", attrs={"node1": {"fail-count-A#monitor_10000": "1"}})
+    assert (ws.by_id["A"].allowed or {})["node1"] == -1_000_000
+    assert (ws.by_id["G"].allowed or {})["node1"] == 0
+    assert ws.by_id["A"].assigned is not None and ws.by_id["A"].assigned.name == "node2"
