@@ -136,6 +136,21 @@ def _reload_everywhere(nodes: list[str], text: str) -> None:
         )
 
 
+def _authenticated(nodes: list[str]) -> None:
+    """Every node the command will reach must be authenticated: checked before any change,
+    so that a missing token cannot leave the cluster half changed."""
+    from hactl.core.daemon import remote_client
+
+    known = remote_client.known_hosts()
+    missing = [node for node in nodes if node not in known]
+    if missing:
+        raise UsageError(
+            f"not authenticated to {', '.join(missing)}",
+            where=str(remote_client.known_hosts_path()),
+            hint=f"run `hactl host auth {' '.join(missing)}` first",
+        )
+
+
 def _members() -> list[str]:
     from hactl.core.daemon import client
 
@@ -170,6 +185,7 @@ def register(node_app: typer.Typer) -> None:
         current = _local_config()
         source = str(current["path"])
         text, nodeid = add_node_text(str(current["config"]), name, address, source)
+        _authenticated(node_names_in(text, source))
         try:
             key = Path(current["authkey_path"]).read_bytes()
         except OSError as exc:
@@ -211,6 +227,7 @@ def register(node_app: typer.Typer) -> None:
                 hint="run `hactl cluster node remove` on another node of the cluster",
             )
         text = remove_node_text(str(current["config"]), name, source)
+        _authenticated([name, *node_names_in(text, source)])
         try:
             remote_client.call(name, "stop")
             print(f"{name}: stopping (its resources move away first)")

@@ -104,6 +104,9 @@ def start_cluster(root: Path, count: int) -> Sandbox:
 def stop_cluster(sandbox: Sandbox) -> None:
     """Kill every daemon of the sandbox with its agents (a test's end needs no clean stop),
     by process group: each daemon leads its own session."""
+    if os.environ.get("HACTL_KEEP_SANDBOX"):  # to look at a failure: `hactl sandbox down` it
+        print(f"kept: HACTL_SANDBOX_DIR={sandbox.root}")
+        return
     if sandbox.exists():
         sandbox.kill_all()
     shutil.rmtree(sandbox.root, ignore_errors=True)

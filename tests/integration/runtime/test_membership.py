@@ -37,6 +37,9 @@ def test_a_node_is_added_to_a_running_cluster_then_removed(
     monkeypatch.setenv("HACTL_KNOWN_HOSTS", str(tmp_path / "known-hosts.json"))
     made = cluster.hactl("sandbox", "add-node")
     assert made.code == 0 and "node4: waiting to be added" in made.out, made.err
+    unknown = cluster.hactl("cluster", "node", "add", "node4", "addr=127.0.0.4", node="node1")
+    assert unknown.code == 2 and "not authenticated to node1, node2, node3, node4" in unknown.err
+    assert "nodeid: 4" not in sandbox.config_of("node1").read_text()  # nothing changed
     hosts = [word for i in (1, 2, 3, 4) for word in (f"node{i}", f"addr=127.0.0.{i}")]
     port = str(sandbox.record()["remote_port"])
     password = sandbox.password_path.read_text().strip()
