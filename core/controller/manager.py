@@ -408,6 +408,13 @@ class ClusterController:
             if action.operation == "clear_failcount":
                 self._clear_fail_count(action)
                 return True, ""
+            if action.operation == "delete":
+                # the history of a removed (or re-typed) resource: forgotten, as the
+                # executor has nothing left to run for it
+                names = {action.resource.get("id"), action.resource.get("long-id")}
+                node_status.forget_resource(self.cib.root, str(action.node), names)
+                self._status_changed()
+                return True, ""
             if action.kind == "crm_event":
                 return True, ""  # do_shutdown, lrm refresh: nothing for the DC to do
             op = scheduled_operation(action, self._transition_id, self.dc_uuid)

@@ -122,3 +122,12 @@ def remove_recurring(
             parent = element.getparent()
             assert parent is not None
             parent.remove(element)
+
+
+def forget_resource(root: Element, node: str, resource_ids: set[str | None]) -> None:
+    """A resource's whole operation history on ``node`` leaves the status section."""
+    for element in node_state(root, node).iterfind("lrm/lrm_resources/lrm_resource"):
+        if element.get("id") in resource_ids:
+            parent = element.getparent()
+            assert parent is not None
+            parent.remove(element)

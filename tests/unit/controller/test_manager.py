@@ -153,3 +153,24 @@ def test_a_configuration_change_runs_the_scheduler_again() -> None:
     assert nodes.running == {}
     assert nodes.calls[-1] == ("n1", "stop")
     assert controller.transitions[-1].dispatched == ["a_stop_0 on n1"]
+
+
+def test_a_removed_resource_is_stopped_and_its_history_forgotten() -> None:
+    nodes = ScriptedNodes()
+
+    async def steps(controller: ClusterController, now: list[float]) -> None:
+        assert nodes.running == {"a": "n1"}
+        changed = controller.cib.copy()
+        primitive = changed.root.find(".//primitive[@id='a']")
+        assert primitive is not None
+        primitive.getparent().remove(primitive)  # type: ignore[union-attr]
+        location = changed.root.find(".//rsc_location[@id='l']")
+        location.getparent().remove(location)  # type: ignore[union-attr]
+        controller.replace_cib(changed)
+        await asyncio.wait_for(controller.settle(), 10)
+
+    controller = run(nodes, steps)
+    assert nodes.running == {}
+    assert controller.cib.root.find(".//lrm_resource[@id='a']") is None
+    deletes = [s for t in controller.transitions for s in t.dispatched if "_delete_" in s]
+    assert sorted(deletes) == ["a_delete_0 on n1", "a_delete_0 on n2"]  # once per node
