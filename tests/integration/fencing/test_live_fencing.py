@@ -31,6 +31,7 @@ import pytest
 from lxml import etree
 
 from hactl.core.cli import status as status_cli
+from hactl.core.cli.main import run
 
 HERE = Path(__file__).resolve().parent
 
@@ -102,11 +103,14 @@ def start_bmc(node: str, directory: Path) -> Bmc:
 class FencedCluster:
     cluster: Cluster
     bmcs: dict[str, Bmc]
+    dc: str
+    victim: str  # a node other than the DC, where the Dummy ``d`` prefers to run
 
 
 @pytest.fixture
 def fenced_cluster(tmp_path: Path) -> Iterator[FencedCluster]:
-    """A 3-node sandbox with stonith-enabled=true and one fence_ipmilan device per node."""
+    """A 3-node sandbox with stonith-enabled=true, one fence_ipmilan device per node, and a
+    Dummy ``d`` that prefers a node other than the DC."""
     env_before = dict(os.environ)
     bmcs: dict[str, Bmc] = {}
     for name in ("node1", "node2", "node3"):  # the sandbox's names
@@ -116,25 +120,25 @@ def fenced_cluster(tmp_path: Path) -> Iterator[FencedCluster]:
         cluster = RUNTIME.Cluster(sandbox)
         names = sandbox.nodes()
         cluster.wait(lambda: cluster.formed(names), RUNTIME.FORM_TIMEOUT, "formed")
-        configure(cluster, "property", "set", "stonith-enabled=true")
+        # pcs's batch workflow: the CIB to a file, edits offline, one push through the DC
+        edited = tmp_path / "edited.xml"
+        edited.write_text(sandbox.call("node1", "cib.get")["cib"])
+        offline(edited, "property", "set", "stonith-enabled=true")
         for name, bmc in bmcs.items():
-            configure(
-                cluster,
-                "stonith",
-                "create",
-                f"fence-{name}",
-                "fence_ipmilan",
-                "ip=127.0.0.1",
-                f"ipport={bmc.port}",
-                f"username={USER}",
-                f"password={PASSWORD}",
-                "lanplus=1",
-                "power_wait=0",
-                f"pcmk_host_list={name}",
+            offline(
+                edited,
+                *("stonith", "create", f"fence-{name}", "fence_ipmilan", "ip=127.0.0.1"),
+                *(f"ipport={bmc.port}", f"username={USER}", f"password={PASSWORD}"),
+                *("lanplus=1", "power_wait=0", f"pcmk_host_list={name}"),
                 # a broken BMC answers at once: keep the retries within the test's patience
                 "pcmk_reboot_timeout=10s",
             )
-        yield FencedCluster(cluster, bmcs)
+        dc = str(sandbox.call("node1", "status")["dc_name"])
+        victim = next(n for n in names if n != dc)
+        offline(edited, "resource", "create", "d", "ocf:hactl:Dummy")
+        offline(edited, "constraint", "location", "d", "prefers", f"{victim}=100")
+        configure(cluster, "cluster", "cib-push", str(edited), "--config")
+        yield FencedCluster(cluster, bmcs, dc, victim)
     finally:
         for name in ("node1", "node2", "node3"):  # kept for a failure's post-mortem
             log = sandbox.root / name / "daemon.log"
@@ -146,6 +150,16 @@ def fenced_cluster(tmp_path: Path) -> Iterator[FencedCluster]:
             bmc.process.wait()
         os.environ.clear()
         os.environ.update(env_before)
+
+
+def offline(cib: Path, *args: str) -> None:
+    """`hactl -f CIB ARGS…`, run in this process (no interpreter start-up per edit)."""
+    try:
+        run(["-f", str(cib), *args])
+    except SystemExit as exc:
+        assert not exc.code, f"hactl -f {cib} {' '.join(args)} exited {exc.code}"
+    finally:
+        os.environ.pop("CIB_file", None)  # -f sets it for the command's duration
 
 
 def configure(cluster: Cluster, *args: str, node: str = "node1") -> None:
@@ -192,12 +206,8 @@ def last_start(cluster: Cluster, asked: str, node: str, resource: str) -> etree.
 
 
 def place_off_dc(fenced: FencedCluster, resource: str) -> tuple[str, str]:
-    """Create a Dummy that prefers a node other than the DC; (its node, the DC)."""
-    cluster = fenced.cluster
-    dc = status_json(cluster, "node1")["cluster"]["dc"]
-    victim = next(n for n in cluster.sandbox.nodes() if n != dc)
-    configure(cluster, "resource", "create", resource, "ocf:hactl:Dummy")
-    configure(cluster, "constraint", "location", resource, "prefers", f"{victim}=100")
+    """Wait until the fixture's Dummy runs where it prefers; (its node, the DC)."""
+    cluster, dc, victim = fenced.cluster, fenced.dc, fenced.victim
     cluster.wait(
         lambda: started_on(cluster, dc, resource) == [victim], START, f"{resource} on {victim}"
     )
@@ -359,8 +369,7 @@ def test_a_fence_device_whose_monitor_fails_is_shown_failed_and_not_used(
     fenced_cluster: FencedCluster,
 ) -> None:
     cluster = fenced_cluster.cluster
-    dc = status_json(cluster, "node1")["cluster"]["dc"]
-    victim = next(n for n in cluster.sandbox.nodes() if n != dc)
+    dc, victim = fenced_cluster.dc, fenced_cluster.victim
     device = f"fence-{victim}"
     cluster.wait(
         lambda: resource_entry(cluster, dc, device)["role"] == "started", START, f"{device} up"
