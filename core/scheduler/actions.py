@@ -13,6 +13,7 @@ from hactl.core.scheduler.ordering import (
     drop_edges,
     drop_unneeded_inputs,
     fencing_orderings,
+    node_name_key,
     probe_member_stop_orderings,
     probe_restart_orderings,
     remap_collective_firsts,
@@ -238,21 +239,36 @@ class Builder:
         self.internal_orderings(rsc)
         self.utilization_orderings(rsc)
 
-    def utilization_orderings(self, rsc: Resource) -> None:
-        """With a placement strategy, starts wait for the stops that free capacity."""
+    def utilization_orderings(self, rsc: Resource, *, create_only: bool = False) -> None:
+        """With a placement strategy, starts wait for the stops that free capacity.
+        Pacemaker makes the load_stopped pseudo-actions with the implicit constraints, before
+        any resource action: `create_only` does that part."""
         if self.ws.placement_strategy == "default" or not rsc.utilization or not rsc.managed:
             return
         for node in rsc.running_on:
             load = self.load_stopped(node)
             for stop in self.find(rsc, "stop", node):
                 self.order(stop, load, ORDERED)
-        for name in rsc.allowed or {}:
+        for name in sorted(rsc.allowed or {}, key=node_name_key):
             target = self.ws.node(name)
             if target is None:
                 continue
             load = self.load_stopped(target)
+            if create_only:
+                continue
             for act in self.find(rsc, "start", target) + self.find(rsc, "migrate_to", target):
                 self.order(load, act, ORDERED)
+
+    def unassigned_order(self) -> list[Resource]:
+        """The primitives in the order Pacemaker keeps them before placement re-sorts them
+        (by priority, then as configured): the order of its implicit constraints."""
+
+        def position(rsc: Resource) -> int:
+            parent = rsc.element.getparent()
+            return parent.index(rsc.element) if parent is not None else 0
+
+        tops = sorted(self.ws.resources, key=lambda r: (-r.priority, position(r)))
+        return [p for top in tops for p in top.primitives()]
 
     def load_stopped(self, node: Node) -> Action:
         task = f"load_stopped_{node.name}"
@@ -1166,6 +1182,11 @@ class Builder:
     def run(self) -> None:
         ws = self.ws
         self.remote.fence_unrecoverable()
+        for rsc in self.unassigned_order():
+            self.utilization_orderings(rsc, create_only=True)
+        # failures that expired are cleared first, unordered (Pacemaker's param checks)
+        for rsc, node in ws.clear_failcounts:
+            self.action(rsc, "clear_failcount", node, optional=False)
         self.probes()
         for rsc in ws.resources:
             if rsc.is_primitive:
@@ -1181,10 +1202,6 @@ class Builder:
         ]
         self.fencing()
         self.probe_orderings()
-        for rsc, node in ws.clear_failcounts:
-            clear = self.action(rsc, "clear_failcount", node, optional=False)
-            for stop in self.find(rsc, "stop", node):
-                self.order(clear, stop, ORDERED)
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.cancels(rsc)

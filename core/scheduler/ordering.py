@@ -5,6 +5,7 @@ Pure functions over a WorkingSet's actions: they move or drop edges, never creat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from hactl.core.scheduler.model import Action, Colocation, Resource, Role
@@ -298,3 +299,8 @@ def drop_edges(actions: list[Action], pairs: set[tuple[int, int]]) -> None:
     for act in actions:
         act.before = [(a, f) for a, f in act.before if (a.id, act.id) not in pairs]
         act.after = [(a, f) for a, f in act.after if (act.id, a.id) not in pairs]
+
+
+def node_name_key(name: str) -> list[object]:
+    """Pacemaker's node name order: case-insensitive, digit runs compared as numbers."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]

@@ -269,3 +269,24 @@ def test_promotable_clone_promotes_after_every_instance_stopped_and_starts_after
     assert "ms_stopped_0" in before("ms_promote_0")
     assert "ms_demoted_0" in before("ms_start_0")
     assert "ms_demoted_0" in before("ms_stop_0")
+
+
+def test_load_stopped_pseudo_actions_precede_every_resource_action() -> None:
+    utilization = (
+        '<utilization id="u-{0}"><nvpair id="u-{0}-cpu" name="cpu" value="1"/></utilization>'
+    )
+    ws = run(
+        cib(
+            dummy("a", utilization.format("a")) + dummy("b", utilization.format("b")),
+            status={1: history("a", RUNNING)},
+            options='<nvpair id="o1" name="stonith-enabled" value="false"/>'
+            '<nvpair id="o2" name="placement-strategy" value="balanced"/>',
+        )
+    )
+    loads = [a for a in ws.actions if a.task.startswith("load_stopped")]
+    # made with the implicit constraints: a's current node first, then the allowed nodes
+    assert [a.key for a in sorted(loads, key=lambda a: a.id)] == [
+        "load_stopped_node1",
+        "load_stopped_node2",
+    ]
+    assert max(a.id for a in loads) < min(a.id for a in ws.actions if a.rsc is not None)
