@@ -192,6 +192,7 @@ class NodeDaemon:
         self._quorate = False
         self.started_at = time.time()
         self._then_api_only = False
+        self._placement_seen: tuple[tuple[int, int, int], dict[str, set[str]]] | None = None
 
     # ------------------------------------------------------------------ life cycle
 
@@ -379,15 +380,21 @@ class NodeDaemon:
             return None
 
     def _placement(self) -> dict[str, set[str]] | None:
-        """Primitive -> the nodes the replicated CIB shows it active on."""
+        """Primitive -> the nodes the replicated CIB shows it active on (read again only
+        when the CIB's version moved: a large CIB takes a while to read)."""
+        versions = self.replica.doc.versions()
+        if self._placement_seen is not None and self._placement_seen[0] == versions:
+            return self._placement_seen[1]
         ws = self._working_set()
         if ws is None:
             return None
-        return {
+        placement = {
             rsc.id: {n.name for n in rsc.running_on}
             for rsc in ws.all_resources()
             if rsc.is_primitive
         }
+        self._placement_seen = (versions, placement)
+        return placement
 
     def _handed_over(self, node_id: int, moving: set[str]) -> bool:
         """A leaving node may go: the controller saw its shutdown request, the replicated
