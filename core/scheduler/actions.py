@@ -6,7 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler import bundle, notifications, remote
+from hactl.core.scheduler import bundle, history, notifications, remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
     anti_colocation_orderings,
@@ -127,7 +127,7 @@ class Builder:
         shutdowns: list[Action] = []
         managed = self._any_managed()
         for node in ws.nodes:
-            if node.unclean and managed and self.can_fence():
+            if node.unclean and managed and self.can_fence(node):
                 act = self.action(
                     None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"
                 )
@@ -193,13 +193,13 @@ class Builder:
                     demote.optional = False
                 if required:
                     demote.optional = False
-                if node.unclean and self.can_fence():
+                if node.unclean and self.can_fence(node):
                     demote.pseudo = True  # fencing the node demotes it
             stop = self.action(rsc, "stop", node, optional=not required)
             if required and chosen is None:
                 stop.reason = "node availability"
             if node.unclean:
-                if self.can_fence():
+                if self.can_fence(node):
                     stop.pseudo = True
                 else:
                     stop.runnable = False
@@ -398,9 +398,8 @@ class Builder:
             return ""
         return "no quorum"
 
-    def can_fence(self) -> bool:
-        ws = self.ws
-        return ws.fencing_enabled and (ws.have_quorum or ws.no_quorum_policy == "ignore")
+    def can_fence(self, node: Node | None = None) -> bool:
+        return history.can_fence(self.ws, node)
 
     @staticmethod
     def active_recurring(rsc: Resource, node: Node) -> list[int]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from hactl.core.scheduler import assign, remote, scores
-from hactl.core.scheduler.model import HistoryEntry, Location, Node, Resource, Role
+from hactl.core.scheduler.model import HistoryEntry, Location, Node, Resource, Role, WorkingSet
 
 if TYPE_CHECKING:
     from hactl.core.scheduler.unpack import Unpacker
@@ -423,10 +423,7 @@ class HistoryReader:
         state.rsc.blocked = True
 
     def _can_fence(self, node: Node) -> bool:
-        ws = self.ws
-        if not ws.fencing_enabled:
-            return False
-        return ws.have_quorum or ws.no_quorum_policy == "ignore"
+        return can_fence(self.ws, node)
 
     # -- results ---------------------------------------------------------------------------
 
@@ -721,6 +718,18 @@ class HistoryReader:
             # a stop after migrate_to on the source leaves the partial target active
             if rsc.meta.get("__partial_source") == node.name:
                 rsc.role = max(rsc.role, Role.STARTED)
+
+
+def can_fence(ws: WorkingSet, node: Node | None) -> bool:
+    """Whether a cluster node can be fenced (Pacemaker's pe_can_fence): fencing enabled and
+    quorum (or no-quorum-policy=ignore), except that a node still in our membership can be
+    fenced without quorum. (Pacemaker also wants a device or have-watchdog; hactl's tests
+    and tools rely on fencing without one, so that is not checked.)"""
+    if not ws.fencing_enabled:
+        return False
+    if ws.have_quorum or ws.no_quorum_policy == "ignore":
+        return True
+    return node is not None and node.online
 
 
 def _history_key(entry: HistoryEntry) -> tuple[str, int]:

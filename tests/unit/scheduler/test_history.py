@@ -301,3 +301,16 @@ def test_what_is_ordered_after_a_blocked_stop_is_blocked() -> None:
     stop_a = next(a for a in ws.by_id["a"].actions if a.task == "stop")
     assert not stop_a.optional and not stop_a.runnable
     assert summary(ws) == ["* Stop a ( node1 ) due to node availability (blocked)"]
+
+
+def test_a_failed_stop_fences_a_member_even_without_quorum() -> None:
+    status = {1: lrm("rsc", op("rsc", 1, 1, "start"), op("rsc", 1, 2, "stop", 1))}
+    root = cib(DUMMY, status, fencing=True)
+    root.set("have-quorum", "false")
+    ws = schedule(root, NOW)
+    node1 = ws.node("node1")
+    assert node1 is not None and node1.unclean
+    assert node1.fence_reason == "rsc failed there"
+    # node1 is still in our membership, so it can be fenced although quorum is lost
+    assert any(a.task == "stonith" and a.node is node1 for a in ws.actions)
+    assert not ws.by_id["rsc"].blocked
