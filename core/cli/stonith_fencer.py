@@ -17,7 +17,8 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import typer
 
@@ -103,7 +104,10 @@ def _running_cluster() -> dict[str, Any] | None:
     return None if status.get("running") is False else status
 
 
-def _edit_cluster_status(edit: Any) -> Any:
+T = TypeVar("T")
+
+
+def _edit_cluster_status(edit: Callable[[Element], T]) -> T:
     """Apply ``edit(root)`` to the running cluster's status section through the DC (as a
     patch of what changed); what ``edit`` returned."""
     from hactl.core.daemon.client import LiveCibHandle
