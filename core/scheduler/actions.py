@@ -615,7 +615,7 @@ class Builder:
             if not rsc.is_primitive or rsc.orphan:
                 continue
             for node in sorted(ws.nodes, key=lambda n: n.name):
-                if not node.online or node.unclean or node.pending or node.maintenance:
+                if not node.online or node.unclean or node.pending:
                     continue
                 if node.name in rsc.known_on:
                     continue
@@ -673,6 +673,8 @@ class Builder:
         clone = rsc.clone_parent()
         if clone is None or clone.globally_unique:
             return False
+        if bundle.bundle_of(clone) is not None:
+            return False  # each bundled instance is probed on its own guest node
         base = rsc.meta.get("__base", "")
         key = (id(clone), base)
         siblings = self.siblings.get(key)

@@ -287,28 +287,18 @@ def assign(placer: Placer, bundle: Resource) -> None:
     beside its container; then the bundled clone, instance n on guest node n."""
     if bundle.assigning or bundle.assigned_done:
         return
-    bundle.assigning = True
     ws = placer.ws
     containers = replica_members(bundle, "container")
-    per_node: dict[str, int] = {}
-    allowed = dict(bundle.allowed or {})
-    placer.record_scores("pcmk__bundle_assign", bundle, allowed)
-    # containers already running keep their place first
-    ordered = sorted(containers, key=lambda c: (not c.running_on, containers.index(c)))
-    for container in ordered:
-        own = dict(container.allowed or {})
-        for name in list(own):
-            base = allowed.get(name, -INFINITY)
-            if per_node.get(name, 0) >= bundle.clone_node_max or base <= -INFINITY:
-                own[name] = -INFINITY
-            elif own[name] > -INFINITY:
-                own[name] = scores.add(own[name], base) if base > 0 else own[name]
-        if bundle.target_role == Role.STOPPED:
-            own = {name: -INFINITY for name in own}
-        container.allowed = own
-        placer.assign_primitive(container, container.current_node())
-        if container.assigned is not None:
-            per_node[container.assigned.name] = per_node.get(container.assigned.name, 0) + 1
+    placer.record_scores("pcmk__bundle_assign", bundle, dict(bundle.allowed or {}))
+    # the containers are the bundle's instances (pcmk__assign_instances): assigned as a
+    # clone's would be, the bundle standing in for the clone
+    kind, children, promotable = bundle.kind, bundle.children, bundle.promotable
+    bundle.kind, bundle.children, bundle.promotable = "clone", containers, False
+    try:
+        placer.assign_clone(bundle)
+    finally:
+        bundle.kind, bundle.children, bundle.promotable = kind, children, promotable
+    bundle.assigning = True
     for role in ("ip", "remote"):
         for member in replica_members(bundle, role):
             beside = replica_of(bundle, member, "container")
@@ -354,6 +344,17 @@ def actions(builder: Builder, bundle: Resource) -> None:
             builder.primitive(child)
         else:
             builder.collective(child)
+    for connection in replica_members(bundle, "remote"):
+        launcher = replica_of(bundle, connection, "container")
+        probes = [a for a in connection.actions if a.task == "monitor" and not a.interval_ms]
+        if launcher is None or not probes:
+            continue
+        # the connection is probed once the container is known to run (nested remote probe)
+        for start in builder.first_actions(launcher, "start", done=True):
+            if not start.runnable and launcher.running_on:
+                continue
+            for probe in probes:
+                builder.order(start, probe, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
     if not bundle.managed and not any(p.managed for p in bundle.primitives()):
         return
     start = builder.action(bundle, "start", None, pseudo=True)
@@ -378,17 +379,6 @@ def actions(builder: Builder, bundle: Resource) -> None:
             for first in builder.find(container, "stop"):
                 for then in builder.find(ip, "stop"):
                     builder.order(first, then, ORDERED | THEN_IMPLIES_FIRST)
-    for connection in replica_members(bundle, "remote"):
-        launcher = replica_of(bundle, connection, "container")
-        probes = [a for a in connection.actions if a.task == "monitor" and not a.interval_ms]
-        if launcher is None or not probes:
-            continue
-        # the connection is probed once the container is known to run (nested remote probe)
-        for start in builder.first_actions(launcher, "start", done=True):
-            if not start.runnable and launcher.running_on:
-                continue
-            for probe in probes:
-                builder.order(start, probe, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
     clone = bundled_clone(bundle)
     if clone is None:
         return

@@ -457,6 +457,9 @@ class RemoteActions:
 
     def _start_of(self, rsc: Resource) -> list[Action]:
         found = self.b.find(rsc, "start")
+        if not found and not rsc.managed and rsc.running_on:
+            # an unmanaged resource keeps an optional start where it runs
+            found = [self.b.action(rsc, "start", rsc.running_on[0], optional=True)]
         if not found:
             act = self.b.action(rsc, "start", None, optional=True)
             act.runnable = False

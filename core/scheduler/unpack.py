@@ -11,9 +11,16 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.scheduler import bundle, history, order_constraints, remote, rules, scores
+from hactl.core.scheduler import (
+    bundle,
+    colocation_constraints,
+    history,
+    order_constraints,
+    remote,
+    rules,
+    scores,
+)
 from hactl.core.scheduler.model import (
-    Colocation,
     HistoryEntry,
     Location,
     Node,
@@ -879,46 +886,16 @@ class Unpacker:
         return out
 
     def unpack_colocation(self, element: etree._Element) -> None:
-        ws = self.ws
-        ident = element.get("id", "")
-        score = scores.parse(element.get("score"), 0)
-        influence = is_true(element.get("influence"), True)
-        sets = element.findall("resource_set")
-        if not sets:
-            for dependent in self.expand(element.get("rsc")):
-                for primary in self.expand(element.get("with-rsc")):
-                    ws.colocations.append(
-                        Colocation(
-                            ident,
-                            dependent,
-                            primary,
-                            score,
-                            _text_role(element.get("rsc-role")),
-                            _text_role(element.get("with-rsc-role")),
-                            element.get("node-attribute", "#uname"),
-                            influence,
-                        )
-                    )
-            return
-        previous: list[Resource] = []
-        previous_role: Role | None = None
-        for rset in sets:
-            members = self.set_members(rset)
-            set_score = scores.parse(rset.get("score"), score)
-            role = _text_role(rset.get("role"))
-            if is_true(rset.get("sequential"), True):
-                for earlier, later in zip(members, members[1:], strict=False):
-                    ws.colocations.append(Colocation(ident, later, earlier, set_score, role, role))
-            if previous:
-                for dependent in members:
-                    for primary in previous:
-                        ws.colocations.append(
-                            Colocation(ident, dependent, primary, score, role, previous_role)
-                        )
-            # the next set is colocated with this one (its first member)
-            previous = members[-1:] if is_true(rset.get("sequential"), True) else members
-            previous = members[:1] if previous else previous
-            previous_role = role
+        self.ws.colocations.extend(
+            colocation_constraints.unpack_colocation(
+                element, self.expand, self.set_members, self.resolve, self.is_resource
+            )
+        )
+
+    def is_resource(self, ident: str | None) -> bool:
+        """Whether an id names a resource itself (not a tag or a template)."""
+        rsc = self.ws.by_id.get(ident or "")
+        return rsc is not None and rsc.meta.get("__base") is None
 
     def unpack_order(self, element: etree._Element) -> None:
         self.ws.orderings.extend(

@@ -452,3 +452,41 @@ def test_a_failed_group_member_is_banned_not_its_group() -> None:
     assert (ws.by_id["A"].allowed or {})["node1"] == -1_000_000
     assert (ws.by_id["G"].allowed or {})["node1"] == 0
     assert ws.by_id["A"].assigned is not None and ws.by_id["A"].assigned.name == "node2"
+
+
+def _colocations(ws: WorkingSet) -> set[tuple[str, str, int]]:
+    return {(c.dependent.id, c.primary.id, c.score) for c in ws.colocations}
+
+
+def test_colocation_sets_chain_members_and_tie_the_first_set_to_the_last_member_of_the_next() -> (
+    None
+):
+    resources = "".join(_dummy(n) for n in "ABCDE")
+    sets = """
+<rsc_colocation id="c" score="INFINITY">
+  <resource_set id="s1"><resource_ref id="A"/><resource_ref id="B"/></resource_set>
+  <resource_set id="s2"><resource_ref id="C"/><resource_ref id="D"/></resource_set>
+</rsc_colocation>
+<rsc_colocation id="n" score="-INFINITY">
+  <resource_set id="s3"><resource_ref id="A"/><resource_ref id="C"/><resource_ref id="E"/>
+  </resource_set>
+</rsc_colocation>"""
+    found = _colocations(_cib(resources, sets))
+    inf = 1_000_000
+    assert {("B", "A", inf), ("D", "C", inf), ("A", "D", inf)} <= found
+    # a negative set keeps every member from every member before it
+    assert {("C", "A", -inf), ("E", "A", -inf), ("E", "C", -inf)} <= found
+    assert ("C", "B", inf) not in found and ("C", "A", inf) not in found
+
+
+def test_colocation_with_a_template_colocates_with_its_resources_as_a_set() -> None:
+    resources = (
+        '<template id="T" class="ocf" provider="heartbeat" type="Dummy"/>'
+        + _dummy("A")
+        + '<primitive id="R1" template="T"/><primitive id="R2" template="T"/>'
+    )
+    found = _colocations(
+        _cib(resources, '<rsc_colocation id="c" rsc="A" with-rsc="T" score="INFINITY"/>')
+    )
+    inf = 1_000_000
+    assert found == {("R2", "R1", inf), ("A", "R2", inf)}
