@@ -1,5 +1,6 @@
 """The fencing history in the CIB's status section: recorded, read back, bounded, cleaned
-up, what crm_mon lists as failed, and a CIB holding it still passes the real crm_verify."""
+up, what crm_mon lists as failed or pending, the status sections, and a CIB holding it still
+passes the real crm_verify."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 from lxml import etree
 
 from hactl.core.cib.document import CibDocument
+from hactl.core.cli.status_view import fencing_lines
 from hactl.core.fencer import cib_history
 from hactl.core.fencer.fencer import FenceHistoryEntry
-from hactl.core.fencer.history import HistoryRecord
+from hactl.core.fencer.history import HistoryRecord, format_time
 
 T0 = 1_795_316_544.25
 
@@ -142,3 +144,30 @@ def test_a_pending_request_is_replaced_by_its_outcome_or_failed_by_a_new_dc() ->
         T0,
     )
     assert cib_history.fail_pending(doc.root, "again", T0) == 0
+
+
+def test_status_sections_as_crm_mon_prints_them() -> None:
+    history = [
+        HistoryRecord(entry("node2", "failed", T0), "hactl-controller"),
+        HistoryRecord(entry("node3", "success", T0 + 1), "hactl-controller"),
+        HistoryRecord(FenceHistoryEntry("node4", "off", "node1", "", "pending"), "hactl.9"),
+    ]
+    assert fencing_lines([], full=False) == []
+    assert fencing_lines([], full=True) == ["", "Fencing History:", "  * none recorded"]
+    assert fencing_lines(history, full=False) == [
+        "",
+        "Failed Fencing Actions:",
+        "  * reboot of node2 failed (ipmi-n2: off failed: 0xd5): delegate=node1, "
+        f"client=hactl-controller, origin=node1, last-failed='{format_time(T0)}'",
+        "",
+        "Pending Fencing Actions:",
+        "  * off of node4 pending: client=hactl.9, origin=node1",
+    ]
+    full = fencing_lines(history, full=True)
+    assert full[full.index("Fencing History:") + 1 :] == [
+        "  * off of node4 pending: client=hactl.9, origin=node1",
+        "  * reboot of node3 successful: delegate=node1, client=hactl-controller, "
+        f"origin=node1, completed='{format_time(T0 + 1)}'",
+        "  * reboot of node2 failed (ipmi-n2: off failed: 0xd5): delegate=node1, "
+        f"client=hactl-controller, origin=node1, last-failed='{format_time(T0)}'",
+    ]
