@@ -35,6 +35,7 @@ from hactl.core.commands.nodes import node_names
 from hactl.core.controller.node_status import record_fenced
 from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
 from hactl.core.fencer import cib_history
+from hactl.core.fencer.device_runner import failed_devices
 from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer, FenceRequest
 from hactl.core.fencer.history import (
     MANUAL,
@@ -66,9 +67,10 @@ def _check_node(cib: Cib, target: str, where: str) -> None:
         )
 
 
-def _fence(cib: Cib, target: str, action: str, me: str) -> FenceHistoryEntry:
+def _fence(doc: CibDocument, target: str, action: str, me: str) -> FenceHistoryEntry:
     """Run the fencer here (on node ``me``) with the CIB's devices, levels and node
-    attributes."""
+    attributes; devices its status section shows failed are not used."""
+    cib = build_model(doc)
     if not devices_of(cib):
         raise HactlError(
             "no fence devices are configured",
@@ -79,7 +81,13 @@ def _fence(cib: Cib, target: str, action: str, me: str) -> FenceHistoryEntry:
         node.uname: {k: v or "" for k, v in merged(node.instance_attributes).items()}
         for node in cib.configuration.nodes
     }
-    fencer = Fencer(me, cib, PluginHost().fence_agent, node_attributes=attributes)
+    fencer = Fencer(
+        me,
+        cib,
+        PluginHost().fence_agent,
+        node_attributes=attributes,
+        failed=failed_devices(doc.root),
+    )
     # The command reports the outcome itself; the fencer's log lines are for the daemon's log.
     quiet = logging.NullHandler()
     logger = logging.getLogger("hactl")
@@ -195,11 +203,12 @@ def register(app: typer.Typer) -> None:
         status = _running_cluster()
         if not status:
             FenceHistory().check_writable()  # before powering anything off
-        cib = build_model(session.current_handle().get())
+        doc = session.current_handle().get()
+        cib = build_model(doc)
         where = f"stonith fence {node}"
         _check_node(cib, node, where)
         me = status["node"]["name"] if status else local_node()
-        entry = _fence(cib, node, "off" if off else "reboot", me)
+        entry = _fence(doc, node, "off" if off else "reboot", me)
         _record(status, entry)
         if not entry.succeeded:
             raise HactlError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from hactl.core.cli.main import run
 from hactl.core.fencer.history import HISTORY_NAME
@@ -205,6 +206,30 @@ def test_no_device_can_fence_the_node(hactl: Hactl, cluster: Path) -> None:
     result = hactl("-f", cluster, "stonith", "fence", "node1")
     one_line_error(result, "unable to fence node1", "no fence device can fence node1")
     assert [r["state"] for r in history_json(hactl)] == ["failed"]
+
+
+def test_a_device_the_status_shows_failed_is_not_used(
+    hactl: Hactl, cluster: Path, tmp_path: Path
+) -> None:
+    """node2's level 2 device ("switch") failed its monitor on node1 as the status section
+    records it: level 1 fails as ever, level 2 is not tried, the power stays as it was."""
+    doc = etree.parse(str(cluster))
+    status = doc.getroot().find("status")
+    if status is None:
+        status = etree.SubElement(doc.getroot(), "status")
+    status.append(
+        etree.fromstring(
+            '<node_state id="1" uname="node1"><lrm id="1"><lrm_resources>'
+            '<lrm_resource id="switch" class="stonith" type="fence_dummy">'
+            '<lrm_rsc_op id="switch_monitor_60000" operation="monitor" call-id="4" '
+            'rc-code="1" op-status="0" interval="60000"/></lrm_resource>'
+            "</lrm_resources></lrm></node_state>"
+        )
+    )
+    doc.write(str(cluster))
+    result = hactl("-f", cluster, "stonith", "fence", "node2")
+    one_line_error(result, "unable to fence node2", "switch failed its monitor")
+    assert not (tmp_path / "power").exists()
 
 
 def test_a_missing_history_directory_stops_fencing_before_it_starts(
