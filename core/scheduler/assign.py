@@ -279,6 +279,8 @@ class Placer:
         own = source.allowed or {}
         for name, current in list(work.items()):
             score = own.get(name, -INFINITY)
+            if coloc.node_attribute != "#uname":
+                score = self._best_matching_score(own, coloc.node_attribute, name)
             if factor < 0 and score < 0:
                 if (
                     coloc.primary.stickiness >= -score
@@ -319,6 +321,20 @@ class Placer:
         if only_positive:
             work = {n: (1 if s == unusable else s) for n, s in work.items()}
         return work
+
+    def _best_matching_score(self, own: dict[str, int], attr: str, name: str) -> int:
+        """The best score among the available nodes whose `attr` matches that of node `name`
+        (Pacemaker's best_node_score_matching_attr, for colocations by node attribute)."""
+        node = self.ws.node(name)
+        value = node.attrs.get(attr) if node is not None else None
+        best = -INFINITY
+        for other, score in own.items():
+            candidate = self.ws.node(other)
+            if candidate is None or not self.available(candidate) or score <= best:
+                continue
+            if candidate.attrs.get(attr) == value:
+                best = score
+        return best
 
     def _allowed_on_one(self, rsc: Resource) -> bool:
         """Whether rsc can run on exactly one node (so keeping it alive may move others)."""

@@ -490,3 +490,19 @@ def test_colocation_with_a_template_colocates_with_its_resources_as_a_set() -> N
     )
     inf = 1_000_000
     assert found == {("R2", "R1", inf), ("A", "R2", inf)}
+
+
+def test_colocation_by_node_attribute_weighs_the_best_node_of_the_same_value() -> None:
+    constraints = (
+        '<rsc_location id="l1" rsc="A" node="node1" score="100"/>'
+        '<rsc_location id="l2" rsc="B" node="node1" score="-INFINITY"/>'
+        '<rsc_colocation id="c" rsc="B" with-rsc="A" score="INFINITY" node-attribute="site"/>'
+    )
+    ws = _cib(
+        _dummy("A") + _dummy("B"),
+        constraints,
+        attrs={"node1": {"site": "x"}, "node2": {"site": "x"}},
+    )
+    # B cannot be on node1, but node2 shares its site: A keeps its preferred node1
+    assert ws.by_id["A"].assigned is not None and ws.by_id["A"].assigned.name == "node1"
+    assert ws.by_id["B"].assigned is not None and ws.by_id["B"].assigned.name == "node2"
