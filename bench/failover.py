@@ -167,17 +167,18 @@ def one_run(
 
 def until_running(sandbox: Sandbox, names: list[str]) -> str:
     """Where d runs once settled: the CIB and the agents' state files agree."""
+    found: list[str] = []
 
     def settled() -> bool:
         where = started_in_cib(sandbox, names[0])
-        return where is not None and [n for n in names if state_file(sandbox, n).exists()] == [
-            where
-        ]
+        holders = [n for n in names if state_file(sandbox, n).exists()]
+        if where is None or holders != [where]:
+            return False
+        found.append(where)
+        return True
 
     until(settled, 60, "d Started on exactly one node")
-    where = started_in_cib(sandbox, names[0])
-    assert where is not None
-    return where
+    return found[-1]
 
 
 def start_cluster(root: Path) -> tuple[Sandbox, list[str]]:

@@ -259,6 +259,7 @@ class NodeDaemon:
             send=lambda message: self._propose(encode_execute(message)),
             update_cib=self.update_cib,
             current_cib=lambda: self.replica.doc,
+            quorate=lambda: self.quorum.quorate,
         )
         self.api = ApiServer(self.options.socket_path, self._api_handlers())
         self.remote: RemoteApi | None = None

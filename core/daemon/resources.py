@@ -138,6 +138,7 @@ class ResourceRuntime:
         send: Send,
         update_cib: UpdateCib,
         current_cib: Callable[[], CibDocument],
+        quorate: Callable[[], bool] | None = None,
     ) -> None:
         self.node_name = node_name
         self.node_id = node_id
@@ -146,6 +147,7 @@ class ResourceRuntime:
         self._send = send
         self._update_cib = update_cib
         self._current_cib = current_cib
+        self._quorate = quorate
         self.executor = Executor(
             node_name,
             fence_device_runner(agent_runner(host.agent_class), host.fence_agent, self._started),
@@ -350,6 +352,10 @@ class ResourceRuntime:
 
     def _start_controller(self) -> None:
         cib = self._current_cib().copy()
+        if self._quorate is not None:
+            # the CIB may be this node's copy from before a crash, quorate then; the
+            # replica records the truth later, but the first transition must not wait
+            cib.root.set("have-quorum", "1" if self._quorate() else "0")
         controller = ClusterController(
             cib,
             dc_uuid=str(self.node_id),
