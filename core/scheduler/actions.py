@@ -527,6 +527,8 @@ class Builder:
                     valid = {o.interval_ms for o in rsc.ops if o.name == "monitor"}
                     if interval in configured and interval not in valid:
                         continue  # an invalid (duplicated) monitor is left alone
+                    if interval not in configured and not self.ws.stop_orphan_actions:
+                        continue  # cancel-removed-actions=false keeps removed monitors
                 cancel = self.action(
                     rsc,
                     "cancel",

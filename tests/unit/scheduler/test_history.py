@@ -314,3 +314,21 @@ def test_a_failed_stop_fences_a_member_even_without_quorum() -> None:
     # node1 is still in our membership, so it can be fenced although quorum is lost
     assert any(a.task == "stonith" and a.node is node1 for a in ws.actions)
     assert not ws.by_id["rsc"].blocked
+
+
+def test_pacemaker_3_names_of_the_removed_resource_options() -> None:
+    # 'gone' is no longer configured; rsc keeps a monitor its configuration dropped
+    status = {
+        1: lrm("gone", op("gone", 1, 1, "start"))
+        + lrm("rsc", op("rsc", 1, 2, "start"), op("rsc", 1, 3, "monitor", interval="5000"))
+    }
+    options = (
+        '<nvpair id="o2" name="stop-removed-resources" value="false"/>'
+        '<nvpair id="o3" name="cancel-removed-actions" value="false"/>'
+    )
+    text = etree.tostring(cib(DUMMY, status)).decode()
+    text = text.replace('value="false"/>', f'value="false"/>{options}', 1)
+    ws = schedule(etree.fromstring(text), NOW)
+    gone = ws.by_id["gone"]
+    assert gone.orphan and not gone.managed
+    assert not [a for a in ws.actions if a.in_graph and a.task in ("stop", "cancel", "delete")]
