@@ -128,18 +128,25 @@ def in_maintenance(rsc: Resource) -> bool:
     return rsc.maintenance or any(n.maintenance for n in rsc.running_on)
 
 
+def _target_role_flag(rsc: Resource) -> str:
+    """What the configured target-role (the resource's meta, inherited unless set) adds to
+    its flags: "disabled" when Stopped, the role when it limits a promotable instance."""
+    raw = rsc.meta.get("target-role", "")
+    if raw.lower() == "stopped":
+        return "disabled"
+    if raw.lower() in ("unpromoted", "slave") and rsc.top.kind == "clone" and rsc.top.promotable:
+        return f"target-role:{raw}"
+    return ""
+
+
 def _flags(rsc: Resource, node: Node | None) -> list[str]:
     """The parenthesised flags after a primitive's state, in Pacemaker's order."""
     flags: list[str] = []
     if node is not None and node.unclean and not node.online:
         flags.append("UNCLEAN")
-    if (
-        rsc.target_role == Role.STOPPED
-        and not rsc.orphan
-        and not rsc.meta.get("__stop_onfail")
-        and not rsc.meta.get("__forced_stop")
-    ):
-        flags.append("disabled")
+    role_flag = _target_role_flag(rsc)
+    if role_flag:
+        flags.append(role_flag)
     if rsc.blocked:
         flags.append("blocked")
     elif in_maintenance(rsc):
@@ -157,8 +164,9 @@ def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
     if not nodes:
         text = "Stopped"
         flags = []
-        if rsc.target_role == Role.STOPPED and not rsc.orphan:
-            flags.append("disabled")
+        role_flag = _target_role_flag(rsc)
+        if role_flag and not rsc.orphan:
+            flags.append(role_flag)
         if in_maintenance(rsc):
             flags.append("maintenance")
         elif not rsc.managed:
@@ -207,7 +215,7 @@ def resource_lines(ws: WorkingSet, rsc: Resource, show_pending: bool = True) -> 
     if rsc.kind == "group":
         header = f"* Resource Group: {rsc.id}"
         attrs = []
-        if rsc.target_role == Role.STOPPED:
+        if _disabled(rsc):
             attrs.append("disabled")
         if rsc.maintenance:
             attrs.append("maintenance")
@@ -253,10 +261,12 @@ def clone_lines(ws: WorkingSet, clone: Resource, show_pending: bool = True) -> l
         flags.append("promotable")
     if clone.globally_unique:
         flags.append("unique")
-    if not clone.managed:
-        flags.append("unmanaged")
-    if clone.target_role == Role.STOPPED:
+    if _disabled(clone):
         flags.append("disabled")
+    if clone.maintenance:
+        flags.append("maintenance")
+    elif not clone.managed:
+        flags.append("unmanaged")
     if flags:
         header += f" ({', '.join(flags)})"
     lines = [header + ":"]
@@ -289,13 +299,29 @@ def clone_lines(ws: WorkingSet, clone: Resource, show_pending: bool = True) -> l
 
 
 def counts(ws: WorkingSet) -> list[str]:
-    """The warning crm_simulate prints when resources are disabled or blocked."""
+    """What crm_simulate prints before the status: that resource management is disabled,
+    and how many resources are disabled or blocked."""
+    banner: list[str] = []
+    if ws.maintenance:
+        banner = [
+            "",
+            "              *** Resource management is DISABLED ***",
+            "  The cluster will not attempt to start, stop or recover services",
+            "",
+        ]
+    elif ws.options.get("stop-all-resources", "false").lower() in ("true", "yes", "on", "1"):
+        banner = [
+            "",
+            "    *** Resource management is DISABLED ***",
+            "  The cluster will keep all resources stopped",
+            "",
+        ]
     prims = [p for r in ws.resources for p in r.primitives() if not p.orphan]
     disabled = sum(1 for p in prims if _disabled(p))
     blocked = sum(1 for p in prims if p.blocked)
     if not disabled and not blocked:
-        return []
-    return [
+        return banner
+    return banner + [
         f"{disabled} of {len(prims)} resource instances DISABLED and {blocked} BLOCKED "
         "from further action due to failure",
         "",

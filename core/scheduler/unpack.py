@@ -353,7 +353,8 @@ class Unpacker:
         rsc.migration_threshold = scores.parse(threshold, INFINITY) if threshold else INFINITY
         rsc.failure_timeout = parse_interval_ms(meta.get("failure-timeout")) // 1000
         rsc.managed = is_true(meta.get("is-managed"), True)
-        rsc.maintenance = is_true(meta.get("maintenance"), False)
+        # cluster-wide maintenance-mode puts every resource in maintenance, as Pacemaker does
+        rsc.maintenance = is_true(meta.get("maintenance"), False) or ws.maintenance
         if ws.maintenance or rsc.maintenance:
             rsc.managed = False
         target = _text_role(meta.get("target-role"))

@@ -127,3 +127,30 @@ def test_pending_start_shown_in_the_current_status_only() -> None:
     ws = unpack.unpack(etree.fromstring(text), NOW, constraints=False)
     assert "Starting node1" in status_view.render(ws)[-1]
     assert status_view.render(ws, show_pending=False)[-1].endswith("Started node1")
+
+
+def test_maintenance_mode_is_announced_and_flags_every_resource() -> None:
+    text = _cib(
+        options='<nvpair id="o2" name="maintenance-mode" value="true"/>',
+        resources='<clone id="c"><primitive id="a" class="ocf" provider="pacemaker" '
+        'type="Dummy"/></clone><primitive id="b" class="ocf" provider="pacemaker" type="Dummy"/>',
+    )
+    ws = unpack.unpack(etree.fromstring(text), NOW, constraints=False)
+    banner = [line.strip() for line in status_view.counts(ws) if line.strip()]
+    assert banner[0] == "*** Resource management is DISABLED ***"
+    lines = [" ".join(line.split()) for line in status_view.render(ws)]
+    assert "* Clone Set: c [a] (maintenance):" in lines
+    assert "* b (ocf:pacemaker:Dummy): Stopped (maintenance)" in lines
+
+
+def test_disabled_follows_the_resources_own_target_role() -> None:
+    # the clone is stopped by its target-role, but its primitive says Started
+    clone = (
+        '<clone id="c"><meta_attributes id="cm"><nvpair id="cm1" name="target-role" '
+        'value="Stopped"/></meta_attributes><primitive id="a" class="ocf" provider="pacemaker" '
+        'type="Dummy"><meta_attributes id="am"><nvpair id="am1" name="target-role" '
+        'value="Started"/></meta_attributes></primitive></clone>'
+    )
+    ws = unpack.unpack(etree.fromstring(_cib(resources=clone)), NOW, constraints=False)
+    assert status_view.counts(ws) == []
+    assert " ".join(status_view.render(ws)[-2].split()) == "* Clone Set: c [a] (disabled):"
