@@ -904,9 +904,10 @@ class Placer:
                 value: str | None = "0"
             else:
                 base = prim.meta.get("__base", prim.id)
-                value = node.attrs.get(f"master-{prim.history_id}")
+                attrs = bundle.attribute_node(prim, node).attrs
+                value = attrs.get(f"master-{prim.history_id}")
                 if value is None and not clone.globally_unique:
-                    value = node.attrs.get(f"master-{base}")
+                    value = attrs.get(f"master-{base}")
             if value is not None:
                 total = scores.add(total or 0, scores.parse(value))
         return total

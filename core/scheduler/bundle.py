@@ -192,6 +192,18 @@ def replica_members(bundle: Resource, role: str) -> list[Resource]:
     return [c for c in bundle.children if c.meta.get("__bundle_role") == role]
 
 
+def attribute_node(rsc: Resource, node: Node) -> Node:
+    """The node whose attributes rsc reads on `node`: a guest's host when the resource says
+    container-attribute-target=host (Pacemaker's pe__node_attribute_calculated)."""
+    if rsc.meta.get("container-attribute-target", "").lower() != "host" or not node.is_guest:
+        return node
+    connection = node.remote_rsc
+    launcher = connection.launcher if connection is not None else None
+    if launcher is None:
+        return node
+    return launcher.assigned or launcher.current_node() or node
+
+
 def top_in_bundle(rsc: Resource) -> Resource:
     """rsc's topmost ancestor short of a bundle (Pacemaker's top resource, bundles excluded)."""
     while rsc.parent is not None and rsc.parent.kind != "bundle":
@@ -395,6 +407,27 @@ def actions(builder: Builder, bundle: Resource) -> None:
         for prim in instance.primitives():
             for act in builder.find(prim, "stop"):
                 builder.order(stop, act, ORDERED | THEN_IMPLIES_FIRST)
+    if not clone.promotable:
+        return
+    # a promotable bundle promotes and demotes through its clone
+    promote = builder.action(bundle, "promote", None, pseudo=True)
+    promoted = builder.action(bundle, "promoted", None, pseudo=True)
+    demote = builder.action(bundle, "demote", None, pseudo=True)
+    demoted = builder.action(bundle, "demoted", None, pseudo=True)
+    builder.order(promote, promoted, ORDERED)
+    builder.order(demote, demoted, ORDERED)
+    builder.order(running, promote, ORDERED)
+    builder.order(demoted, stop, ORDERED)
+    builder.order(demoted, promote, ORDERED)
+    for task, done, parent_first, parent_done in (
+        ("promote", "promoted", promote, promoted),
+        ("demote", "demoted", demote, demoted),
+    ):
+        for act in clone.actions:
+            if act.task == task and act.pseudo:
+                builder.order(parent_first, act, ORDERED | THEN_IMPLIES_FIRST)
+            if act.task == done and act.pseudo:
+                builder.order(act, parent_done, ORDERED | FIRST_IMPLIES_THEN)
 
 
 def summary_order(bundle: Resource) -> list[Resource]:
