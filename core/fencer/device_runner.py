@@ -88,17 +88,25 @@ def failed_devices(root: etree._Element) -> set[str]:
     on some node or an administrator cleaned the failure up."""
     healthy: set[str] = set()
     failed: set[str] = set()
-    for resource in root.iterfind("status/node_state/lrm/lrm_resources/lrm_resource"):
-        if resource.get("class") != "stonith":
-            continue
-        device = str(resource.get("id"))
-        ops = sorted(resource.iterfind("lrm_rsc_op"), key=lambda op: int(op.get("call-id") or 0))
-        checks = [op for op in ops if op.get("operation") in ("start", "monitor")]
-        if ops and ops[-1] in checks and _succeeded(ops[-1]):
-            healthy.add(device)
-        elif checks and not _succeeded(checks[-1]):
-            failed.add(device)
+    for state in root.iterfind("status/node_state"):
+        if state.get("in_ccm") == "false" or state.get("crmd") == "offline":
+            continue  # what was lost with a node that left (a start in flight) is no verdict
+        for resource in state.iterfind("lrm/lrm_resources/lrm_resource"):
+            _judge(resource, healthy, failed)
     return failed - healthy
+
+
+def _judge(resource: etree._Element, healthy: set[str], failed: set[str]) -> None:
+    """Sort one node's history of a fence device into healthy or failed (or neither)."""
+    if resource.get("class") != "stonith":
+        return
+    device = str(resource.get("id"))
+    ops = sorted(resource.iterfind("lrm_rsc_op"), key=lambda op: int(op.get("call-id") or 0))
+    checks = [op for op in ops if op.get("operation") in ("start", "monitor")]
+    if ops and ops[-1] in checks and _succeeded(ops[-1]):
+        healthy.add(device)
+    elif checks and not _succeeded(checks[-1]):
+        failed.add(device)
 
 
 def _succeeded(op: etree._Element) -> bool:

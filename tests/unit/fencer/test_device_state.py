@@ -47,3 +47,12 @@ def test_recovered_on_another_node_is_usable() -> None:
 def test_the_agent_gets_no_pcmk_options() -> None:
     given = {"ip": "192.0.2.1", "pcmk_host_list": "n1", "crm_feature_set": "3.19.0"}
     assert agent_params(given) == {"ip": "192.0.2.1"}
+
+
+def test_what_was_lost_with_a_node_that_left_is_no_verdict() -> None:
+    root = status(device("f1", ("start", 3, 1)), device("f2", ("monitor", 5, 1)))
+    node1 = root.find("status/node_state")
+    assert node1 is not None
+    node1.set("in_ccm", "false")  # node1 left while its start of f1 was in flight
+    node1.set("crmd", "offline")
+    assert failed_devices(root) == {"f2"}
