@@ -630,9 +630,11 @@ class Unpacker:
             entries.append(self.history_entry(op))
         entries.sort(key=lambda e: (e.call_id < 0, e.call_id))
         rsc = self.find_history_owner(node, rsc_id)
+        if rsc is not None and self.instance_lost_with_node(rsc, node):
+            rsc = None
         if rsc is None:
             rsc = self.removed_instance(rsc_id) or self.orphan(element)
-        elif rsc_id != rsc.id:
+        if rsc_id != rsc.id:
             rsc.meta["__history"] = rsc_id
         rsc.history_agent[node.name] = (
             element.get("class", ""),
@@ -648,6 +650,17 @@ class Unpacker:
         if ":" in history and node not in rsc.running_on:
             # a numbered history of a stopped instance does not pin the number
             del rsc.meta["__history"]
+
+    def instance_lost_with_node(self, rsc: Resource, node: Node) -> bool:
+        """An anonymous clone instance that needs no fencing, active on a lost node, does not
+        keep its instance number (unless the clone runs everywhere): it may start elsewhere
+        at once, so Pacemaker counts that history as a removed instance."""
+        clone = rsc.clone_parent()
+        if clone is None or clone.globally_unique or rsc.requires == "fencing":
+            return False
+        if node.online and not node.unclean:
+            return False
+        return clone.clone_max != len(self.ws.nodes)
 
     def removed_instance(self, rsc_id: str) -> Resource | None:
         """A history of an anonymous clone that no instance can take (all are active

@@ -37,6 +37,7 @@ def _cib(
     running: dict[str, str] | None = None,
     probed: dict[str, str] | None = None,
     attrs: dict[str, dict[str, str]] | None = None,
+    lost: str = "",
 ) -> WorkingSet:
     """Two nodes; `running` maps resource -> node where its history says it runs, `probed`
     resource -> node where a probe found it stopped."""
@@ -52,8 +53,11 @@ def _cib(
             f'<transient_attributes id="{node_id}"><instance_attributes id="{name}-ta">'
             f"{pairs}</instance_attributes></transient_attributes>"
         )
+        membership = (
+            'in_ccm="false" crmd="offline"' if name == lost else 'in_ccm="true" crmd="online"'
+        )
         states += (
-            f'<node_state id="{node_id}" uname="{name}" in_ccm="true" crmd="online" '
+            f'<node_state id="{node_id}" uname="{name}" {membership} '
             f'join="member" expected="member">{transient}<lrm id="{node_id}"><lrm_resources>'
             f"{lrm}</lrm_resources></lrm></node_state>"
         )
@@ -61,7 +65,7 @@ def _cib(
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o1" name="stonith-enabled" value="{"true" if lost else "false"}"/>
     </cluster_property_set></crm_config>
     <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
     <resources>{resources}</resources>
@@ -506,3 +510,17 @@ def test_colocation_by_node_attribute_weighs_the_best_node_of_the_same_value() -
     # B cannot be on node1, but node2 shares its site: A keeps its preferred node1
     assert ws.by_id["A"].assigned is not None and ws.by_id["A"].assigned.name == "node1"
     assert ws.by_id["B"].assigned is not None and ws.by_id["B"].assigned.name == "node2"
+
+
+def test_an_instance_needing_no_fencing_on_a_lost_node_frees_its_number() -> None:
+    quorum_only = '<nvpair id="A-rq" name="requires" value="quorum"/>'
+    clone = (
+        '<clone id="AC"><meta_attributes id="AC-m">'
+        '<nvpair id="AC-max" name="clone-max" value="1"/></meta_attributes>'
+        f"{_dummy('A', quorum_only)}</clone>"
+    )
+    ws = _cib(clone, "", running={"A": "node2"}, lost="node2")
+    lines = _summary(ws)
+    # the lost node's copy is a removed instance; the clone's one instance starts on node1
+    assert "* Start A:0 ( node1 )" in lines, lines
+    assert any(line.startswith("* Stop A:1 ( node2 )") for line in lines), lines
