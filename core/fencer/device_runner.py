@@ -102,11 +102,22 @@ def _judge(resource: etree._Element, healthy: set[str], failed: set[str]) -> Non
         return
     device = str(resource.get("id"))
     ops = sorted(resource.iterfind("lrm_rsc_op"), key=lambda op: int(op.get("call-id") or 0))
-    checks = [op for op in ops if op.get("operation") in ("start", "monitor")]
+    checks = [
+        op for op in ops if op.get("operation") in ("start", "monitor") and not _found_stopped(op)
+    ]
     if ops and ops[-1] in checks and _succeeded(ops[-1]):
         healthy.add(device)
     elif checks and not _succeeded(checks[-1]):
         failed.add(device)
+
+
+def _found_stopped(op: etree._Element) -> bool:
+    """A probe that found the device not started on that node: no verdict on it."""
+    return (
+        op.get("interval", "0") == "0"
+        and op.get("operation") == "monitor"
+        and (op.get("rc-code") == str(int(OcfRc.NOT_RUNNING)))
+    )
 
 
 def _succeeded(op: etree._Element) -> bool:

@@ -49,6 +49,19 @@ def test_the_agent_gets_no_pcmk_options() -> None:
     assert agent_params(given) == {"ip": "192.0.2.1"}
 
 
+def test_a_probe_finding_it_stopped_is_no_verdict() -> None:
+    # f1 runs on node1 (which then left), node2 and node3 probed it: not started there
+    root = status(
+        device("f1", ("start", 3, 0)),
+        device("f1", ("monitor", 2, 7)),
+        device("f1", ("monitor", 2, 7)),
+    )
+    node1 = root.find("status/node_state")
+    assert node1 is not None
+    node1.set("in_ccm", "false")
+    assert failed_devices(root) == set()
+
+
 def test_what_was_lost_with_a_node_that_left_is_no_verdict() -> None:
     root = status(device("f1", ("start", 3, 1)), device("f2", ("monitor", 5, 1)))
     node1 = root.find("status/node_state")
