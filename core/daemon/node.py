@@ -320,7 +320,9 @@ class NodeDaemon:
 
     async def _clean_stop(self) -> None:
         if len(self.replica.members) > 1 and self.replica.dc is not None:
-            active = self.resources.active_here()
+            here = self.local.name
+            recorded = {rsc for rsc, nodes in (self._placement() or {}).items() if here in nodes}
+            active = sorted(recorded | set(self.resources.active_here()))
             log.info(
                 "stopping: asking the DC (%s) to move this node's resources away (%s)",
                 "this node" if self.replica.is_dc else self.replica.name_of(self.replica.dc),

@@ -89,7 +89,7 @@ def test_three_daemons_agree_on_membership_dc_and_quorum(cluster: Any) -> None:
     standby = cluster.hactl("node", "standby", "node2", node="node1")
     assert standby.code == 0, standby.err
     cluster.wait(
-        lambda: node_states(state_json(cluster, "node3"))["node2"] == "standby", 2.0, "standby"
+        lambda: node_states(state_json(cluster, "node3"))["node2"] == "standby", 20, "standby"
     )
     assert "Node node2: standby" in cluster.hactl("status", node="node3").out
     assert cluster.hactl("node", "unstandby", "node2", node="node3").code == 0
@@ -108,7 +108,7 @@ def test_a_change_on_one_node_is_on_all_and_survives_a_restart_of_every_node(
     assert created.code == 0, created.err
     # acknowledged means held by every member: each applies it as it is delivered
     cluster.wait(
-        lambda: all(has_resource(cluster, f"node{i}", "web") for i in (1, 2, 3)), 2.0, "on all"
+        lambda: all(has_resource(cluster, f"node{i}", "web") for i in (1, 2, 3)), 5, "on all"
     )
     digests = {cluster.status(f"node{i}")["versions"].__repr__() for i in (1, 2, 3)}
     assert len(digests) == 1
@@ -126,7 +126,7 @@ def test_a_change_on_one_node_is_on_all_and_survives_a_restart_of_every_node(
     patch = etree.tostring(diff(before, after)).decode()
     cluster.sandbox.call("node3", "cib.patch", patch=patch)
     cluster.wait(
-        lambda: bool(cib_of(cluster, "node1").xpath("//node_state[@id='3']/lrm")), 2.0, "status"
+        lambda: bool(cib_of(cluster, "node1").xpath("//node_state[@id='3']/lrm")), 5, "status"
     )
 
     sandbox = cluster.sandbox
@@ -149,7 +149,7 @@ def test_a_push_from_a_stale_read_is_refused_and_changes_nothing(
     handle = LiveCibHandle()
     stale = handle.get()
     assert cluster.hactl("resource", "create", "first", "ocf:hactl:Dummy", node="node2").code == 0
-    cluster.wait(lambda: has_resource(cluster, "node1", "first"), 2.0, "first on node1")
+    cluster.wait(lambda: has_resource(cluster, "node1", "first"), 5, "first on node1")
     resources = stale.section("resources", create=True)
     etree.SubElement(resources, "primitive", {"id": "second", "class": "ocf", "type": "Dummy"})
     try:
@@ -251,7 +251,13 @@ def test_a_dc_that_stops_cleanly_hands_its_resources_over_before_it_leaves(
     ):
         done = cluster.hactl(*args, node=survivors[0])
         assert done.code == 0, done.err
-    cluster.wait(lambda: running() == {dc_name}, 20, f"d started on the DC {dc_name}")
+
+    def started_on_dc() -> bool:  # the agent ran there and the DC recorded the start
+        resources = state_json(cluster, dc_name)["resources"]
+        recorded = [r["nodes"] for r in resources if r["id"] == "d" and r["role"] == "started"]
+        return running() == {dc_name} and recorded == [[dc_name]]
+
+    cluster.wait(started_on_dc, 30, f"d started on the DC {dc_name}")
 
     seen: list[set[str]] = []
     stopped = threading.Event()
@@ -328,10 +334,10 @@ def test_live_views_and_node_modes(cluster: Any) -> None:
     assert done.code == 0, done.err
     cluster.wait(
         lambda: node_states(state_json(cluster, "node2"))["node3"] == "maintenance",
-        5,
+        20,
         "node3 in maintenance",
     )
     assert cluster.hactl("node", "unmaintenance", "node3", node="node2").code == 0
     cluster.wait(
-        lambda: node_states(state_json(cluster, "node1"))["node3"] == "online", 5, "node3 back"
+        lambda: node_states(state_json(cluster, "node1"))["node3"] == "online", 20, "node3 back"
     )
