@@ -859,6 +859,7 @@ class Placer:
                 and promoted < clone.promoted_max
                 and per_node.get(node.name, 0) < clone.promoted_node_max
                 and self.available(node)
+                and remote.guest_usable(node)
                 and (self.ws.have_quorum or self.ws.no_quorum_policy != "demote")
                 and not (
                     _current_role(instance) < Role.PROMOTED

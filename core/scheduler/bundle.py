@@ -311,15 +311,11 @@ def assign(placer: Placer, bundle: Resource) -> None:
     finally:
         bundle.kind, bundle.children, bundle.promotable = kind, children, promotable
     bundle.assigning = True
+    # IPs and connections follow their containers by colocation (the connection only
+    # preferably: bundles may nest), so a connection may stay where a container cannot start
     for role in ("ip", "remote"):
         for member in replica_members(bundle, role):
-            beside = replica_of(bundle, member, "container")
-            where = beside.assigned if beside is not None else None
-            member.allowed = {
-                name: (score if where is not None and name == where.name else -INFINITY)
-                for name, score in (member.allowed or {}).items()
-            }
-            placer.assign_primitive(member, where)
+            placer.assign_primitive(member)
     clone = bundled_clone(bundle)
     if clone is not None:
         # the bundled clone may run on this bundle's guest nodes only, instance n on node n
@@ -330,7 +326,11 @@ def assign(placer: Placer, bundle: Resource) -> None:
             for prim in instance.primitives():
                 current = prim.allowed or {}
                 prim.allowed = {
-                    n.name: (current.get(n.name, 0) if n.name == guest else -INFINITY)
+                    n.name: (
+                        (INFINITY if current.get(n.name, 0) > -INFINITY else -INFINITY)
+                        if n.name == guest
+                        else -INFINITY
+                    )
                     for n in ws.nodes
                 }
         placer.assign(clone)

@@ -169,6 +169,16 @@ def removed_connection(unpacker: Unpacker, rsc: Resource) -> None:
     node.shutdown = True
 
 
+def guest_usable(node: Node) -> bool:
+    """A guest node counts as available only if its launcher is placed somewhere
+    (pcmk__node_available with consider_guest)."""
+    if not node.is_guest:
+        return True
+    connection = node.remote_rsc
+    launcher = connection.launcher if connection is not None else None
+    return launcher is None or launcher.assigned is not None
+
+
 def guest_node_of(ws: WorkingSet, rsc: Resource) -> Node | None:
     """The guest node a launcher resource runs, if any."""
     for launched in rsc.launched:
@@ -436,9 +446,10 @@ def internal_constraints(ws: WorkingSet) -> None:
                         if node.name in rsc.allowed:
                             rsc.allowed[node.name] = -INFINITY
             else:
-                ws.colocations.append(
-                    Colocation("#resource-with-container", rsc, launcher, INFINITY)
-                )
+                # a bundle's connection only prefers its container's host (bundles nest)
+                nested = rsc.parent is not None and rsc.parent.kind == "bundle"
+                score = 10000 if nested else INFINITY
+                ws.colocations.append(Colocation("#resource-with-container", rsc, launcher, score))
         if rsc.is_remote_connection or rsc.agent_class == "stonith":
             avoid_remote_nodes(ws, rsc)
 
