@@ -16,6 +16,10 @@ from pathlib import Path
 
 CASES = Path(os.environ.get("HACTL_SCHEDULER_CASES", "/work/shared/conformance/scheduler"))
 KNOWN_FAILURES = Path(__file__).with_name("known_failures.tsv")
+#: cases that agree on the whole summary or the dot graph (and on decisions), and which:
+#: they must keep agreeing (a case that starts agreeing is added with --write-agreeing-output)
+AGREEING_OUTPUT = Path(__file__).with_name("agreeing_output.tsv")
+OUTPUT_LEVELS = ("summary", "dot")
 
 
 def squash(text: str) -> list[str]:
@@ -64,8 +68,11 @@ def all_cases() -> list[str]:
     return sorted(p.stem for p in (CASES / "cases" / "xml").glob("*.xml"))
 
 
-def run_case(case: str, when: str, all_levels: bool = True) -> dict[str, object]:
-    """Agreement of one case; without `all_levels` only the summary is computed."""
+def run_case(
+    case: str, when: str, all_levels: bool = True, scores: bool = True
+) -> dict[str, object]:
+    """Agreement of one case; without `all_levels` only the summary is computed, without
+    `scores` everything but the scores."""
     from hactl.core.cli.simulate import load_cib, parse_time, report
     from hactl.core.errors import HactlError
     from hactl.core.scheduler import output, unpack
@@ -79,7 +86,8 @@ def run_case(case: str, when: str, all_levels: bool = True) -> dict[str, object]
         text, ws = report(cib, now, original_date=original_date, effective_date=when or None)
         if all_levels:
             dot_text = output.dot(ws)
-            scores_text, _ = report(cib, now, show_scores=True, quiet=True)
+            if scores:
+                scores_text, _ = report(cib, now, show_scores=True, quiet=True)
         error = ""
     except HactlError as exc:
         text, error = str(exc), str(exc)
@@ -159,11 +167,34 @@ def read_known_failures() -> dict[str, str]:
     return out
 
 
+def read_agreeing_output() -> dict[str, set[str]]:
+    """case -> the output levels (summary, dot) it agrees on and must keep agreeing on."""
+    out: dict[str, set[str]] = {}
+    if AGREEING_OUTPUT.exists():
+        for line in AGREEING_OUTPUT.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                case, _, levels = line.partition("\t")
+                out[case.strip()] = {lv.strip() for lv in levels.split(",") if lv.strip()}
+    return out
+
+
+def agreeing_output(result: dict[str, object]) -> set[str]:
+    """The output levels a case agrees on, counted only when it agrees on decisions."""
+    if not result["decisions"]:
+        return set()
+    return {level for level in OUTPUT_LEVELS if result[level]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--write-known-failures", action="store_true")
+    parser.add_argument(
+        "--write-agreeing-output",
+        action="store_true",
+        help="rewrite agreeing_output.tsv: the summary/dot agreement to keep",
+    )
     parser.add_argument("--show", action="store_true", help="print failing case names")
     args = parser.parse_args()
     meta = case_meta()
@@ -192,6 +223,13 @@ def main() -> int:
                 reason = reason_for(case, rows.get(case, {}).get("categories", ""), r)
                 lines.append(f"{case}\t{reason}")
         KNOWN_FAILURES.write_text("\n".join(lines) + "\n")
+    if args.write_agreeing_output:
+        lines = ["# case\toutput levels it agrees on and must keep agreeing on"]
+        for r in results:
+            agreeing = agreeing_output(r)
+            if agreeing:
+                lines.append(f"{r['case']}\t{','.join(sorted(agreeing))}")
+        AGREEING_OUTPUT.write_text("\n".join(lines) + "\n")
     return 0
 
 

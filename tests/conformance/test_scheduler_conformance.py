@@ -1,4 +1,5 @@
-"""Every regression case not listed in known_failures.tsv must agree on decisions."""
+"""Every regression case not listed in known_failures.tsv must agree on decisions; those in
+agreeing_output.tsv keep agreeing on the summary and dot graph levels listed there."""
 
 from __future__ import annotations
 
@@ -38,3 +39,19 @@ def test_passing_cases_do_not_regress() -> None:
         if not result["decisions"]:
             regressed.append(f"{case} {result['error']}".strip())
     assert not regressed, f"{len(regressed)} case(s) regressed: {regressed[:20]}"
+
+
+def test_agreeing_cases_keep_their_summary_and_graph() -> None:
+    """A case listed in agreeing_output.tsv keeps agreeing on the levels listed for it."""
+    meta = sc.case_meta()
+    regressed = []
+    for case, levels in sorted(sc.read_agreeing_output().items()):
+        result = sc.run_case(case, meta.get(case, ""), scores=False)
+        lost = levels - sc.agreeing_output(result)
+        if lost:
+            regressed.append(f"{case} ({', '.join(sorted(lost))})")
+    assert not regressed, (
+        f"{len(regressed)} case(s) no longer agree on output: {regressed[:20]} (compare with "
+        "`hactl simulate -x CASE.xml -S -D x.dot`; a loss that is right is recorded with "
+        "`python tests/conformance/scheduler_cases.py --write-agreeing-output`)"
+    )
