@@ -409,7 +409,9 @@ class Builder:
             if entry.task in ("start", "stop", "migrate_to", "migrate_from"):
                 active.clear()
             elif entry.task == "monitor" and entry.interval_ms > 0:
-                active[entry.interval_ms] = entry.rc in (0, 8) and entry.status == 0
+                # whatever its result, a recurring op not pending is running (Pacemaker's
+                # process_recurring), so a failed one is cancelled too where it no longer applies
+                active[entry.interval_ms] = entry.status != -1
             elif entry.task == "cancel":
                 active.pop(entry.interval_ms, None)
         return [interval for interval, on in active.items() if on]
@@ -492,8 +494,15 @@ class Builder:
                 continue
             stopping = any(not a.optional for a in self.find(rsc, "stop", node))
             maintenance = rsc.maintenance or self.ws.maintenance or node.maintenance
-            if (stopping or not rsc.managed) and not maintenance:
+            if not rsc.managed and not maintenance:
                 continue
+            if stopping and not maintenance:
+                # a resource that stops keeps its monitors until then, but those the
+                # configuration removed are cancelled all the same
+                enabled = {o.interval_ms for o in rsc.ops if o.enabled}
+                intervals = [i for i in intervals if i not in enabled]
+                if not intervals or not self.ws.stop_orphan_actions or rsc.orphan:
+                    continue
             stopped_role = {o.interval_ms for o in rsc.ops if o.role == Role.STOPPED}
             wanted = {
                 op.interval_ms

@@ -332,3 +332,15 @@ def test_pacemaker_3_names_of_the_removed_resource_options() -> None:
     gone = ws.by_id["gone"]
     assert gone.orphan and not gone.managed
     assert not [a for a in ws.actions if a.in_graph and a.task in ("stop", "cancel", "delete")]
+
+
+def test_a_failed_monitor_the_configuration_dropped_is_cancelled_during_recovery() -> None:
+    history = lrm(
+        "rsc", op("rsc", 1, 1, "start"), op("rsc", 1, 2, "monitor", 1, interval="1", status="4")
+    )
+    ws = schedule(cib(DUMMY, {1: history}), NOW)
+    rsc = ws.by_id["rsc"]
+    assert rsc.failed
+    tasks = sorted((a.task, a.interval_ms) for a in rsc.actions if a.in_graph and a.node)
+    # recovered in place, and the monitor that is no longer configured goes away
+    assert ("cancel", 1) in tasks and ("stop", 0) in tasks and ("start", 0) in tasks
