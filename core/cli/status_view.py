@@ -209,9 +209,42 @@ def primitive_line(rsc: Resource, name: str | None = None, show_pending: bool = 
     return f"* {name or printable_id(rsc)}\t({_agent(rsc)}):\t {state}"
 
 
+def bundle_lines(rsc: Resource) -> list[str]:
+    """A bundle as crm_mon shows it: one line per replica, named after its guest node (or
+    its container), with the bundled resource's state on the container's host."""
+    from hactl.core.scheduler import bundle
+
+    kind = "Container bundle set" if rsc.clone_max > 1 else "Container bundle"
+    header = f"* {kind}: {rsc.id} [{rsc.meta.get('__bundle_image', '')}]"
+    if not rsc.managed:
+        header += " (unmanaged)"
+    lines = [header + ":"]
+    clone = bundle.bundled_clone(rsc)
+    for container in bundle.replica_members(rsc, "container"):
+        number = int(container.meta.get("__bundle_replica", "0"))
+        ip = bundle.replica_of(rsc, container, "ip")
+        host = container.current_node()
+        if clone is not None and number < len(clone.children):
+            child = clone.children[number].primitives()[0]
+            name = f"{rsc.id}-{number}" + (f" ({ip.params.get('ip', '')})" if ip else "")
+            agent, state = _agent(child), (child.role.text if child.running_on else "Stopped")
+            managed = child.managed
+        else:
+            name, agent = container.id, _agent(container)
+            state = container.role.text if container.running_on else "Stopped"
+            managed = container.managed
+        text = f"{state} {host.name}" if host is not None else state
+        if not managed:
+            text += " (unmanaged)"
+        lines.append(f"  * {name}\t({agent}):\t {text}")
+    return lines
+
+
 def resource_lines(ws: WorkingSet, rsc: Resource, show_pending: bool = True) -> list[str]:
     if rsc.is_primitive:
         return [primitive_line(rsc, show_pending=show_pending)]
+    if rsc.kind == "bundle":
+        return bundle_lines(rsc)
     if rsc.kind == "group":
         header = f"* Resource Group: {rsc.id}"
         attrs = []

@@ -73,3 +73,14 @@ def test_replicas_spread_and_instances_follow_their_guest_node() -> None:
         ["Start", "web-0"],
         ["Start", "httpd:0"],
     ]
+
+
+def test_status_shows_one_line_per_replica() -> None:
+    from hactl.core.cli import status_view
+    from hactl.core.scheduler import unpack
+
+    ws = unpack.unpack(etree.fromstring(CIB), NOW, constraints=False)
+    lines = [" ".join(line.split()) for line in status_view.render(ws)]
+    assert "* Container bundle set: web [httpd:latest]:" in lines
+    assert "* web-0 (192.168.10.5) (ocf:heartbeat:apache): Stopped" in lines
+    assert "* web-1 (192.168.10.6) (ocf:heartbeat:apache): Stopped" in lines
