@@ -52,6 +52,7 @@ from hactl.core.drivers import OcfRc, OperationRequest
 from hactl.core.errors import HactlError
 from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
 from hactl.core.executor.history import OperationRecord
+from hactl.core.fencer import cib_history
 from hactl.core.fencer.device_runner import failed_devices, fence_device_runner
 from hactl.core.fencer.fencer import Fencer
 from hactl.core.plugins import PluginHost
@@ -486,6 +487,8 @@ class ResourceRuntime:
             uname = state.get("uname")
             if lrm is not None and uname:
                 self.controller.replace_node_history(uname, lrm)
+        if cib_history.carry_over(mine.root, self.controller.cib.root):
+            self._controller_changed_cib(self.controller.cib)  # what it fenced, sent again
 
     def _after_update(self) -> None:
         """The next batch, or, with nothing left to send, the replica's newer CIB."""

@@ -20,6 +20,7 @@ Pure: functions on the CIB's lxml root.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 from lxml import etree
@@ -99,6 +100,24 @@ def fail_pending(root: Element, reason: str, now: float) -> int:
         event.set("reason", reason)
         event.set("completed", repr(now))
     return len(stale)
+
+
+def carry_over(source: Element, target: Element) -> bool:
+    """Put ``source``'s history into ``target`` in place of its own (a controller taking
+    the replica's CIB keeps what it fenced); whether ``target`` changed."""
+    mine = _section(source, create=False)
+    theirs = _section(target, create=False)
+    if mine is None or (theirs is not None and etree.tostring(mine) == etree.tostring(theirs)):
+        return False
+    if theirs is not None:
+        parent = theirs.getparent()
+        assert parent is not None
+        parent.remove(theirs)
+    status = target.find("status")
+    if status is None:
+        status = etree.SubElement(target, "status")
+    status.insert(0, copy.deepcopy(mine))
+    return True
 
 
 def records(root: Element, target: str | None = None) -> list[HistoryRecord]:

@@ -171,3 +171,13 @@ def test_status_sections_as_crm_mon_prints_them() -> None:
         "  * reboot of node2 failed (ipmi-n2: off failed: 0xd5): delegate=node1, "
         f"client=hactl-controller, origin=node1, last-failed='{format_time(T0)}'",
     ]
+
+
+def test_carry_over_keeps_what_a_controller_recorded() -> None:
+    mine, replica = cib(), cib()
+    cib_history.record(mine.root, entry("node2", "success", T0), "c")
+    cib_history.record(replica.root, entry("node3", "failed", T0), "c")
+    assert cib_history.carry_over(mine.root, replica.root)
+    assert [r.entry.target for r in cib_history.records(replica.root)] == ["node2"]
+    assert not cib_history.carry_over(mine.root, replica.root)  # nothing new the second time
+    assert not cib_history.carry_over(cib().root, replica.root)  # nothing to carry
