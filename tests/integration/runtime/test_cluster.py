@@ -110,8 +110,12 @@ def test_a_change_on_one_node_is_on_all_and_survives_a_restart_of_every_node(
     cluster.wait(
         lambda: all(has_resource(cluster, f"node{i}", "web") for i in (1, 2, 3)), 5, "on all"
     )
-    digests = {cluster.status(f"node{i}")["versions"].__repr__() for i in (1, 2, 3)}
-    assert len(digests) == 1
+    # the probes of web then bump num_updates as their results arrive: the versions settle
+    cluster.wait(
+        lambda: len({repr(cluster.status(f"node{i}")["versions"]) for i in (1, 2, 3)}) == 1,
+        10,
+        "one CIB version on every node",
+    )
     shown = cluster.hactl("resource", "config", "web", node="node1")
     assert shown.code == 0 and "ocf" in shown.out and "Dummy" in shown.out, shown.err
 
