@@ -17,13 +17,15 @@ delivered. So after a partition heals the side with the higher version wins, and
 that was down gets the current CIB.
 
 Changes. A client's change becomes a request broadcast by the node it reached. Only the
-DC acts on requests, once synced: it checks that the configuration the client edited is
-still the current one (admin_epoch and epoch unchanged, or the change is refused: it would
-undo someone else's), applies the change, bumps the version as Pacemaker does and
-broadcasts the v2 patchset with ``safe`` delivery (delivered only once every member holds
-it). Every node applies patches in delivery order with version checks, persists the
-result, and the node the client is waiting on answers it then: an acknowledged change is
-held by every member of the ring, so no minority crash loses it. Requests and patches that
+DC acts on requests, once synced: a configuration edit is refused in a partition without
+quorum (the other side's CIB would win the merge and undo it), and the DC checks that the
+configuration the client edited is still the current one (admin_epoch and epoch
+unchanged, or the change is refused: it would undo someone else's), applies the change,
+bumps the version as Pacemaker does and broadcasts the v2 patchset with ``safe`` delivery
+(delivered only once every member holds it). Every node applies patches in delivery
+order with version checks, persists the result, and the node the client is waiting on
+answers it then: an acknowledged change is held by every member of the ring, so no
+minority crash loses it. Requests and patches that
 belong to an older ring are ignored; a node re-sends its unanswered requests after each
 sync, and request ids make a re-sent request count once.
 
@@ -60,6 +62,12 @@ from hactl.core.errors import HactlError
 Versions = tuple[int, int, int]
 Message = dict[str, Any]
 
+#: why a partition without quorum refuses configuration edits: the majority's CIB wins
+#: when the partitions merge, so an edit acknowledged here could silently disappear
+NO_QUORUM = (
+    "this node's partition has no quorum: a configuration change made here could be lost "
+    "when the cluster re-forms; wait for quorum (`hactl quorum status`)"
+)
 #: how many answered request ids a node remembers (a re-sent request is recognised by them)
 HANDLED_MEMORY = 4096
 
@@ -387,6 +395,8 @@ class CibReplica:
         self._remember(request_id)  # in flight: a re-sent copy is not applied twice
         origin = int(message["origin"])
         if message["base"] is not None:  # a configuration edit: compare-and-set
+            if not self.quorate:
+                return [self._answer(request_id, origin, NO_QUORUM)]
             base = tuple(int(x) for x in message["base"])
             current = self._projected.versions()[:2]
             if base != current:

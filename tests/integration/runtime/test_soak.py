@@ -1,8 +1,9 @@
 """Soak: a stream of CIB changes while nodes are killed (-9) and restarted at random.
 
 Afterwards every node's CIB is identical and every change that was acknowledged to a
-client is in it. The default run is short (about 12 s of changes); `pytest -m slow` runs the long
-variant (3 minutes). The seed is printed so that a failing schedule can be replayed.
+client is in it. At most one node (a minority) is down at any time. The default run is
+short (about 12 s of changes); `pytest -m slow` runs the long variant (3 minutes). The
+seed is printed so that a failing schedule can be replayed.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def soak(cluster: Any, seconds: float, seed: int) -> None:
     number = 0
     while time.monotonic() < end:
         now = time.monotonic()
-        if down is None and rng.random() < 0.08:
+        # one node down at a time: a restarted node counts as down until it is back in the
+        # ring (otherwise two are out at once and a lone node's writes, made without
+        # quorum, may rightly lose to the majority's when they merge)
+        if down is None and rng.random() < 0.08 and sandbox.formed(names):
             down = rng.choice(names)
             sandbox.kill(down)
             down_since = now

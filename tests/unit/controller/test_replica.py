@@ -60,6 +60,10 @@ class Cluster:
         for n in members:
             self.handle(n, self.nodes[n].config_changed(f"r{self.ring}", members))
         self.run()
+        quorate = 2 * len(members) > len(self.nodes)  # votequorum's verdict, one vote each
+        for n in members:
+            self.handle(n, self.nodes[n].quorum_changed(quorate))
+        self.run()
 
     def run(self) -> None:
         while self.queue:
@@ -208,6 +212,12 @@ def test_partition_heals_higher_version_wins() -> None:
     cluster.members = (3,)
     cluster.ring += 1
     cluster.handle(3, minority.config_changed(f"r{cluster.ring}", (3,)))
+    cluster.handle(3, minority.quorum_changed(False))
+    cluster.run()
+    cluster.edit(3, "refused", add_primitive("refused"))  # no quorum: refused
+    cluster.run()
+    assert "no quorum" in (cluster.replies["refused"].error or "")
+    cluster.handle(3, minority.quorum_changed(True))  # as after `quorum expected-votes 1`
     cluster.run()
     cluster.edit(3, "min-1", add_primitive("minority"))
     cluster.run()
