@@ -1036,6 +1036,7 @@ class Builder:
                             then.reason = f"unrunnable {first.rsc.id} {first.task}"
                         elif not then.reason and first.pseudo and then.rsc is not None:
                             then.reason = f"unrunnable {first.task}"
+                        self._restart_cannot_start(then)
                         changed = True
             changed |= self.block_colocation_dependents()
             changed |= self.collectives_without_runnable_instances()
@@ -1077,6 +1078,22 @@ class Builder:
             and rsc.blocked
             and not rsc.managed
         )
+
+    def _restart_cannot_start(self, start: Action) -> None:
+        """A start that cannot happen where the resource runs stops it there at once, and the
+        required stop makes the start required too (Pacemaker handles the restart ordering as
+        soon as the start turns unrunnable, before what follows the start hears of it)."""
+        rsc = start.rsc
+        node = start.node
+        if start.task != "start" or rsc is None or not rsc.is_primitive or not rsc.managed:
+            return
+        if node is None or node not in rsc.running_on:
+            return
+        for stop in self.find(rsc, "stop", node):
+            if stop.optional and stop.runnable:
+                stop.optional = False
+                stop.reason = stop.reason or start.reason
+                start.optional = False
 
     def collectives_without_runnable_instances(self) -> bool:
         """A clone's start and running (promote and promoted) can happen only if one of its

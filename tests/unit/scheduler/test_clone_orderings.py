@@ -524,3 +524,13 @@ def test_an_instance_needing_no_fencing_on_a_lost_node_frees_its_number() -> Non
     # the lost node's copy is a removed instance; the clone's one instance starts on node1
     assert "* Start A:0 ( node1 )" in lines, lines
     assert any(line.startswith("* Stop A:1 ( node2 )") for line in lines), lines
+
+
+def test_a_start_that_cannot_happen_where_it_runs_is_required_at_once() -> None:
+    resources = _dummy("Y", STOPPED.format("Y")) + _dummy("A")
+    ws = _cib(resources, '<rsc_order id="o1" first="Y" then="A"/>', running={"A": "node1"})
+    assert "* Stop A ( node1 ) due to unrunnable Y start" in _summary(ws)
+    start = next(a for a in ws.actions if a.key == "A_start_0" and a.node is not None)
+    # the stop it forces makes the start required too (then blocked): a restart that
+    # cannot complete, which is what later orderings see
+    assert not start.optional and not start.runnable
