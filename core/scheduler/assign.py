@@ -423,15 +423,18 @@ class Placer:
         """Dependent colocated with a clone: score the nodes where instances run."""
         clone = coloc.primary
         hosts: set[str] = set()
-        for instance in clone.children:
-            node = self.node_of(instance)
+        if clone.kind == "bundle":
+            placed = bundle.replica_hosts(clone)
+        else:
+            placed = [(self.node_of(i), _role_of(i)) for i in clone.children]
+        for node, role in placed:
             if node is None:
                 continue
             if coloc.primary_role is not None and coloc.primary_role not in (
                 Role.STARTED,
                 Role.UNKNOWN,
             ):
-                if _role_of(instance) != coloc.primary_role:
+                if role != coloc.primary_role:
                     continue
             hosts.add(node.name)
         for name in list(allowed):

@@ -204,6 +204,20 @@ def attribute_node(rsc: Resource, node: Node) -> Node:
     return launcher.assigned or launcher.current_node() or node
 
 
+def replica_hosts(bundle: Resource) -> list[tuple[Node | None, Role]]:
+    """Where each replica's container is placed, with the role of its bundled instance
+    (what a colocation with the bundle, or with a role of it, looks at)."""
+    clone = bundled_clone(bundle)
+    out: list[tuple[Node | None, Role]] = []
+    for container in replica_members(bundle, "container"):
+        role = container.next_role
+        number = int(container.meta.get("__bundle_replica", "0"))
+        if clone is not None and number < len(clone.children):
+            role = max((p.next_role for p in clone.children[number].primitives()), default=role)
+        out.append((container.assigned, role))
+    return out
+
+
 def top_in_bundle(rsc: Resource) -> Resource:
     """rsc's topmost ancestor short of a bundle (Pacemaker's top resource, bundles excluded)."""
     while rsc.parent is not None and rsc.parent.kind != "bundle":
