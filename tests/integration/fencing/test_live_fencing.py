@@ -313,7 +313,9 @@ def test_a_node_whose_fencing_fails_keeps_its_resource_until_confirmed_down(
 
     cluster.sandbox.kill(victim)
     failed = f"reboot of {victim} failed"
-    cluster.wait(lambda: failed in status_text(cluster, other), FAILOVER, "a failed fencing")
+    # (a status update the DC sent just before the ring changed can wait out the replica's
+    # 25 s change timeout before it is sent again: hence more than FAILOVER here)
+    cluster.wait(lambda: failed in status_text(cluster, other), 45, "a failed fencing")
     # the DC keeps trying (stonith-max-attempts, 10), and d waits: never started elsewhere
     deadline = time.monotonic() + 4
     while time.monotonic() < deadline:
