@@ -10,6 +10,7 @@ failure is given.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 
 from lxml import etree
@@ -120,6 +121,9 @@ class StatusWriter:
             status = etree.SubElement(cib, "status")
         self.status = status
         self.call_id = 1000
+        # results are recorded as happening when the transition runs, after all the history
+        # (Pacemaker stamps injected results with the time of the run)
+        self.run_time = calendar.timegm(ws.now.timetuple())
         self.known = ws.history_ids()
         self.states: dict[str, etree._Element] = {}
         for state in status.findall("node_state"):
@@ -242,6 +246,8 @@ class StatusWriter:
                 "transition-key": key,
                 "transition-magic": f"0:{rc};{key}",
                 "on_node": node.name,
+                "last-rc-change": str(self.run_time),
+                "last-run": str(self.run_time),
             },
         )
 

@@ -154,3 +154,15 @@ def test_disabled_follows_the_resources_own_target_role() -> None:
     ws = unpack.unpack(etree.fromstring(_cib(resources=clone)), NOW, constraints=False)
     assert status_view.counts(ws) == []
     assert " ".join(status_view.render(ws)[-2].split()) == "* Clone Set: c [a] (disabled):"
+
+
+def test_simulated_results_are_stamped_with_the_time_of_the_run() -> None:
+    from hactl.core.scheduler import execute, schedule
+
+    cib = etree.fromstring(
+        _cib(resources='<primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/>')
+    )
+    ws = schedule(cib, NOW)
+    revised = execute.apply_transition(cib, ws, execute.run_graph(ws))
+    stamps = {op.get("last-rc-change") for op in revised.iter("lrm_rsc_op")}
+    assert stamps == {str(int(NOW.replace(tzinfo=dt.UTC).timestamp()))}
