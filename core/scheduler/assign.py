@@ -794,8 +794,15 @@ class Placer:
                 if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
                     if node.name in loc.node_scores:
                         score = scores.add(score, loc.node_scores[node.name])
-            for coloc in self.this_with.get(id(clone), []):
-                score = scores.add(score, self.role_colocation_priority(coloc, node))
+            # a bundled clone's promotion also answers the bundle's colocations, judged
+            # on the containers' hosts
+            owner = bundle.bundle_of(clone)
+            colocs = self.this_with.get(id(clone), [])
+            if owner is not None:
+                colocs = colocs + self.this_with.get(id(owner), [])
+            at = bundle.host_of(node) if owner is not None else node
+            for coloc in colocs:
+                score = scores.add(score, self.role_colocation_priority(coloc, at))
             priority[id(instance)] = score
         # the clone's node scores, raised by the instances' priorities and by resources
         # that want to be with the promoted instance, give the final priorities
@@ -887,13 +894,21 @@ class Placer:
         primary = coloc.primary
         if primary.kind == "clone":
             return 0
-        where = self.node_of(primary)
         wanted = coloc.primary_role
-        if where is not None and wanted not in (None, Role.UNKNOWN):
-            if primary.next_role != wanted:
-                return 0
         attr = coloc.node_attribute
-        same = where is not None and node.attrs.get(attr) == where.attrs.get(attr)
+        if primary.kind == "bundle":
+            hosts = [
+                n
+                for n, role in bundle.replica_hosts(primary)
+                if n is not None and (wanted in (None, Role.UNKNOWN) or role == wanted)
+            ]
+            same = any(node.attrs.get(attr) == h.attrs.get(attr) for h in hosts)
+        else:
+            where = self.node_of(primary)
+            if where is not None and wanted not in (None, Role.UNKNOWN):
+                if primary.next_role != wanted:
+                    return 0
+            same = where is not None and node.attrs.get(attr) == where.attrs.get(attr)
         if not same:
             if coloc.score >= INFINITY and coloc.dependent_role == Role.PROMOTED:
                 return -coloc.score

@@ -204,6 +204,15 @@ def attribute_node(rsc: Resource, node: Node) -> Node:
     return launcher.assigned or launcher.current_node() or node
 
 
+def host_of(node: Node) -> Node:
+    """The cluster node a bundle's guest node runs on (where its container is placed)."""
+    connection = node.remote_rsc
+    launcher = connection.launcher if connection is not None else None
+    if launcher is None:
+        return node
+    return launcher.assigned or node
+
+
 def replica_hosts(bundle: Resource) -> list[tuple[Node | None, Role]]:
     """Where each replica's container is placed, with the role of its bundled instance
     (what a colocation with the bundle, or with a role of it, looks at)."""
