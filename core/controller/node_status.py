@@ -56,13 +56,38 @@ def record_fenced(root: Element, node: str) -> None:
 
 
 def replace_lrm(root: Element, node: str, lrm: Element) -> None:
-    """Put ``lrm`` (a node's own operation history) in place of the recorded one."""
+    """Make the recorded ``<lrm>`` say what ``lrm`` (a node's own operation history)
+    says, changing elements in place (by id) so that the patch to the replicas modifies,
+    adds and removes records rather than moving whole sections."""
     state = node_state(root, node)
-    for old in state.findall("lrm"):
-        state.remove(old)
-    fresh = copy.deepcopy(lrm)
-    fresh.set("id", state.get("id", ""))
-    state.append(fresh)
+    current = state.find("lrm")
+    if current is None:
+        current = etree.SubElement(state, "lrm", id=state.get("id", ""))
+    resources = current.find("lrm_resources")
+    if resources is None:
+        resources = etree.SubElement(current, "lrm_resources")
+    wanted = lrm.find("lrm_resources")
+    _same_children(resources, wanted if wanted is not None else etree.Element("lrm_resources"))
+
+
+def _same_children(have: Element, want: Element) -> None:
+    """``have``'s children become ``want``'s, matched by id, attributes set in place."""
+    by_id = {child.get("id"): child for child in have}
+    wanted_ids = {child.get("id") for child in want}
+    for child in list(have):
+        if child.get("id") not in wanted_ids:
+            have.remove(child)
+    for child in want:
+        mine = by_id.get(child.get("id"))
+        if mine is None:
+            have.append(copy.deepcopy(child))
+            continue
+        for name in set(mine.attrib) - set(child.attrib):
+            del mine.attrib[name]
+        for name, value in child.attrib.items():
+            if mine.get(name) != value:
+                mine.set(name, value)
+        _same_children(mine, child)
 
 
 def _lrm_resource(state: Element, agent: ResourceAgent) -> Element:

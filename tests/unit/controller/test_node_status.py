@@ -60,3 +60,32 @@ def test_membership_and_fencing() -> None:
     node_status.record_fenced(cib, "n1")
     assert (state.get("join"), state.get("expected")) == ("down", "down")
     assert state.find("lrm") is None
+
+
+def test_a_nodes_own_history_replaces_the_recorded_one_in_place() -> None:
+    """The patch from the old status to the new one, applied to another copy, gives the
+    same status: one lrm, one record per id (no section moved or duplicated)."""
+    import dataclasses
+
+    from hactl.core.cib.document import CibDocument
+    from hactl.core.cib.patch import apply_patch, diff
+    from hactl.core.executor.history import NodeHistory
+
+    before = CibDocument.from_bytes(
+        b'<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/>'
+        b'<nodes><node id="1" uname="n1"/></nodes><resources/><constraints/></configuration>'
+        b"<status/></cib>"
+    )
+    node_status.record_operation(before.root, AGENT, op("start", 0, 1), failure=False)
+    node_status.record_operation(before.root, AGENT, op("monitor", 0, 2, 10000), failure=False)
+    after = before.copy()
+    fresh = NodeHistory("n1", "1")
+    probe = dataclasses.replace(op("monitor", 7, 1), expected_rc=7)  # a restarted node's
+    fresh.for_resource(AGENT).record(probe)
+    node_status.replace_lrm(after.root, "n1", fresh.to_xml())
+    assert ids(after.root) == ["a_last_0"] and len(after.root.findall("status/node_state/lrm")) == 1
+    replica = before.copy()
+    apply_patch(replica, diff(before, after), check_versions=False)
+    assert etree.tostring(replica.root.find("status")) == etree.tostring(after.root.find("status"))
+    node_status.replace_lrm(after.root, "n1", NodeHistory("n1", "1").to_xml())
+    assert ids(after.root) == []
