@@ -385,7 +385,7 @@ def actions(builder: Builder, bundle: Resource) -> None:
         if launcher is None or not probes:
             continue
         # the connection is probed once the container is known to run (nested remote probe)
-        for start in builder.first_actions(launcher, "start", done=True):
+        for start in builder.remote.start_of(launcher):
             if not start.runnable and launcher.running_on:
                 continue
             for probe in probes:

@@ -466,7 +466,8 @@ class RemoteActions:
         #: resource-level orderings found while probing, linked once the actions exist
         self.pending_links: list[tuple[Resource, str, Resource, str]] = []
 
-    def _start_of(self, rsc: Resource) -> list[Action]:
+    def start_of(self, rsc: Resource) -> list[Action]:
+        """rsc's starts, or Pacemaker's stand-in: optional, on no node (so unrunnable)."""
         found = self.b.find(rsc, "start")
         if not found and not rsc.managed and rsc.running_on:
             # an unmanaged resource keeps an optional start where it runs
@@ -481,14 +482,17 @@ class RemoteActions:
         self, first: Resource, first_task: str, then: Resource, then_task: str, flags: int
     ) -> None:
         """A resource-level ordering, as a constraint's would be."""
-        firsts = self.b.first_actions(first, first_task, done=True)
+        if first_task == "start" and first.is_primitive:
+            firsts = self.start_of(first)
+        else:
+            firsts = self.b.first_actions(first, first_task, done=True)
         self.b.link_after(firsts, first, first_task, then, then_task, flags)
 
     def order_start_then(self, rsc: Resource, then: Action, extra: int) -> None:
         """The connection (or launcher) is up before `then` runs."""
         from hactl.core.scheduler.actions import ORDERED, UNRUNNABLE_FIRST_BLOCKS
 
-        for start in self._start_of(rsc):
+        for start in self.start_of(rsc):
             self.b.order(start, then, ORDERED | UNRUNNABLE_FIRST_BLOCKS | extra)
 
     def order_then_stop(self, first: Action, rsc: Resource, extra: int) -> None:
@@ -664,7 +668,7 @@ class RemoteActions:
                 # a resource moving to a remote node leaves its old node once connected
                 for other in rsc.actions:
                     if other.task == "stop" and other.node is not node:
-                        for start in self._start_of(connection):
+                        for start in self.start_of(connection):
                             self.b.order(start, other, ORDERED)
             if connection.launcher is not None:
                 self.guest_ordering(act, connection)
