@@ -330,6 +330,22 @@ def primitive_attributes(act: Action) -> dict[str, str]:
     return attrs
 
 
+def graph_options(ws: WorkingSet) -> dict[str, str]:
+    """The `<transition_graph>` attributes: delays and failure offsets the controller
+    applies (a failed start counts INFINITY unless start-failure-is-fatal is false)."""
+    options = ws.options
+    out = {
+        "cluster-delay": options.get("cluster-delay", "60s"),
+        "fencing-timeout": options.get("fencing-timeout", options.get("stonith-timeout", "60s")),
+        "failed-stop-offset": "INFINITY",
+        "failed-start-offset": "INFINITY" if ws.start_failure_fatal else "1",
+    }
+    if options.get("batch-limit", "").strip().isdigit():
+        out["batch-limit"] = options["batch-limit"].strip()
+    out["transition_id"] = "0"
+    return out
+
+
 def downed_nodes(ws: WorkingSet, act: Action) -> list[str]:
     """Ids of the nodes an action takes down (a shutdown, a fencing and its guests)."""
     if act.node is None:

@@ -215,7 +215,7 @@ def graph_xml(ws: WorkingSet) -> str:
 
     from hactl.core.scheduler.execute import synapse_order
 
-    root = etree.Element("transition_graph", {"transition_id": "0"})
+    root = etree.Element("transition_graph", graph.graph_options(ws))
     ordered = synapse_order(ws)
     for number, act in enumerate(ordered):
         synapse = etree.SubElement(root, "synapse", id=str(number))

@@ -87,3 +87,15 @@ def test_a_recurring_monitor_carries_its_interval() -> None:
     assert monitor["CRM_meta_interval"] == "10000"
     assert monitor["CRM_meta_name"] == "monitor"
     assert "CRM_meta_op_target_rc" not in monitor
+
+
+def test_the_graph_carries_the_controllers_delays_and_failure_offsets() -> None:
+    ws = schedule(etree.fromstring(CIB), NOW)
+    root = etree.fromstring(output.graph_xml(ws).encode())
+    assert dict(root.attrib) == {
+        "cluster-delay": "60s",
+        "fencing-timeout": "60s",
+        "failed-stop-offset": "INFINITY",
+        "failed-start-offset": "INFINITY",
+        "transition_id": "0",
+    }
