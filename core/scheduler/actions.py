@@ -50,6 +50,8 @@ class Builder:
         self.migration_aborts: set[int] = set()
         #: (first id, then id) of edges that only carry flags, dropped once they are applied
         self.propagation_only: set[tuple[int, int]] = set()
+        #: (first clone, first task, then instance, then action) of interleaved orderings
+        self.interleaved: list[tuple[Resource, str, Resource, Action]] = []
         #: gate pseudo-action id -> how many of its MIN_RUNNABLE firsts must be runnable
         self.gate_minimum: dict[int, int] = {}
         #: unrunnable starts and promotes whose colocation dependents were blocked
@@ -945,6 +947,31 @@ class Builder:
                     continue
                 for a in self._done_actions(partner, first_task):
                     self.order(a, b, flags)
+                if flags & (UNRUNNABLE_FIRST_BLOCKS | FIRST_IMPLIES_THEN) and first_task not in (
+                    "stop",
+                    "demote",
+                ):
+                    self.interleaved.append((first, first_task, instance, b))
+
+    def unassign_without_partners(self) -> None:
+        """An interleaved instance whose partner was itself unassigned (by an ordering
+        looked at later) has no partner either: repeat until nothing changes, as Pacemaker's
+        flag updates do."""
+        changed = True
+        while changed:
+            changed = False
+            for first, first_task, instance, then in self.interleaved:
+                node = self._instance_node(instance, then.task)
+                if node is None:
+                    continue
+                if any(self._instance_node(i, first_task) is node for i in first.children):
+                    continue
+                then.runnable = False
+                for prim in instance.primitives():
+                    prim.assigned = None
+                    prim.next_role = Role.STOPPED
+                instance.next_role = Role.STOPPED
+                changed = True
 
     @staticmethod
     def _instance_node(instance: Resource, task: str) -> Node | None:
@@ -1241,6 +1268,7 @@ class Builder:
         self.remote.fence_guests()
         self.shutdown_orderings()
         self.constraint_orderings()
+        self.unassign_without_partners()
         anti_colocation_orderings(ws.colocations, self.order)
         probe_restart_orderings(ws.resources, self.order, ORDERED, FIRST_IMPLIES_THEN)
         self.probe_before_stop_orderings()

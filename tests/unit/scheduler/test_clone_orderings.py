@@ -534,3 +534,19 @@ def test_a_start_that_cannot_happen_where_it_runs_is_required_at_once() -> None:
     # the stop it forces makes the start required too (then blocked): a restart that
     # cannot complete, which is what later orderings see
     assert not start.optional and not start.runnable
+
+
+def test_losing_an_interleave_partner_passes_down_a_chain_of_clones() -> None:
+    def clone(name: str, meta: str = "") -> str:
+        return (
+            f'<clone id="{name}C"><meta_attributes id="{name}C-m">'
+            f'<nvpair id="{name}C-i" name="interleave" value="true"/>{meta}'
+            f"</meta_attributes>{_dummy(name)}</clone>"
+        )
+
+    stopped = '<nvpair id="AC-tr" name="target-role" value="Stopped"/>'
+    # the later link of the chain is listed first
+    orders = '<rsc_order id="o2" first="BC" then="CC"/><rsc_order id="o1" first="AC" then="BC"/>'
+    lines = _summary(_cib(clone("A", stopped) + clone("B") + clone("C"), orders))
+    # no A instance anywhere: no B instance, hence no C instance, comes up (none even blocked)
+    assert lines == [], lines
