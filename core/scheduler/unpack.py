@@ -618,7 +618,9 @@ class Unpacker:
             active = {n.name for p in instance.primitives() for n in p.running_on}
             if active:
                 if node.name in active:
-                    return member
+                    # a second history of the instance active here belongs to a removed
+                    # instance (Pacemaker's find_anonymous_clone)
+                    return None if member.running_on else member
             elif inactive is None:
                 inactive = member
         return inactive

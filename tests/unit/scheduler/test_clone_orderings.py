@@ -550,3 +550,13 @@ def test_losing_an_interleave_partner_passes_down_a_chain_of_clones() -> None:
     lines = _summary(_cib(clone("A", stopped) + clone("B") + clone("C"), orders))
     # no A instance anywhere: no B instance, hence no C instance, comes up (none even blocked)
     assert lines == [], lines
+
+
+def test_a_second_history_of_an_instance_active_on_a_node_is_a_removed_instance() -> None:
+    clone = f'<clone id="AC">{_dummy("A")}</clone>'
+    ws = _cib(clone, "", running={"A:0": "node1"}, probed={"A:1": "node1"})
+    clone_rsc = ws.by_id["AC"]
+    active = [c for c in clone_rsc.children if any(p.running_on for p in c.primitives())]
+    # the running history keeps its instance (and name); the probe belongs to an extra one
+    assert [c.history_id for c in active] == ["A:0"]
+    assert len(clone_rsc.children) == 3 and clone_rsc.children[-1].orphan
