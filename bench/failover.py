@@ -144,10 +144,17 @@ def place(sandbox: Sandbox, names: list[str], target: str) -> None:
 
 def one_run(
     sandbox: Sandbox, names: list[str], kill_dc: bool
-) -> tuple[float, float, dict[str, float]]:
+) -> tuple[float, float, dict[str, float], bool]:
+    """One kill (of the DC when ``kill_dc`` and d could be placed there): the times and
+    whether the killed node was the DC."""
     dc = dc_of(sandbox, names)
-    place(sandbox, names, dc if kill_dc else next(n for n in names if n != dc))
+    try:
+        place(sandbox, names, dc if kill_dc else next(n for n in names if n != dc))
+    except SystemExit as exc:  # counted as what it turns out to be, and said
+        print(f"placing d failed ({exc}); killing where it runs", file=sys.stderr)
+        hactl(sandbox, names[0], "resource", "clear", "d")
     victim = until_running(sandbox, names)
+    kill_dc = victim == dc_of(sandbox, names)
     survivors = [n for n in names if n != victim]
     killed = time.monotonic()
     killed_at = time.time()
@@ -162,7 +169,7 @@ def one_run(
     state_file(sandbox, victim).unlink(missing_ok=True)  # a reboot empties HA_RSCTMP
     sandbox.start(victim)
     until(lambda: sandbox.formed(names), 60, "the ring with the node back")
-    return started, recorded, phases
+    return started, recorded, phases, kill_dc
 
 
 def until_running(sandbox: Sandbox, names: list[str]) -> str:
@@ -210,8 +217,7 @@ def measure_failover(runs: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
         config = ClusterConfig.load(sandbox.config_path)
         totem = effective_totem(config)
         for index in range(2 * runs):
-            kill_dc = index % 2 == 1
-            s, r, phases = one_run(sandbox, names, kill_dc)
+            s, r, phases, kill_dc = one_run(sandbox, names, index % 2 == 1)
             steps = ", ".join(f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda x: x[1]))
             print(
                 f"run {index + 1} ({'DC' if kill_dc else 'not the DC'}): started {s:.2f} s, "
@@ -238,13 +244,18 @@ def measure_failover(runs: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
         ),
     ]
     for kill_dc, label, key in ((False, "a node", "node"), (True, "the DC", "dc")):
+        if not results[kill_dc]:
+            continue
+        figures[f"{key}_runs"] = len(results[kill_dc])
         started = [s for s, _, _ in results[kill_dc]]
         recorded = [r for _, r, _ in results[kill_dc]]
         figures[f"{key}_started_s_median"] = round(statistics.median(started), 3)
         figures[f"{key}_started_s_max"] = round(max(started), 3)
         figures[f"{key}_recorded_s_median"] = round(statistics.median(recorded), 3)
         figures[f"{key}_recorded_s_max"] = round(max(recorded), 3)
-        table.append((f"kill -9 of {label}: start ran on a survivor", summary(started)))
+        table.append(
+            (f"kill -9 of {label} ({len(started)} runs): start ran on a survivor", summary(started))
+        )
         table.append((f"kill -9 of {label}: start in the CIB", summary(recorded)))
         for phase, what, _ in PHASES:
             times = [p[phase] for _, _, p in results[kill_dc] if phase in p]
