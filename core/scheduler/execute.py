@@ -227,7 +227,11 @@ class StatusWriter:
                     history.remove(op)
         if failure is not None:
             rc = failure.rc
-        self.call_id += 1
+        # a call id above any in the resource's history there, as crm_simulate injects it
+        self.call_id = 1 + max(
+            (int(op.get("call-id", "0")) for op in history if op.get("call-id", "").isdigit()),
+            default=0,
+        )
         key = f"{act.id}:0:{expected}:00000000-0000-0000-0000-000000000000"
         op_id = f"{rsc.executor_id(self.known)}_{act.task}_{act.interval_ms}"
         for op in history.findall("lrm_rsc_op"):

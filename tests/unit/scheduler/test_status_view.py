@@ -166,3 +166,23 @@ def test_simulated_results_are_stamped_with_the_time_of_the_run() -> None:
     revised = execute.apply_transition(cib, ws, execute.run_graph(ws))
     stamps = {op.get("last-rc-change") for op in revised.iter("lrm_rsc_op")}
     assert stamps == {str(int(NOW.replace(tzinfo=dt.UTC).timestamp()))}
+
+
+def test_simulated_result_takes_a_call_id_above_the_resources_history() -> None:
+    from hactl.core.scheduler import execute, schedule
+
+    high = _op("a", "start", 0, 4806)
+    cib = etree.fromstring(
+        _cib(
+            resources='<primitive id="a" class="ocf" provider="pacemaker" type="Dummy">'
+            '<meta_attributes id="m"><nvpair id="m1" name="target-role" value="Stopped"/>'
+            "</meta_attributes></primitive>",
+            lrm1=_lrm("a", high),
+        )
+    )
+    ws = schedule(cib, NOW)
+    revised = execute.apply_transition(cib, ws, execute.run_graph(ws))
+    stop = next(op for op in revised.iter("lrm_rsc_op") if op.get("operation") == "stop")
+    assert stop.get("call-id") == "4807"
+    after = unpack.unpack(revised, NOW, constraints=False)
+    assert status_view.render(after)[-1].endswith("Stopped (disabled)")
