@@ -191,6 +191,9 @@ class CibReplica:
         self._pending: OrderedDict[str, Message] = OrderedDict()
         #: request ids answered cluster-wide (a patch or an answer was delivered)
         self._handled: OrderedDict[str, None] = OrderedDict()
+        #: of those, requests the DC answered whose patch or answer is not delivered yet: a
+        #: ring change cuts them, so they must be handled again when their origin resends
+        self._in_flight: set[str] = set()
         #: the DC's CIB with the patches it sent but has not seen delivered yet
         self._projected: CibDocument | None = None
         #: nodes that asked for a clean stop -> the time they asked (the shutdown attribute)
@@ -228,6 +231,9 @@ class CibReplica:
         self.dc = None
         self.needs_resync = False
         self._projected = None
+        for request_id in self._in_flight:
+            self._handled.pop(request_id, None)
+        self._in_flight.clear()
         self._announcements = {}
         self._full_from = None
         announce = {
@@ -393,6 +399,7 @@ class CibReplica:
         if request_id in self._handled:
             return []
         self._remember(request_id)  # in flight: a re-sent copy is not applied twice
+        self._in_flight.add(request_id)
         origin = int(message["origin"])
         if message["base"] is not None:  # a configuration edit: compare-and-set
             if not self.quorate:
@@ -480,6 +487,7 @@ class CibReplica:
         return self._dc_record_nodes() if self.is_dc else []
 
     def _remember(self, request_id: str) -> None:
+        self._in_flight.discard(request_id)  # delivered, or about to be made
         self._handled[request_id] = None
         self._handled.move_to_end(request_id)
         while len(self._handled) > HANDLED_MEMORY:

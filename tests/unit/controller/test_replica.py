@@ -240,6 +240,20 @@ def test_request_cut_by_a_membership_change_is_resent_and_applied_once() -> None
     assert len(cluster.nodes[2].doc.root.findall(".//primitive[@id='d']")) == 1
 
 
+def test_a_patch_cut_by_a_membership_change_is_made_again_when_the_request_returns() -> None:
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    cluster.edit(2, "cut-patch", add_primitive("d"))
+    sender, request = cluster.queue.popleft()
+    for n in cluster.members:  # the DC (1) turns the request into a patch...
+        cluster.handle(n, cluster.nodes[n].deliver(sender, request))
+    assert cluster.queue and cluster.queue[0][1]["t"] == "patch"
+    cluster.form((1, 2))  # ...which the ring change cuts; node 2 sends the request again
+    assert cluster.replies["cut-patch"].error is None
+    assert len(cluster.digests()) == 1
+    assert len(cluster.nodes[1].doc.root.findall(".//primitive[@id='d']")) == 1
+
+
 def test_a_status_patch_applies_without_a_version_check_and_bumps_num_updates() -> None:
     from hactl.core.cib.patch import diff
 
