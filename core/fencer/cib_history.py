@@ -25,8 +25,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from hactl.core.fencer.fencer import FenceHistoryEntry
-from hactl.core.fencer.history import HistoryRecord, newest_first
+from hactl.core.fencer.history import FenceHistoryEntry, HistoryRecord, newest_first
 
 Element = etree._Element
 HISTORY_TAG = "fencing_history"

@@ -14,13 +14,14 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hactl.core.cib.model import Cib
 from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import HactlError
 from hactl.core.fencemeta import FenceAgentMetadata
+from hactl.core.fencer.history import FenceHistoryEntry
 from hactl.core.fencer.topology import (
     DEFAULT_TIMEOUT_MS,
     FenceDevice,
@@ -40,24 +41,6 @@ class FenceRequest:
     action: str = "reboot"  # reboot, off or on
     origin: str = ""  # the node that asked (the DC, or an admin's node)
     extra_delay_ms: int = 0  # priority-fencing-delay, decided by the scheduler
-
-
-@dataclass
-class FenceHistoryEntry:
-    """One request's outcome, as `stonith history` shows it."""
-
-    target: str
-    action: str
-    origin: str
-    executioner: str
-    state: str = "pending"  # pending, success, failed
-    devices: list[str] = field(default_factory=list)
-    reason: str = ""
-    completed: float | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state == "success"
 
 
 class Fencer:

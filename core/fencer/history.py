@@ -15,19 +15,37 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 
 from hactl.core.cib.store import atomic_write
 from hactl.core.daemon import paths
 from hactl.core.errors import HactlError
-from hactl.core.fencer.fencer import FenceHistoryEntry
 
 HISTORY_NAME = "fencing-history"
 LOCK_NAME = ".fencing-history.lock"
 #: the executioner of a confirmation: an administrator checked the node is down
 MANUAL = "manual"
+
+
+@dataclass
+class FenceHistoryEntry:
+    """One request's outcome, as `stonith history` shows it."""
+
+    target: str
+    action: str
+    origin: str
+    executioner: str
+    state: str = "pending"  # pending, success, failed
+    devices: list[str] = field(default_factory=list)
+    reason: str = ""
+    completed: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
 
 _ENTRY_FIELDS = {f.name for f in fields(FenceHistoryEntry)}
 

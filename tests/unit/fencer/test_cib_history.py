@@ -13,8 +13,7 @@ from lxml import etree
 from hactl.core.cib.document import CibDocument
 from hactl.core.cli.status_view import fencing_lines
 from hactl.core.fencer import cib_history
-from hactl.core.fencer.fencer import FenceHistoryEntry
-from hactl.core.fencer.history import HistoryRecord, format_time
+from hactl.core.fencer.history import FenceHistoryEntry, HistoryRecord, format_time
 
 T0 = 1_795_316_544.25
 

@@ -13,8 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hactl.core.errors import HactlError
-from hactl.core.fencer.fencer import FenceHistoryEntry
-from hactl.core.fencer.history import HISTORY_NAME, FenceHistory, format_time, newest_first
+from hactl.core.fencer.history import (
+    HISTORY_NAME,
+    FenceHistory,
+    FenceHistoryEntry,
+    format_time,
+    newest_first,
+)
 
 COMPLETED = 1_795_316_544.0
 
