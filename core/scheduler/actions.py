@@ -46,6 +46,8 @@ class Builder:
         self.probe_actions: list[Action] = []
         self.siblings: dict[tuple[int, str], list[Resource]] = {}
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
+        #: per (clone, node) the instance that probes the clone there
+        self.probing_instance: dict[tuple[int, str], Resource] = {}
         #: ids of the stops of dangling migrations' sources
         self.migration_aborts: set[int] = set()
         #: (first id, then id) of edges that only carry flags, dropped once they are applied
@@ -698,8 +700,11 @@ class Builder:
         if node.name in self.siblings_known[key]:
             return True
         # the instance placed there probes it, else the first instance (in placement order)
-        order = clone.assign_order or clone.children
-        chosen = next((i for i in order if rsc_on(i, node)), order[0])
+        chosen = self.probing_instance.get((id(clone), node.name))
+        if chosen is None:
+            order = clone.assign_order or clone.children
+            chosen = next((i for i in order if rsc_on(i, node)), order[0])
+            self.probing_instance[(id(clone), node.name)] = chosen
         return rsc not in chosen.primitives()
 
     # -- collectives ---------------------------------------------------------------------
