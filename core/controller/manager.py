@@ -62,7 +62,8 @@ FenceResult = FenceHistoryEntry
 
 
 Dispatch = Callable[[str, ScheduledOperation], Awaitable[OperationRecord]]
-Fence = Callable[[str, str], Awaitable[FenceResult]]
+#: fence(target, action, priority_delay_ms): the delay is the scheduler's priority-fencing-delay
+Fence = Callable[[str, str, int], Awaitable[FenceResult]]
 CibListener = Callable[[CibDocument], None]
 
 
@@ -128,8 +129,9 @@ def fence_through(fencer_for: Callable[[], Fencer], origin: str) -> Fence:
     """The ``fence`` callback over hactl's fencer; ``fencer_for`` gives one that knows the
     current CIB's devices (e.g. ``lambda: Fencer(node, build_model(cib), host.fence_agent)``)."""
 
-    async def fence(target: str, action: str) -> FenceResult:
-        return await fencer_for().fence(FenceRequest(target, action, origin=origin))
+    async def fence(target: str, action: str, priority_delay_ms: int) -> FenceResult:
+        request = FenceRequest(target, action, origin=origin, extra_delay_ms=priority_delay_ms)
+        return await fencer_for().fence(request)
 
     return fence
 
@@ -519,7 +521,9 @@ class ClusterController:
         pending_id = cib_history.record(self.cib.root, pending, self._fence_client)
         self._status_changed()  # crm_mon's "Pending Fencing Actions" while the fencer works
         asked_at = self._clock()
-        result = await self._fence(target, fence_action)
+        delay_s = action.attributes.get("CRM_meta_priority_fencing_delay", "0")
+        delay_ms = int(delay_s) * 1000 if delay_s.isdigit() else 0
+        result = await self._fence(target, fence_action, delay_ms)
         cib_history.forget(self.cib.root, pending_id)
         if not result.succeeded and self._confirmed_since(target, asked_at):
             # an administrator confirmed the node down meanwhile: that completes the request

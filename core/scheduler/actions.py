@@ -136,6 +136,10 @@ class Builder:
                     None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"
                 )
                 act.meta["stonith_action"] = ws.stonith_action
+                if node.fence_priority_delay and "priority-fencing-delay" in ws.options:
+                    # Pacemaker's graph carries it on every fencing of a lost node, even 0
+                    delay = history.priority_fencing_delay_s(ws, node)
+                    act.meta["priority-fencing-delay"] = str(delay)
                 act.reason = node.fence_reason
                 self.stonith_by_node[node.name] = act
                 fencing_orderings(ws.resources, [act], self.order, ORDERED, UNRUNNABLE_FIRST_BLOCKS)

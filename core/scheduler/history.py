@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.scheduler import assign, remote, scores
 from hactl.core.scheduler.model import HistoryEntry, Location, Node, Resource, Role, WorkingSet
 
@@ -730,6 +731,31 @@ def can_fence(ws: WorkingSet, node: Node | None) -> bool:
     if ws.have_quorum or ws.no_quorum_policy == "ignore":
         return True
     return node is not None and node.online
+
+
+def priority_fencing_delay_s(ws: WorkingSet, node: Node) -> int:
+    """Seconds to delay fencing a lost cluster node (Pacemaker's node priority fencing
+    delay): in a split that left us at most half of the cluster nodes, the node whose
+    resources weigh most (the sum of their priorities, a promoted instance's plus one) is
+    fenced after priority-fencing-delay, so that in a two-node split it survives."""
+    delay_ms = parse_duration_ms(ws.options.get("priority-fencing-delay", "")) or 0
+    if not delay_ms or node.is_remote or node.online:
+        return 0
+    members = [n for n in ws.nodes if not n.is_remote]
+    if sum(n.online for n in members) > len(members) // 2:
+        return 0
+    weights = {n.name: 0 for n in members}
+    for rsc in ws.all_resources():
+        if not rsc.is_primitive or rsc.priority <= 0 or rsc.failed:
+            continue
+        weight = rsc.priority + (1 if rsc.role == Role.PROMOTED else 0)
+        for host in rsc.running_on:
+            if host.name in weights:
+                weights[host.name] += weight
+    top = max(weights.values())
+    if min(weights.values()) == top or weights[node.name] < top:
+        return 0
+    return -(-delay_ms // 1000)
 
 
 def _history_key(entry: HistoryEntry) -> tuple[str, int]:

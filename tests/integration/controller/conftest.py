@@ -169,9 +169,9 @@ class SimCluster:
         self.check_invariant()
         return record
 
-    async def fence(self, target: str, action: str) -> FenceResult:
+    async def fence(self, target: str, action: str, priority_delay_ms: int) -> FenceResult:
         """The real fencer, with the fence devices of the CIB (fence_dummy in the tests)."""
-        result = await self._fence(target, action)
+        result = await self._fence(target, action, priority_delay_ms)
         if result.succeeded:
             for state in self.state_dir(target).iterdir():
                 state.unlink()  # a rebooted node runs nothing

@@ -63,7 +63,7 @@ class ScriptedNodes:
             expected_rc=op.expected_rc,
         )
 
-    async def fence(self, target: str, action: str) -> object:
+    async def fence(self, target: str, action: str, priority_delay_ms: int) -> object:
         raise AssertionError("fencing is disabled here")
 
 

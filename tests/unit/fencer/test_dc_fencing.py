@@ -77,9 +77,9 @@ def test_a_new_dc_fences_only_once_it_knows_membership_and_quorum(
             origin="node3",
         )
 
-        async def fence(target: str, action: str) -> FenceHistoryEntry:
+        async def fence(target: str, action: str, priority_delay_ms: int) -> FenceHistoryEntry:
             asked.append(target)
-            return await real(target, action)
+            return await real(target, action, priority_delay_ms)
 
         controller = ClusterController(
             CibDocument.from_bytes(stale_cib(power)), dc_uuid="3", dispatch=answer, fence=fence

@@ -6,7 +6,7 @@ import datetime as dt
 
 from lxml import etree
 
-from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler import graph, output, schedule
 from hactl.core.scheduler.model import WorkingSet
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
@@ -344,3 +344,36 @@ def test_a_failed_monitor_the_configuration_dropped_is_cancelled_during_recovery
     tasks = sorted((a.task, a.interval_ms) for a in rsc.actions if a.in_graph and a.node)
     # recovered in place, and the monitor that is no longer configured goes away
     assert ("cancel", 1) in tasks and ("stop", 0) in tasks and ("start", 0) in tasks
+
+
+def prioritised(priority: int, node: int, name: str) -> tuple[str, str]:
+    primitive = (
+        f'<primitive id="{name}" class="ocf" provider="pacemaker" type="Dummy">'
+        f'<meta_attributes id="{name}-m"><nvpair id="{name}-p" name="priority" '
+        f'value="{priority}"/></meta_attributes></primitive>'
+    )
+    return primitive, lrm(name, op(name, node, 1, "monitor", 7), op(name, node, 2, "start"))
+
+
+def test_priority_fencing_delay_goes_to_the_lost_node_with_the_weightiest_resources() -> None:
+    lost = {2: 'in_ccm="false" crmd="offline" join="down" expected="member"'}
+
+    def delay_for_node2(big_on: int) -> str:
+        big, big_history = prioritised(10, big_on, "big")
+        small, small_history = prioritised(1, 3 - big_on, "small")
+        root = cib(
+            big + small,
+            {big_on: big_history, 3 - big_on: small_history},
+            fencing=True,
+            states=lost,
+        )
+        options = root.find("configuration/crm_config/cluster_property_set")
+        assert options is not None
+        etree.SubElement(options, "nvpair", id="o2", name="priority-fencing-delay", value="15s")
+        ws = schedule(root, NOW)
+        (fencing,) = [a for a in ws.actions if a.task == "stonith"]
+        assert fencing.node is not None and fencing.node.name == "node2"
+        return graph.action_attributes(ws, fencing)["CRM_meta_priority_fencing_delay"]
+
+    assert delay_for_node2(big_on=2) == "15"  # the lost node weighs most: fenced later
+    assert delay_for_node2(big_on=1) == "0"  # the survivor weighs most: no delay
