@@ -34,16 +34,6 @@ from hactl.core.scheduler.model import (
 
 INFINITY = scores.INFINITY
 
-# Pacemaker's execution status codes (op-status)
-EXEC_PENDING = -1
-EXEC_DONE = 0
-EXEC_CANCELLED = 1
-EXEC_TIMEOUT = 2
-EXEC_NOT_SUPPORTED = 3
-EXEC_ERROR = 4
-EXEC_ERROR_HARD = 5
-EXEC_ERROR_FATAL = 6
-EXEC_NOT_INSTALLED = 7
 
 OCF_OK = 0
 OCF_NOT_RUNNING = 7
