@@ -433,7 +433,10 @@ _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 
 
-def parse_boolean(text: str) -> bool | None:
+def parse_boolean(text: str | None) -> bool | None:
+    """A CIB boolean; None when absent or not a boolean."""
+    if text is None:
+        return None
     lowered = text.strip().lower()
     if lowered in _TRUE:
         return True

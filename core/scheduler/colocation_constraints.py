@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from hactl.core.cib.schema import parse_boolean
 from hactl.core.scheduler import scores
 from hactl.core.scheduler.model import Colocation, Resource, Role, parse_role
 
@@ -27,21 +28,6 @@ class _Set:
     score: int | None
 
 
-def _bool(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text in ("true", "yes", "on", "1", "y"):
-        return True
-    if text in ("false", "no", "off", "0", "n"):
-        return False
-    return None
-
-
-def _role(text: str | None) -> Role | None:
-    return parse_role(text)
-
-
 def unpack_colocation(
     element: etree._Element,
     expand: Callable[[str | None], list[Resource]],
@@ -51,13 +37,13 @@ def unpack_colocation(
 ) -> list[Colocation]:
     ident = element.get("id", "")
     score = scores.parse(element.get("score"), 0)
-    influence = _bool(element.get("influence")) is not False
+    influence = parse_boolean(element.get("influence")) is not False
     attribute = element.get("node-attribute", "#uname")
     sets = [
         _Set(
             set_members(resolve(s)),
-            _role(resolve(s).get("role")),
-            _bool(resolve(s).get("sequential")),
+            parse_role(resolve(s).get("role")),
+            parse_boolean(resolve(s).get("sequential")),
             scores.parse(resolve(s).get("score")) if resolve(s).get("score") else None,
         )
         for s in element.findall("resource_set")
@@ -66,8 +52,8 @@ def unpack_colocation(
     if not sets and not (is_resource(rsc) and is_resource(with_rsc)):
         # a template or tag names a set: both sides become sets
         sets = [
-            _Set(expand(rsc), _role(element.get("rsc-role")), None, None),
-            _Set(expand(with_rsc), _role(element.get("with-rsc-role")), None, None),
+            _Set(expand(rsc), parse_role(element.get("rsc-role")), None, None),
+            _Set(expand(with_rsc), parse_role(element.get("with-rsc-role")), None, None),
         ]
     out: list[Colocation] = []
 
@@ -81,7 +67,10 @@ def unpack_colocation(
     if not sets:
         for dependent in expand(rsc):
             for primary in expand(with_rsc):
-                roles = (_role(element.get("rsc-role")), _role(element.get("with-rsc-role")))
+                roles = (
+                    parse_role(element.get("rsc-role")),
+                    parse_role(element.get("with-rsc-role")),
+                )
                 colocate(dependent, primary, score, roles)
         return out
     previous: _Set | None = None

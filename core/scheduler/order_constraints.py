@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from hactl.core.cib.schema import parse_boolean
 from hactl.core.scheduler import scores
 from hactl.core.scheduler.actions import (
     ASYMMETRIC,
@@ -42,18 +43,6 @@ _INVERSE_TASK = {
 Expand = Callable[[str | None], list[Resource]]
 
 
-def _bool(value: str | None) -> bool | None:
-    """A CIB boolean, or None when absent or not a boolean."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text in ("true", "yes", "on", "1", "y"):
-        return True
-    if text in ("false", "no", "off", "0", "n"):
-        return False
-    return None
-
-
 def ordering_kind(element: etree._Element) -> str:
     """mandatory, optional or serialize (a score of 0 is the deprecated way to say optional)."""
     kind = element.get("kind")
@@ -70,9 +59,9 @@ def ordering_symmetry(
     kind = parent_kind
     if element.get("kind") is not None or element.get("score") is not None:
         kind = ordering_kind(element)
-    symmetrical = _bool(element.get("symmetrical"))
+    symmetrical = parse_boolean(element.get("symmetrical"))
     if symmetrical is None and parent_symmetrical is not None:
-        symmetrical = _bool(parent_symmetrical) or False
+        symmetrical = parse_boolean(parent_symmetrical) or False
     if symmetrical is not None:
         # serialize cannot be symmetrical
         return SYMMETRIC if symmetrical and kind != "serialize" else ASYMMETRIC_ORDER
@@ -127,7 +116,7 @@ def minimum_first_instances(first: Resource, element: etree._Element) -> int:
             return max(0, int(clone_min))
         except ValueError:
             return 0
-    return 1 if _bool(element.get("require-all")) is False else 0
+    return 1 if parse_boolean(element.get("require-all")) is False else 0
 
 
 def unpack_order(
@@ -196,7 +185,7 @@ def _within_set(
 ) -> list[Ordering]:
     task = rset.get("action", "start")
     kind = ordering_kind(rset) if rset.get("kind") is not None else parent_kind
-    sequential = _bool(rset.get("sequential")) is not False
+    sequential = parse_boolean(rset.get("sequential")) is not False
     symmetry = ordering_symmetry(rset, parent_kind, parent_symmetrical)
     flags = relation_flags(kind, task, symmetry)
     members = set_members(rset)
@@ -230,7 +219,7 @@ def _between_sets(
 ) -> list[Ordering]:
     task1 = set1.get("action", "start")
     task2 = set2.get("action", "start")
-    require_all = _bool(set1.get("require-all")) is not False
+    require_all = parse_boolean(set1.get("require-all")) is not False
     if symmetry == INVERSE:
         inverse1, inverse2 = _INVERSE_TASK.get(task1), _INVERSE_TASK.get(task2)
         if inverse1 is None or inverse2 is None:
@@ -244,8 +233,8 @@ def _between_sets(
         gate = f"one-or-more:{set1.get('id', '')}"
         return gated(ident, gate, 1, members1, task1, members2, task2, flags)
     # only an explicitly sequential set is represented by its end member
-    if _bool(set1.get("sequential")) and members1:
+    if parse_boolean(set1.get("sequential")) and members1:
         members1 = [members1[0] if symmetry == INVERSE else members1[-1]]
-    if _bool(set2.get("sequential")) and members2:
+    if parse_boolean(set2.get("sequential")) and members2:
         members2 = [members2[-1] if symmetry == INVERSE else members2[0]]
     return [Ordering(ident, a, task1, b, task2, flags) for a in members1 for b in members2]
