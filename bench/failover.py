@@ -31,48 +31,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from sandbox_driving import hactl, until
 
 from hactl.core.config.derived import effective_totem
 from hactl.core.config.model import ClusterConfig
 from hactl.core.daemon.sandbox import Sandbox
-
-
-def until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if predicate():
-                return time.monotonic() - start
-        except Exception:  # a node that does not answer yet
-            pass
-        time.sleep(0.01)
-    raise SystemExit(f"timed out after {timeout}s waiting for {what}")
-
-
-def hactl(sandbox: Sandbox, node: str, *args: str) -> None:
-    env = {**os.environ, "HACTL_SANDBOX_DIR": str(sandbox.root)}
-    done = subprocess.run(
-        [sys.executable, "-m", "hactl.core.cli.main", "--sandbox", node, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    if done.returncode:
-        raise SystemExit(f"hactl {' '.join(args)}: {done.stderr.strip()}")
 
 
 def state_file(sandbox: Sandbox, node: str) -> Path:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import socket
@@ -32,11 +31,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from sandbox_driving import hactl, until
 
 from hactl.core.daemon.sandbox import Sandbox
 
@@ -44,32 +43,6 @@ BMC_SERVER = Path(__file__).resolve().parent.parent / "tests/integration/fencing
 USER, PASSWORD = "admin", "bench-bmc-pass"
 #: the sandbox's totem: token 1000 ms, consensus 1.2 x token (Corosync's default)
 CRASH_BOUND_S = 1.0 + 1.2
-
-
-def until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if predicate():
-                return time.monotonic() - start
-        except Exception:  # a node that does not answer yet
-            pass
-        time.sleep(0.02)
-    raise SystemExit(f"timed out after {timeout}s waiting for {what}")
-
-
-def hactl(sandbox: Sandbox, node: str, *args: str) -> None:
-    env = {**os.environ, "HACTL_SANDBOX_DIR": str(sandbox.root)}
-    env.pop("CIB_file", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "hactl.core.cli.main", "--sandbox", node, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    if done.returncode:
-        raise SystemExit(f"hactl {' '.join(args)}: {done.stderr.strip()}")
 
 
 def free_udp_port() -> int:

@@ -25,11 +25,11 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from sandbox_driving import until
 
 from hactl.core.config.derived import effective_totem
 from hactl.core.config.model import ClusterConfig
@@ -39,18 +39,6 @@ from hactl.core.daemon.sandbox import Sandbox
 
 def on(sandbox: Sandbox, node: str) -> None:
     os.environ["HACTL_SOCKET"] = str(sandbox.socket(node))
-
-
-def until(predicate: Callable[[], bool], timeout: float) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if predicate():
-                return time.monotonic() - start
-        except Exception:  # a node that does not answer yet
-            pass
-        time.sleep(0.01)
-    raise SystemExit(f"timed out after {timeout}s")
 
 
 def members(sandbox: Sandbox, node: str) -> list[int]:
@@ -85,7 +73,7 @@ def measure(size: int, changes: int) -> tuple[list[dict[str, Any]], dict[str, An
         started = time.monotonic()
         for name in names:
             sandbox.start(name)
-        until(lambda: sandbox.formed(names), 60)
+        until(lambda: sandbox.formed(names), 60, "the ring")
         formation = time.monotonic() - started
         on(sandbox, names[0])
         dc = int(call("status")["dc"])
@@ -105,7 +93,9 @@ def measure(size: int, changes: int) -> tuple[list[dict[str, Any]], dict[str, An
         survivors = [n for n in names if n != victim]
         expected = sorted(sandbox.node(n)["id"] for n in survivors)
         sandbox.kill(victim)
-        crash = until(lambda: all(members(sandbox, n) == expected for n in survivors), 30)
+        crash = until(
+            lambda: all(members(sandbox, n) == expected for n in survivors), 30, "the crash seen"
+        )
 
         live = [n for n in survivors if n != dc_name]
         remaining = sorted(sandbox.node(n)["id"] for n in live)
@@ -121,7 +111,7 @@ def measure(size: int, changes: int) -> tuple[list[dict[str, Any]], dict[str, An
                 for v in views
             )
 
-        failover = until(new_dc, 30)
+        failover = until(new_dc, 30, "a new DC")
     finally:
         sandbox.stop_all(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
