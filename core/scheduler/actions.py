@@ -713,6 +713,18 @@ class Builder:
 
     # -- collectives ---------------------------------------------------------------------
 
+    def collective_pseudo_actions(self, rsc: Resource) -> tuple[Action, Action, Action, Action]:
+        """A collective's start, running, stop and stopped pseudo-actions, ordered: start
+        before running, stop before stopped, stopped before start."""
+        start = self.action(rsc, "start", None, pseudo=True)
+        running = self.action(rsc, "running", None, pseudo=True)
+        stop = self.action(rsc, "stop", None, pseudo=True)
+        stopped = self.action(rsc, "stopped", None, pseudo=True)
+        self.order(start, running, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+        self.order(stop, stopped, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
+        self.order(stopped, start, ORDERED)
+        return start, running, stop, stopped
+
     def collective(self, rsc: Resource) -> None:
         for child in rsc.children:
             if child.is_primitive:
@@ -721,13 +733,7 @@ class Builder:
                 self.collective(child)
         if not rsc.managed and not any(p.managed for p in rsc.primitives()):
             return
-        start = self.action(rsc, "start", None, pseudo=True)
-        running = self.action(rsc, "running", None, pseudo=True)
-        stop = self.action(rsc, "stop", None, pseudo=True)
-        stopped = self.action(rsc, "stopped", None, pseudo=True)
-        self.order(start, running, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
-        self.order(stop, stopped, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
-        self.order(stopped, start, ORDERED)
+        start, running, stop, stopped = self.collective_pseudo_actions(rsc)
         clone = rsc.clone_parent()
         # a group instance of a promotable clone is promoted and demoted as a whole too
         grouped = rsc.kind == "group" and clone is not None and clone.promotable

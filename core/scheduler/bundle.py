@@ -392,13 +392,7 @@ def actions(builder: Builder, bundle: Resource) -> None:
                 builder.order(start, probe, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
     if not bundle.managed and not any(p.managed for p in bundle.primitives()):
         return
-    start = builder.action(bundle, "start", None, pseudo=True)
-    running = builder.action(bundle, "running", None, pseudo=True)
-    stop = builder.action(bundle, "stop", None, pseudo=True)
-    stopped = builder.action(bundle, "stopped", None, pseudo=True)
-    builder.order(start, running, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
-    builder.order(stop, stopped, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
-    builder.order(stopped, start, ORDERED)
+    start, running, stop, stopped = builder.collective_pseudo_actions(bundle)
     for container in replica_members(bundle, "container"):
         for act in builder.find(container, "start"):
             builder.order(start, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS | THEN_IMPLIES_FIRST)
