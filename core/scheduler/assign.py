@@ -582,6 +582,9 @@ class Placer:
         rsc.allowed = allowed
         allowed = self.merged_scores(rsc, 1.0, set(), allowed)
         self.record_scores("pcmk__primitive_assign", rsc, allowed)
+        if self.ws.fencing_enabled and not self.ws.have_fencing:
+            # Pacemaker disables resource start-up while fencing is enabled without a device
+            rsc.managed = False
         chosen: Node | None
         if not rsc.managed:
             chosen = rsc.current_node()

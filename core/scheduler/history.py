@@ -722,11 +722,10 @@ class HistoryReader:
 
 
 def can_fence(ws: WorkingSet, node: Node | None) -> bool:
-    """Whether a cluster node can be fenced (Pacemaker's pe_can_fence): fencing enabled and
-    quorum (or no-quorum-policy=ignore), except that a node still in our membership can be
-    fenced without quorum. (Pacemaker also wants a device or have-watchdog; hactl's tests
-    and tools rely on fencing without one, so that is not checked.)"""
-    if not ws.fencing_enabled:
+    """Whether a cluster node can be fenced (Pacemaker's pe_can_fence): fencing enabled, a
+    fence device configured (or have-watchdog), and quorum (or no-quorum-policy=ignore),
+    except that a node still in our membership can be fenced without quorum."""
+    if not ws.fencing_enabled or not ws.have_fencing:
         return False
     if ws.have_quorum or ws.no_quorum_policy == "ignore":
         return True

@@ -358,6 +358,8 @@ class WorkingSet:
     have_quorum: bool = True
     dc: Node | None = None
     fencing_enabled: bool = True
+    #: a fence device is configured or have-watchdog is set (Pacemaker's have-fencing flag)
+    have_fencing: bool = False
     symmetric: bool = True
     no_quorum_policy: str = "stop"
     maintenance: bool = False

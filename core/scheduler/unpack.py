@@ -175,6 +175,10 @@ class Unpacker:
                 if rsc is not None:
                     ws.resources.append(rsc)
         remote.link(self)
+        # known before the status is read: whether a failed stop can be fenced depends on it
+        ws.have_fencing = is_true(options.get("have-watchdog"), False) or any(
+            r.is_primitive and r.agent_class.lower() == "stonith" for r in ws.all_resources()
+        )
         # Pacemaker keeps resources sorted by priority (highest first, stable)
         ws.resources.sort(key=lambda r: -r.priority)
         self.unpack_tickets()

@@ -61,6 +61,8 @@ def _cib(
             f'join="member" expected="member">{transient}<lrm id="{node_id}"><lrm_resources>'
             f"{lrm}</lrm_resources></lrm></node_state>"
         )
+    # a lost node is fenced, which takes a fence device
+    fence_device = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
     text = f"""
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
   <configuration>
@@ -68,7 +70,7 @@ def _cib(
       <nvpair id="o1" name="stonith-enabled" value="{"true" if lost else "false"}"/>
     </cluster_property_set></crm_config>
     <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>{resources}</resources>
+    <resources>{fence_device if lost else ""}{resources}</resources>
     <constraints>{constraints}</constraints>
   </configuration>
   <status>{states}</status>

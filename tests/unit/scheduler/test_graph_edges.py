@@ -131,13 +131,15 @@ def test_promotable_clone_promoted_follows_only_instance_promotions() -> None:
 
 
 FENCING = '<nvpair id="o1" name="stonith-enabled" value="true"/>'
+#: with fencing enabled, Pacemaker manages resources only when a fence device is configured
+FENCE_DEVICE = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
 RUNNING = ("start", 0, 0)
 
 
 def test_recovery_elsewhere_waits_for_fencing_and_implied_stops_follow_it() -> None:
     ws = run(
         cib(
-            dummy("a") + '<clone id="c">' + dummy("p") + "</clone>",
+            FENCE_DEVICE + dummy("a") + '<clone id="c">' + dummy("p") + "</clone>",
             status={1: history("a", RUNNING) + history("p", RUNNING), 2: history("p", RUNNING)},
             nodes=3,
             options=FENCING,
@@ -201,7 +203,7 @@ def test_dc_shuts_down_after_the_other_nodes() -> None:
 
 
 def test_fencing_is_concurrent_by_default_with_the_dc_last() -> None:
-    ws = run(cib(dummy("a"), nodes=4, options=FENCING, lost=(1, 2, 3)))
+    ws = run(cib(FENCE_DEVICE + dummy("a"), nodes=4, options=FENCING, lost=(1, 2, 3)))
     graph = edges(ws)
     assert ("stonith 'reboot' node2", "stonith 'reboot' node1") in graph
     assert ("stonith 'reboot' node3", "stonith 'reboot' node1") in graph

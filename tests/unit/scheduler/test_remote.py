@@ -135,6 +135,7 @@ def test_guest_node_resource_starts_after_launcher_and_connection() -> None:
 
 def test_failed_launcher_fences_its_guest_with_a_pseudo_action() -> None:
     resources = """
+<primitive id="fence" class="stonith" type="fence_xvm"/>
 <primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">
   <meta_attributes id="vm-m">
     <nvpair id="vm-m1" name="remote-node" value="guest1"/>
