@@ -1,9 +1,15 @@
 """Entry point of the `hactl` command.
 
-Only the module of the noun being run is imported (``hactl resource …`` never imports the
-fencing code); the others appear in the top-level help from the table below. Errors meant
-for people (HactlError) are printed on one line per problem with their exit code; anything
-else is an internal error, printed on one line too (HACTL_DEBUG=1 shows the traceback).
+The root level (global options, the top-level help, --version, an unknown noun) is handled
+here without importing typer: the help is rendered from the table below, so `hactl --help`
+costs little more than starting Python. Only the module of the noun being run is imported
+(``hactl resource …`` never imports the fencing code). A noun's module offers a Typer
+``app``; `plugins` instead offers ``run(args)`` on argparse, because typer and the pydantic
+it coerces options with would cost `hactl plugins list` more than the whole of its 150 ms
+aim, and the command that diagnoses an installation should lean on as little as possible.
+Errors meant for people (HactlError) are printed on one line per problem with their exit
+code; anything else is an internal error, printed on one line too (HACTL_DEBUG=1 shows the
+traceback).
 """
 
 from __future__ import annotations
@@ -11,13 +17,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import TYPE_CHECKING
+
+from hactl.core import __version__
+from hactl.core.errors import HactlError, UsageError
+
+if TYPE_CHECKING:
+    import typer
 
 os.environ.setdefault("TYPER_USE_RICH", "0")  # plain output, and a faster start
-
-import typer  # noqa: E402
-
-from hactl.core import __version__  # noqa: E402
-from hactl.core.errors import HactlError, UsageError  # noqa: E402
 
 #: noun -> (module holding its Typer `app`, one-line help)
 NOUNS: dict[str, tuple[str, str]] = {
@@ -45,6 +53,17 @@ NOUNS: dict[str, tuple[str, str]] = {
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
 
 
+SUMMARY = "hactl: a high-availability cluster stack (Corosync + Pacemaker + pcs in one)."
+HELP_OPTIONS = ("-h", "--help")
+#: the options main() reads before the noun, shown in the top-level help
+GLOBAL_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("-f FILE", "Work offline on the CIB in FILE (pcs's -f); a new FILE is an empty CIB."),
+    ("--sandbox NODE", "Act as NODE of the local sandbox (`hactl sandbox up`)."),
+    ("--version", "Print the version."),
+    ("-h, --help", "Show this message and exit."),
+)
+
+
 def _selected_noun(argv: list[str]) -> str | None:
     for arg in argv:
         if not arg.startswith("-"):
@@ -52,37 +71,68 @@ def _selected_noun(argv: list[str]) -> str | None:
     return None
 
 
-def _version(value: bool) -> None:
-    if value:
+def root_help() -> str:
+    """The top-level help, from NOUNS and GLOBAL_OPTIONS (no noun module is imported)."""
+
+    def rows(pairs: list[tuple[str, str]]) -> list[str]:
+        width = max(len(name) for name, _ in pairs)
+        return [f"  {name.ljust(width)}  {text}" for name, text in pairs]
+
+    lines = ["Usage: hactl [OPTIONS] COMMAND [ARGS]...", "", f"  {SUMMARY}", "", "Options:"]
+    lines += rows(list(GLOBAL_OPTIONS))
+    lines += ["", "Commands:"]
+    lines += rows([(noun, help_text) for noun, (_module, help_text) in NOUNS.items()])
+    lines += ["", "Run `hactl COMMAND --help` for a command's own options."]
+    return "\n".join(lines)
+
+
+def dispatch(args: list[str]) -> None:
+    """Run ``args`` (global options already taken out): the root level here, a noun in
+    its own module."""
+    if not args or args[0] in HELP_OPTIONS:
+        print(root_help())
+        return
+    if args[0] == "--version":
         print(f"hactl {__version__}")
-        raise typer.Exit()
+        return
+    first = args[0]
+    if first.startswith("-"):
+        raise UsageError(f"no such option {first!r}", hint="see `hactl --help`")
+    if first not in NOUNS:
+        import difflib
+
+        close = difflib.get_close_matches(first, NOUNS, n=1)
+        hint = f"did you mean `hactl {close[0]}`?" if close else "see `hactl --help`"
+        raise UsageError(f"no such command {first!r}", hint=hint)
+    module = importlib.import_module(NOUNS[first][0])
+    if hasattr(module, "app"):
+        run_typer_noun(first, module.app, args[1:])
+    else:
+        module.run(args[1:])
 
 
-def build_app(argv: list[str]) -> typer.Typer:
+def build_app(noun: str, noun_app: typer.Typer) -> typer.Typer:
+    """A root app holding only ``noun``, so that its usage lines read `hactl NOUN …`."""
+    import typer
+
     app = typer.Typer(
         name="hactl",
-        help="hactl: a high-availability cluster stack (Corosync + Pacemaker + pcs in one).",
-        no_args_is_help=True,
+        help=SUMMARY,
         add_completion=False,
         pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        context_settings={"help_option_names": list(HELP_OPTIONS)},
     )
-
-    @app.callback()
-    def root(
-        version: bool = typer.Option(
-            False, "--version", callback=_version, is_eager=True, help="Print the version."
-        ),
-    ) -> None:
-        """hactl configures and runs high-availability clusters."""
-
-    selected = _selected_noun(argv)
-    for noun, (module, help_text) in NOUNS.items():
-        if noun == selected:
-            app.add_typer(importlib.import_module(module).app, name=noun, help=help_text)
-        else:
-            app.add_typer(typer.Typer(), name=noun, help=help_text)
+    app.add_typer(noun_app, name=noun, help=NOUNS[noun][1])
     return app
+
+
+def run_typer_noun(noun: str, noun_app: typer.Typer, args: list[str]) -> None:
+    import typer
+
+    try:
+        build_app(noun, noun_app)(args=[noun, *args], prog_name="hactl")
+    except typer.Exit as exc:  # raised outside the command's own standalone handling
+        sys.exit(exc.exit_code)
 
 
 #: nouns where -f keeps a meaning of its own (crm_simulate's -f is --node-fail)
@@ -144,12 +194,10 @@ def run(argv: list[str] | None = None) -> None:
     try:
         args = take_sandbox(args)
         args = take_cib_file(args)
-        build_app(args)(args=args, prog_name="hactl")
+        dispatch(args)
     except HactlError as exc:
         for line in exc.lines():
             print(f"hactl: error: {line}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:  # raised outside the command's own standalone handling
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("hactl: interrupted", file=sys.stderr)

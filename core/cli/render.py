@@ -1,4 +1,7 @@
-"""Output helpers shared by every command: text tables, JSON, and the --output option."""
+"""Output helpers shared by every command: text tables, JSON, and the --output option.
+
+typer is imported only when a Typer command asks for OUTPUT_OPTION (`hactl plugins` prints
+through this module without paying for typer)."""
 
 from __future__ import annotations
 
@@ -8,17 +11,20 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import typer
-
 
 class OutputFormat(enum.StrEnum):
     text = "text"
     json = "json"
 
 
-OUTPUT_OPTION = typer.Option(
-    OutputFormat.text, "--output", "-o", help="Output format: text or json."
-)
+def __getattr__(name: str) -> Any:
+    if name == "OUTPUT_OPTION":  # the --output option of every Typer command
+        import typer
+
+        return typer.Option(
+            OutputFormat.text, "--output", "-o", help="Output format: text or json."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def print_json(data: Any) -> None:

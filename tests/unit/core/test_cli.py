@@ -13,6 +13,7 @@ from hactl.core.errors import HactlError, NotFoundError
 
 
 def hactl(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "hactl.core.cli.main", *args],
         capture_output=True,
@@ -25,22 +26,46 @@ def test_help_lists_every_noun_without_importing_them() -> None:
     result = hactl("--help")
     assert result.returncode == 0
     for noun, (_module, help_text) in main.NOUNS.items():
-        assert noun in result.stdout
-        assert help_text.split()[0] in result.stdout
+        assert f"  {noun}  " in result.stdout and help_text in result.stdout
+    for option in ("-f FILE", "--sandbox NODE", "--version"):
+        assert option in result.stdout
+    assert hactl().stdout == result.stdout  # no arguments: the same help
     probe = subprocess.run(
         [
             sys.executable,
             "-c",
             "import sys; from hactl.core.cli import main\n"
             "try:\n    main.run(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith('hactl.plugins')"
-            " or m in ('stevedore', 'lxml.etree')))",
+            "print(sorted(m for m in sys.modules if m.startswith(('hactl.plugins', 'typer'))"
+            " or m in ('stevedore', 'lxml.etree', 'pydantic')))",
         ],
         capture_output=True,
         text=True,
         check=True,
     )
     assert probe.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("noun", list(main.NOUNS))
+def test_every_noun_has_its_own_help(noun: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main.run([noun, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert f"hactl {noun}" in out.lower() and main.NOUNS[noun][1] in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["resourc"], "no such command 'resourc' (hint: did you mean `hactl resource`?)"),
+        (["--bogus"], "no such option '--bogus' (hint: see `hactl --help`)"),
+    ],
+)
+def test_root_usage_errors_are_one_line(args: list[str], message: str) -> None:
+    result = hactl(*args)
+    assert result.returncode == 2
+    assert result.stderr == f"hactl: error: {message}\n"
 
 
 def test_version() -> None:
@@ -54,7 +79,7 @@ def test_version() -> None:
 def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
     result = hactl(*args)
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr and "Error:" in result.stderr
+    assert "Traceback" not in result.stderr and "error:" in result.stderr.lower()
 
 
 def test_plugins_list_unknown_category_is_one_line() -> None:
@@ -84,7 +109,7 @@ def _run_with(exc: BaseException, capsys: pytest.CaptureFixture[str]) -> tuple[i
         raise exc
 
     monkey = pytest.MonkeyPatch()
-    monkey.setattr(main, "build_app", explode)
+    monkey.setattr(main, "dispatch", explode)
     try:
         with pytest.raises(SystemExit) as exit_info:
             main.run(["plugins"])
