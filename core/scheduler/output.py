@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hactl.core.scheduler import graph
+from hactl.core.scheduler import graph, remote
 from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 
@@ -248,6 +248,9 @@ def _graph_action(ws: WorkingSet, parent: object, act: Action, *, details: bool)
     if act.node is not None and (tag != "pseudo_event" or act.task == "stonith"):
         attrs["on_node"] = act.node.name
         attrs["on_node_uuid"] = act.node.id
+        router = remote.router_node(act) if tag != "pseudo_event" else None
+        if router is not None:
+            attrs["router_node"] = router.name
     element = etree.SubElement(parent, tag, attrs)  # type: ignore[arg-type]
     if not details:
         return

@@ -11,6 +11,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import enum
+import re
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -403,6 +404,39 @@ def connection_assigned(ws: WorkingSet, rsc: Resource) -> None:
             node.unclean = False
     else:
         node.shutdown = True
+
+
+#: actions on a remote node that go through its connection's current host when the
+#: connection moves: they must be done before the connection leaves it
+_BEFORE_CONNECTION_MOVES = frozenset({"cancel", "stop", "demote", "migrate_from", "migrate_to"})
+_NOTIFIED_TASK = re.compile(r"_notify_([a-z_]+)_0$")
+
+
+def router_node(act: Action) -> Node | None:
+    """The cluster node that carries out an action on a remote or guest node, through the
+    connection it hosts (Pacemaker's pcmk__connection_host_for_action): where the connection
+    runs, or where it is to run; when the connection moves, what must happen before it
+    leaves (stops, demotions, migrations, cancels) goes through its current host, the rest
+    through the new one (all through the new one while a remote connection's partial
+    migration completes)."""
+    from hactl.core.scheduler.actions import Builder
+
+    node = act.node
+    if act.task == "stonith" or node is None or node.remote_rsc is None:
+        return None
+    connection = node.remote_rsc
+    began_on = Builder.current_node(connection)
+    ended_on = connection.assigned
+    if began_on is None or ended_on is None or began_on is ended_on:
+        return began_on or ended_on
+    task = act.task
+    if task == "notify":
+        found = _NOTIFIED_TASK.search(act.key)
+        task = found.group(1) if found else task
+    partial_migration = connection.launcher is None and "__partial_target" in connection.meta
+    if task in _BEFORE_CONNECTION_MOVES and not partial_migration:
+        return began_on
+    return ended_on
 
 
 def avoid_remote_nodes(ws: WorkingSet, rsc: Resource) -> None:
