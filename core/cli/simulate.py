@@ -290,6 +290,7 @@ def simulate(
         modifications=modifications,
         failures=failures,
         failure_time=int(time.time()),
+        sanitized=not live,
     )
     if dot_file is not None:
         _write(dot_file, output.dot(ws))
@@ -312,14 +313,16 @@ def report(
     modifications: list[str] | None = None,
     failures: list[tuple[str, int]] | None = None,
     failure_time: int = 0,
+    sanitized: bool = True,
 ) -> tuple[str, WorkingSet]:
     """What crm_simulate prints for this CIB, and the scheduler's working set.
 
     `effective_date` is -t as given, which crm_simulate announces (as it does the CIB's own
     date with `original_date`) each time it sets up the cluster state. The current status is
     `original`'s when the CIB was modified as `modifications` say (listed after it);
-    `failures` are --op-fail's, recorded at `failure_time`."""
-    ws = schedule(cib, now)
+    `failures` are --op-fail's, recorded at `failure_time`. A CIB from a file may have its
+    secrets masked (`sanitized`), as crm_simulate assumes."""
+    ws = schedule(cib, now, sanitized=sanitized)
     lines: list[str] = []
     date_line = ""
     if effective_date:

@@ -33,9 +33,11 @@ from hactl.core.scheduler.model import WorkingSet
 __all__ = ["schedule", "WorkingSet"]
 
 
-def schedule(cib: etree._Element, now: dt.datetime) -> WorkingSet:
-    """Unpack the CIB at time `now`, place every resource and build the transition."""
+def schedule(cib: etree._Element, now: dt.datetime, *, sanitized: bool = False) -> WorkingSet:
+    """Unpack the CIB at time `now`, place every resource and build the transition
+    (`sanitized`: the CIB's secrets may be masked, as in a CIB file given to simulate)."""
     ws = unpack.unpack(cib, now)
+    ws.sanitized = sanitized
     assign.place(ws)
     actions.build(ws)
     return ws

@@ -6,7 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler import bundle, history, notifications, remote
+from hactl.core.scheduler import bundle, digests, history, notifications, remote
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
     anti_colocation_orderings,
@@ -59,6 +59,7 @@ class Builder:
         #: unrunnable starts and promotes whose colocation dependents were blocked
         self.blocked_dependents_of: set[int] = set()
         self.remote = remote.RemoteActions(self)
+        self.config_changes = digests.ConfigChanges()
 
     # -- creation ----------------------------------------------------------------
 
@@ -206,14 +207,20 @@ class Builder:
             stop = self.action(rsc, "stop", node, optional=not required)
             if required and chosen is None:
                 stop.reason = "node availability"
+            if self.config_changes.reload_on(rsc, node):
+                reload = self.action(rsc, "reload-agent", node, optional=False)
+                reload.reason = "resource definition change"
             if node.unclean:
                 if self.can_fence(node):
                     stop.pseudo = True
                 else:
                     stop.runnable = False
         if chosen is not None:
-            start_required = chosen not in rsc.running_on or chosen in stop_needed_on
+            redefined = self.config_changes.restart_required(rsc)
+            start_required = chosen not in rsc.running_on or chosen in stop_needed_on or redefined
             start = self.action(rsc, "start", chosen, optional=not start_required)
+            if redefined:
+                start.reason = start.reason or "resource definition change"
             if rsc.next_role == Role.PROMOTED:
                 promote_required = start_required or rsc.role != Role.PROMOTED
                 self.action(rsc, "promote", chosen, optional=not promote_required)
@@ -582,6 +589,7 @@ class Builder:
             )
             role_change = rsc.role != role
             required = start_required or not known or (role_change and role == Role.PROMOTED)
+            required = required or self.config_changes.monitor_required(rsc, node, op.interval_ms)
             act = self.action(
                 rsc, "monitor", node, interval_ms=op.interval_ms, optional=not required
             )
@@ -609,6 +617,7 @@ class Builder:
                 )
                 if not source:
                     source = self.find(rsc, "start", act.node)
+                source = source + self.find(rsc, "reload-agent", act.node)
                 for first in source:
                     self.order(first, act, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS)
                 for demote in self.find(rsc, "demote", act.node):
@@ -1109,6 +1118,16 @@ class Builder:
                             stop.reason = act.reason
                             changed = True
 
+    def cancel_reloads(self) -> None:
+        """A reload is pointless where the resource stops or demotes anyway (Pacemaker orders
+        the reload before them with 'then cancels first')."""
+        for act in self.ws.actions:
+            if act.task != "reload-agent" or act.rsc is None or act.optional:
+                continue
+            for task in ("stop", "demote"):
+                if any(not a.optional for a in self.find(act.rsc, task, act.node)):
+                    act.optional = True
+
     @staticmethod
     def _blocked_stop(act: Action) -> bool:
         """The stop of a blocked (unmanaged after a failure) resource, which cannot run."""
@@ -1255,6 +1274,9 @@ class Builder:
         self.remote.fence_unrecoverable()
         for rsc in self.unassigned_order():
             self.utilization_orderings(rsc, create_only=True)
+        # definition changes since the recorded operations (Pacemaker checks them before
+        # placement); they may clear fail counts too
+        self.config_changes = digests.check_config_changes(ws, sanitized=ws.sanitized)
         # failures that expired are cleared first, unordered (Pacemaker's param checks)
         for rsc, node in ws.clear_failcounts:
             self.action(rsc, "clear_failcount", node, optional=False)
@@ -1291,6 +1313,7 @@ class Builder:
         self.migration_orderings()
         remap_collective_firsts(ws.actions, self.order)
         self.propagate()
+        self.cancel_reloads()
         self.remote.notify_after_fencing()
         for clone, ops in notifying:
             notifications.create_instance_notifications(self, clone, ops)

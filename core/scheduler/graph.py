@@ -41,7 +41,7 @@ def _interval_ms(text: str | None) -> int | None:
         return None
 
 
-def _op_config(rsc: Resource, task: str, interval_ms: int) -> etree._Element | None:
+def op_config(rsc: Resource, task: str, interval_ms: int) -> etree._Element | None:
     """The configured `<op>` for an action (migrations fall back to a 'migrate' op)."""
     ops = _ops(rsc)
     for name, interval in ((task, interval_ms), ("migrate", 0)):
@@ -82,7 +82,7 @@ def _most_frequent_monitor(rsc: Resource) -> etree._Element | None:
 def op_meta(ws: WorkingSet, rsc: Resource, task: str, interval_ms: int) -> dict[str, str]:
     """An operation's meta attributes (Pacemaker's pcmk__unpack_action_meta)."""
     meta: dict[str, str] = {}
-    config = _op_config(rsc, task, interval_ms)
+    config = op_config(rsc, task, interval_ms)
     if config is not None:
         for block in config.iterfind("meta_attributes"):
             for pair in block.iter("nvpair"):

@@ -377,6 +377,9 @@ class WorkingSet:
     score_lines: list[str] = field(default_factory=list)
     #: (resource, node) whose expired fail count is to be cleared
     clear_failcounts: list[tuple[Resource, Node]] = field(default_factory=list)
+    #: the CIB may have its secrets masked (a simulation from a file): a change of only
+    #: secret parameters is no definition change
+    sanitized: bool = False
 
     @property
     def epoch(self) -> int:

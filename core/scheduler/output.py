@@ -38,7 +38,7 @@ def _restart_reason(rsc: Resource, start: Action) -> str:
         if flags & FIRST_IMPLIES_THEN and first.rsc is not None and first.rsc is not rsc:
             if not first.optional and first.task in ("start", "running", "promote", "promoted"):
                 return f"due to required {first.rsc.id} {first.task}"
-    return ""
+    return _reason(start, False)
 
 
 def resource_summary(rsc: Resource) -> list[str]:
@@ -110,6 +110,9 @@ def resource_summary(rsc: Resource) -> list[str]:
             _item(change, rsc, detail, _reason(start, start is not None and not start.runnable))
         ]
     lines: list[str] = []
+    if any(a.task == "reload-agent" and not a.optional for a in rsc.actions):
+        detail = f"{role.text} {current.name}" if need_role else current.name
+        return [_item("Reload", rsc, detail)]
     if stop is not None and start is not None:
         if need_role and role != next_role and next_role == Role.PROMOTED:
             return [_item("Promote", rsc, f"{role.text} -> {next_role.text} {current.name}")]

@@ -60,6 +60,7 @@ class ScriptedNodes:
             node,
             100,
             transition_key=op.transition_key,
+            digest=op.digest,
             expected_rc=op.expected_rc,
         )
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 from lxml import etree
 
+from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
@@ -17,7 +18,7 @@ def _running(rsc: str, node: str) -> str:
     return (
         f'<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy">'
         f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" '
-        f'call-id="1" rc-code="0" op-status="0" interval="0" '
+        f'call-id="1" rc-code="0" op-status="0" interval="0" op-digest="{op_digest({})}" '
         f'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x"/></lrm_resource>'
     )
 

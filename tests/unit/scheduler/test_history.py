@@ -6,6 +6,7 @@ import datetime as dt
 
 from lxml import etree
 
+from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import graph, output, schedule
 from hactl.core.scheduler.model import WorkingSet
 
@@ -18,6 +19,8 @@ def op(rsc: str, node: int, call: int, task: str, rc: int = 0, **attrs: str) -> 
     interval = attrs.pop("interval", "0")
     expected = attrs.pop("expected", "7" if task == "monitor" and interval == "0" else "0")
     status = attrs.pop("status", "0")
+    # the digest of what the test resources run with (no parameters, the default timeout)
+    attrs.setdefault("op-digest", op_digest({}, interval_ms=int(interval), timeout_ms=20000))
     extra = "".join(f' {name}="{value}"' for name, value in attrs.items())
     return (
         f'<lrm_rsc_op id="{rsc}_{task}_{interval}_{call}" operation="{task}" interval="{interval}" '
