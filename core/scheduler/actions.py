@@ -44,10 +44,10 @@ class Builder:
         self.index: dict[tuple[int, str, str, int, str], Action] = {}
         self.stonith_by_node: dict[str, Action] = {}
         self.probe_actions: list[Action] = []
-        self.siblings: dict[tuple[int, str], list[Resource]] = {}
+        #: per (clone, configured id) the nodes where one of its instances has history
         self.siblings_known: dict[tuple[int, str], set[str]] = {}
-        #: per (clone, node) the instance that probes the clone there
-        self.probing_instance: dict[tuple[int, str], Resource] = {}
+        #: per clone, node -> the first instance (in placement order) placed there
+        self.first_instance_placed: dict[int, dict[int, Resource]] = {}
         #: ids of the stops of dangling migrations' sources
         self.migration_aborts: set[int] = set()
         #: (first id, then id) of edges that only carry flags, dropped once they are applied
@@ -58,6 +58,9 @@ class Builder:
         self.gate_minimum: dict[int, int] = {}
         #: unrunnable starts and promotes whose colocation dependents were blocked
         self.blocked_dependents_of: set[int] = set()
+        #: (id(first), id(then)) of every edge `order` added (edges removed later stay here):
+        #: a pair not in it needs no search of then.before
+        self.ordered_pairs: set[tuple[int, int]] = set()
         self.remote = remote.RemoteActions(self)
         self.config_changes = digests.ConfigChanges()
 
@@ -108,6 +111,12 @@ class Builder:
 
     def order(self, first: Action, then: Action, flags: int) -> None:
         if first is then:
+            return
+        pair = (id(first), id(then))
+        if pair not in self.ordered_pairs:
+            self.ordered_pairs.add(pair)
+            then.before.append((first, flags))
+            first.after.append((then, flags))
             return
         for existing, existing_flags in then.before:
             if existing is first:
@@ -639,21 +648,27 @@ class Builder:
         ws = self.ws
         if ws.options.get("enable-startup-probes", "true").lower() in ("false", "no", "0"):
             return
+        nodes = [
+            node
+            for node in sorted(ws.nodes, key=lambda n: n.name)
+            if node.online and not node.unclean and not node.pending
+        ]
         for rsc in ws.all_resources():
             if not rsc.is_primitive or rsc.orphan:
                 continue
-            for node in sorted(ws.nodes, key=lambda n: n.name):
-                if not node.online or node.unclean or node.pending:
-                    continue
+            exclusive = rsc.exclusive_discovery or bundle.top_in_bundle(rsc).exclusive_discovery
+            anonymous_key = self._anonymous_instance_key(rsc)
+            for node in nodes:
                 if node.name in rsc.known_on:
                     continue
-                if rsc.allowed_discovery.get(node.name) == "never":
+                discovery = rsc.allowed_discovery.get(node.name)
+                if discovery == "never":
                     continue
-                if (rsc.exclusive_discovery or bundle.top_in_bundle(rsc).exclusive_discovery) and (
-                    rsc.allowed_discovery.get(node.name) != "exclusive"
+                if exclusive and discovery != "exclusive":
+                    continue
+                if anonymous_key is not None and self._instance_known_elsewhere(
+                    rsc, anonymous_key, node
                 ):
-                    continue
-                if self._instance_known_elsewhere(rsc, node):
                     continue
                 if not self.remote.probe_allowed(rsc, node):
                     continue
@@ -696,28 +711,38 @@ class Builder:
             for start in starts:
                 self.order(probe, start, ORDERED)
 
-    def _instance_known_elsewhere(self, rsc: Resource, node: Node) -> bool:
-        """An anonymous clone is probed once per node, by one instance."""
+    def _anonymous_instance_key(self, rsc: Resource) -> tuple[Resource, str] | None:
+        """(clone, configured id) of an anonymous clone's instance outside a bundle, which
+        is probed once per node by one of the instances; None for any other primitive."""
         clone = rsc.clone_parent()
         if clone is None or clone.globally_unique:
-            return False
+            return None
         if bundle.bundle_of(clone) is not None:
-            return False  # each bundled instance is probed on its own guest node
-        base = rsc.meta.get("__base", "")
+            return None  # each bundled instance is probed on its own guest node
+        return clone, rsc.meta.get("__base", "")
+
+    def _instance_known_elsewhere(
+        self, rsc: Resource, anonymous_key: tuple[Resource, str], node: Node
+    ) -> bool:
+        """An anonymous clone is probed once per node, by one instance."""
+        clone, base = anonymous_key
         key = (id(clone), base)
-        siblings = self.siblings.get(key)
-        if siblings is None:
+        known = self.siblings_known.get(key)
+        if known is None:
             siblings = [p for p in clone.primitives() if p.meta.get("__base") == base]
-            self.siblings[key] = siblings
-            self.siblings_known[key] = {n for p in siblings for n in p.known_on}
-        if node.name in self.siblings_known[key]:
+            known = self.siblings_known[key] = {n for p in siblings for n in p.known_on}
+        if node.name in known:
             return True
         # the instance placed there probes it, else the first instance (in placement order)
-        chosen = self.probing_instance.get((id(clone), node.name))
-        if chosen is None:
-            order = clone.assign_order or clone.children
-            chosen = next((i for i in order if rsc_on(i, node)), order[0])
-            self.probing_instance[(id(clone), node.name)] = chosen
+        order = clone.assign_order or clone.children
+        first_placed = self.first_instance_placed.get(id(clone))
+        if first_placed is None:
+            first_placed = self.first_instance_placed[id(clone)] = {}
+            for instance in order:
+                for prim in instance.primitives():
+                    if prim.assigned is not None:
+                        first_placed.setdefault(id(prim.assigned), instance)
+        chosen = first_placed.get(id(node), order[0])
         return rsc not in chosen.primitives()
 
     # -- collectives ---------------------------------------------------------------------
@@ -1355,10 +1380,6 @@ class Builder:
                 act.in_graph = act.in_graph and act.interval_ms > 0
         drop_unneeded_inputs(ws.actions)
         drop_edges(ws.actions, self.propagation_only)
-
-
-def rsc_on(instance: Resource, node: Node) -> bool:
-    return any(p.assigned is node for p in instance.primitives())
 
 
 def build(ws: WorkingSet) -> None:

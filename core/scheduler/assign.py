@@ -67,6 +67,7 @@ class Placer:
         self.promotion_bonus: dict[int, dict[str, int]] = {}
         self.with_this: dict[int, list[Colocation]] = {}
         self.nodes_by_name = sorted(ws.nodes, key=lambda n: n.name)
+        self.siblings_state: dict[tuple[int, str | None], tuple[dict[int, Resource], set[str]]] = {}
 
     # -- preparation -------------------------------------------------------------
 
@@ -469,8 +470,8 @@ class Placer:
         def order(a: tuple[Node, int], b: tuple[Node, int]) -> int:
             return self.compare_nodes(a, b, current)
 
-        candidates.sort(key=functools.cmp_to_key(order))
-        best, best_score = candidates[0]
+        # only the best candidate matters (and whether the running node ties with it)
+        best, best_score = min(candidates, key=functools.cmp_to_key(order))
         if best_score < 0 or best_score <= -INFINITY or not self.available(best):
             return None
         if prefer is not None and self.available(prefer):
@@ -484,11 +485,8 @@ class Placer:
             and not unique_instance
             and self.available(running)
         ):
-            for node, score in candidates:
-                if score != best_score:
-                    break
-                if node is running:
-                    return node
+            if any(node is running and score == best_score for node, score in candidates):
+                return running
         return best
 
     def compare_nodes(
@@ -785,6 +783,7 @@ class Placer:
     def promote(self, clone: Resource) -> None:
         """Choose the promoted instances (Pacemaker's pcmk__set_instance_roles)."""
         priority: dict[int, int] = {}
+        promoted_locations = [loc for loc in self.ws.locations if loc.role == Role.PROMOTED]
         for instance in clone.children:
             node = self.node_of(instance)
             if node is None:
@@ -793,8 +792,8 @@ class Placer:
             score = -1 if value is None else value
             if instance.target_role == Role.UNPROMOTED or clone.target_role == Role.UNPROMOTED:
                 score = -INFINITY
-            for loc in self.ws.locations:
-                if loc.role == Role.PROMOTED and (loc.rsc is clone or loc.rsc is instance):
+            for loc in promoted_locations:
+                if loc.rsc is clone or loc.rsc is instance:
                     if node.name in loc.node_scores:
                         score = scores.add(score, loc.node_scores[node.name])
             # a bundled clone's promotion also answers the bundle's colocations, judged
@@ -937,16 +936,35 @@ class Placer:
     def promotion_applies(self, clone: Resource, prim: Resource, node: Node) -> bool:
         """Whether an instance's promotion score counts on a node (Pacemaker's rules)."""
         if not clone.globally_unique:
-            base = prim.meta.get("__base")
-            siblings = [p for p in clone.primitives() if p.meta.get("__base") == base]
-            active = next((p for p in siblings if node in p.running_on), None)
+            active_on, known_on = self._siblings_state(clone, prim.meta.get("__base"))
+            active = active_on.get(id(node))
             if active is prim:
                 return True
-            if active is None and any(node.name in p.known_on for p in siblings):
+            if active is None and node.name in known_on:
                 return True
         if not prim.running_on and not prim.known_on:
             return True
         return node.name in prim.known_on or node in prim.running_on
+
+    def _siblings_state(
+        self, clone: Resource, base: str | None
+    ) -> tuple[dict[int, Resource], set[str]]:
+        """For the primitives of `clone`'s instances made from `base`: node -> the first one
+        active there, and the nodes where any has history (the status does not change while
+        placing, so this is worked out once)."""
+        key = (id(clone), base)
+        state = self.siblings_state.get(key)
+        if state is None:
+            active_on: dict[int, Resource] = {}
+            known_on: set[str] = set()
+            for prim in clone.primitives():
+                if prim.meta.get("__base") != base:
+                    continue
+                for node in prim.running_on:
+                    active_on.setdefault(id(node), prim)
+                known_on |= prim.known_on
+            state = self.siblings_state[key] = (active_on, known_on)
+        return state
 
     def add_promotion_scores(self, clone: Resource) -> dict[int, dict[str, int]]:
         """Promotion scores raise an instance's node scores before placement."""

@@ -380,6 +380,7 @@ class WorkingSet:
     #: the CIB may have its secrets masked (a simulation from a file): a change of only
     #: secret parameters is no definition change
     sanitized: bool = False
+    _nodes_by_name: tuple[int, dict[str, Node]] | None = None
 
     @property
     def epoch(self) -> int:
@@ -390,10 +391,14 @@ class WorkingSet:
         return {p.history_id for r in self.resources for p in r.primitives()}
 
     def node(self, name: str) -> Node | None:
-        for node in self.nodes:
-            if node.name == name:
-                return node
-        return None
+        """The (first) node of that name; indexed, since nodes are only ever appended."""
+        cached = self._nodes_by_name
+        if cached is None or cached[0] != len(self.nodes):
+            index: dict[str, Node] = {}
+            for node in self.nodes:
+                index.setdefault(node.name, node)
+            cached = self._nodes_by_name = (len(self.nodes), index)
+        return cached[1].get(name)
 
     def all_resources(self) -> list[Resource]:
         out: list[Resource] = []

@@ -296,9 +296,13 @@ def drop_edges(actions: list[Action], pairs: set[tuple[int, int]]) -> None:
     """Remove the edges (first id, then id) in `pairs`."""
     if not pairs:
         return
+    firsts = {first for first, _ in pairs}
+    thens = {then for _, then in pairs}
     for act in actions:
-        act.before = [(a, f) for a, f in act.before if (a.id, act.id) not in pairs]
-        act.after = [(a, f) for a, f in act.after if (act.id, a.id) not in pairs]
+        if act.id in thens:
+            act.before = [(a, f) for a, f in act.before if (a.id, act.id) not in pairs]
+        if act.id in firsts:
+            act.after = [(a, f) for a, f in act.after if (act.id, a.id) not in pairs]
 
 
 def node_name_key(name: str) -> list[object]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hactl.core.agentmeta import AgentSpec, render_metadata
 from hactl.core.drivers import (
     AgentClass,
     OcfRc,
@@ -114,10 +113,14 @@ class LsbAgentClass(AgentClass):
 
     def script(self, agent_type: str) -> Path:
         """The script's path (not checked for existence); rejects names with paths in them."""
+        from hactl.core.agentmeta import AgentSpec
+
         AgentSpec.parse(f"lsb:{agent_type}")
         return self.directory / agent_type
 
     def metadata(self, agent_type: str, provider: str | None = None) -> str:
+        from hactl.core.agentmeta import render_metadata
+
         if provider:
             raise UsageError(f"lsb:{provider}:{agent_type}: LSB agents have no provider")
         script = self.script(agent_type)
@@ -134,6 +137,8 @@ class LsbAgentClass(AgentClass):
         )
 
     async def execute(self, request: OperationRequest) -> OperationResult:
+        from hactl.core.agentmeta import AgentSpec
+
         try:
             spec = AgentSpec.parse(request.agent)
         except UsageError as exc:

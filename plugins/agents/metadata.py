@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hactl.core.agentmeta import MetadataError
 from hactl.core.errors import Problem
 from hactl.plugins.agents.process import run_program_sync
 
@@ -14,6 +13,8 @@ METADATA_TIMEOUT_MS = 15_000
 
 def metadata_or_raise(argv: Sequence[str], env: Mapping[str, str], *, name: str) -> str:
     """Run ``argv`` and return what it printed, or raise MetadataError saying why not."""
+    from hactl.core.agentmeta import MetadataError
+
     outcome = run_program_sync(argv, env, METADATA_TIMEOUT_MS, name=f"{name} meta-data")
     if outcome.exit_code is None:
         problem = Problem(outcome.failure, where=name)

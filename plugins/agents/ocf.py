@@ -15,7 +15,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from hactl.core.agentmeta import AgentSpec, is_agent_name
 from hactl.core.drivers import (
     AgentClass,
     OcfRc,
@@ -79,6 +78,8 @@ class OcfAgentClass(AgentClass):
 
     def agents(self, provider: str | None = None) -> list[str]:
         """Agent types (as ``provider:type`` when ``provider`` is None)."""
+        from hactl.core.agentmeta import is_agent_name
+
         found: set[str] = set()
         if provider is not None and not is_agent_name(provider):
             raise UsageError(
@@ -101,6 +102,8 @@ class OcfAgentClass(AgentClass):
     def find(self, agent_type: str, provider: str) -> Path | None:
         """Where the agent is, or None. Names are checked first so that ``../x`` cannot
         reach outside the agent directories."""
+        from hactl.core.agentmeta import AgentSpec
+
         AgentSpec.parse(f"ocf:{provider}:{agent_type}")
         for directory in self.search_dirs:
             candidate = directory / provider / agent_type
@@ -160,6 +163,8 @@ class OcfAgentClass(AgentClass):
         return env
 
     def agent_environment(self, request: OperationRequest) -> dict[str, str]:
+        from hactl.core.agentmeta import AgentSpec
+
         spec = AgentSpec.parse(request.agent)
         return self.ocf_variables(request, spec.provider or "", spec.type)
 
@@ -176,6 +181,8 @@ class OcfAgentClass(AgentClass):
         )
 
     async def execute(self, request: OperationRequest) -> OperationResult:
+        from hactl.core.agentmeta import AgentSpec
+
         try:
             spec = AgentSpec.parse(request.agent)
         except UsageError as exc:

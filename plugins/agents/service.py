@@ -8,7 +8,6 @@ script does not hide the unit systemd actually runs.
 
 from __future__ import annotations
 
-from hactl.core.agentmeta import AgentSpec
 from hactl.core.drivers import AgentClass, OperationRequest, OperationResult
 from hactl.core.errors import UsageError
 from hactl.core.hookspecs import hookimpl
@@ -40,6 +39,8 @@ class ServiceAgentClass(AgentClass):
         return self.resolve(agent_type).metadata(agent_type, provider)
 
     async def execute(self, request: OperationRequest) -> OperationResult:
+        from hactl.core.agentmeta import AgentSpec
+
         try:
             spec = AgentSpec.parse(request.agent)
         except UsageError as exc:

@@ -27,7 +27,6 @@ from jeepney.bus_messages import MatchRule, message_bus
 from jeepney.io.asyncio import DBusRouter, open_dbus_router
 from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
-from hactl.core.agentmeta import AgentSpec, render_metadata
 from hactl.core.drivers import (
     AgentClass,
     OcfRc,
@@ -185,6 +184,8 @@ class SystemdAgentClass(AgentClass):
         return str(load_state), str(description)
 
     def metadata(self, agent_type: str, provider: str | None = None) -> str:
+        from hactl.core.agentmeta import AgentSpec, render_metadata
+
         AgentSpec.parse(f"systemd:{agent_type}")
         unit = unit_name(agent_type)
         try:
@@ -240,6 +241,8 @@ class SystemdAgentClass(AgentClass):
     # ------------------------------------------------------------------ running
 
     async def execute(self, request: OperationRequest) -> OperationResult:
+        from hactl.core.agentmeta import AgentSpec
+
         try:
             spec = AgentSpec.parse(request.agent)
         except UsageError as exc:

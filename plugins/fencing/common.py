@@ -4,19 +4,26 @@ around every action, and the standard parameters fence-agents programs all accep
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import UsageError
-from hactl.core.fencemeta import FenceAgentMetadata, FenceParameter, scrub
+
+# hactl.core.fencemeta (pydantic, lxml) is imported where it is used: `hactl plugins list`
+# imports every fence plugin and should not pay for building metadata models.
+if TYPE_CHECKING:
+    from hactl.core.fencemeta import FenceAgentMetadata, FenceParameter
 
 
 def param(name: str, shortdesc: str, kind: str = "string", **extra: object) -> FenceParameter:
     """A parameter declaration, briefly."""
+    from hactl.core.fencemeta import FenceParameter
+
     return FenceParameter(name=name, type=kind, shortdesc=shortdesc, **extra)  # type: ignore[arg-type]
 
 
@@ -40,43 +47,48 @@ def target_params() -> tuple[FenceParameter, ...]:
     )
 
 
-#: accepted by every fence-agents program; hactl honours delay and the power timings, and
-#: accepts the others so that an existing device definition loads unchanged
-STANDARD_PARAMS: tuple[FenceParameter, ...] = (
-    param("delay", "Wait X seconds before fencing is started", "second", default="0"),
-    param("power_timeout", "Test X seconds for status change after ON/OFF", "second", default="20"),
-    param("power_wait", "Wait X seconds after issuing ON/OFF", "second", default="0"),
-    param("login_timeout", "Wait X seconds for cmd prompt after login", "second", default="5"),
-    param(
-        "shell_timeout",
-        "Wait X seconds for cmd prompt after issuing command",
-        "second",
-        default="3",
-    ),
-    param(
-        "stonith_status_sleep",
-        "Sleep X seconds between status calls during a STONITH action",
-        "second",
-        default="1",
-    ),
-    param("retry_on", "Count of attempts to retry power on", "integer", default="1"),
-    param("verbose", "Verbose mode", "boolean"),
-    param("quiet", "Disable logging to stderr", "boolean"),
-    param("debug_file", "Write debug information to given file", obsoletes="debug"),
-    param("debug", "Write debug information to given file", deprecated=True),
-    param(
-        "plug_separator",
-        "Separator for plug parameter when specifying more than 1 plug",
-        default=",",
-    ),
-)
+@functools.cache
+def _standard_params() -> tuple[FenceParameter, ...]:
+    """Accepted by every fence-agents program; hactl honours delay and the power timings,
+    and accepts the others so that an existing device definition loads unchanged."""
+    return (
+        param("delay", "Wait X seconds before fencing is started", "second", default="0"),
+        param(
+            "power_timeout", "Test X seconds for status change after ON/OFF", "second", default="20"
+        ),
+        param("power_wait", "Wait X seconds after issuing ON/OFF", "second", default="0"),
+        param("login_timeout", "Wait X seconds for cmd prompt after login", "second", default="5"),
+        param(
+            "shell_timeout",
+            "Wait X seconds for cmd prompt after issuing command",
+            "second",
+            default="3",
+        ),
+        param(
+            "stonith_status_sleep",
+            "Sleep X seconds between status calls during a STONITH action",
+            "second",
+            default="1",
+        ),
+        param("retry_on", "Count of attempts to retry power on", "integer", default="1"),
+        param("verbose", "Verbose mode", "boolean"),
+        param("quiet", "Disable logging to stderr", "boolean"),
+        param("debug_file", "Write debug information to given file", obsoletes="debug"),
+        param("debug", "Write debug information to given file", deprecated=True),
+        param(
+            "plug_separator",
+            "Separator for plug parameter when specifying more than 1 plug",
+            default=",",
+        ),
+    )
 
 
 def standard_params(**defaults: str) -> tuple[FenceParameter, ...]:
-    """STANDARD_PARAMS, with the defaults an agent sets differently (``power_wait="2"``)."""
+    """The standard parameters, with the defaults an agent sets differently
+    (``power_wait="2"``)."""
     return tuple(
         p.model_copy(update={"default": defaults[p.name]}) if p.name in defaults else p
-        for p in STANDARD_PARAMS
+        for p in _standard_params()
     )
 
 
@@ -99,6 +111,8 @@ class BuiltinFenceAgent(FenceAgent):
     async def execute(
         self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
     ) -> FenceResult:
+        from hactl.core.fencemeta import scrub
+
         if action not in self.supported_actions():
             raise UsageError(
                 f"{self.name} has no action {action!r}",

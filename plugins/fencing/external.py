@@ -19,11 +19,14 @@ import time
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import PluginError, UsageError
-from hactl.core.fencemeta import FenceAgentMetadata, scrub
 from hactl.core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from hactl.core.fencemeta import FenceAgentMetadata
 
 #: where Debian and RHEL install fence agents, searched after PATH (often missing sbin)
 EXTRA_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")
@@ -159,6 +162,8 @@ class ExternalFenceAgent(FenceAgent):
 
     @cached_property
     def meta(self) -> FenceAgentMetadata:
+        from hactl.core.fencemeta import FenceAgentMetadata
+
         return FenceAgentMetadata.from_xml(self._metadata_xml, source=self.program)
 
     def validate(self, params: Mapping[str, str]) -> None:
@@ -180,6 +185,8 @@ class ExternalFenceAgent(FenceAgent):
     async def execute(
         self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
     ) -> FenceResult:
+        from hactl.core.fencemeta import scrub
+
         meta = await asyncio.to_thread(lambda: self.meta)  # may run the program once
         if meta.actions and action not in meta.actions:
             raise UsageError(

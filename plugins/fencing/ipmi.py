@@ -12,11 +12,10 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import Problem, ValidationError
-from hactl.core.fencemeta import FenceAgentMetadata, parse_bool
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.fencing.common import (
     BuiltinFenceAgent,
@@ -27,6 +26,9 @@ from hactl.plugins.fencing.common import (
     standard_params,
     target_params,
 )
+
+if TYPE_CHECKING:
+    from hactl.core.fencemeta import FenceAgentMetadata
 
 PRIVILEGE_LEVELS = {"callback": 1, "user": 2, "operator": 3, "administrator": 4}
 #: RMCP+ cipher suites are numbered 0 to 17; pyghmi implements 17 and 3 (it proposes 17 and
@@ -54,6 +56,8 @@ def _session_usable(command: Any) -> bool:
 
 
 def _metadata(name: str, lanplus_default: str) -> FenceAgentMetadata:
+    from hactl.core.fencemeta import FenceAgentMetadata
+
     return FenceAgentMetadata(
         name=name,
         shortdesc="Fence agent for IPMI" + (" (IPMIv2 lanplus)" if lanplus_default == "1" else ""),
@@ -126,6 +130,8 @@ class IpmiFenceAgent(BuiltinFenceAgent):
         self.meta = _metadata(name, "1" if name == "fence_ipmilanplus" else "0")
 
     def validate(self, params: Mapping[str, str]) -> None:
+        from hactl.core.fencemeta import parse_bool
+
         super().validate(params)
         options = self.meta.canonical(params)
         problems = []
@@ -205,6 +211,8 @@ class IpmiFenceAgent(BuiltinFenceAgent):
         return f"BMC {self._address(options, target)}:{options.get('ipport', '623')}"
 
     def _address(self, options: Mapping[str, str], target: str | None) -> str:
+        from hactl.core.fencemeta import parse_bool
+
         if parse_bool(options.get("port_as_ip", "0")):
             return options.get("plug") or target or ""
         return options.get("ip", "")
@@ -213,6 +221,8 @@ class IpmiFenceAgent(BuiltinFenceAgent):
         # pyghmi on first use only: listing plugins must not pay for importing it
         from pyghmi import exceptions as pyghmi_exceptions
         from pyghmi.ipmi import command as ipmi_command
+
+        from hactl.core.fencemeta import parse_bool
 
         kg = options.get("hexadecimal_kg")
         try:

@@ -13,11 +13,10 @@ import functools
 import time
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import Problem, ValidationError
-from hactl.core.fencemeta import FenceAgentMetadata
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.fencing.common import (
     BuiltinFenceAgent,
@@ -30,8 +29,13 @@ from hactl.plugins.fencing.common import (
     wanted_target,
 )
 
+if TYPE_CHECKING:
+    from hactl.core.fencemeta import FenceAgentMetadata
+
 
 def _metadata(name: str) -> FenceAgentMetadata:
+    from hactl.core.fencemeta import FenceAgentMetadata
+
     return FenceAgentMetadata(
         name=name,
         shortdesc="Fence agent for virtual machines through libvirt",

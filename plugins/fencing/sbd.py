@@ -10,11 +10,12 @@ the SelfFence it was given (sysrq in production, a recorder in tests).
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hactl.core.drivers import (
     FenceAgent,
@@ -24,15 +25,14 @@ from hactl.core.drivers import (
     SharedDiskSlot,
 )
 from hactl.core.errors import HactlError, UsageError
-from hactl.core.fencemeta import FenceAgentMetadata
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.fencing.common import (
-    STANDARD_PARAMS,
     BuiltinFenceAgent,
     FenceDeviceError,
     action_param,
     in_daemon_thread,
     param,
+    standard_params,
     target_params,
     wanted_target,
 )
@@ -45,36 +45,45 @@ from hactl.plugins.fencing.sbd_format import (
     command_name,
 )
 
+if TYPE_CHECKING:
+    from hactl.core.fencemeta import FenceAgentMetadata
+
 MAX_DEVICES = 3
 POISON = frozenset({Command.reset, Command.off, Command.crashdump})
 
-META = FenceAgentMetadata(
-    name="fence_sbd",
-    shortdesc="Fence agent for SBD (poison pill on shared storage)",
-    longdesc="Writes a reset or off message into the target node's slot on one to three "
-    "shared SBD devices and waits msgwait, by which time the target has fenced itself. "
-    "Compatible with the on-disk format of the sbd tool.",
-    parameters=(
-        action_param(),
-        param("devices", "SBD device paths, separated by commas (1 to 3)", required=True),
-        param(
-            "method",
-            "Method to fence (onoff|cycle)",
-            "select",
-            default="cycle",
-            options=("onoff", "cycle"),
+
+@functools.cache
+def sbd_metadata() -> FenceAgentMetadata:
+    """fence_sbd's metadata, built on first use (pydantic: see plugins/fencing/common.py)."""
+    from hactl.core.fencemeta import FenceAgentMetadata
+
+    return FenceAgentMetadata(
+        name="fence_sbd",
+        shortdesc="Fence agent for SBD (poison pill on shared storage)",
+        longdesc="Writes a reset or off message into the target node's slot on one to three "
+        "shared SBD devices and waits msgwait, by which time the target has fenced itself. "
+        "Compatible with the on-disk format of the sbd tool.",
+        parameters=(
+            action_param(),
+            param("devices", "SBD device paths, separated by commas (1 to 3)", required=True),
+            param(
+                "method",
+                "Method to fence (onoff|cycle)",
+                "select",
+                default="cycle",
+                options=("onoff", "cycle"),
+            ),
+            *target_params(),
+            param(
+                "sbd_path",
+                "Path to the sbd binary (unused: hactl writes the devices itself)",
+                default="/usr/sbin/sbd",
+            ),
+            param("separator", "Separator for CSV created by the list operation", default=","),
+            *standard_params(),
         ),
-        *target_params(),
-        param(
-            "sbd_path",
-            "Path to the sbd binary (unused: hactl writes the devices itself)",
-            default="/usr/sbin/sbd",
-        ),
-        param("separator", "Separator for CSV created by the list operation", default=","),
-        *STANDARD_PARAMS,
-    ),
-    actions=("off", "reboot", "status", "list", "monitor", "metadata", "validate-all"),
-)
+        actions=("off", "reboot", "status", "list", "monitor", "metadata", "validate-all"),
+    )
 
 
 def split_devices(value: str) -> list[str]:
@@ -125,11 +134,11 @@ def deliver(devices: Sequence[str], node: str, command: Command, sender: str) ->
 
 class SbdFenceAgent(BuiltinFenceAgent, SharedDiskAdmin):
     name = "fence_sbd"
-    meta = META
 
     def __init__(
         self, sender: str | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     ) -> None:
+        self.meta = sbd_metadata()
         self.sender = sender or socket.gethostname()
         self._sleep = sleep
 

@@ -26,13 +26,14 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hactl.core.config.model import ClusterConfig
-from hactl.core.config.quorum import VotequorumSettings, votequorum_settings
 from hactl.core.drivers import QuorumMember, QuorumProvider, QuorumStatus
 from hactl.core.errors import HactlError, UsageError
 from hactl.core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from hactl.core.config.quorum import VotequorumSettings
 
 PROVIDER_NAMES = ("corosync_votequorum", "votequorum")
 QDEVICE_NODEID = 0
@@ -610,6 +611,11 @@ def hactl_quorum_provider(name: str, options: Mapping[str, Any]) -> QuorumProvid
     optionally ``ev_tracking_barrier`` (the persisted highest expected votes)."""
     if name not in PROVIDER_NAMES:
         return None
+    # the configuration's pydantic models on first use: `hactl plugins list` imports this
+    # module without paying for them
+    from hactl.core.config.model import ClusterConfig
+    from hactl.core.config.quorum import VotequorumSettings, votequorum_settings
+
     nodeid = options.get("nodeid")
     config = options.get("config")
     settings = options.get("settings")
