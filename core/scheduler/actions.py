@@ -195,6 +195,8 @@ class Builder:
                 or node.name in {n.name for n in rsc.failed_nodes}
                 or node.unclean
                 or node.name == rsc.meta.get("__restart_on")  # a launched resource failed
+                or self.config_changes.stop_required(rsc, node)
+                or self.config_changes.restart_required(rsc)
             ):
                 stop_needed_on.append(node)
         promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]

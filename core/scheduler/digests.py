@@ -262,6 +262,8 @@ class ConfigChanges:
     reloads: list[tuple[Resource, Node]] = field(default_factory=list)
     #: (resource, node, interval) recurring monitors to create again with new parameters
     reschedules: list[tuple[Resource, Node, int]] = field(default_factory=list)
+    #: (resource, node) to stop (and so restart): a reload cannot follow a pending start
+    stops: list[tuple[Resource, Node]] = field(default_factory=list)
 
     def restart_required(self, rsc: Resource) -> bool:
         return any(r is rsc and task == "start" for r, task, _ in self.restarts)
@@ -274,6 +276,9 @@ class ConfigChanges:
 
     def reload_on(self, rsc: Resource, node: Node) -> bool:
         return any(r is rsc and n is node for r, n in self.reloads)
+
+    def stop_required(self, rsc: Resource, node: Node) -> bool:
+        return any(r is rsc and n is node for r, n in self.stops)
 
 
 def active_entries(entries: list[HistoryEntry]) -> list[HistoryEntry]:
@@ -402,7 +407,7 @@ def _schedule_reload(changes: ConfigChanges, rsc: Resource, node: Node) -> None:
     if not rsc.managed or rsc.failed:
         return
     if rsc.pending_task == "start":
-        changes.restarts.append((rsc, "start", 0))
+        changes.stops.append((rsc, node))
         return
     if not changes.reload_on(rsc, node):
         changes.reloads.append((rsc, node))

@@ -202,7 +202,9 @@ def executed_line(act: Action, known: set[str]) -> str:
         return f"  * Cluster action:  {act.task} on {node}"
     if act.task == "clear_failcount":
         node = act.node.name if act.node else ""
-        return f"  * Cluster action:  clear_failcount for {act.rsc.id} on {node}"
+        # named as the graph's <primitive> names it (an anonymous instance by its clone's id)
+        rsc_id = graph.primitive_attributes(act)["id"]
+        return f"  * Cluster action:  clear_failcount for {rsc_id} on {node}"
     node = act.node.name if act.node else ""
     task = act.task
     if act.interval_ms:

@@ -150,8 +150,6 @@ def reason_for(case: str, categories: str, result: dict[str, object]) -> str:
     ):
         if marker in categories.split(","):
             return feature
-    if "resource definition change" in summary or "Reload " in summary:
-        return "operation digests (definition changes, reloads) are not implemented"
     if "Fence (on)" in summary:
         return "unfencing is not implemented"
     return f"decisions differ, {result['difference']}"

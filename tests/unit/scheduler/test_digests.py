@@ -182,3 +182,58 @@ def test_definition_change_clears_the_fail_count() -> None:
     attrs = '<nvpair id="f" name="fail-count-D#monitor_10000" value="1"/>'
     ws = schedule(_cib(_pair("state", "/b"), start, attrs=attrs), NOW)
     assert "D_clear_failcount_0 node1" in _graph(ws)
+
+
+def test_change_during_a_pending_start_restarts_without_reload() -> None:
+    # a reload cannot follow a start still in progress: the resource stops and starts again
+    old = {"state": "/a", "level": "1"}
+    start = (
+        f'op-digest="{op_digest(old)}" op-force-restart=" state " '
+        f'op-restart-digest="{params_digest(old, keep={"state"})}"'
+    )
+    cib = _cib(_pair("state", "/a") + _pair("level", "2"), start)
+    pending = cib.find(".//lrm_rsc_op")
+    pending.set("op-status", "-1")
+    pending.set("call-id", "-1")
+    assert transition_summary(schedule(cib, NOW)) == ["  * Restart    D            ( node1 )"]
+
+
+def test_promoted_instance_restarting_for_a_change_is_demoted_first() -> None:
+    cib = etree.fromstring(f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1" crm_feature_set="3.19.0">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/></nodes>
+    <resources><clone id="C">
+      <meta_attributes id="C-m"><nvpair id="C-p" name="promotable" value="true"/>
+        <nvpair id="C-n" name="clone-max" value="1"/></meta_attributes>
+      <primitive id="S" class="ocf" provider="pacemaker" type="Stateful">
+        <instance_attributes id="S-i">{_pair("state", "/b")}</instance_attributes>
+      </primitive></clone></resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
+      <transient_attributes id="1"><instance_attributes id="s">
+        <nvpair id="pm" name="master-S" value="10"/></instance_attributes></transient_attributes>
+      <lrm id="1"><lrm_resources>
+        <lrm_resource id="S" class="ocf" provider="pacemaker" type="Stateful">
+          <lrm_rsc_op id="S_start_0" operation="start" call-id="1" rc-code="0" op-status="0"
+            interval="0" transition-key="1:1:0:x" op-digest="{op_digest({"state": "/a"})}"/>
+          <lrm_rsc_op id="S_promote_0" operation="promote" call-id="2" rc-code="0"
+            op-status="0" interval="0" transition-key="2:1:0:x"
+            op-digest="{op_digest({"state": "/a"})}"/>
+        </lrm_resource>
+      </lrm_resources></lrm>
+    </node_state>
+  </status>
+</cib>""")
+    ws = schedule(cib, NOW)
+    assert transition_summary(ws) == [
+        "  * Restart    S:0          ( Promoted node1 )  due to resource definition change"
+    ]
+    assert {"S_demote_0 node1", "S_stop_0 node1", "S_start_0 node1", "S_promote_0 node1"} <= set(
+        _graph(ws)
+    )
