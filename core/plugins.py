@@ -92,6 +92,8 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._records: dict[tuple[str, str], PluginRecord] = {}
+        self._installed: importlib.metadata.EntryPoints | None = None
+        self._distributions: dict[importlib.metadata.Distribution, tuple[str, str]] = {}
         self._complete: set[str] = set()  # categories loaded in full
         self._disabled = _disabled_names()
         if os.environ.get("HACTL_TRACE_PLUGINS") == "1":
@@ -105,18 +107,33 @@ class PluginHost:
                 f"unknown plugin category {category!r}",
                 hint="one of " + ", ".join(NAMESPACES),
             )
-        return list(importlib.metadata.entry_points(group=NAMESPACES[category]))
+        if self._installed is None:
+            # one scan of the installed distributions per host (each scan reads every
+            # distribution's entry_points.txt); a new host sees what was installed since
+            self._installed = importlib.metadata.entry_points()
+        return list(self._installed.select(group=NAMESPACES[category]))
+
+    def _distribution(self, ep: importlib.metadata.EntryPoint) -> tuple[str, str]:
+        """(name, version) of the distribution offering ``ep``; its metadata file is read
+        once, however many entry points it declares."""
+        dist = ep.dist
+        if dist is None:
+            return "?", "?"
+        if dist not in self._distributions:
+            metadata = dist.metadata
+            self._distributions[dist] = (metadata["Name"], metadata["Version"])
+        return self._distributions[dist]
 
     def _record_for(self, category: str, ep: importlib.metadata.EntryPoint) -> PluginRecord:
         key = (category, ep.name)
         if key not in self._records:
-            dist = ep.dist
+            distribution, version = self._distribution(ep)
             self._records[key] = PluginRecord(
                 category=category,
                 name=ep.name,
                 target=ep.value,
-                distribution=dist.metadata["Name"] if dist is not None else "?",
-                version=dist.version if dist is not None else "?",
+                distribution=distribution,
+                version=version,
                 status="available",
             )
         return self._records[key]

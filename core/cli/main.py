@@ -51,6 +51,7 @@ NOUNS: dict[str, tuple[str, str]] = {
 }
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a tool killed by the signal reports
 
 
 SUMMARY = "hactl: a high-availability cluster stack (Corosync + Pacemaker + pcs in one)."
@@ -202,6 +203,11 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("hactl: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        # the reader went away (`hactl … | head`): stop quietly as other tools do, with
+        # stdout on /dev/null so that flushing it at exit cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(BROKEN_PIPE_EXIT)
     except Exception as exc:  # the one place where an unexpected error is turned into a line
         if os.environ.get("HACTL_DEBUG") == "1":
             raise

@@ -137,3 +137,18 @@ def test_error_exit_codes_follow_the_class() -> None:
     from hactl.core.errors import UsageError
 
     assert UsageError("x").exit_code == 2
+
+
+def test_a_reader_that_goes_away_is_not_an_error() -> None:
+    """`hactl plugins list | head -1`: the pipe closes before hactl writes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hactl.core.cli.main", "plugins", "list", "-o", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # long before the interpreter has started
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == main.BROKEN_PIPE_EXIT
+    assert err == ""
