@@ -92,7 +92,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._records: dict[tuple[str, str], PluginRecord] = {}
-        self._installed: importlib.metadata.EntryPoints | None = None
+        self._installed: dict[str, list[importlib.metadata.EntryPoint]] | None = None
         self._distributions: dict[importlib.metadata.Distribution, tuple[str, str]] = {}
         self._complete: set[str] = set()  # categories loaded in full
         self._disabled = _disabled_names()
@@ -110,8 +110,12 @@ class PluginHost:
         if self._installed is None:
             # one scan of the installed distributions per host (each scan reads every
             # distribution's entry_points.txt); a new host sees what was installed since
-            self._installed = importlib.metadata.entry_points()
-        return list(self._installed.select(group=NAMESPACES[category]))
+            installed = importlib.metadata.entry_points()
+            self._installed = {
+                namespace: list(installed.select(group=namespace))
+                for namespace in NAMESPACES.values()
+            }
+        return list(self._installed[NAMESPACES[category]])
 
     def _distribution(self, ep: importlib.metadata.EntryPoint) -> tuple[str, str]:
         """(name, version) of the distribution offering ``ep``; its metadata file is read
