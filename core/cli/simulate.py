@@ -19,7 +19,7 @@ from lxml import etree
 
 from hactl.core.cli import status_view
 from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
-from hactl.core.scheduler import execute, output, rules, schedule, unpack
+from hactl.core.scheduler import decide, execute, output, rules, unpack
 from hactl.core.scheduler.model import WorkingSet
 
 app = typer.Typer(
@@ -322,7 +322,20 @@ def report(
     `original`'s when the CIB was modified as `modifications` say (listed after it);
     `failures` are --op-fail's, recorded at `failure_time`. A CIB from a file may have its
     secrets masked (`sanitized`), as crm_simulate assumes."""
-    ws = schedule(cib, now, sanitized=sanitized)
+    # the current status shows the cluster as unpacked before constraints and decisions
+    # act on it: one unpack serves both
+    unpacker = unpack.Unpacker(cib, now)
+    ws = unpacker.run(constraints=False)
+    current_status: list[str] = []
+    if not quiet:
+        current = ws if original is None else unpack.unpack(original, now, constraints=False)
+        current_status = [
+            *status_view.counts(current),
+            "Current cluster status:",
+            *status_view.render(current),
+        ]
+    unpacker.unpack_constraints()
+    decide(ws, sanitized=sanitized)
     lines: list[str] = []
     date_line = ""
     if effective_date:
@@ -332,10 +345,7 @@ def report(
     if date_line and not quiet:
         lines.append(date_line)
     if not quiet:
-        current = unpack.unpack(original if original is not None else cib, now, constraints=False)
-        lines.extend(status_view.counts(current))
-        lines.append("Current cluster status:")
-        lines.extend(status_view.render(current))
+        lines.extend(current_status)
         lines.append("")
         if modifications:
             lines.append("Performing Requested Modifications:")

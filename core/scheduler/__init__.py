@@ -30,13 +30,17 @@ from lxml import etree
 from hactl.core.scheduler import actions, assign, unpack
 from hactl.core.scheduler.model import WorkingSet
 
-__all__ = ["schedule", "WorkingSet"]
+__all__ = ["decide", "schedule", "WorkingSet"]
 
 
 def schedule(cib: etree._Element, now: dt.datetime, *, sanitized: bool = False) -> WorkingSet:
     """Unpack the CIB at time `now`, place every resource and build the transition
     (`sanitized`: the CIB's secrets may be masked, as in a CIB file given to simulate)."""
-    ws = unpack.unpack(cib, now)
+    return decide(unpack.unpack(cib, now), sanitized=sanitized)
+
+
+def decide(ws: WorkingSet, *, sanitized: bool = False) -> WorkingSet:
+    """Place every resource of an unpacked working set and build the transition."""
     ws.sanitized = sanitized
     assign.place(ws)
     actions.build(ws)

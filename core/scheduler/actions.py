@@ -6,7 +6,7 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
-from hactl.core.scheduler import bundle, digests, history, notifications, remote
+from hactl.core.scheduler import bundle, digests, history, notifications, remote, unfencing
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
     anti_colocation_orderings,
@@ -62,6 +62,7 @@ class Builder:
         #: a pair not in it needs no search of then.before
         self.ordered_pairs: set[tuple[int, int]] = set()
         self.remote = remote.RemoteActions(self)
+        self.unfencing = unfencing.Unfencing(self)
         self.config_changes = digests.ConfigChanges()
 
     # -- creation ----------------------------------------------------------------
@@ -318,7 +319,7 @@ class Builder:
             found = next((n for n in rsc.running_on if n.name == source), None)
             if found is not None:
                 return found
-        if rsc.requires != "fencing":
+        if rsc.requires not in ("fencing", "unfencing"):
             clean = next((n for n in rsc.running_on if n.online and not n.unclean), None)
             if clean is not None:
                 return clean
@@ -452,12 +453,16 @@ class Builder:
             if rsc.orphan:
                 if clone is not None and not clone.globally_unique:
                     continue
-            elif node in rsc.running_on or agent == (
-                rsc.agent_class,
-                rsc.provider,
-                rsc.agent_type,
-            ):
+            elif agent == (rsc.agent_class, rsc.provider, rsc.agent_type):
                 continue
+            else:
+                # a changed agent (Pacemaker's pcmk__rsc_agent_changed): a fence device's
+                # node is unfenced again; where it runs, it restarts with the new agent
+                self.unfencing.trigger(rsc, node, "Device definition changed")
+                if node in rsc.running_on:
+                    self.action(rsc, "stop", node, optional=False)
+                    for start in self.find(rsc, "start", node):
+                        start.optional = False
             delete = self.action(rsc, "delete", node, optional=False)
             for stop in self.find(rsc, "stop", node):
                 self.order(stop, delete, ORDERED)
@@ -1070,6 +1075,8 @@ class Builder:
                         )
                         if first.runnable or then.rsc is None or not then.pseudo or instance_of:
                             then.optional = False
+                            if not then.reason and first.rsc is None and first.task == "stonith":
+                                then.reason = "required stonith"  # an unfencing
                             if (
                                 not then.reason
                                 and first.rsc is not None
@@ -1298,6 +1305,7 @@ class Builder:
 
     def run(self) -> None:
         ws = self.ws
+        self.unfencing.create_restart_actions()
         self.remote.fence_unrecoverable()
         for rsc in self.unassigned_order():
             self.utilization_orderings(rsc, create_only=True)
@@ -1322,6 +1330,7 @@ class Builder:
         ]
         self.fencing()
         self.probe_orderings()
+        self.unfencing.order_all()
         for rsc in ws.all_resources():
             if rsc.is_primitive:
                 self.cancels(rsc)

@@ -188,6 +188,8 @@ class StatusWriter:
         if node is None:
             return
         if act.task == "stonith":
+            if act.meta.get("stonith_action") == "on":
+                return  # unfencing lets the node back in: it stays as it is
             state = self.node_state(node.id, node.name)
             for key, value in (
                 ("in_ccm", "false"),

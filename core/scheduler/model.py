@@ -360,6 +360,8 @@ class WorkingSet:
     fencing_enabled: bool = True
     #: a fence device is configured or have-watchdog is set (Pacemaker's have-fencing flag)
     have_fencing: bool = False
+    #: a resource provides or requires unfencing
+    unfencing_enabled: bool = False
     symmetric: bool = True
     no_quorum_policy: str = "stop"
     maintenance: bool = False

@@ -35,6 +35,8 @@ def _restart_reason(rsc: Resource, start: Action) -> str:
     if not start.runnable:
         return _reason(start, True)
     for first, flags in start.before:
+        if first.rsc is None and start.reason == f"required {first.task}":
+            return f"due to {start.reason}"  # required by the node's unfencing
         if flags & FIRST_IMPLIES_THEN and first.rsc is not None and first.rsc is not rsc:
             if not first.optional and first.task in ("start", "running", "promote", "promoted"):
                 return f"due to required {first.rsc.id} {first.task}"
@@ -138,16 +140,21 @@ def resource_summary(rsc: Resource) -> list[str]:
     return lines
 
 
+def _fencing_decided(act: Action) -> tuple[int, int]:
+    if act.meta.get("stonith_action") == "on":
+        return (1, act.id)
+    sequence = act.node.fence_sequence if act.node is not None else 0
+    return (0, sequence) if sequence else (2, 0)
+
+
 def transition_summary(ws: WorkingSet) -> list[str]:
     lines: list[str] = []
-    fencings = [a for a in ws.actions if a.task == "stonith" and a.node is not None]
-    # in the order fencing was decided; what is fenced only for being unclean comes last
-    fencings.sort(
-        key=lambda a: (
-            a.node is None or not a.node.fence_sequence,
-            a.node and a.node.fence_sequence,
-        )
-    )
+    fencings = [
+        a for a in ws.actions if a.task == "stonith" and a.node is not None and not a.optional
+    ]
+    # in the order fencing was decided: while the status is read, then unfencing as the
+    # actions are made, then what is fenced only for being unclean
+    fencings.sort(key=_fencing_decided)
     for act in fencings:
         if act.node is not None:
             launcher = act.meta.get("guest_launcher")

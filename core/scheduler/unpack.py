@@ -19,6 +19,7 @@ from hactl.core.scheduler import (
     remote,
     rules,
     scores,
+    unfencing,
 )
 from hactl.core.scheduler.model import (
     HistoryEntry,
@@ -143,6 +144,7 @@ class Unpacker:
         ws = WorkingSet(now=self.now, options=options, nodes=[], resources=[], by_id={})
         fencing = options.get("fencing-enabled", options.get("stonith-enabled"))
         ws.fencing_enabled = is_true(fencing, True)
+        ws.unfencing_enabled = unfencing.enabled(self.config)
         ws.symmetric = is_true(options.get("symmetric-cluster"), True)
         ws.no_quorum_policy = options.get("no-quorum-policy", "stop").lower()
         ws.maintenance = is_true(options.get("maintenance-mode"), False)
@@ -365,10 +367,7 @@ class Unpacker:
         if rsc.is_remote_connection and "allow-migrate" not in meta and "container" not in meta:
             # remote connections move without stopping what runs behind them
             rsc.allow_migrate = True
-        rsc.requires = meta.get(
-            "requires",
-            "quorum" if rsc.agent_class == "stonith" or not ws.fencing_enabled else "fencing",
-        )
+        rsc.requires = unfencing.requires(ws, rsc, meta.get("requires"))
 
     def unpack_clone(self, clone: Resource, element: etree._Element) -> None:
         meta = clone.meta
@@ -652,7 +651,7 @@ class Unpacker:
         keep its instance number (unless the clone runs everywhere): it may start elsewhere
         at once, so Pacemaker counts that history as a removed instance."""
         clone = rsc.clone_parent()
-        if clone is None or clone.globally_unique or rsc.requires == "fencing":
+        if clone is None or clone.globally_unique or rsc.requires in ("fencing", "unfencing"):
             return False
         if node.online and not node.unclean:
             return False
