@@ -19,21 +19,25 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 import stevedore
 
 from hactl.core import hookspecs
-from hactl.core.drivers import AgentClass, FenceAgent, QuorumProvider, Transport
 from hactl.core.errors import PluginError
-from hactl.core.events import (
-    CibChangeEvent,
-    FenceEvent,
-    MembershipEvent,
-    OperationEvent,
-    QuorumEvent,
-)
+
+if TYPE_CHECKING:  # only annotations: `hactl plugins list` need not build these classes
+    from hactl.core.drivers import AgentClass, FenceAgent, QuorumProvider, Transport
+    from hactl.core.events import (
+        CibChangeEvent,
+        FenceEvent,
+        MembershipEvent,
+        OperationEvent,
+        QuorumEvent,
+    )
+
+    Event = MembershipEvent | QuorumEvent | OperationEvent | FenceEvent | CibChangeEvent
 
 log = logging.getLogger("hactl.plugins")
 
@@ -46,15 +50,14 @@ NAMESPACES: dict[str, str] = {
     "hooks": "hactl.hooks",
 }
 
-_EVENT_HOOKS: dict[type, str] = {
-    MembershipEvent: "hactl_membership_changed",
-    QuorumEvent: "hactl_quorum_changed",
-    OperationEvent: "hactl_operation_result",
-    FenceEvent: "hactl_fence_result",
-    CibChangeEvent: "hactl_cib_changed",
+#: event class name -> the broadcast hook that carries it
+_EVENT_HOOKS: dict[str, str] = {
+    "MembershipEvent": "hactl_membership_changed",
+    "QuorumEvent": "hactl_quorum_changed",
+    "OperationEvent": "hactl_operation_result",
+    "FenceEvent": "hactl_fence_result",
+    "CibChangeEvent": "hactl_cib_changed",
 }
-
-Event = MembershipEvent | QuorumEvent | OperationEvent | FenceEvent | CibChangeEvent
 
 
 @dataclass
@@ -281,7 +284,7 @@ class PluginHost:
         """Tell every listening plugin about ``event``. A listener that raises is logged
         and skipped; the others still hear about it."""
         self.load("hooks")
-        hook_name = _EVENT_HOOKS[type(event)]
+        hook_name = _EVENT_HOOKS[type(event).__name__]
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             kwargs = {"event": event} if "event" in impl.argnames else {}
             try:
