@@ -55,6 +55,8 @@ class Parameter(BaseModel):
     required: bool = False
     unique_group: str | None = None  # parameters of one group must be unique together
     reloadable: bool = False
+    #: a secret (a password): kept out of the recorded secure digest (OCF 1.1 private="1")
+    private: bool = False
     advanced: bool = False
     deprecated: bool = False
     replaced_with: tuple[str, ...] = ()
@@ -223,6 +225,7 @@ def _parse_parameter(
         required=_flag(element, "required", where, problems),
         unique_group=unique_group,
         reloadable=_flag(element, "reloadable", where, problems),
+        private=_flag(element, "private", where, problems),
         advanced=_flag(element, "advanced", where, problems),
         deprecated=deprecated_element is not None,
         replaced_with=tuple(

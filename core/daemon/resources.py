@@ -50,6 +50,7 @@ from hactl.core.controller.manager import (
 from hactl.core.controller.replica import Reply
 from hactl.core.drivers import OcfRc, OperationRequest
 from hactl.core.errors import HactlError
+from hactl.core.executor.digests import host_agent_params
 from hactl.core.executor.executor import Executor, ScheduledOperation, agent_runner
 from hactl.core.executor.history import OperationRecord
 from hactl.core.fencer import cib_history
@@ -154,6 +155,7 @@ class ResourceRuntime:
             fence_device_runner(agent_runner(host.agent_class), host.fence_agent, self._started),
             node_id=str(node_id),
             on_result=self._on_local_result,
+            agent_params=host_agent_params(host),
         )
         self.dc: int | None = None
         self.members: tuple[int, ...] = ()

@@ -22,12 +22,17 @@ from dataclasses import dataclass, replace
 from hactl.core.attrd import SBIN_DIR
 from hactl.core.cib.digest import op_digest
 from hactl.core.drivers import OcfRc, OperationRequest, OperationResult, OperationStatus
+from hactl.core.executor.digests import AgentParams, record_digests
 from hactl.core.executor.history import NodeHistory, OperationRecord, ResourceAgent
 
 log = logging.getLogger("hactl.executor")
 
 Runner = Callable[[OperationRequest], Awaitable[OperationResult]]
 ResultListener = Callable[[OperationRecord], None]
+#: an agent spec -> what its meta-data says about its parameters (None: nothing known)
+AgentParamsReader = Callable[[str], AgentParams | None]
+#: the actions that reload an agent; a reload is recorded as the start it stands for
+RELOAD_ACTIONS = ("reload-agent", "reload")
 
 #: beyond its timeout an operation gets this long to report before the executor gives up
 #: on it; the agent classes kill the agent's process group at the timeout itself
@@ -88,8 +93,11 @@ class Executor:
         max_parallel: int = 4,
         on_result: ResultListener | None = None,
         clock: Callable[[], float] = time.time,
+        agent_params: AgentParamsReader | None = None,
     ) -> None:
         self.history = NodeHistory(node, node_id)
+        self._agent_params = agent_params
+        self._agent_params_cache: dict[str, AgentParams | None] = {}
         self._runner = runner
         self._slots = asyncio.Semaphore(max_parallel)
         self._resource_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -124,15 +132,45 @@ class Executor:
             environment={**self._environment, **request.environment},
         )
 
+    async def _params_of(self, agent: str) -> AgentParams | None:
+        """The agent's parameters per its meta-data, read once (in a thread: the agent
+        runs) and kept, as Pacemaker's controller caches meta-data."""
+        if self._agent_params is None:
+            return None
+        if agent not in self._agent_params_cache:
+            try:
+                found = await asyncio.to_thread(self._agent_params, agent)
+            except Exception:  # a broken plugin costs the extra digests, not the operation
+                log.exception("reading the meta-data of %s failed", agent)
+                found = None
+            self._agent_params_cache[agent] = found
+        return self._agent_params_cache[agent]
+
     async def _run(self, op: ScheduledOperation) -> OperationRecord:
         request = self._prepared(op.request)
+        agent = await self._params_of(request.agent)
+        operation = request.action
+        if operation in RELOAD_ACTIONS:
+            # the scheduler asks for reload-agent; an older agent knows only reload
+            legacy = agent is not None and agent.reload_action == "reload"
+            request = replace(request, action="reload" if legacy else "reload-agent")
         queued = time.monotonic()
         async with self._resource_locks[request.resource], self._slots:
             started = time.monotonic()
             result = await self._guarded(request)
+        if operation in RELOAD_ACTIONS:
+            # recorded as a start (it applied the new definition) or, failed, as a monitor
+            # that found it broken (Pacemaker's pcmk__create_history_xml)
+            operation = "start" if result.status == OperationStatus.DONE else "monitor"
+        digests = record_digests(
+            request.params,
+            interval_ms=request.interval_ms,
+            timeout_ms=request.timeout_ms,
+            agent=agent,
+        )
         return OperationRecord(
             resource=request.resource,
-            operation=request.action,
+            operation=operation,
             interval_ms=request.interval_ms,
             call_id=self.history.next_call_id(),
             rc=result.rc,
@@ -142,9 +180,13 @@ class Executor:
             exec_ms=result.duration_ms or int((time.monotonic() - started) * 1000),
             queue_ms=int((started - queued) * 1000),
             transition_key=op.transition_key,
-            digest=op.digest,
+            digest=digests.digest,
             exit_reason=result.exit_reason,
             expected_rc=op.expected_rc,
+            restart_digest=digests.restart_digest,
+            force_restart=digests.force_restart,
+            secure_digest=digests.secure_digest,
+            secure_params=digests.secure_params,
         )
 
     async def _guarded(self, request: OperationRequest) -> OperationResult:

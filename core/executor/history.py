@@ -67,6 +67,12 @@ class OperationRecord:
     digest: str = ""
     exit_reason: str = ""
     expected_rc: int = OcfRc.SUCCESS
+    #: for an agent that can reload: the digest of what a reload cannot apply, and those
+    #: parameters (" a b "); for an agent with secrets: the digest without them, and them
+    restart_digest: str | None = None
+    force_restart: str | None = None
+    secure_digest: str | None = None
+    secure_params: str | None = None
 
     @property
     def key(self) -> str:
@@ -104,6 +110,14 @@ class OperationRecord:
             "queue-time": str(self.queue_ms),
             "op-digest": self.digest,
         }
+        for name, optional in (
+            ("op-force-restart", self.force_restart),
+            ("op-restart-digest", self.restart_digest),
+            ("op-secure-params", self.secure_params),
+            ("op-secure-digest", self.secure_digest),
+        ):
+            if optional is not None:
+                attributes[name] = optional
         for name, value in attributes.items():
             element.set(name, value)
         return element

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from hactl.core.cib.digest import params_digest
-from hactl.core.scheduler import graph, rules
+from hactl.core.scheduler import graph
 from hactl.core.scheduler.model import HistoryEntry, Node, Resource, WorkingSet
 
 
@@ -54,85 +54,13 @@ class Digests:
     one_time_with_own_params: bool = False
 
 
-def _nvpair_blocks(
-    holder: etree._Element | None, tag: str, attrs: dict[str, str], ws: WorkingSet
-) -> dict[str, str]:
-    """Name/value pairs of the `tag` blocks whose rules hold, higher scores first, the first
-    value of a name winning (Pacemaker's pe__unpack_dataset_nvpairs)."""
-    out: dict[str, str] = {}
-    if holder is None:
-        return out
-    root = holder.getroottree().getroot()
-    blocks = []
-    for block in holder.iterfind(tag):
-        ref = block.get("id-ref")
-        if ref is not None:
-            found = root.find(f".//{tag}[@id='{ref}']")
-            block = found if found is not None else block
-        blocks.append(block)
-    blocks.sort(key=lambda b: -_score(b.get("score")))
-    for block in blocks:
-        rule = block.find("rule")
-        if rule is not None and not rules.evaluate(rule, attrs, ws.now):
-            continue
-        for pair in block.iterfind("nvpair"):
-            ref = pair.get("id-ref")
-            found = root.find(f".//nvpair[@id='{ref}']") if ref is not None else None
-            if found is not None:
-                pair = found
-            name, value = pair.get("name"), pair.get("value")
-            if name is None or value is None:
-                continue
-            if value.lower() == "#default":
-                out.pop(name, None)  # the (deprecated) explicit default unsets it
-            elif name not in out:
-                out[name] = value
-    return out
-
-
-def _score(text: str | None) -> int:
-    from hactl.core.scheduler import scores
-
-    return scores.parse(text, 0)
-
-
-def _template(element: etree._Element) -> etree._Element | None:
-    name = element.get("template")
-    if not name:
-        return None
-    return element.getroottree().getroot().find(f".//template[@id='{name}']")
-
-
-def resource_parameters(ws: WorkingSet, rsc: Resource, node: Node | None) -> dict[str, str]:
-    """The resource's instance attributes evaluated for `node` (rules see its attributes),
-    the primitive's own over its template's, then what its parents add (Pacemaker's
-    pe_rsc_params)."""
-    attrs = dict(node.attrs) if node is not None else {}
-    own = _nvpair_blocks(rsc.element, "instance_attributes", attrs, ws)
-    template = _template(rsc.element) if rsc.is_primitive else None
-    for name, value in _nvpair_blocks(template, "instance_attributes", attrs, ws).items():
-        own.setdefault(name, value)
-    parent = rsc.parent
-    while parent is not None:
-        if parent.element is not rsc.element:
-            for name, value in _nvpair_blocks(
-                parent.element, "instance_attributes", attrs, ws
-            ).items():
-                own.setdefault(name, value)
-        parent = parent.parent
-    return own
-
-
 def operation_parameters(
     ws: WorkingSet, rsc: Resource, node: Node | None, task: str, interval_ms: int
 ) -> tuple[dict[str, str], bool]:
     """What an operation runs with, as digested: the resource's parameters, the op's own
     instance attributes, and its meta attributes as CRM_meta_*; and whether the op has
     instance attributes of its own."""
-    params = resource_parameters(ws, rsc, node)
-    config = graph.op_config(rsc, task, interval_ms)
-    attrs = dict(node.attrs) if node is not None else {}
-    own = _nvpair_blocks(config, "instance_attributes", attrs, ws)
+    params, own = graph.instance_parameters(ws, rsc, node, task, interval_ms)
     params.update(own)
     for name, value in graph.op_meta(ws, rsc, task, interval_ms).items():
         params["CRM_meta_" + name.replace("-", "_")] = value
@@ -154,7 +82,7 @@ def calculate(
     if _feature_set(op, rsc) < SECURE_DIGEST_OF_ALL:
         # recorded by an older controller: of the resource's own parameters only, without
         # the fencing parameters and the timeout (neither were in the agent's metadata)
-        own_params = resource_parameters(ws, rsc, node)
+        own_params = graph.instance_parameters(ws, rsc, node, task, interval)[0]
         if rsc.agent_class == "stonith":
             secret |= {name for name in own_params if is_fence_param(name)}
         secure = params_digest({n: v for n, v in own_params.items() if n not in secret})

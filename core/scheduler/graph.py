@@ -15,6 +15,7 @@ import re
 
 from lxml import etree
 
+from hactl.core.scheduler import rules, scores
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 
 DEFAULT_TIMEOUT_MS = 20_000
@@ -64,6 +65,80 @@ def _ops(rsc: Resource) -> list[etree._Element]:
         root = element.getroottree().getroot()
         operations = root.find(f".//operations[@id='{operations.get('id-ref')}']")
     return list(operations.iterfind("op")) if operations is not None else []
+
+
+def _nvpair_blocks(
+    holder: etree._Element | None, tag: str, attrs: dict[str, str], ws: WorkingSet
+) -> dict[str, str]:
+    """Name/value pairs of the `tag` blocks whose rules hold, higher scores first, the first
+    value of a name winning (Pacemaker's pe__unpack_dataset_nvpairs)."""
+    out: dict[str, str] = {}
+    if holder is None:
+        return out
+    root = holder.getroottree().getroot()
+    blocks = []
+    for block in holder.iterfind(tag):
+        ref = block.get("id-ref")
+        if ref is not None:
+            found = root.find(f".//{tag}[@id='{ref}']")
+            block = found if found is not None else block
+        blocks.append(block)
+    blocks.sort(key=lambda b: -scores.parse(b.get("score"), 0))
+    for block in blocks:
+        rule = block.find("rule")
+        if rule is not None and not rules.evaluate(rule, attrs, ws.now):
+            continue
+        for pair in block.iterfind("nvpair"):
+            ref = pair.get("id-ref")
+            found = root.find(f".//nvpair[@id='{ref}']") if ref is not None else None
+            if found is not None:
+                pair = found
+            name, value = pair.get("name"), pair.get("value")
+            if name is None or value is None:
+                continue
+            if value.lower() == "#default":
+                out.pop(name, None)  # the (deprecated) explicit default unsets it
+            elif name not in out:
+                out[name] = value
+    return out
+
+
+def _template(element: etree._Element) -> etree._Element | None:
+    name = element.get("template")
+    if not name:
+        return None
+    return element.getroottree().getroot().find(f".//template[@id='{name}']")
+
+
+def resource_parameters(ws: WorkingSet, rsc: Resource, node: Node | None) -> dict[str, str]:
+    """The resource's instance attributes evaluated for `node` (rules see its attributes),
+    the primitive's own over its template's, then what its parents add (Pacemaker's
+    pe_rsc_params)."""
+    attrs = dict(node.attrs) if node is not None else {}
+    own = _nvpair_blocks(rsc.element, "instance_attributes", attrs, ws)
+    template = _template(rsc.element) if rsc.is_primitive else None
+    for name, value in _nvpair_blocks(template, "instance_attributes", attrs, ws).items():
+        own.setdefault(name, value)
+    parent = rsc.parent
+    while parent is not None:
+        if parent.element is not rsc.element:
+            for name, value in _nvpair_blocks(
+                parent.element, "instance_attributes", attrs, ws
+            ).items():
+                own.setdefault(name, value)
+        parent = parent.parent
+    return own
+
+
+def instance_parameters(
+    ws: WorkingSet, rsc: Resource, node: Node | None, task: str, interval_ms: int
+) -> tuple[dict[str, str], dict[str, str]]:
+    """An action's parameters: the resource's for `node`, and the op's own instance
+    attributes (which Pacemaker adds over them)."""
+    config = op_config(rsc, task, interval_ms)
+    attrs = dict(node.attrs) if node is not None else {}
+    own = _nvpair_blocks(config, "instance_attributes", attrs, ws)
+    return resource_parameters(ws, rsc, node), own
 
 
 def _most_frequent_monitor(rsc: Resource) -> etree._Element | None:
@@ -270,8 +345,10 @@ def action_attributes(ws: WorkingSet, act: Action) -> dict[str, str]:
     out: dict[str, str] = {}
     rsc = act.rsc
     if rsc is not None and (act.node is not None or rsc.is_primitive):
+        task = act.cancel_task or "monitor" if act.task == "cancel" else act.task
+        params, own = instance_parameters(ws, rsc, act.node, task, act.interval_ms)
         # names that cannot be XML attributes (a CIB may hold any) stay out
-        out.update({k: v for k, v in rsc.params.items() if _XML_NAME.match(k)})
+        out.update({k: v for k, v in {**params, **own}.items() if _XML_NAME.match(k)})
     for name, value in _action_meta(ws, act).items():
         # cluster-generated attributes with '#' or ':' stay out of the graph
         if "#" not in name and ":" not in name:
