@@ -107,19 +107,41 @@ def date_expression(expr: etree._Element, now: dt.datetime) -> bool:
     return not (end is not None and now > end)
 
 
+#: what C's strtoll and strtod read at the start of a value (the rest is ignored)
+_LEADING_INTEGER = re.compile(r"\s*[+-]?\d+")
+_LEADING_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_INT64 = 2**63
+
+
+def _leading_integer(text: str) -> int | None:
+    found = _LEADING_INTEGER.match(text)
+    if found is None:
+        return None
+    value = int(found.group())
+    return value if -_INT64 <= value < _INT64 else None  # out of range: no integer
+
+
+def _leading_number(text: str) -> float | None:
+    found = _LEADING_NUMBER.match(text)
+    return float(found.group()) if found is not None else None
+
+
 def _compare(kind: str, left: str, right: str) -> int:
+    """Compare as Pacemaker's pcmk__cmp_by_type: integers and numbers are what their text
+    starts with (3.4 is the integer 3); values that are none compare as strings, and
+    strings compare ignoring case."""
     if kind in ("number", "integer"):
-        try:
-            a, b = float(left), float(right)
-        except ValueError:
-            kind = "string"
-        else:
+        parse = _leading_integer if kind == "integer" else _leading_number
+        a, b = parse(left), parse(right)
+        if a is not None and b is not None:
             return (a > b) - (a < b)
+        kind = "string"
     if kind == "version":
         pa = [int(p) for p in re.findall(r"\d+", left)]
         pb = [int(p) for p in re.findall(r"\d+", right)]
         return (pa > pb) - (pa < pb)
-    return (left > right) - (left < right)
+    a_text, b_text = left.lower(), right.lower()
+    return (a_text > b_text) - (a_text < b_text)
 
 
 def attribute_expression(expr: etree._Element, attrs: Mapping[str, str]) -> bool:
@@ -133,14 +155,20 @@ def attribute_expression(expr: etree._Element, attrs: Mapping[str, str]) -> bool
     wanted = expr.get("value")
     if expr.get("value-source") == "param" or expr.get("value-source") == "meta":
         wanted = attrs.get(wanted or "", None)
+    kind = (expr.get("type") or "").lower()
+    if not kind:
+        # Pacemaker's default: ordering comparisons are numeric (decimal if either value
+        # has a point), equality compares strings
+        if operation in ("lt", "lte", "gt", "gte"):
+            kind = "number" if "." in (actual or "") + (wanted or "") else "integer"
+        else:
+            kind = "string"
+    if kind not in ("string", "integer", "number", "version"):
+        return False  # an invalid type: the expression does not pass
     if actual is None or wanted is None:
-        return operation == "ne" and (actual is None) != (wanted is None)
-    kind = expr.get("type")
-    if kind is None:
-        looks_numeric = re.fullmatch(r"-?\d+(\.\d+)?", actual) and re.fullmatch(
-            r"-?\d+(\.\d+)?", wanted
-        )
-        kind = "number" if looks_numeric and operation not in ("eq", "ne") else "string"
+        # a missing value is less than any value; only equality can be decided
+        missing = (actual is None) == (wanted is None)
+        return {"eq": missing, "ne": not missing}.get(operation, False)
     order = _compare(kind, actual, wanted)
     return {
         "eq": order == 0,
