@@ -84,3 +84,49 @@ for _verb, _attribute, _on in (
             )
 
     _make()
+
+
+set_app = typer.Typer(
+    no_args_is_help=True, help="A node's attribute sets with a score or rule (hactl; pcs has none)."
+)
+app.add_typer(set_app, name="set")
+
+
+@set_app.command("create", context_settings=cc.PCS_ARGS)
+def set_create(
+    args: list[str] = typer.Argument(
+        None,
+        metavar="NODE [id=SET_ID] [score=N] attribute|utilization NAME=VALUE… [rule EXPRESSION]",
+    ),
+    force: bool = cc.FORCE,
+) -> None:
+    """Add an attribute set to a node: attributes or utilization that hold only where the
+    rule does (e.g. from a date on), read before sets of lower score (--force adds a node
+    the CIB does not list yet).
+
+    Example: hactl -f cib.xml node set create node1 attribute rack=r2 rule date gt 2030-01-01
+    """
+    words = cc.words(args)
+    cc.need(
+        words,
+        2,
+        "hactl node set create NODE [id=SET_ID] [score=N] attribute|utilization NAME=VALUE… "
+        "[rule EXPRESSION]",
+    )
+    from hactl.core.commands import nvsets
+
+    request = nvsets.parse_set_create(
+        words[1:], nodes.NODE_SET_KINDS, where=f"node set create {words[0]}"
+    )
+    cc.edit(lambda root, notes: nodes.node_set_create(root, words[0], request, force=force))
+
+
+@set_app.command("delete", context_settings=cc.PCS_ARGS)
+def set_delete(args: list[str] = typer.Argument(None, metavar="SET_ID…")) -> None:
+    """Delete attribute sets of nodes by id.
+
+    Example: hactl -f cib.xml node set delete node1-later
+    """
+    set_ids = cc.words(args)
+    cc.need(set_ids, 1, "hactl node set delete SET_ID…")
+    cc.edit(lambda root, notes: nodes.node_set_delete(root, set_ids))

@@ -6,7 +6,7 @@ import typer
 
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
-from hactl.core.commands import properties
+from hactl.core.commands import nvsets, properties
 from hactl.core.commands.grammar import parse_pairs
 
 app = typer.Typer(
@@ -46,16 +46,40 @@ def config(show_all: bool = DEFAULTS, output: OutputFormat = OUTPUT_OPTION) -> N
     _show(show_all, output)
 
 
+SET_CREATE_USAGE = "hactl property set create [id=SET_ID] [score=N] NAME=VALUE… [rule EXPRESSION]"
+
+
 @app.command("set", context_settings=cc.PCS_ARGS)
 def set_(
-    args: list[str] = typer.Argument(None, metavar="NAME=VALUE…"), force: bool = cc.FORCE
+    args: list[str] = typer.Argument(
+        None,
+        metavar="NAME=VALUE… | create [id=SET_ID] [score=N] NAME=VALUE… [rule EXPRESSION] "
+        "| delete SET_ID…",
+    ),
+    force: bool = cc.FORCE,
 ) -> None:
     """Set cluster properties (an empty value unsets). Names and values are checked;
     legacy names (stonith-enabled, stop-orphan-resources…) are accepted.
 
+    `set create` (hactl; pcs has none) adds a property set of its own, read before sets of
+    lower score and only where its rule holds; `set delete` removes such sets.
+
     Example: hactl -f cib.xml property set stonith-enabled=false no-quorum-policy=ignore
-    """
-    values = parse_pairs(cc.words(args), where="property set")
+    Example: hactl -f cib.xml property set create id=night score=10 batch-limit=30 rule date-spec hours=0-6
+    """  # noqa: E501
+    words = cc.words(args)
+    if words[:1] == ["create"]:
+        cc.need(words[1:], 1, SET_CREATE_USAGE)
+        request = nvsets.parse_set_create(
+            words[1:], {}, where="property set create", implicit="cluster_property_set"
+        )
+        cc.edit(lambda root, notes: properties.property_set_create(root, request, force=force))
+        return
+    if words[:1] in (["delete"], ["remove"]):
+        cc.need(words[1:], 1, "hactl property set delete SET_ID…")
+        cc.edit(lambda root, notes: properties.property_set_delete(root, words[1:]))
+        return
+    values = parse_pairs(words, where="property set", keywords=("create", "delete"))
     cc.edit(lambda root, notes: properties.set_properties(root, values, force=force))
 
 

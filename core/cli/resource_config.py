@@ -11,8 +11,8 @@ import typer
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli import resource_wait
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json, print_table
+from hactl.core.commands import nvsets, show
 from hactl.core.commands import resource as rc
-from hactl.core.commands import show
 from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import (
     did_you_mean,
@@ -101,9 +101,7 @@ def parse_create(
     )
     for keyword, words in groups:
         if keyword == "op":
-            request.operations += [
-                rc.Operation(n, o) for n, o in parse_operations(words, where=where)
-            ]
+            request.operations += parse_operations(words, where=where)
         elif keyword == "meta":
             for key, value in parse_pairs(words, where=f"{where} meta").items():
                 request.meta[key] = value
@@ -119,6 +117,27 @@ def parse_create(
                 raise UsageError("write: bundle BUNDLE_ID", where=where)
             request.bundle = words[0]
     return request
+
+
+def describe(noun: str, args: list[str] | None, output: OutputFormat) -> None:
+    """`resource|stonith description R [TEXT]`: set (then print nothing) or show."""
+    words = cc.words(args)
+    cc.need(words, 1, f"hactl {noun} description ID [TEXT]")
+    if len(words) > 2:
+        raise UsageError(
+            f"the description is one argument, {len(words) - 1} were given",
+            where=f"{noun} description",
+            hint='quote it: "… text with spaces …"',
+        )
+    where = f"{noun} description"
+    if len(words) == 2:
+        cc.edit(lambda root, notes: rc.description(root, words[0], words[1], where=where))
+        return
+    text = cc.read(lambda root: rc.description(root, words[0], None, where=where))
+    if output is OutputFormat.json:
+        print_json({"id": words[0], "description": text})
+    else:
+        print(text)
 
 
 def register(app: typer.Typer) -> None:
@@ -256,8 +275,7 @@ def register(app: typer.Typer) -> None:
         words = cc.words(args)
         cc.need(words, 1, "hactl resource update RESOURCE [NAME=VALUE…] [op …] [meta …]")
         resource_id = words[0]
-        params, parsed_ops, meta = parse_params_ops_meta(words[1:], where=f"resource {resource_id}")
-        operations = [rc.Operation(name, options) for name, options in parsed_ops]
+        params, operations, meta = parse_params_ops_meta(words[1:], where=f"resource {resource_id}")
 
         def use_case(root: Element, notes: Notes) -> Element:
             spec = rc.agent_of(root, resource_id, where="resource update")
@@ -280,6 +298,66 @@ def register(app: typer.Typer) -> None:
         cc.need(words, 2, "hactl resource meta RESOURCE NAME=VALUE…")
         values = parse_pairs(words[1:], where=f"resource {words[0]} meta")
         cc.edit(lambda root, notes: rc.meta_resource(root, words[0], values))
+
+    set_app = typer.Typer(
+        no_args_is_help=True,
+        help="A resource's attribute sets with a score or rule (hactl; pcs has none).",
+    )
+    app.add_typer(set_app, name="set")
+
+    @set_app.command("create", context_settings=cc.PCS_ARGS)
+    def set_create(
+        args: list[str] = typer.Argument(
+            None,
+            metavar="RESOURCE [id=SET_ID] [score=N] options|meta|utilization "
+            "NAME=VALUE|@NVPAIR_ID|$ID:NAME=VALUE… [rule EXPRESSION]",
+        ),
+    ) -> None:
+        """Add an attribute set to a resource (a group or clone too): instance attributes
+        (options), meta attributes or utilization that apply where the rule holds, read
+        before sets of lower score. @NVPAIR_ID refers to another pair; $ID:NAME=VALUE
+        gives a pair the id others refer to (crmsh's notation).
+
+        Example: hactl -f cib.xml resource set create db score=10 options state=/srv/a rule "#cluster-name" eq east
+        """  # noqa: E501
+        words = cc.words(args)
+        usage = (
+            "hactl resource set create RESOURCE [id=SET_ID] [score=N] options|meta|utilization "
+            "NAME=VALUE… [rule EXPRESSION]"
+        )
+        cc.need(words, 2, usage)
+        request = nvsets.parse_set_create(
+            words[1:], rc.RESOURCE_SET_KINDS, where=f"resource set create {words[0]}"
+        )
+        cc.edit(lambda root, notes: rc.resource_set_create(root, words[0], request))
+
+    @set_app.command("delete", context_settings=cc.PCS_ARGS)
+    def set_delete(args: list[str] = typer.Argument(None, metavar="SET_ID…")) -> None:
+        """Delete attribute sets of resources by id.
+
+        Example: hactl -f cib.xml resource set delete db-instance_attributes-1
+        """
+        set_ids = cc.words(args)
+        cc.need(set_ids, 1, "hactl resource set delete SET_ID…")
+        cc.edit(lambda root, notes: rc.resource_set_delete(root, set_ids))
+
+    set_app.command(
+        "remove",
+        context_settings=cc.PCS_ARGS,
+        help="Same as delete.\n\nExample: hactl -f cib.xml resource set remove db-options-1",
+    )(set_delete)
+
+    @app.command("description", context_settings=cc.PCS_ARGS)
+    def description(
+        args: list[str] = typer.Argument(None, metavar="RESOURCE [TEXT]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show a resource's description, or set it (an empty TEXT removes it), as pcs's
+        `resource description`.
+
+        Example: hactl -f cib.xml resource description web "the public web server"
+        """
+        describe("resource", args, output)
 
     @app.command("utilization", context_settings=cc.PCS_ARGS)
     def utilization(
@@ -318,7 +396,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(
                 "give one action", hint="hactl resource op add RESOURCE ACTION [NAME=VALUE…]"
             )
-        operation = rc.Operation(*parsed[0])
+        operation = parsed[0]
 
         def use_case(root: Element, notes: Notes) -> Element:
             spec = rc.agent_of(root, words[0], where="resource op add")

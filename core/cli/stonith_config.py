@@ -8,7 +8,7 @@ import typer
 from hactl.core.agentmeta import AgentSpec
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
-from hactl.core.cli.resource_config import parse_create
+from hactl.core.cli.resource_config import describe, parse_create
 from hactl.core.commands import cibtools as ct
 from hactl.core.commands import fencing, show
 from hactl.core.commands import resource as rc
@@ -74,6 +74,18 @@ def register(app: typer.Typer) -> None:
 
         cc.edit(use_case)
 
+    @app.command("description", context_settings=cc.PCS_ARGS)
+    def description(
+        args: list[str] = typer.Argument(None, metavar="DEVICE [TEXT]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Show a fence device's description, or set it (an empty TEXT removes it), as
+        pcs's `stonith description`.
+
+        Example: hactl -f cib.xml stonith description fence-n1 "IPMI of node1"
+        """
+        describe("stonith", args, output)
+
     @app.command("update", context_settings=cc.PCS_ARGS)
     def update(
         args: list[str] = typer.Argument(
@@ -88,8 +100,7 @@ def register(app: typer.Typer) -> None:
         words = cc.words(args)
         cc.need(words, 1, "hactl stonith update DEVICE [NAME=VALUE…] [op …] [meta …]")
         device_id = words[0]
-        params, parsed_ops, meta = parse_params_ops_meta(words[1:], where=f"stonith {device_id}")
-        operations = [rc.Operation(name, options) for name, options in parsed_ops]
+        params, operations, meta = parse_params_ops_meta(words[1:], where=f"stonith {device_id}")
 
         def use_case(root: Element, notes: Notes) -> Element:
             element = _device(root, device_id, "stonith update")

@@ -3,9 +3,11 @@ configuration on an empty CIB.
 
 Every command carries the ids of the original (``id=…`` where the grammar has it) and
 ``--force`` where pcs's own export uses it (agents need not be installed where the
-commands are replayed). What the grammar cannot express (bundles, templates, ACLs,
-attribute sets with rules, ``id-ref``…) is refused with an error naming the element: an
-export never silently drops configuration.
+commands are replayed). An element whose attribute sets of one kind are more than one
+plain set (a score, a rule, a reference to another nvpair, or a pair others refer to)
+gets those sets one by one, in their order, with hactl's ``set create``. What the grammar
+cannot express (ACLs, references to whole sets…) is refused with an error naming the
+element: an export never silently drops configuration.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Iterator
 
 from hactl.core.cib.document import CONFIGURATION_SECTIONS
 from hactl.core.commands.cibtools import Element
+from hactl.core.commands.grammar import OP_META, OP_PARAMS
+from hactl.core.commands.resource import RESOURCE_SET_KINDS
 from hactl.core.commands.rules import rule_text
 from hactl.core.errors import HactlError
 
@@ -43,9 +47,10 @@ def _attrs(element: Element, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
     return {str(k): str(v) for k, v in element.attrib.items() if k not in skip}
 
 
-def _plain_sets(element: Element, tag: str) -> dict[str, str]:
+def _plain_sets(element: Element, tag: str, *, created: bool = False) -> dict[str, str]:
     """The name/value pairs of ``tag`` sets without rules or scores, merged with the
-    first set winning (what Pacemaker does for equal-precedence sets)."""
+    first set winning (what Pacemaker does for equal-precedence sets). ``created``: the
+    command creates the set, where NAME= is an empty value (elsewhere it removes NAME)."""
     merged: dict[str, str] = {}
     for block in element.findall(tag):
         if block.get("id-ref") is not None:
@@ -56,10 +61,53 @@ def _plain_sets(element: Element, tag: str) -> dict[str, str]:
             if pair.get("id-ref") is not None:
                 raise _refuse(pair, "a reference to another nvpair (id-ref)")
             value = str(pair.get("value", ""))
-            if value == "":
+            if value == "" and not created:
                 raise _refuse(pair, "an empty attribute value")
             merged.setdefault(str(pair.get("name")), value)
     return merged
+
+
+def _pair_words(block: Element, referenced: frozenset[str]) -> list[str]:
+    """A set's pairs as `set create` takes them: @ID for a reference, $ID:NAME=VALUE for
+    a pair referred to (so the reference finds it), NAME=VALUE otherwise."""
+    words = []
+    for pair in block.findall("nvpair"):
+        if pair.get("id-ref") is not None:
+            words.append(f"@{pair.get('id-ref')}")
+            continue
+        word = f"{pair.get('name')}={pair.get('value', '')}"
+        words.append(f"${pair.get('id')}:{word}" if pair.get("id") in referenced else word)
+    return words
+
+
+def _needs_sets(element: Element, tag: str, referenced: frozenset[str]) -> bool:
+    """Whether ``element``'s ``tag`` sets must be written one by one (see the module doc)."""
+    for block in element.findall(tag):
+        if block.get("id-ref") is not None:
+            raise _refuse(block, "a reference to another attribute set (id-ref)")
+        if block.find("rule") is not None or block.get("score") is not None:
+            return True
+        for pair in block.findall("nvpair"):
+            if pair.get("id-ref") is not None or pair.get("id") in referenced:
+                return True
+    return False
+
+
+def _set_words(block: Element, referenced: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(the set options id= and score=, the pairs and rule) of one `set create`."""
+    _check_children(block, ("nvpair", "rule"))
+    rules = block.findall("rule")
+    if len(rules) > 1:
+        raise _refuse(block, "an attribute set with several rules")
+    options = [f"id={block.get('id')}"]
+    if block.get("score") is not None:
+        options.append(f"score={block.get('score')}")
+    rest = _pair_words(block, referenced)
+    if not rest:
+        raise _refuse(block, "an empty attribute set")
+    if rules:
+        rest += ["rule", rule_text(rules[0])]
+    return options, rest
 
 
 def _check_children(element: Element, allowed: tuple[str, ...]) -> None:
@@ -68,143 +116,209 @@ def _check_children(element: Element, allowed: tuple[str, ...]) -> None:
             raise _refuse(child, f"<{child.tag}> inside <{element.tag}>")
 
 
-def _operation(op: Element) -> list[str]:
-    _check_children(op, ("instance_attributes",))
-    if op.find("meta_attributes") is not None:
-        raise _refuse(op, "an operation with meta attributes")
-    words = [str(op.get("name"))]
-    words += _pairs(_attrs(op, skip=_OP_SKIP))
-    extra = _plain_sets(op, "instance_attributes")
-    for name, value in extra.items():
-        if name != "OCF_CHECK_LEVEL":
-            raise _refuse(op, "an operation instance attribute other than OCF_CHECK_LEVEL")
-        words.append(f"OCF_CHECK_LEVEL={value}")
-    words.append(f"id={op.get('id')}")
-    return ["op", *words]
+#: set tag -> the kind keyword of `resource set create`
+_RESOURCE_KINDS = {tag: keyword for keyword, tag in RESOURCE_SET_KINDS.items()}
 
 
-def _primitive(primitive: Element, *, group: str | None) -> Iterator[Command]:
-    _check_children(
-        primitive, ("instance_attributes", "meta_attributes", "utilization", "operations")
-    )
-    for attribute in primitive.attrib:
-        if attribute not in ("id", "class", "provider", "type", "template"):
-            raise _refuse(primitive, f"a {primitive.tag}'s {attribute!r} attribute")
-    rid = str(primitive.get("id"))
-    stonith = primitive.get("class") == "stonith"
-    template = primitive.get("template")
-    if template is not None and primitive.get("type") is not None:
-        raise _refuse(primitive, "a primitive with both a template and an agent")
-    agent = (
-        str(primitive.get("type"))
-        if stonith
-        else ":".join(
-            str(p)
-            for p in (primitive.get("class"), primitive.get("provider"), primitive.get("type"))
-            if p
-        )
-    )
-    if primitive.tag == "template":
-        words: Command = ["resource", "template", "create", rid, agent]
-    elif template is not None:
-        words = ["resource", "create", rid, "--template", template]
-    else:
-        words = ["stonith" if stonith else "resource", "create", rid, agent]
-    words += _pairs(_plain_sets(primitive, "instance_attributes"))
-    ops = primitive.findall("operations/op")
-    for op in ops:
-        words += _operation(op)
-    meta = _plain_sets(primitive, "meta_attributes")
-    if meta:
-        words += ["meta", *_pairs(meta)]
-    if group is not None:
-        words += ["--group", group]
-    plain = primitive.tag == "template" or template is not None
-    words += ["--force"] if plain else ["--no-default-ops", "--force"]
-    yield words
-    if not plain and not any(op.get("name") == "monitor" for op in ops):
-        # a resource is always created with a monitor (pcs's rule); the original had none
-        yield ["resource", "op", "remove", rid, "monitor"]
-    utilization = _plain_sets(primitive, "utilization")
-    if utilization:
-        yield ["resource", "utilization", rid, *_pairs(utilization)]
+class _Resources:
+    """The commands of the resources section. Sets holding references come after every
+    resource (``deferred``), since what they refer to may be created later."""
 
+    def __init__(self, referenced: frozenset[str]) -> None:
+        self.referenced = referenced
+        self.deferred: list[Command] = []
 
-def _resource(element: Element) -> Iterator[Command]:
-    rid = str(element.get("id"))
-    if element.tag == "primitive":
-        yield from _primitive(element, group=None)
-        return
-    if element.tag == "group":
-        _check_children(
-            element, ("primitive", "meta_attributes", "instance_attributes", "utilization")
-        )
-        if _plain_sets(element, "instance_attributes") or _plain_sets(element, "utilization"):
-            raise _refuse(element, "a group's instance attributes or utilization")
-        members = element.findall("primitive")
-        if not members:
-            raise _refuse(element, "an empty group")
-        for member in members:
-            yield from _primitive(member, group=rid)
-        meta = _plain_sets(element, "meta_attributes")
+    def _sets_one_by_one(self, element: Element, tag: str) -> Iterator[Command]:
+        """`resource set create` for each ``tag`` set of ``element``, in order."""
+        commands = []
+        for block in element.findall(tag):
+            if block.find("nvpair") is None:
+                continue  # an empty set means nothing
+            options, rest = _set_words(block, self.referenced)
+            head = ["resource", "set", "create", str(element.get("id")), *options]
+            commands.append([*head, _RESOURCE_KINDS[tag], *rest])
+        if any(word.startswith("@") for command in commands for word in command):
+            self.deferred += commands
+        else:
+            yield from commands
+
+    def _operation(self, op: Element) -> list[str]:
+        _check_children(op, ("instance_attributes", "meta_attributes"))
+        words = [str(op.get("name"))]
+        words += _pairs(_attrs(op, skip=_OP_SKIP))
+        for tag in ("instance_attributes", "meta_attributes"):
+            if _needs_sets(op, tag, self.referenced):
+                raise _refuse(op, "an operation's scored, ruled or referenced attribute set")
+        params = _plain_sets(op, "instance_attributes", created=True)
+        if "OCF_CHECK_LEVEL" in params:  # pcs's spelling: an operation option
+            words.append(f"OCF_CHECK_LEVEL={params.pop('OCF_CHECK_LEVEL')}")
+        words.append(f"id={op.get('id')}")
+        if params:
+            words += [OP_PARAMS, *_pairs(params)]
+        meta = _plain_sets(op, "meta_attributes", created=True)
         if meta:
-            yield ["resource", "meta", rid, *_pairs(meta)]
-        return
-    if element.tag in ("clone", "master"):
-        _check_children(element, ("primitive", "group", "meta_attributes", "instance_attributes"))
-        if _plain_sets(element, "instance_attributes"):
-            raise _refuse(element, "a clone's instance attributes")
-        inner = next(iter(element.iterchildren("primitive", "group")), None)
-        if inner is None:
-            raise _refuse(element, "an empty clone")
-        yield from _resource(inner)
-        meta = _plain_sets(element, "meta_attributes")
-        verb = "clone"
-        if element.tag == "master":
-            verb = "promotable"
-            meta.pop("promotable", None)
-        yield ["resource", verb, str(inner.get("id")), rid, *_pairs(meta)]
-        return
-    if element.tag == "bundle":
-        yield from _bundle(element)
-        return
-    if element.tag == "template":
-        yield from _primitive(element, group=None)
-        return
-    raise _refuse(element, f"a {element.tag}")
+            words += [OP_META, *_pairs(meta)]
+        return ["op", *words]
 
+    def _description(self, element: Element) -> Iterator[Command]:
+        text = element.get("description")
+        if text is not None:
+            noun = "stonith" if element.get("class") == "stonith" else "resource"
+            yield [noun, "description", str(element.get("id")), text]
 
-def _bundle(bundle: Element) -> Iterator[Command]:
-    _check_children(
-        bundle, ("docker", "podman", "rkt", "network", "storage", "primitive", "meta_attributes")
-    )
-    bid = str(bundle.get("id"))
-    words: Command = ["resource", "bundle", "create", bid]
-    container = next(iter(bundle.iterchildren("docker", "podman", "rkt")), None)
-    if container is None:
-        raise _refuse(bundle, "a bundle without a container")
-    words += ["container", str(container.tag), *_pairs(_attrs(container))]
-    network = bundle.find("network")
-    if network is not None:
-        _check_children(network, ("port-mapping",))
-        words += ["network", *_pairs(_attrs(network))]
-        for port_map in network.findall("port-mapping"):
-            words += ["port-map", *_pairs(_attrs(port_map))]
-    storage = bundle.find("storage")
-    if storage is not None:
-        _check_children(storage, ("storage-mapping",))
-        for storage_map in storage.findall("storage-mapping"):
-            words += ["storage-map", *_pairs(_attrs(storage_map))]
-    meta = _plain_sets(bundle, "meta_attributes")
-    if meta:
-        words += ["meta", *_pairs(meta)]
-    yield words
-    inner = bundle.find("primitive")
-    if inner is not None:
-        for command in _primitive(inner, group=None):
-            if command[:2] == ["resource", "create"] or command[:2] == ["stonith", "create"]:
-                command = [*command[:-2], "bundle", bid, *command[-2:]]
-            yield command
+    def _check_attributes(self, element: Element, allowed: tuple[str, ...]) -> None:
+        for attribute in element.attrib:
+            if attribute not in ("id", "description", *allowed):
+                raise _refuse(element, f"a {element.tag}'s {attribute!r} attribute")
+
+    def _primitive(self, primitive: Element, *, group: str | None) -> Iterator[Command]:
+        _check_children(
+            primitive, ("instance_attributes", "meta_attributes", "utilization", "operations")
+        )
+        self._check_attributes(primitive, ("class", "provider", "type", "template"))
+        rid = str(primitive.get("id"))
+        stonith = primitive.get("class") == "stonith"
+        template = primitive.get("template")
+        if template is not None and primitive.get("type") is not None:
+            raise _refuse(primitive, "a primitive with both a template and an agent")
+        agent = (
+            str(primitive.get("type"))
+            if stonith
+            else ":".join(
+                str(p)
+                for p in (primitive.get("class"), primitive.get("provider"), primitive.get("type"))
+                if p
+            )
+        )
+        if primitive.tag == "template":
+            words: Command = ["resource", "template", "create", rid, agent]
+        elif template is not None:
+            words = ["resource", "create", rid, "--template", template]
+        else:
+            words = ["stonith" if stonith else "resource", "create", rid, agent]
+        one_by_one = {
+            tag for tag in _RESOURCE_KINDS if _needs_sets(primitive, tag, self.referenced)
+        }
+        if "instance_attributes" not in one_by_one:
+            words += _pairs(_plain_sets(primitive, "instance_attributes", created=True))
+        ops = primitive.findall("operations/op")
+        for op in ops:
+            words += self._operation(op)
+        meta = (
+            {}
+            if "meta_attributes" in one_by_one
+            else _plain_sets(primitive, "meta_attributes", created=True)
+        )
+        if meta:
+            words += ["meta", *_pairs(meta)]
+        if group is not None:
+            words += ["--group", group]
+        plain = primitive.tag == "template" or template is not None
+        words += ["--force"] if plain else ["--no-default-ops", "--force"]
+        yield words
+        if not plain and not any(op.get("name") == "monitor" for op in ops):
+            # a resource is always created with a monitor (pcs's rule); the original had none
+            yield ["resource", "op", "remove", rid, "monitor"]
+        utilization = {} if "utilization" in one_by_one else _plain_sets(primitive, "utilization")
+        if utilization:
+            yield ["resource", "utilization", rid, *_pairs(utilization)]
+        for tag in _RESOURCE_KINDS:
+            if tag in one_by_one:
+                yield from self._sets_one_by_one(primitive, tag)
+        yield from self._description(primitive)
+
+    def _collective_sets(self, element: Element) -> Iterator[Command]:
+        """A group's, clone's or bundle's own sets. Plain meta attributes went with the
+        clone or bundle command and a group's go with `resource meta`, utilization with
+        `resource utilization`; instance attributes (pcs has no command for them on these)
+        and anything scored or ruled with `resource set create`."""
+        rid = str(element.get("id"))
+        for tag in _RESOURCE_KINDS:
+            if tag == "instance_attributes" or _needs_sets(element, tag, self.referenced):
+                yield from self._sets_one_by_one(element, tag)
+            elif tag == "meta_attributes":
+                if element.tag == "group" and (meta := _plain_sets(element, tag)):
+                    yield ["resource", "meta", rid, *_pairs(meta)]
+            elif values := _plain_sets(element, tag):
+                yield ["resource", "utilization", rid, *_pairs(values)]
+        yield from self._description(element)
+
+    def resource(self, element: Element) -> Iterator[Command]:
+        rid = str(element.get("id"))
+        if element.tag in ("primitive", "template"):
+            yield from self._primitive(element, group=None)
+            return
+        if element.tag == "group":
+            _check_children(element, ("primitive", *_RESOURCE_KINDS))
+            self._check_attributes(element, ())
+            members = element.findall("primitive")
+            if not members:
+                raise _refuse(element, "an empty group")
+            for member in members:
+                yield from self._primitive(member, group=rid)
+            yield from self._collective_sets(element)
+            return
+        if element.tag in ("clone", "master"):
+            _check_children(element, ("primitive", "group", *_RESOURCE_KINDS))
+            self._check_attributes(element, ())
+            inner = next(iter(element.iterchildren("primitive", "group")), None)
+            if inner is None:
+                raise _refuse(element, "an empty clone")
+            yield from self.resource(inner)
+            verb = "promotable" if element.tag == "master" else "clone"
+            meta = (
+                {}
+                if _needs_sets(element, "meta_attributes", self.referenced)
+                else _plain_sets(element, "meta_attributes")
+            )
+            if element.tag == "master":
+                meta.pop("promotable", None)
+            yield ["resource", verb, str(inner.get("id")), rid, *_pairs(meta)]
+            yield from self._collective_sets(element)
+            return
+        if element.tag == "bundle":
+            yield from self._bundle(element)
+            return
+        raise _refuse(element, f"a {element.tag}")
+
+    def _bundle(self, bundle: Element) -> Iterator[Command]:
+        _check_children(
+            bundle,
+            ("docker", "podman", "rkt", "network", "storage", "primitive", *_RESOURCE_KINDS),
+        )
+        self._check_attributes(bundle, ())
+        bid = str(bundle.get("id"))
+        words: Command = ["resource", "bundle", "create", bid]
+        container = next(iter(bundle.iterchildren("docker", "podman", "rkt")), None)
+        if container is None:
+            raise _refuse(bundle, "a bundle without a container")
+        words += ["container", str(container.tag), *_pairs(_attrs(container))]
+        network = bundle.find("network")
+        if network is not None:
+            _check_children(network, ("port-mapping",))
+            words += ["network", *_pairs(_attrs(network))]
+            for port_map in network.findall("port-mapping"):
+                words += ["port-map", *_pairs(_attrs(port_map))]
+        storage = bundle.find("storage")
+        if storage is not None:
+            _check_children(storage, ("storage-mapping",))
+            for storage_map in storage.findall("storage-mapping"):
+                words += ["storage-map", *_pairs(_attrs(storage_map))]
+        meta = (
+            {}
+            if _needs_sets(bundle, "meta_attributes", self.referenced)
+            else _plain_sets(bundle, "meta_attributes")
+        )
+        if meta:
+            words += ["meta", *_pairs(meta)]
+        yield words
+        inner = bundle.find("primitive")
+        if inner is not None:
+            for command in self._primitive(inner, group=None):
+                if command[:2] == ["resource", "create"] or command[:2] == ["stonith", "create"]:
+                    command = [*command[:-2], "bundle", bid, *command[-2:]]
+                yield command
+        yield from self._collective_sets(bundle)
 
 
 def _score_words(element: Element) -> list[str]:
@@ -370,27 +484,37 @@ def export_commands(root: Element) -> list[Command]:
             raise _refuse(child, f"the <{child.tag}> section")
         if child.tag == "acls" and len(child):
             raise _refuse(child, "ACLs")
+    # nvpairs that others refer to: their ids must survive the replay
+    referenced = frozenset(
+        str(p.get("id-ref")) for p in configuration.iter("nvpair") if p.get("id-ref")
+    )
     commands: list[Command] = []
-    properties: dict[str, str] = {}
-    for block in configuration.iterfind("crm_config/cluster_property_set"):
-        if block.find("rule") is not None or block.get("score") is not None:
-            raise _refuse(block, "a cluster property set with a rule or score")
     crm_config = configuration.find("crm_config")
-    if crm_config is not None:
-        properties = _plain_sets(crm_config, "cluster_property_set")
-    if properties:
+    if crm_config is not None and _needs_sets(crm_config, "cluster_property_set", referenced):
+        for block in crm_config.findall("cluster_property_set"):
+            if block.find("nvpair") is not None:
+                options, rest = _set_words(block, referenced)
+                commands.append(["property", "set", "create", *options, *rest, "--force"])
+    elif crm_config is not None and (properties := _plain_sets(crm_config, "cluster_property_set")):
         commands.append(["property", "set", *_pairs(properties), "--force"])
     for node in configuration.iterfind("nodes/node"):
         name = str(node.get("uname") or node.get("id"))
         for tag, noun in (("instance_attributes", "attribute"), ("utilization", "utilization")):
-            values = _plain_sets(node, tag)
-            if values:
+            if _needs_sets(node, tag, referenced):
+                for block in node.findall(tag):
+                    if block.find("nvpair") is not None:
+                        options, rest = _set_words(block, referenced)
+                        head = ["node", "set", "create", name, *options, noun]
+                        commands.append([*head, *rest, "--force"])
+            elif values := _plain_sets(node, tag):
                 commands.append(["node", noun, name, *_pairs(values), "--force"])
     resources = configuration.find("resources")
     children = [e for e in (resources if resources is not None else ()) if isinstance(e.tag, str)]
+    exporter = _Resources(referenced)
     # templates first: a primitive made from one may come before it in the document
     for element in sorted(children, key=lambda e: e.tag != "template"):
-        commands += list(_resource(element))
+        commands += list(exporter.resource(element))
+    commands += exporter.deferred
     for section, verb in (
         ("rsc_defaults", ["resource", "defaults"]),
         ("op_defaults", ["resource", "op", "defaults"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from hactl.core.cib.schema import ROLE_ALIASES, parse_boolean
 from hactl.core.errors import HactlError, UsageError
@@ -90,18 +91,52 @@ def split_groups(
     return head, groups
 
 
-def parse_operations(
-    words: Sequence[str], *, where: str | None = None
-) -> list[tuple[str, dict[str, str]]]:
-    """``monitor interval=10s timeout=20s start timeout=60s`` -> one (action, options)
-    per action: a word without ``=`` starts the next action."""
-    operations: list[tuple[str, dict[str, str]]] = []
+#: keywords inside one ``op ACTION …``: crmsh's spelling for the operation's own instance
+#: and meta attributes (pcs has none; OCF_CHECK_LEVEL=N stays an option, as in pcs)
+OP_PARAMS, OP_META = "op_params", "op_meta"
+
+
+@dataclass
+class Operation:
+    """One ``op ACTION NAME=VALUE… [op_params NAME=VALUE…] [op_meta NAME=VALUE…]``."""
+
+    name: str
+    options: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def _operation(action: str, words: Sequence[str], where: str | None) -> Operation:
+    label = f"{where} op {action}" if where else f"op {action}"
+    head, groups = split_groups(words, (OP_PARAMS, OP_META))
+    op = Operation(action, parse_pairs(head, where=label))
+    for keyword, pairs in groups:
+        if not pairs:
+            raise UsageError(
+                f"{keyword!r} needs NAME=VALUE pairs",
+                where=label,
+                hint=f"e.g. op monitor interval=120s {OP_PARAMS} depth=0",
+            )
+        target = op.params if keyword == OP_PARAMS else op.meta
+        for name, value in parse_pairs(pairs, where=f"{label} {keyword}").items():
+            if name in target:
+                raise HactlError(
+                    f"{name!r} is given more than once", where=label, hint="give each name once"
+                )
+            target[name] = value
+    return op
+
+
+def parse_operations(words: Sequence[str], *, where: str | None = None) -> list[Operation]:
+    """``monitor interval=10s timeout=20s start timeout=60s`` -> one Operation per action:
+    a word without ``=`` (other than op_params / op_meta) starts the next action."""
+    operations: list[Operation] = []
     current: list[str] = []
     action: str | None = None
     for word in words:
-        if "=" not in word:
+        if "=" not in word and word not in (OP_PARAMS, OP_META):
             if action is not None:
-                operations.append((action, parse_pairs(current, where=f"{where} op {action}")))
+                operations.append(_operation(action, current, where))
             action, current = word, []
         elif action is None:
             raise UsageError(
@@ -112,7 +147,7 @@ def parse_operations(
         else:
             current.append(word)
     if action is not None:
-        operations.append((action, parse_pairs(current, where=f"{where} op {action}")))
+        operations.append(_operation(action, current, where))
     if not operations:
         raise UsageError(
             "'op' needs an action",
@@ -124,12 +159,12 @@ def parse_operations(
 
 def parse_params_ops_meta(
     words: Sequence[str], *, where: str
-) -> tuple[dict[str, str], list[tuple[str, dict[str, str]]], dict[str, str]]:
+) -> tuple[dict[str, str], list[Operation], dict[str, str]]:
     """``NAME=VALUE… [op ACTION NAME=VALUE…]… [meta NAME=VALUE…]`` (what `resource update`
     and `stonith update` take) -> (parameters, operations, meta attributes)."""
     head, groups = split_groups(words, ("op", "meta"))
     params = parse_pairs(head, where=where, keywords=("op", "meta"))
-    operations: list[tuple[str, dict[str, str]]] = []
+    operations: list[Operation] = []
     meta: dict[str, str] = {}
     for keyword, group_words in groups:
         if keyword == "op":

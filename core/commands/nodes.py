@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from hactl.core.commands import cibtools as ct
+from hactl.core.commands import nvsets
 from hactl.core.commands.cibtools import Element, IdAllocator
 from hactl.core.commands.grammar import did_you_mean
 from hactl.core.errors import HactlError, NotFoundError
@@ -61,6 +62,27 @@ def set_node_values(
         node, tag, values, ids, set_id=ids.allocate(set_id) if node.find(tag) is None else None
     )
     return ct.nvset_values(node, tag)
+
+
+#: `node set create NODE … KIND …`: the kinds of a node's sets, named as the commands
+NODE_SET_KINDS = {"attribute": "instance_attributes", "utilization": "utilization"}
+
+
+def node_set_create(
+    root: Element, name: str, request: nvsets.SetRequest, *, force: bool
+) -> Element:
+    """`node set create NODE [id=ID] [score=N] attribute|utilization PAIR… [rule EXPR]`:
+    node attributes that hold only where the rule does (e.g. after a date)."""
+    where = f"node set create {name}"
+    node = find_node(root, name, create=force, where=where)
+    return nvsets.create_set(node, request, where=where)
+
+
+def node_set_delete(root: Element, set_ids: Sequence[str]) -> None:
+    """`node set delete SET_ID…`."""
+    nodes_section = root.find("configuration/nodes")
+    scope = [] if nodes_section is None else list(nodes_section)
+    nvsets.delete_sets(root, scope, set_ids, where="node set delete")
 
 
 def node_values(root: Element, tag: str, names: Sequence[str] = ()) -> dict[str, dict[str, str]]:

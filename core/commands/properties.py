@@ -13,6 +13,7 @@ from lxml import etree
 
 from hactl.core.cib.schema import OPTION_ALIASES, parse_boolean, parse_duration_ms
 from hactl.core.commands import cibtools as ct
+from hactl.core.commands import nvsets
 from hactl.core.commands.cibtools import Element, IdAllocator
 from hactl.core.commands.grammar import did_you_mean, nearest
 from hactl.core.errors import HactlError, Problem, ValidationError
@@ -198,10 +199,12 @@ def _property_set(root: Element) -> Element | None:
     crm_config = root.find("configuration/crm_config")
     if crm_config is None:
         return None
-    for block in crm_config.findall("cluster_property_set"):
+    blocks = crm_config.findall("cluster_property_set")
+    for block in blocks:
         if block.get("id") == PROPERTY_SET_ID:
             return block
-    return crm_config.find("cluster_property_set")
+    # a set with a rule applies only at times: `property set` means always
+    return next((b for b in blocks if b.find("rule") is None), None)
 
 
 def set_properties(root: Element, values: Mapping[str, str], *, force: bool) -> dict[str, str]:
@@ -237,6 +240,26 @@ def set_properties(root: Element, values: Mapping[str, str], *, force: bool) -> 
         else:
             pair.set("value", value)
     return configured(root)
+
+
+def property_set_create(root: Element, request: nvsets.SetRequest, *, force: bool) -> Element:
+    """`property set create [id=ID] [score=N] NAME=VALUE… [rule EXPRESSION]`: a
+    cluster_property_set of its own, read before sets of lower score and only where its
+    rule holds (e.g. different values at night)."""
+    _check({p.name: p.value or "" for p in request.pairs if p.name is not None}, force=force)
+    return nvsets.create_set(
+        ct.section(root, "crm_config"),
+        request,
+        where="property set create",
+        default_id=PROPERTY_SET_ID,
+    )
+
+
+def property_set_delete(root: Element, set_ids: Sequence[str]) -> None:
+    """`property set delete SET_ID…`."""
+    crm_config = root.find("configuration/crm_config")
+    scope = [] if crm_config is None else crm_config.findall("cluster_property_set")
+    nvsets.delete_sets(root, scope, set_ids, where="property set delete")
 
 
 def unset_properties(root: Element, names: Sequence[str], *, force: bool) -> dict[str, str]:

@@ -16,8 +16,17 @@ from lxml import etree
 from hactl.core.agentmeta import AgentMetadata, AgentSpec
 from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.commands import cibtools as ct
+from hactl.core.commands import nvsets
 from hactl.core.commands.cibtools import Element, IdAllocator
-from hactl.core.commands.grammar import did_you_mean, parse_bool, parse_role
+from hactl.core.commands.grammar import (
+    OP_PARAMS,
+    Operation,
+    did_you_mean,
+    parse_bool,
+    parse_role,
+    parse_score,
+    reject_unknown,
+)
 from hactl.core.commands.session import Notes
 from hactl.core.errors import HactlError, NotFoundError, Problem, ValidationError
 
@@ -53,12 +62,6 @@ STANDARD_ACTIONS = (
 )
 
 MetadataLookup = Callable[[AgentSpec], AgentMetadata]
-
-
-@dataclass
-class Operation:
-    name: str
-    options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,8 +115,15 @@ def _check_operation(
             raise HactlError(
                 f"{name!r} is not an operation option",
                 where=f"{where} op {op.name}",
-                hint=did_you_mean(name, OP_OPTIONS),
+                hint=did_you_mean(name, OP_OPTIONS)
+                + f" (the operation's own parameters go after {OP_PARAMS})",
             )
+    if "OCF_CHECK_LEVEL" in op.options and "OCF_CHECK_LEVEL" in op.params:
+        raise HactlError(
+            "OCF_CHECK_LEVEL is given twice",
+            where=f"{where} op {op.name}",
+            hint=f"give it once, as an option or after {OP_PARAMS}",
+        )
     known = [a.name for a in metadata.actions] if metadata else list(STANDARD_ACTIONS)
     if op.name not in known and op.name not in ("monitor", "start", "stop") and not force:
         raise HactlError(
@@ -203,6 +213,15 @@ def _unique_default_intervals(operations: list[Operation]) -> list[Operation]:
     return operations
 
 
+def new_nvset(parent: Element, tag: str, values: Mapping[str, str], ids: IdAllocator) -> Element:
+    """A new ``tag`` set of ``parent`` holding ``values``. What a command creates keeps an
+    empty value as an empty value (as pcs's create does); only updates read it as removal."""
+    block = etree.SubElement(parent, tag, id=ids.sub_id(parent, tag))
+    for name, value in values.items():
+        etree.SubElement(block, "nvpair", id=ids.sub_id(block, name), name=name, value=value)
+    return block
+
+
 def append_operation(primitive: Element, op: Operation, ids: IdAllocator) -> Element:
     operations = primitive.find("operations")
     if operations is None:
@@ -217,10 +236,11 @@ def append_operation(primitive: Element, op: Operation, ids: IdAllocator) -> Ele
     else:
         op_id = ids.allocate(f"{primitive.get('id')}-{op.name}-interval-{interval}")
     element = etree.SubElement(operations, "op", {"id": op_id, **attributes})
-    if "OCF_CHECK_LEVEL" in op.options:
-        ct.update_nvset(
-            element, "instance_attributes", {"OCF_CHECK_LEVEL": op.options["OCF_CHECK_LEVEL"]}, ids
-        )
+    params = {k: v for k, v in op.options.items() if k == "OCF_CHECK_LEVEL"} | op.params
+    if params:
+        new_nvset(element, "instance_attributes", params, ids)
+    if op.meta:
+        new_nvset(element, "meta_attributes", op.meta, ids)
     return element
 
 
@@ -368,9 +388,9 @@ def create_resource(
         attributes["template"] = request.template
     primitive = etree.Element("template" if request.is_template else "primitive", attributes)
     if request.params:
-        ct.update_nvset(primitive, "instance_attributes", request.params, ids)
+        new_nvset(primitive, "instance_attributes", request.params, ids)
     if request.meta:
-        ct.update_nvset(primitive, "meta_attributes", request.meta, ids)
+        new_nvset(primitive, "meta_attributes", request.meta, ids)
     for op in operations:
         append_operation(primitive, op, ids)
 
@@ -570,10 +590,24 @@ def meta_resource(root: Element, resource_id: str, meta: Mapping[str, str]) -> E
 def utilization(root: Element, resource_id: str, values: Mapping[str, str]) -> dict[str, str]:
     """`resource utilization R [NAME=VALUE…]`: set, and return the current values."""
     element = ct.find_resource(root, resource_id, where="resource utilization")
+    if values:
+        _check_utilization_owner(element, "resource utilization")
     _check_utilization(values, f"resource {resource_id}")
     if values:
         ct.update_nvset(element, "utilization", values, IdAllocator(root))
     return ct.nvset_values(element, "utilization")
+
+
+def _check_utilization_owner(element: Element, where: str) -> None:
+    """Utilization belongs to primitives (and templates): Pacemaker's schema has none on
+    groups, clones or bundles, which use their members' sum."""
+    if element.tag not in ("primitive", "template"):
+        members = [str(p.get("id")) for p in element.iter("primitive")]
+        raise HactlError(
+            f"{element.get('id')!r} is a {element.tag}: utilization belongs to primitives",
+            where=where,
+            hint="set it on its resources" + (f" ({', '.join(members)})" if members else ""),
+        )
 
 
 def _check_utilization(values: Mapping[str, str], where: str) -> None:
@@ -582,6 +616,52 @@ def _check_utilization(values: Mapping[str, str], where: str) -> None:
             raise HactlError(
                 f"utilization {name}={value!r} is not an integer", where=where, hint="e.g. cpu=2"
             )
+
+
+#: `resource set create R … KIND …`: the keywords for a resource's kinds of sets (pcs's
+#: `alert create` calls instance attributes "options" too)
+RESOURCE_SET_KINDS = {
+    "options": "instance_attributes",
+    "meta": "meta_attributes",
+    "utilization": "utilization",
+}
+
+
+def resource_set_create(root: Element, resource_id: str, request: nvsets.SetRequest) -> Element:
+    """`resource set create R [id=ID] [score=N] options|meta|utilization PAIR… [rule EXPR]`:
+    an attribute set of its own on any resource (a group's or clone's instance attributes
+    too), applying where its rule holds."""
+    element = ct.find_resource(root, resource_id, where="resource set create")
+    where = f"resource set create {resource_id}"
+    if request.tag == "meta_attributes":
+        _check_meta({p.name: p.value for p in request.pairs if p.name and p.value}, where)
+    if request.tag == "utilization":
+        _check_utilization_owner(element, where)
+        _check_utilization({p.name: p.value or "" for p in request.pairs if p.name}, where)
+    return nvsets.create_set(element, request, where=where)
+
+
+def resource_set_delete(root: Element, set_ids: Sequence[str]) -> None:
+    """`resource set delete SET_ID…`: attribute sets of resources (not their operations')."""
+    scope = [
+        block
+        for element in ct.all_resources(root)
+        for block in element
+        if block.tag in RESOURCE_SET_KINDS.values()
+    ]
+    nvsets.delete_sets(root, scope, set_ids, where="resource set delete")
+
+
+def description(root: Element, resource_id: str, text: str | None, *, where: str) -> str:
+    """`resource|stonith description R [TEXT]` (pcs's alias of `cib element description`):
+    set the description (an empty TEXT removes it) and return it."""
+    element = ct.find_resource(root, resource_id, where=where)
+    if text is not None:
+        if text:
+            element.set("description", text)
+        else:
+            element.attrib.pop("description", "")
+    return element.get("description", "")
 
 
 # -------------------------------------------------------------------- operations
@@ -694,35 +774,25 @@ def defaults_set_create(
     """`resource [op] defaults set create [id=ID] [score=N] [meta NAME=VALUE…] [rule EXPR]`:
     a set of defaults that applies where its rule holds (``resource …``, ``op …`` and date
     expressions allowed, as in pcs)."""
-    from hactl.core.commands.grammar import parse_score, reject_unknown
-    from hactl.core.commands.rules import parse_rule, rule_element
-
     where = f"{section_name} set create"
-    reject_unknown(options, ("id", "score"), what="set option", where=where)
-    if "id" in options:
-        ct.check_new_id(root, options["id"], where=where)
-    score = parse_score(options["score"], where=where) if "score" in options else None
-    tree = (
-        parse_rule(rule_words, allow_rsc=True, allow_op=section_name == "op_defaults")
-        if rule_words
-        else None
-    )
+    reject_unknown(options, nvsets.SET_OPTIONS, what="set option", where=where)
     if any(value == "" for value in meta.values()):
         raise HactlError("a new set cannot remove values", where=where, hint="give NAME=VALUE")
-    ids = IdAllocator(root)
-    section = ct.section(root, section_name)
-    if "id" in options:
-        ids.book(options["id"])
-    set_id = options.get("id") or ids.allocate(DEFAULTS_SET_IDS[section_name])
-    block = etree.SubElement(section, "meta_attributes", id=set_id)
-    if score is not None:
-        block.set("score", score)
-    if tree is not None:
-        rule = rule_element(block, tree, ids)
-        rule.attrib.pop("score", "")  # a set's rule has no score of its own
-    for name, value in meta.items():
-        etree.SubElement(block, "nvpair", id=ids.sub_id(block, name), name=name, value=value)
-    return block
+    request = nvsets.SetRequest(
+        tag="meta_attributes",
+        set_id=options.get("id"),
+        score=parse_score(options["score"], where=where) if "score" in options else None,
+        pairs=[nvsets.Pair(name, value) for name, value in meta.items()],
+        rule_words=list(rule_words),
+    )
+    return nvsets.create_set(
+        ct.section(root, section_name),
+        request,
+        where=where,
+        allow_rsc=True,
+        allow_op=section_name == "op_defaults",
+        default_id=DEFAULTS_SET_IDS[section_name],
+    )
 
 
 def defaults_sets(root: Element, section_name: str) -> list[Element]:

@@ -23,6 +23,16 @@ _NVSET_TITLES = {
 # ------------------------------------------------------------------------- data
 
 
+def _nvpair_item(pair: Element) -> tuple[str, str]:
+    """name -> value; a reference to another nvpair as ``@ID`` -> ``NAME=VALUE`` of it."""
+    reference = pair.get("id-ref")
+    if reference is None:
+        return str(pair.get("name")), str(pair.get("value", ""))
+    target = ct.find_id(pair.getroottree().getroot(), reference)
+    resolved = f"{target.get('name')}={target.get('value', '')}" if target is not None else ""
+    return f"@{reference}", resolved
+
+
 def nvsets_data(element: Element) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for tag in NVSET_TAGS:
@@ -33,9 +43,7 @@ def nvsets_data(element: Element) -> dict[str, Any]:
                     "id": b.get("id"),
                     **({"rule": rule_text(rule)} if (rule := b.find("rule")) is not None else {}),
                     **({"score": b.get("score")} if b.get("score") else {}),
-                    "nvpairs": {
-                        str(p.get("name")): str(p.get("value", "")) for p in b.findall("nvpair")
-                    },
+                    "nvpairs": dict(_nvpair_item(p) for p in b.findall("nvpair")),
                 }
                 for b in blocks
             ]
@@ -45,6 +53,8 @@ def nvsets_data(element: Element) -> dict[str, Any]:
 def resource_data(element: Element) -> dict[str, Any]:
     """A resource as plain data; fence devices' secret parameters (passwords) are masked."""
     data: dict[str, Any] = {"id": element.get("id"), "kind": element.tag}
+    if element.get("description") is not None:
+        data["description"] = element.get("description")
     if element.tag == "primitive":
         data["agent"] = ":".join(
             p for p in (element.get("class"), element.get("provider"), element.get("type")) if p
@@ -209,10 +219,12 @@ def _nvset_lines(data: dict[str, Any], indent: str) -> list[str]:
     lines = []
     for tag in NVSET_TAGS:
         for block in data.get(tag, []):
-            extra = f" (rule: {block['rule']})" if "rule" in block else ""
+            extra = f" (score: {block['score']})" if "score" in block else ""
+            extra += f" (rule: {block['rule']})" if "rule" in block else ""
             lines.append(f"{indent}{_NVSET_TITLES[tag]}: {block['id']}{extra}")
             for name, value in block["nvpairs"].items():
-                lines.append(f"{indent}  {name}={value}")
+                pair = f"{name} ({value})" if name.startswith("@") else f"{name}={value}"
+                lines.append(f"{indent}  {pair}")
     return lines
 
 
@@ -225,6 +237,8 @@ def resource_lines(data: dict[str, Any], indent: str = "") -> list[str]:
         lines = [f"{indent}Resource: {data['id']} ({described})"]
     else:
         lines = [f"{indent}{kind.capitalize()}: {data['id']}"]
+    if "description" in data:
+        lines.append(f"{indent}  Description: {data['description']}")
     lines += _nvset_lines(data, indent + "  ")
     if data.get("operations"):
         lines.append(f"{indent}  Operations:")

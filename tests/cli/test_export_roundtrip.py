@@ -4,12 +4,14 @@ configuration, for the CIBs of Pacemaker's scheduler regression cases.
 Equivalent means the same meaning, compared on a canonical form: every resource,
 operation, constraint, fencing level, tag and alert with its id and settings; rules by
 their text (their inner ids are generated); name/value sets merged as Pacemaker reads them
-(first set wins; their ids are generated); legacy role names as the new ones; attributes
+(first set wins; their ids are generated) unless one has a score, a rule or a reference
+to another nvpair (then each set in order, with its id, score, rule and the name and value
+a reference resolves to); legacy role names as the new ones; attributes
 left out replaced by their defaults (an order's then-action is its first-action, a
 colocation's roles are Started and its score 0; +INFINITY is INFINITY). Node entries are
 kept by the cluster as nodes join: nodes are compared by their attributes and utilization.
 
-A CIB using what the grammar cannot express (templates, ACLs, sets with rules…)
+A CIB using what the grammar cannot express (ACLs, references to whole sets…)
 must be refused by the export with a one-line error naming the element. The normal run
 takes every 20th case; `-m slow` takes all 520 and prints the counts.
 """
@@ -28,18 +30,58 @@ from hactl.core.commands.rules import rule_text
 
 CASES = sorted(Path("/work/shared/conformance/scheduler/cases/xml").glob("*.xml"))
 ROLE_ATTRIBUTES = ("role", "rsc-role", "with-rsc-role", "first-role", "then-role")
+NVSET_TAGS = ("instance_attributes", "meta_attributes", "utilization")
 
 
 def _role(value: str | None) -> str | None:
     return None if value is None else LEGACY_ROLES.get(value.lower(), value)
 
 
-def _sets(element: etree._Element, tag: str) -> dict[str, str]:
+def _pair(pair: etree._Element) -> tuple[str, str]:
+    """(name, value) of an nvpair; a reference as ('@ID', 'NAME=VALUE' of its target)."""
+    reference = pair.get("id-ref")
+    if reference is None:
+        return str(pair.get("name")), str(pair.get("value"))
+    found = pair.getroottree().getroot().xpath("//nvpair[@id=$i]", i=reference)
+    target = found[0] if isinstance(found, list) and found else None
+    assert isinstance(target, etree._Element), f"dangling nvpair reference {reference}"
+    return f"@{reference}", f"{target.get('name')}={target.get('value')}"
+
+
+def _special(block: etree._Element) -> bool:
+    return (
+        block.find("rule") is not None
+        or block.get("score") is not None
+        or any(p.get("id-ref") for p in block.findall("nvpair"))
+    )
+
+
+def _sets(element: etree._Element | None, tag: str) -> Any:
+    """Plain sets merged as Pacemaker reads them (first set wins); when one has a score,
+    a rule or a reference, every set of the kind in order: id, score, rule, pairs."""
+    if element is None:
+        return {}
+    blocks = [b for b in element.findall(tag) if b.find("nvpair") is not None]
+    if any(_special(b) for b in blocks):
+        return [
+            (
+                b.get("id"),
+                b.get("score"),
+                [rule_text(r) for r in b.findall("rule")],
+                [_pair(p) for p in b.findall("nvpair")],
+            )
+            for b in blocks
+        ]
     merged: dict[str, str] = {}
-    for block in element.findall(tag):
+    for block in blocks:
         for pair in block.findall("nvpair"):
-            merged.setdefault(str(pair.get("name")), str(pair.get("value")))
+            name, value = _pair(pair)
+            merged.setdefault(name, value)
     return merged
+
+
+def _nvsets(element: etree._Element) -> tuple[Any, ...]:
+    return tuple(_sets(element, tag) for tag in NVSET_TAGS)
 
 
 def _attributes(element: etree._Element, drop: tuple[str, ...] = ()) -> dict[str, str]:
@@ -51,55 +93,26 @@ def _attributes(element: etree._Element, drop: tuple[str, ...] = ()) -> dict[str
 
 
 def _resource(element: etree._Element) -> Any:
-    if element.tag in (element.tag, "template"):
+    """A resource with its attributes (description too), its three kinds of sets, and
+    its operations (primitives), members (groups, clones) or containers (bundles)."""
+    instance, meta, utilization = _nvsets(element)
+    if element.tag in ("primitive", "template"):
         ops = sorted(
-            (sorted(_attributes(op).items()), sorted(_sets(op, "instance_attributes").items()))
-            for op in element.iter("op")
+            (sorted(_attributes(op).items()), repr(_nvsets(op))) for op in element.iter("op")
         )
-        return (
-            "primitive",
-            _attributes(element),
-            _sets(element, "instance_attributes"),
-            _sets(element, "meta_attributes"),
-            _sets(element, "utilization"),
-            ops,
-        )
-    meta = _sets(element, "meta_attributes")
+        return ("primitive", _attributes(element), instance, meta, utilization, ops)
+    if element.tag == "master" and isinstance(meta, dict):
+        meta = {"promotable": "true", **meta}
+    kind = "clone" if element.tag == "master" else element.tag
+    inner: list[Any] = [_resource(c) for c in element if c.tag in ("primitive", "group")]
     if element.tag == "bundle":
         parts = [
             (part.tag, _attributes(part), [_attributes(m) for m in part])
             for part in element
             if part.tag in ("docker", "podman", "rkt", "network", "storage")
         ]
-        inner = [_resource(p) for p in element.findall("primitive")]
-        return ("bundle", element.get("id"), meta, sorted(parts, key=repr), inner)
-    if element.tag == "master":
-        meta = {"promotable": "true", **meta}
-    children = [_resource(c) for c in element if c.tag in ("primitive", "group")]
-    kind = "clone" if element.tag == "master" else element.tag
-    return (kind, element.get("id"), meta, children)
-
-
-def _defaults(section: etree._Element | None) -> Any:
-    """Plain defaults merged; sets with rules or scores one by one, with id, score, rule."""
-    if section is None:
-        return {}
-    blocks = section.findall("meta_attributes")
-    if (
-        len(blocks) <= 1
-        and section.find("meta_attributes/rule") is None
-        and not any(b.get("score") for b in blocks)
-    ):
-        return _sets(section, "meta_attributes")
-    return [
-        (
-            b.get("id"),
-            b.get("score"),
-            [rule_text(r) for r in b.findall("rule")],
-            [(p.get("name"), p.get("value")) for p in b.findall("nvpair")],
-        )
-        for b in blocks
-    ]
+        inner.append(sorted(parts, key=repr))
+    return (kind, _attributes(element), instance, meta, utilization, inner)
 
 
 def _constraint(element: etree._Element) -> Any:
@@ -132,8 +145,7 @@ def canonical(path: Path) -> Any:
     root = etree.parse(str(path)).getroot()
     config = root.find("configuration")
     assert config is not None
-    crm_config = config.find("crm_config")
-    properties = _sets(crm_config, "cluster_property_set") if crm_config is not None else {}
+    properties = _sets(config.find("crm_config"), "cluster_property_set")
     nodes = {
         str(n.get("uname") or n.get("id")): (
             _sets(n, "instance_attributes"),
@@ -158,7 +170,10 @@ def canonical(path: Path) -> Any:
         for c in (constraints_section if constraints_section is not None else [])
         if isinstance(c.tag, str)
     ]
-    defaults = {name: _defaults(config.find(name)) for name in ("rsc_defaults", "op_defaults")}
+    defaults = {
+        name: _sets(config.find(name), "meta_attributes")
+        for name in ("rsc_defaults", "op_defaults")
+    }
     levels = [_attributes(level) for level in config.iterfind("fencing-topology/fencing-level")]
     tags = {
         str(t.get("id")): [str(o.get("id")) for o in t.findall("obj_ref")]
@@ -231,3 +246,69 @@ def test_export_round_trip_over_all_cases(hactl, tmp_path: Path, capsys) -> None
         for line in outcomes["failed"]:
             print("  " + line)
     assert outcomes["failed"] == []
+
+
+XML = Path("/work/shared/conformance/scheduler/cases/xml")
+
+
+def _set_value(xpath: str, attribute: str, value: str | None) -> Any:
+    def alter(root: etree._Element) -> None:
+        found = root.xpath(xpath)
+        assert isinstance(found, list) and found, xpath
+        element = found[0]
+        assert isinstance(element, etree._Element)
+        if value is None:
+            del element.attrib[attribute]
+        else:
+            element.set(attribute, value)
+
+    return alter
+
+
+def _remove(xpath: str) -> Any:
+    def alter(root: etree._Element) -> None:
+        found = root.xpath(xpath)
+        assert isinstance(found, list) and found, xpath
+        element = found[0]
+        assert isinstance(element, etree._Element)
+        parent = element.getparent()
+        assert parent is not None
+        parent.remove(element)
+
+    return alter
+
+
+@pytest.mark.parametrize(
+    ("case", "alter"),
+    [
+        ("group11", _set_value("//group/meta_attributes/nvpair", "value", "Stopped")),
+        ("group11", _set_value("//group", "description", "changed")),
+        ("group11", _set_value("//group/instance_attributes/nvpair", "value", "stopped")),
+        ("1494", _set_value("//clone/primitive/instance_attributes/nvpair", "value", "x")),
+        ("1494", _set_value("//clone/primitive", "type", "Stateful")),
+        ("bundle-interleave-start", _set_value("//bundle/podman", "replicas", "7")),
+        ("bundle-interleave-start", _set_value("//bundle/primitive", "type", "Dummy")),
+        ("params-1", _set_value("//op/instance_attributes/nvpair", "value", "other")),
+        ("migration-ping-pong", _set_value("//primitive[@description]", "description", "x")),
+        ("cluster-specific-params", _set_value("//expression", "value", "clusterC")),
+        ("cluster-specific-params", _set_value("//instance_attributes", "score", "5")),
+        ("date-3", _set_value("//cluster_property_set", "score", "0")),
+        ("date-1", _set_value("//node//date_expression", "end", "2006-001")),
+        ("nvpair-id-ref", _set_value("//nvpair[@id-ref]", "id-ref", "rsc1-monitor-10")),
+        ("nvpair-id-ref", _set_value("//nvpair[@name='fake']", "value", "other")),
+        ("nvpair-id-ref", _remove("//primitive[@id='rsc2']/instance_attributes")),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_the_comparison_finds_a_deliberate_difference(case: str, alter: Any, tmp_path) -> None:
+    """The canonical form must not be blind: one change anywhere makes it unequal."""
+    original = XML / f"{case}.xml"
+    tree = etree.parse(str(original))
+    alter(tree.getroot())
+    altered = tmp_path / f"{case}.altered.xml"
+    tree.write(str(altered))
+    try:
+        different = canonical(altered) != canonical(original)
+    except AssertionError:  # a reference altered to point nowhere is refused outright
+        different = True
+    assert different

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hactl.core.commands.grammar import (
+    Operation,
     parse_operations,
     parse_pairs,
     parse_role,
@@ -25,11 +26,27 @@ def test_split_groups_at_whole_keywords_only() -> None:
 
 def test_operations_start_at_each_bare_word() -> None:
     assert parse_operations(["monitor", "interval=10s", "timeout=5s", "start", "timeout=60s"]) == [
-        ("monitor", {"interval": "10s", "timeout": "5s"}),
-        ("start", {"timeout": "60s"}),
+        Operation("monitor", {"interval": "10s", "timeout": "5s"}),
+        Operation("start", {"timeout": "60s"}),
     ]
     with pytest.raises(UsageError):
         parse_operations(["interval=10s"])
+
+
+def test_an_operation_takes_its_own_parameters_and_meta_attributes() -> None:
+    words = "monitor interval=120 op_params depth=0 trace_ra=1 op_meta timeout=45 start".split()
+    assert parse_operations(words) == [
+        Operation(
+            "monitor", {"interval": "120"}, {"depth": "0", "trace_ra": "1"}, {"timeout": "45"}
+        ),
+        Operation("start"),
+    ]
+    with pytest.raises(UsageError, match="'op_params' needs NAME=VALUE pairs"):
+        parse_operations(["monitor", "op_params"])
+    with pytest.raises(HactlError, match="given more than once"):
+        parse_operations("monitor op_params a=1 op_params a=2".split())
+    with pytest.raises(UsageError, match="^op monitor: 'op_meta' needs"):
+        parse_operations(["monitor", "op_meta", "timeout"])  # a bare word: the next action
 
 
 def test_pairs_refuse_typos_with_the_nearest_keyword() -> None:
