@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -196,7 +197,22 @@ def _serialized(element: etree._Element) -> bytes:
     return etree.tostring(element, with_tail=False)
 
 
+def _same_leafish(old: etree._Element, new: etree._Element) -> bool:
+    """Whether two paired elements are the same when that is quick to tell: an element
+    without grandchildren (an operation history, an nvpair set) is compared serialised,
+    at C speed; a deeper one is walked instead (False here), so that each part of a large
+    tree is serialised once, not once for every level above it."""
+    if any(len(child) for child in old) or any(len(child) for child in new):
+        return False
+    return _serialized(old) == _serialized(new)
+
+
 def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> None:
+    _compare_attributes(old, new, changes)
+    _compare_children(old, new, changes)
+
+
+def _compare_attributes(old: etree._Element, new: etree._Element, changes: _Changes) -> None:
     if isinstance(new.tag, str) and sorted(old.items()) != sorted(new.items()):
         change = etree.Element("change", operation="modify", path=element_path(new))
         change_list = etree.SubElement(change, "change-list")
@@ -215,6 +231,8 @@ def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> Non
             result_element.set(name, value)
         changes.others.append(change)
 
+
+def _compare_children(old: etree._Element, new: etree._Element, changes: _Changes) -> None:
     old_children = [c for c in old if _is_node(c)]
     new_children = [c for c in new if _is_node(c)]
     old_position = {id(child): index for index, child in enumerate(old_children)}
@@ -236,8 +254,7 @@ def _compare(old: etree._Element, new: etree._Element, changes: _Changes) -> Non
             change.set("position", str(old_position[id(gone)]))
         changes.deletes.append(change)
     for old_child, new_child in pairs:
-        # Unchanged subtrees (most of a status section) are skipped at C speed.
-        if isinstance(new_child.tag, str) and _serialized(old_child) != _serialized(new_child):
+        if isinstance(new_child.tag, str) and not _same_leafish(old_child, new_child):
             _compare(old_child, new_child, changes)
     # Children that keep their relative order stay; the others are moved.
     staying = _longest_increasing([old_position[id(o)] for o, _ in pairs])
@@ -270,6 +287,89 @@ def diff(old: CibDocument, new: CibDocument) -> etree._Element:
     for change in (*changes.deletes, *changes.others):
         patch.append(change)
     return patch
+
+
+#: one step from an element to a child: (tag, id), id None for the first child of that tag
+Step = tuple[str, str | None]
+
+
+def diff_parts(
+    old: CibDocument, new: CibDocument, parts: Iterable[tuple[Step, ...]]
+) -> etree._Element | None:
+    """``diff(old, new)`` for documents known to differ only in the root's attributes and
+    within the elements at ``parts`` (paths of steps below the root, an element that may
+    exist on one side only): the cost follows the parts, not the document. None when a
+    part's parent is missing on either side (``diff`` has to look at everything)."""
+    patch = etree.Element("diff", format="2")
+    version = etree.SubElement(patch, "version")
+    _versions_element(version, "source", old.root)
+    _versions_element(version, "target", new.root)
+    changes = _Changes([], [])
+    _compare_attributes(old.root, new.root, changes)
+    children: dict[int, dict[Step, etree._Element]] = {}
+
+    def child(parent: etree._Element, step: Step) -> etree._Element | None:
+        index = children.get(id(parent))
+        if index is None:
+            index = children[id(parent)] = {}
+            for element in parent:
+                if isinstance(element.tag, str):
+                    index.setdefault((element.tag, element.get("id")), element)
+                    index.setdefault((element.tag, None), element)
+        return index.get(step)
+
+    def descend(root: etree._Element, steps: tuple[Step, ...]) -> etree._Element | None:
+        current: etree._Element | None = root
+        for step in steps:
+            current = child(current, step) if current is not None else None
+        return current
+
+    for part in dict.fromkeys(parts):
+        old_parent, new_parent = descend(old.root, part[:-1]), descend(new.root, part[:-1])
+        if old_parent is None or new_parent is None:
+            return None
+        old_element, new_element = child(old_parent, part[-1]), child(new_parent, part[-1])
+        if old_element is not None and new_element is not None:
+            if _serialized(old_element) != _serialized(new_element):
+                _compare(old_element, new_element, changes)
+        elif new_element is not None:
+            change = etree.Element("change", operation="create")
+            change.set("path", element_path(new_parent))
+            change.set("position", str(_position(new_element)))
+            change.append(copy.deepcopy(new_element))
+            change[-1].tail = None
+            changes.others.append(change)
+        elif old_element is not None:
+            changes.deletes.append(
+                etree.Element("change", operation="delete", path=element_path(old_element))
+            )
+    for change in (*changes.deletes, *changes.others):
+        patch.append(change)
+    return patch
+
+
+def restamped(
+    patch: etree._Element, before: dict[str, str], after: etree._Element
+) -> etree._Element:
+    """``patch`` as it moved a CIB whose root had the attributes ``before`` to the root
+    ``after`` (versions bumped by the CIB manager): its <version> and its change of the
+    <cib> element's own attributes say so, the other changes are kept as they are."""
+    result = etree.Element("diff", format="2")
+    version = etree.SubElement(result, "version")
+    _versions_element(version, "source", etree.Element("cib", before))
+    _versions_element(version, "target", after)
+    changes = _Changes([], [])
+    _compare_attributes(etree.Element("cib", before), after, changes)
+    kept = [
+        c
+        for c in patch.iterfind("change")
+        if not (c.get("operation") == "modify" and c.get("path") == "/cib")
+    ]
+    deletes = [c for c in kept if c.get("operation") == "delete"]
+    others = [c for c in kept if c.get("operation") != "delete"]
+    for change in (*deletes, *changes.others, *others):
+        result.append(copy.deepcopy(change))
+    return result
 
 
 def parse_patch(data: bytes, *, source: str = "<patch>") -> etree._Element:
@@ -364,11 +464,60 @@ def patch_versions(patch: etree._Element) -> tuple[tuple[int, ...], tuple[int, .
     )
 
 
-def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool = True) -> None:
+@dataclass(frozen=True)
+class Applied:
+    """What applying a patch changed: anything at all, and anything under
+    ``<configuration>`` (which bumps epoch rather than num_updates)."""
+
+    changed: bool
+    configuration_changed: bool
+
+
+class _Journal:
+    """Undo steps for changes made in place, so that a patch that fails half-way leaves
+    the document as it was without copying it first."""
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, etree._Element, etree._Element | None, int, object]] = []
+
+    def detached(self, element: etree._Element) -> None:
+        """Before ``element`` leaves its parent: where it was, and its tail."""
+        parent = element.getparent()
+        assert parent is not None
+        self._steps.append(("detach", element, parent, parent.index(element), element.tail))
+
+    def attributes(self, element: etree._Element) -> None:
+        self._steps.append(("attributes", element, None, 0, attributes(element)))
+
+    def inserted(self, element: etree._Element) -> None:
+        self._steps.append(("insert", element, None, 0, None))
+
+    def undo(self) -> None:
+        for kind, element, parent, index, saved in reversed(self._steps):
+            if kind == "attributes":
+                element.attrib.clear()
+                element.attrib.update(saved)  # type: ignore[arg-type]
+                continue
+            current = element.getparent()
+            if current is not None:
+                current.remove(element)
+            if kind == "detach":
+                assert parent is not None
+                parent.insert(index, element)
+                element.tail = saved  # type: ignore[assignment]
+
+
+def _in_configuration(path: str) -> bool:
+    return path == "/cib/configuration" or path.startswith("/cib/configuration/")
+
+
+def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool = True) -> Applied:
     """Apply a v2 patchset to ``doc`` in place; on any failure ``doc`` is left unchanged.
 
     With ``check_versions`` (as ``cibadmin --patch``), the document must be at the patch's
-    source version and the target must be newer.
+    source version and the target must be newer. Only the elements the patch names are
+    touched (a journal undoes them on failure), so the cost follows the patch's size, not
+    the document's.
     """
     if patch.tag != "diff":
         raise CibError(
@@ -382,7 +531,29 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
         )
     if check_versions:
         _check_versions(doc, patch)
-    work = copy.deepcopy(doc.root)
+    journal = _Journal()
+    try:
+        applied = _apply_changes(doc.root, patch, journal)
+    except BaseException:
+        journal.undo()
+        raise
+    if doc.root.sourceline:
+        # Line numbers of the loaded text mean nothing once it changed: forget them (0 is
+        # lxml's "unknown"), so that messages name elements by tag and id only.
+        for element in doc.root.iter():
+            element.sourceline = 0  # type: ignore[assignment]
+        doc.replace_with(CibDocument(doc.root, source=doc.source))
+    return applied
+
+
+def _apply_changes(root: etree._Element, patch: etree._Element, journal: _Journal) -> Applied:
+    changed = configuration = False
+
+    def note(path: str) -> None:
+        nonlocal changed, configuration
+        changed = True
+        configuration = configuration or _in_configuration(path)
+
     delayed: list[tuple[int, int, etree._Element, etree._Element]] = []
     for order, change in enumerate(patch.iterfind("change")):
         operation, path = change.get("operation"), change.get("path")
@@ -393,7 +564,7 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                 f"{operation} change without a path", where=f"patch line {change.sourceline}"
             )
         position = _int(change.get("position"), -1) if operation == "delete" else -1
-        match = _find(work, path, position)
+        match = _find(root, path, position)
         if match is None:
             if operation == "delete":
                 continue  # already gone: Pacemaker tolerates this too
@@ -403,10 +574,11 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                 hint="the patch was made against a different CIB",
             )
         if operation == "delete":
-            parent = match.getparent()
-            if parent is None:
+            if match.getparent() is None:
                 raise CibError("a patch cannot delete the <cib> element")
+            journal.detached(match)
             _remove(match)
+            note(path)
         elif operation == "modify":
             result = change.find("change-result")
             attrs = (
@@ -419,14 +591,25 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                     f"modify change for {path} has no <change-result>",
                     where=f"patch line {change.sourceline}",
                 )
+            wanted = attributes(attrs)
+            before = attributes(match)
+            if before == wanted:
+                continue
+            journal.attributes(match)
             match.attrib.clear()
-            for name, value in attributes(attrs).items():
+            for name, value in wanted.items():
                 match.set(name, value)
+            counters = _COUNTERS | {"admin_epoch"}
+            if match.getparent() is not None or _without(before, counters) != _without(
+                wanted, counters
+            ):
+                note(path)  # the <cib> element's counters alone are no change
         elif operation in ("create", "move"):
             delayed.append((_int(change.get("position"), 0), order, change, match))
             if operation == "move":
                 parent = match.getparent()
                 if parent is not None:
+                    journal.detached(match)
                     _remove(match)
                     parent.append(match)
         else:
@@ -442,11 +625,17 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                 raise CibError(
                     "create change without content", where=f"patch line {change.sourceline}"
                 )
-            _insert(match, position, copy.deepcopy(content))
+            created = copy.deepcopy(content)
+            for element in created.iter():
+                element.sourceline = 0  # type: ignore[assignment]  # the patch's lines
+            _insert(match, position, created)
+            journal.inserted(created)
+            note(str(change.get("path")))
         else:
             parent = match.getparent()
             if parent is None:
                 continue
+            journal.detached(match)
             _remove(match)
             _insert(parent, position, match)
             if _position(match) != position:
@@ -454,11 +643,12 @@ def apply_patch(doc: CibDocument, patch: etree._Element, *, check_versions: bool
                     f"could not move {change.get('path')} to position {position}",
                     where=f"patch line {change.sourceline}",
                 )
-    # Line numbers of the old text mean nothing in the result: forget them (0 is lxml's
-    # "unknown"), so that messages about the result name elements by tag and id only.
-    for element in work.iter():
-        element.sourceline = 0  # type: ignore[assignment]  # the stubs say "..."
-    doc.replace_with(CibDocument(work, source=doc.source))
+            note(str(change.get("path")))
+    return Applied(changed, configuration)
+
+
+def _without(values: dict[str, str], names: frozenset[str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k not in names}
 
 
 def _remove(element: etree._Element) -> None:

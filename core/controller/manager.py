@@ -197,6 +197,9 @@ class ClusterController:
         self._fencing_deferred = False
         self.transitions: list[TransitionSummary] = []
         self.fence_history: list[FenceRecord] = []
+        #: what changed in the status since take_changes(): (node, resource) operation
+        #: histories, or None for anything (a diff of the whole CIB finds it)
+        self._changed: set[tuple[str, str]] | None = None
 
     # ------------------------------------------------------------------ inputs
 
@@ -209,7 +212,15 @@ class ClusterController:
     def replace_cib(self, cib: CibDocument) -> None:
         """The CIB changed elsewhere (a configuration edit reached this node)."""
         self.cib = cib
+        self._changed = None
         self.request_transition("CIB replaced")
+
+    def take_changes(self) -> set[tuple[str, str]] | None:
+        """What the status changes since the last call touched: the (node, resource)
+        operation histories, or None when it may be anything. Status updates diff only
+        those parts of a large CIB."""
+        changed, self._changed = self._changed, set()
+        return changed
 
     def set_membership(self, online: Iterable[str]) -> None:
         """The nodes currently in the membership (with their controller up)."""
@@ -324,7 +335,13 @@ class ClusterController:
                 due.append(entry.last_failure + timeout + 1)
         return max(min(due), self._clock())
 
-    def _status_changed(self) -> None:
+    def _status_changed(self, history: tuple[str, str] | None = None) -> None:
+        """The status changed: only ``history`` (node, resource)'s operation history, or
+        (None) anything."""
+        if history is None:
+            self._changed = None
+        elif self._changed is not None:
+            self._changed.add(history)
         bump_num_updates(self.cib.root)
         if self._on_cib_change is not None:
             self._on_cib_change(self.cib)
@@ -415,7 +432,8 @@ class ClusterController:
                 # executor has nothing left to run for it
                 names = {action.resource.get("id"), action.resource.get("long-id")}
                 node_status.forget_resource(self.cib.root, str(action.node), names)
-                self._status_changed()
+                for name in names - {None}:
+                    self._status_changed((str(action.node), str(name)))
                 return True, ""
             if action.kind == "crm_event":
                 return True, ""  # do_shutdown, lrm refresh: nothing for the DC to do
@@ -428,7 +446,7 @@ class ClusterController:
                 node_status.remove_recurring(
                     self.cib.root, record.node, record.resource, "monitor", op.request.interval_ms
                 )
-                self._status_changed()
+                self._status_changed((record.node, record.resource))
             return record.rc == OcfRc.SUCCESS, record.exit_reason
         probe = op.request.action == "monitor" and not op.request.interval_ms
         self._record(record, probe=probe)
@@ -484,7 +502,7 @@ class ClusterController:
                 int(self._clock()),
                 fatal=fatal,
             )
-        self._status_changed()
+        self._status_changed(None if failure else (record.node, record.resource))
         return failure
 
     def _clear_fail_count(self, action: GraphAction) -> None:

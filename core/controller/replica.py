@@ -54,8 +54,17 @@ from typing import Any
 
 from lxml import etree
 
-from hactl.core.cib.document import CibDocument, CibError
-from hactl.core.cib.patch import apply_patch, bump_versions, diff, parse_patch, patch_versions
+from hactl.core.cib.document import CibDocument, CibError, attributes
+from hactl.core.cib.patch import (
+    apply_patch,
+    bump_epoch,
+    bump_num_updates,
+    bump_versions,
+    diff,
+    parse_patch,
+    patch_versions,
+    restamped,
+)
 from hactl.core.controller.dc import choose_dc
 from hactl.core.errors import HactlError
 
@@ -89,9 +98,12 @@ class Broadcast:
 
 @dataclass(frozen=True)
 class Persist:
-    """Store ``doc`` as this node's CIB (atomically) before anything else happens."""
+    """Store ``doc`` as this node's CIB (atomically) before anything else happens; a
+    change of the status alone (``status_only``) may be stored later, with the next
+    ones, as Pacemaker writes the CIB to disk only when its configuration changed."""
 
     doc: CibDocument
+    status_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class CibChanged:
     versions: Versions
     patch: bytes
     on_dc: bool
+    request_id: str | None = None  # the request the patch answered (None: the DC's own)
 
 
 Output = Broadcast | Persist | Reply | SyncBarrier | Synced | CibChanged
@@ -408,12 +421,22 @@ class CibReplica:
             current = self._projected.versions()[:2]
             if base != current:
                 return [self._answer(request_id, origin, _moved_on(base, current))]
-        work = self._projected.copy()
+        # applied in place (all or nothing) and sent on as it came, versioned: the cost
+        # follows the change, not the size of the CIB (Pacemaker's change tracking)
+        work = self._projected
+        before = attributes(work.root)
         try:
-            apply_patch(work, parse_patch(message["patch"].encode()), check_versions=False)
+            patch = parse_patch(message["patch"].encode())
+            applied = apply_patch(work, patch, check_versions=False)
         except CibError as exc:
             return [self._answer(request_id, origin, exc.message)]
-        return self._dc_commit(work, request_id, origin)
+        if not applied.changed:
+            return [self._answer(request_id, origin, None)]  # nothing to change: done
+        if applied.configuration_changed:
+            bump_epoch(work.root)
+        else:
+            bump_num_updates(work.root)
+        return [self._patch_message(restamped(patch, before, work.root), request_id, origin)]
 
     def _answer(self, request_id: str, origin: int, error: str | None) -> Broadcast:
         return Broadcast({"t": "answer", "id": request_id, "origin": origin, "error": error})
@@ -429,6 +452,11 @@ class CibReplica:
             return [self._answer(request_id, origin, None)]  # nothing to change: done
         patch = diff(self._projected, work)
         self._projected = work
+        return [self._patch_message(patch, request_id, origin)]
+
+    def _patch_message(
+        self, patch: etree._Element, request_id: str | None, origin: int | None
+    ) -> Broadcast:
         message = {
             "t": "patch",
             "ring": self.ring,
@@ -436,7 +464,7 @@ class CibReplica:
             "origin": origin,
             "patch": etree.tostring(patch).decode(),
         }
-        return [Broadcast(message, safe=True)]
+        return Broadcast(message, safe=True)
 
     def _on_patch(self, sender: int, message: Message) -> list[Output]:
         if message["ring"] != self.ring or self.phase is not Phase.SYNCED or sender != self.dc:
@@ -450,9 +478,10 @@ class CibReplica:
         versions = patch_versions(patch)
         target = _versions(versions[1]) if versions else self.doc.versions()
         if not self.needs_resync:
-            work = self.doc.copy()
+            work = self.doc
+            configuration = work.versions()[:2]
             try:
-                apply_patch(work, patch, check_versions=True)
+                apply_patch(work, patch, check_versions=True)  # in place, all or nothing
             except CibError:
                 # this copy diverged (it should not): take the DC's whole CIB
                 self.needs_resync = True
@@ -460,9 +489,10 @@ class CibReplica:
                     self._projected = self.doc.copy()
                 out.append(Broadcast({"t": "resync", "ring": self.ring, "node": self.me}))
             else:
-                self.doc = work
-                out.append(Persist(work))
-                out.append(CibChanged(work.versions(), patch_text, self.is_dc))
+                status_only = work.versions()[:2] == configuration
+                out.append(Persist(work, status_only=status_only))
+                changed_by = str(request_id) if request_id is not None else None
+                out.append(CibChanged(work.versions(), patch_text, self.is_dc, changed_by))
         if request_id is not None and int(message["origin"]) == self.me:
             if self._pending.pop(str(request_id), None) is not None:
                 out.append(Reply(str(request_id), versions=target))

@@ -92,6 +92,9 @@ SHUTDOWN_WAIT_S = 30.0
 RELEASE_CHECK_S = 0.1
 #: how long a change may take to go through the DC before the client is told
 CHANGE_TIMEOUT_S = 25.0
+#: how long a change of the status alone may wait to be written to disk, with the ones
+#: after it (Pacemaker writes only configuration changes; a lost status is rebuilt)
+STATUS_WRITE_DELAY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class DaemonOptions:
     users_path: Path | None = None
     #: where the remote API listens (default: this node's ring0_addr)
     remote_address: str | None = None
+    #: PID:START of the process the daemon ends with (hactl.core.daemon.owner)
+    owner: str | None = None
 
 
 class FaultSwitch(Transport):
@@ -193,6 +198,7 @@ class NodeDaemon:
         self.started_at = time.time()
         self._then_api_only = False
         self._placement_seen: tuple[tuple[int, int, int], dict[str, set[str]]] | None = None
+        self._status_write: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ life cycle
 
@@ -355,6 +361,8 @@ class NodeDaemon:
             await self.remote.stop()
         await self.totem.stop()
         await self.resources.stop()
+        if self._status_write is not None:
+            self._write_cib()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(HactlError("the node is shutting down"))
@@ -555,7 +563,12 @@ class NodeDaemon:
             if isinstance(out, Broadcast):
                 self._propose(CHANNEL_CIB + encode_message(out.message), safe=out.safe)
             elif isinstance(out, Persist):
-                self.store.write(out.doc)
+                if not out.status_only:
+                    self._write_cib()
+                elif self._status_write is None:
+                    self._status_write = asyncio.get_running_loop().call_later(
+                        STATUS_WRITE_DELAY_S, self._write_cib
+                    )
             elif isinstance(out, Reply):
                 future = self._waiting.pop(out.request_id, None)
                 if future is not None and not future.done():
@@ -575,19 +588,29 @@ class NodeDaemon:
             elif isinstance(out, CibChanged):
                 log_cib.debug("CIB now at %s", ".".join(map(str, out.versions)))
                 if out.on_dc:
-                    self.resources.cib_changed()
+                    self.resources.cib_changed(out.request_id)
+
+    def _write_cib(self) -> None:
+        """Store the replica's CIB as it is now (everything applied so far)."""
+        if self._status_write is not None:
+            self._status_write.cancel()
+            self._status_write = None
+        self.store.write(self.replica.doc)
 
     async def _submit(self, doc: CibDocument, base: tuple[int, int]) -> Reply:
         return await self._through_dc(lambda rid: self.replica.submit(rid, doc, base))
 
-    async def update_cib(self, patch: etree._Element) -> Reply:
+    async def update_cib(self, patch: etree._Element, request_id: str | None = None) -> Reply:
         """Apply a v2 patchset through the DC without a version check, and wait until it
         is held by every member: how the executor records operation results and the
-        attribute manager node attributes (issue 9 and later)."""
-        return await self._through_dc(lambda rid: self.replica.submit_patch(rid, patch))
+        attribute manager node attributes (issue 9 and later). ``request_id`` names the
+        request (unique; default a new one) for the caller to recognise its change."""
+        return await self._through_dc(lambda rid: self.replica.submit_patch(rid, patch), request_id)
 
-    async def _through_dc(self, submit: Callable[[str], list[Output]]) -> Reply:
-        request_id = f"{self.local.nodeid}-{uuid.uuid4().hex[:12]}"
+    async def _through_dc(
+        self, submit: Callable[[str], list[Output]], request_id: str | None = None
+    ) -> Reply:
+        request_id = request_id or f"{self.local.nodeid}-{uuid.uuid4().hex[:12]}"
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
         self._run_replica(submit(request_id))
@@ -640,6 +663,8 @@ class NodeDaemon:
             "dc_name": replica.name_of(replica.dc) if replica.dc is not None else None,
             "quorate": self.quorum.quorate,
             "quorum": asdict(self.quorum.status()),
+            # what corosync-cmapctl shows as runtime.config.totem.*: the timeouts in use
+            "totem": {"token": self.params.token, "consensus": self.params.consensus},
             "nodes": {str(k): v for k, v in self.names.items()},
             "cib": replica.doc.serialize(pretty=False).decode(),
             "versions": list(replica.doc.versions()),
@@ -784,6 +809,7 @@ class NodeDaemon:
         )
         self.resources.names.clear()
         self.resources.names.update(self.names)
+        self._reload_totem(new)
         await self.transport.replace(self._new_transport(new), self._addresses(new))
         expected = votequorum_settings(new, self.local.nodeid).expected_votes
         if expected and expected != self.quorum.status().expected_votes:
@@ -793,6 +819,25 @@ class NodeDaemon:
             except (HactlError, NotImplementedError) as exc:
                 log_quorum.warning("expected votes stay as they are: %s", exc)
         self._run_replica(self.replica.nodelist_changed(self.names))
+
+    def _reload_totem(self, new: ClusterConfig) -> None:
+        """Corosync's reload re-reads the totem timeouts (its "volatile" keys) and derives
+        them again for the new node count: token grows by token_coefficient per node above
+        two, and token_retransmit, hold and consensus follow it unless set. The ring uses
+        them from its next timer on."""
+        params = TotemParams.from_values(effective_totem(new))
+        if params == self.params:
+            return
+        log.info(
+            "totem timeouts for %d nodes: token %d ms (was %d), consensus %d ms (was %d)",
+            len(new.nodelist),
+            params.token,
+            self.params.token,
+            params.consensus,
+            self.params.consensus,
+        )
+        self.params = params
+        self.ring.params = params
 
     async def _api_setup(self, request: dict[str, Any]) -> dict[str, Any]:
         raise HactlError(

@@ -40,7 +40,7 @@ from hactl.core.attrd.manager import AttributeManager
 from hactl.core.attrd.status import set_transient
 from hactl.core.cib.document import CibDocument
 from hactl.core.cib.model import build_model
-from hactl.core.cib.patch import diff, is_empty_patch, same_tree
+from hactl.core.cib.patch import Step, apply_patch, diff, diff_parts, is_empty_patch, same_tree
 from hactl.core.controller.manager import (
     ClusterController,
     NodeUnreachable,
@@ -72,7 +72,10 @@ TICK_S = 1.0
 HISTORY_WAIT_S = 2.0
 
 Send = Callable[[dict[str, Any]], None]
-UpdateCib = Callable[[etree._Element], Awaitable[Reply]]
+#: update_cib(patch, request_id): a status patch through the DC, the request named
+UpdateCib = Callable[[etree._Element, str | None], Awaitable[Reply]]
+#: the root attributes that count versions: the DC's replica bumps them, not the patch
+_COUNTERS = ("admin_epoch", "epoch", "num_updates")
 
 
 def encode(message: Mapping[str, Any]) -> bytes:
@@ -116,15 +119,56 @@ def same_cib(a: CibDocument, b: CibDocument) -> bool:
     return all(same_tree(x, y) for x, y in zip(a.root, b.root, strict=True))
 
 
-def status_patch(baseline: CibDocument, current: CibDocument) -> etree._Element:
+def status_patch(
+    baseline: CibDocument,
+    current: CibDocument,
+    histories: set[tuple[str, str]] | None = None,
+) -> etree._Element:
     """The controller's changes since ``baseline`` as a patch, version counters left to
-    the DC's replica (it bumps them when it applies the patch)."""
-    edited = current.copy()
-    for name in ("admin_epoch", "epoch", "num_updates"):
+    the DC's replica (it bumps them when it applies the patch). With ``histories`` (the
+    (node, resource) operation histories that alone changed, besides the root's
+    attributes) only those are compared: 500 resources' results do not diff the whole
+    CIB each time."""
+    counters = {name: current.root.get(name) for name in _COUNTERS}
+    for name in _COUNTERS:  # for the comparison only: put back below
         value = baseline.root.get(name)
         if value is not None:
-            edited.root.set(name, value)
-    return diff(baseline, edited)
+            current.root.set(name, value)
+    try:
+        parts = _history_parts(current, histories) if histories is not None else None
+        patch = diff_parts(baseline, current, parts) if parts is not None else None
+        return patch if patch is not None else diff(baseline, current)
+    finally:
+        for name, value in counters.items():
+            if value is not None:
+                current.root.set(name, value)
+            elif name in current.root.attrib:
+                del current.root.attrib[name]
+
+
+def _history_parts(
+    cib: CibDocument, histories: set[tuple[str, str]]
+) -> list[tuple[Step, ...]] | None:
+    """Where each (node, resource) operation history lives; None for a node the CIB
+    does not know (the whole CIB is compared then)."""
+    ids = {
+        str(entry.get("uname")): str(entry.get("id"))
+        for entry in cib.root.iterfind("configuration/nodes/node")
+    }
+    parts: list[tuple[Step, ...]] = []
+    for node, resource in sorted(histories):
+        if node not in ids:
+            return None
+        parts.append(
+            (
+                ("status", None),
+                ("node_state", ids[node]),
+                ("lrm", None),
+                ("lrm_resources", None),
+                ("lrm_resource", resource),
+            )
+        )
+    return parts
 
 
 class ResourceRuntime:
@@ -167,6 +211,8 @@ class ResourceRuntime:
         self._tasks: set[asyncio.Task[Any]] = set()
         #: the controller's CIB as last sent to (or taken from) the replica
         self._baseline: CibDocument | None = None
+        #: the controller's status updates whose patch this node has not applied yet
+        self._own_updates: set[str] = set()
         self._updates_in_flight = 0
         self._replica_moved = False
         #: the controller changed its status since the last update was sent
@@ -268,8 +314,13 @@ class ResourceRuntime:
                         NodeUnreachable(f"{self._name(target)} was out of reach in the new ring")
                     )
 
-    def cib_changed(self) -> None:
-        """The replica applied a patch (on the DC: maybe not the controller's own)."""
+    def cib_changed(self, request_id: str | None = None) -> None:
+        """The replica applied a patch (on the DC: maybe not the controller's own): the
+        controller follows it, unless it was the controller's own update (the replica
+        then holds what the controller already has)."""
+        if request_id is not None and request_id in self._own_updates:
+            self._own_updates.discard(request_id)
+            return
         if self.controller is None:
             return
         if self._updates_in_flight or self._status_dirty or self._awaiting_history:
@@ -335,7 +386,7 @@ class ResourceRuntime:
         after = before.copy()
         if not set_transient(after.root, node, name, value):
             return
-        reply = await self._update_cib(diff(before, after))
+        reply = await self._update_cib(diff(before, after), None)
         if reply.error is not None:
             raise HactlError(reply.error, where=f"attribute {name} on {node}")
 
@@ -455,8 +506,11 @@ class ResourceRuntime:
             return
         assert self._baseline is not None
         self._status_dirty = False
-        patch = status_patch(self._baseline, self.controller.cib)
-        self._baseline = self.controller.cib.copy()
+        patch = status_patch(self._baseline, self.controller.cib, self.controller.take_changes())
+        try:
+            apply_patch(self._baseline, patch, check_versions=False)  # what was sent
+        except HactlError:
+            self._baseline = self.controller.cib.copy()
         if is_empty_patch(patch):
             self._after_update()
             return
@@ -465,13 +519,16 @@ class ResourceRuntime:
 
     async def _persist(self, patch: etree._Element) -> None:
         lost: str | None = None
+        request_id = f"{self.node_id}-status-{uuid.uuid4().hex[:12]}"
+        self._own_updates.add(request_id)
         try:
-            reply = await self._update_cib(patch)
+            reply = await self._update_cib(patch, request_id)
             lost = reply.error
         except HactlError as exc:
             lost = exc.message
         finally:
             self._updates_in_flight -= 1
+            self._own_updates.discard(request_id)
         if lost is not None and self.controller is not None:
             log.error("the controller's status update was lost (%s): sending its history", lost)
             self._rebase()
