@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import statistics
@@ -163,7 +164,7 @@ def until_running(sandbox: Sandbox, names: list[str]) -> str:
 
 def start_cluster(root: Path) -> tuple[Sandbox, list[str]]:
     sandbox = Sandbox(root / "sandbox")
-    sandbox.create(3)
+    sandbox.create(3, owner_pid=os.getpid())
     names = sandbox.nodes()
     for name in names:
         sandbox.start(name)

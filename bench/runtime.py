@@ -68,7 +68,7 @@ def measure(size: int, changes: int) -> tuple[list[dict[str, Any]], dict[str, An
     root = Path(tempfile.mkdtemp(prefix="hactl-bench-"))
     sandbox = Sandbox(root / "sandbox")
     try:
-        sandbox.create(size)
+        sandbox.create(size, owner_pid=os.getpid())
         names = sandbox.nodes()
         started = time.monotonic()
         for name in names:

@@ -55,6 +55,12 @@ def daemon(
     boot: bool = typer.Option(
         False, "--boot", help="Started at boot: honour `hactl cluster disable` (the unit's)."
     ),
+    owner: str | None = typer.Option(
+        None,
+        "--owner",
+        help="PID[:START] of a process this daemon belongs to (a sandbox's test): the "
+        "daemon ends, with its agents, once that process is gone.",
+    ),
 ) -> None:
     """Run the node daemon in the foreground: totem ring, quorum, replicated CIB, DC,
     local API. SIGTERM stops it cleanly (the DC records the node's shutdown first)."""
@@ -63,6 +69,9 @@ def daemon(
     os.environ.pop("CIB_file", None)
     from hactl.core.daemon import logs
     from hactl.core.daemon.node import DaemonOptions, NodeDaemon
+    from hactl.core.daemon.owner import Owner, end_with
+
+    lease = Owner.parse(owner) if owner is not None else None
 
     state = state_dir or paths.state_dir()
     options = DaemonOptions(
@@ -74,7 +83,10 @@ def daemon(
         remote_port=remote_port,
         users_path=api_users,
         remote_address=remote_address,
+        owner=str(lease) if lease is not None else None,
     )
+    if lease is not None:
+        end_with(lease)
     from hactl.core.daemon.standby import StandbyDaemon, disabled
 
     reason = None

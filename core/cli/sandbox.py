@@ -45,10 +45,15 @@ def up(
     nodes: int = typer.Option(3, "--nodes", "-n", help="How many nodes (1 to 16)."),
     empty: bool = typer.Option(False, "--empty", help="Do not configure starter resources."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for quorum."),
+    owner: int = typer.Option(
+        None,
+        "--owner",
+        help="A pid (a script's $$): the daemons end themselves once it is gone.",
+    ),
 ) -> None:
     """Start a local cluster of N daemons and wait until it is quorate."""
     sandbox = Sandbox.default()
-    sandbox.create(nodes)
+    sandbox.create(nodes, owner_pid=owner)
     names = sandbox.nodes()
     for name in names:
         sandbox.start(name)

@@ -12,7 +12,11 @@ Layout of the sandbox directory (HACTL_SANDBOX_DIR, default ~/.local/state/hactl
       CIB, ring seq, hactl.sock, daemon.log (its state directory)
 
 Daemons are ordinary `hactl daemon` processes in their own sessions, started and stopped
-by pid (SIGTERM: a clean stop; SIGKILL: a crash). Only loopback addresses are used.
+by pid (SIGTERM: a clean stop; SIGKILL: a crash). A sandbox created with an owner (a test
+session, a benchmark: ``create(n, owner_pid=os.getpid())``, `sandbox up --owner PID`)
+records it, and its daemons run with ``--owner``: they end themselves, with their agents,
+within a second of the owner's end however it ended (hactl.core.daemon.owner).
+Only loopback addresses are used.
 `add_node` makes one more node that is not in the cluster yet: its daemon runs with the
 remote API only, waiting for `hactl cluster node add`.
 """
@@ -35,6 +39,7 @@ from typing import Any
 from hactl.core.cib.store import atomic_write
 from hactl.core.config.authkey import write_authkey
 from hactl.core.daemon import paths
+from hactl.core.daemon.owner import Owner
 from hactl.core.daemon.remote import write_user
 from hactl.core.errors import HactlError, NotFoundError, UsageError
 
@@ -177,7 +182,9 @@ class Sandbox:
 
     # ------------------------------------------------------------------ processes
 
-    def create(self, count: int, cluster_name: str = "sandbox") -> None:
+    def create(
+        self, count: int, cluster_name: str = "sandbox", *, owner_pid: int | None = None
+    ) -> None:
         if not 1 <= count <= MAX_NODES:
             raise UsageError(
                 f"{count} nodes: a sandbox has 1 to {MAX_NODES}",
@@ -190,6 +197,7 @@ class Sandbox:
                 where=str(self.root),
                 hint="`hactl sandbox status` shows it; `hactl sandbox down` removes it",
             )
+        owner = Owner.of(owner_pid) if owner_pid is not None else None
         self.root.mkdir(parents=True, exist_ok=True)
         addresses = [f"127.0.0.{i + 1}" for i in range(count)]
         for _ in range(50):
@@ -219,7 +227,10 @@ class Sandbox:
         password = secrets.token_urlsafe(12)
         write_user(self.users_path, "hacluster", password)
         atomic_write(self.password_path, (password + "\n").encode())
-        self._save({"port": port, "remote_port": port + 1, "nodes": nodes})
+        record: dict[str, Any] = {"port": port, "remote_port": port + 1, "nodes": nodes}
+        if owner is not None:
+            record["owner"] = str(owner)
+        self._save(record)
 
     def add_node(self) -> dict[str, Any]:
         """One more node, not in the cluster yet: the next name, id and loopback address;
@@ -275,6 +286,9 @@ class Sandbox:
             "--api-users",
             str(self.users_path),
         ]
+        owner = self.record().get("owner")
+        if owner:
+            command += ["--owner", owner]
         rsctmp = state / "rsctmp"
         rsctmp.mkdir(parents=True, exist_ok=True)
         try:

@@ -74,6 +74,8 @@ def daemon_argv(options: Any, *, api_only: bool) -> list[str]:
         argv += ["--api-users", str(options.users_path)]
     if options.remote_address:
         argv += ["--remote-address", options.remote_address]
+    if options.owner:
+        argv += ["--owner", options.owner]
     if api_only:
         argv.append("--api-only")
     return argv

@@ -95,7 +95,7 @@ class Cluster:
 
 def start_cluster(root: Path, count: int) -> Sandbox:
     sandbox = Sandbox(root)
-    sandbox.create(count)
+    sandbox.create(count, owner_pid=os.getpid())  # its daemons end with this process
     for name in sandbox.nodes():
         sandbox.start(name)
     return sandbox
