@@ -101,3 +101,21 @@ def set_transient(root: Element, node: str, name: str, value: str | None) -> boo
     pair_id = _NOT_IN_ID.sub(".", f"{attributes.get('id')}-{name}")
     etree.SubElement(attributes, "nvpair", id=pair_id, name=name, value=value)
     return True
+
+
+def transient_attributes(
+    root: Element, names: list[str] | tuple[str, ...] = ()
+) -> dict[str, dict[str, str]]:
+    """Node -> its transient attributes (nodes without any left out); ``names`` limits it
+    to those nodes, each of which must be in the CIB."""
+    for name in names:
+        node_id(root, name)
+    result: dict[str, dict[str, str]] = {}
+    for entry in root.iterfind("configuration/nodes/node"):
+        uname = str(entry.get("uname") or entry.get("id"))
+        if names and uname not in names:
+            continue
+        values = transient_values(root, uname)
+        if values:
+            result[uname] = values
+    return result

@@ -147,19 +147,20 @@ def parse_attrd_updater(argv: Sequence[str]) -> AttributeRequest:
         True,
         value,
         all_nodes=args.all,
-        delay_s=_delay_s(args.delay) if args.delay is not None else None,
+        delay_s=parse_delay(args.delay, where="attrd_updater -d")
+        if args.delay is not None
+        else None,
     )
 
 
-def _delay_s(text: str) -> float:
-    """attrd_updater's delay: seconds, or a duration with a unit (5s, 500ms, 1min)."""
+def parse_delay(text: str, *, where: str) -> float:
+    """A dampening delay in seconds: a number of seconds, or a duration with a unit (5s,
+    500ms, 1min)."""
     from hactl.core.scheduler.unpack import parse_interval_ms
 
     ms = parse_interval_ms(text.strip())
     if not ms and not re.fullmatch(r"0+\s*[a-z]*", text.strip().lower()):
-        raise UsageError(
-            f"delay {text!r} is not a duration", where="attrd_updater -d", hint="e.g. 5s or 500ms"
-        )
+        raise UsageError(f"delay {text!r} is not a duration", where=where, hint="e.g. 5s or 500ms")
     return ms / 1000
 
 

@@ -1,46 +1,109 @@
 """`hactl node attribute|utilization|standby|unstandby|maintenance|unmaintenance`: node
-settings kept in the CIB (their live effects come with the runtime)."""
+settings kept in the CIB. Transient attributes (`--lifetime reboot`, `--delay`) go the way
+attrd_updater's do: to the local daemon's attribute manager, which dampens them."""
 
 from __future__ import annotations
 
+import enum
+
 import typer
 
+from hactl.core.attrd import status, tools
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
-from hactl.core.commands import nodes
+from hactl.core.commands import nodes, session
 from hactl.core.commands.grammar import parse_pairs
+from hactl.core.errors import UsageError
 
 app = typer.Typer(
     no_args_is_help=True, help="Node attributes, utilization, standby and maintenance."
 )
 
 
+class Lifetime(enum.StrEnum):
+    forever = "forever"  # the configuration's nodes section (pcs's node attribute)
+    reboot = "reboot"  # the status section: transient, gone when the node leaves
+
+
+def _show(title: str, data: dict[str, dict[str, str]], output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        print_json(data)
+        return
+    print(title)
+    for node, values in data.items():
+        print(f"  {node}: " + " ".join(f"{k}={v}" for k, v in values.items()))
+
+
 def _values(tag: str, args: list[str] | None, force: bool, output: OutputFormat) -> None:
-    words = cc.words(args)
+    words = cc.words(args, known_options=("--lifetime", "--delay"))
     if len(words) > 1:
         values = parse_pairs(words[1:], where=f"node {words[0]}")
         cc.edit(lambda root, notes: nodes.set_node_values(root, words[0], tag, values, force=force))
         return
     data = cc.read(lambda root: nodes.node_values(root, tag, words))
-    if output is OutputFormat.json:
-        print_json(data)
+    _show("Node Attributes:" if tag == "instance_attributes" else "Node Utilization:", data, output)
+
+
+def _transient_values(args: list[str] | None, delay: str | None, output: OutputFormat) -> None:
+    """Set transient attributes as attrd_updater does (one request per attribute, dampened
+    by the attribute manager of a running cluster), or list them."""
+    words = cc.words(args, known_options=("--lifetime", "--delay"))
+    if len(words) <= 1:
+        if delay is not None:
+            raise UsageError(
+                "--delay applies to values being set",
+                where="node attribute",
+                hint="hactl node attribute NODE NAME=VALUE --delay 5s",
+            )
+        data = cc.read(lambda root: status.transient_attributes(root, words))
+        _show("Node Attributes (lifetime reboot):", data, output)
         return
-    print("Node Attributes:" if tag == "instance_attributes" else "Node Utilization:")
-    for node, values in data.items():
-        print(f"  {node}: " + " ".join(f"{k}={v}" for k, v in values.items()))
+    node = words[0]
+    values = parse_pairs(words[1:], where=f"node {node}")
+    delay_s = tools.parse_delay(delay, where="node attribute --delay") if delay else None
+    handle = session.current_handle()
+    session.read(handle, lambda root: status.node_id(root, node))  # an unknown node: refused
+    for name, value in values.items():
+        request = tools.AttributeRequest(
+            "update" if value else "delete", name, node, True, value or None, delay_s=delay_s
+        )
+        tools.run_attrd_updater(request, handle)
 
 
 @app.command("attribute", context_settings=cc.PCS_ARGS)
 def attribute(
     args: list[str] = typer.Argument(None, metavar="[NODE [NAME=VALUE…]]"),
     force: bool = cc.FORCE,
+    lifetime: Lifetime = typer.Option(
+        None,
+        "--lifetime",
+        help="forever: the configuration (the default); reboot: transient, in the status "
+        "section, gone when the node leaves the cluster.",
+    ),
+    delay: str = typer.Option(
+        None,
+        "--delay",
+        help="Dampening of a transient value (5s, 500ms): written once the delay passed "
+        "since its first unwritten change, later changes within it replacing it. Implies "
+        "--lifetime reboot.",
+    ),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Show node attributes, or set them on NODE (an empty value removes one; --force adds
-    a node the CIB does not list yet).
+    a node the CIB does not list yet). --lifetime reboot shows or sets transient ones.
 
     Example: hactl -f cib.xml node attribute node1 rack=r1
+    Example: hactl node attribute node1 pingd=1000 --delay 5s
     """
+    if delay is not None and lifetime is Lifetime.forever:
+        raise UsageError(
+            "--delay dampens transient attributes, not configured ones",
+            where="node attribute",
+            hint="drop --lifetime forever (--delay implies --lifetime reboot)",
+        )
+    if delay is not None or lifetime is Lifetime.reboot:
+        _transient_values(args, delay, output)
+        return
     _values("instance_attributes", args, force, output)
 
 

@@ -250,6 +250,8 @@ def test_a_dc_that_stops_cleanly_hands_its_resources_over_before_it_leaves(
         }
 
     for args in (
+        # no fence device here: with fencing enabled (the default) nothing would start
+        ("property", "set", "stonith-enabled=false"),
         ("resource", "create", "d", "ocf:hactl:Dummy", "meta", "resource-stickiness=0"),
         ("constraint", "location", "d", "prefers", f"{dc_name}=50"),
     ):

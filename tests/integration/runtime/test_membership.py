@@ -30,10 +30,17 @@ def expected_votes(cluster: Any, node: str) -> int:
     return int(cluster.status(node)["quorum"]["expected_votes"])
 
 
+def token_ms(cluster: Any, node: str) -> int:
+    """The token timeout the node's ring runs with (Corosync's runtime.config.totem.token):
+    the configured 1000 ms plus token_coefficient (650 ms) per node above two."""
+    return int(cluster.status(node)["totem"]["token"])
+
+
 def test_a_node_is_added_to_a_running_cluster_then_removed(
     fresh_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cluster, sandbox = fresh_cluster, fresh_cluster.sandbox
+    assert {token_ms(cluster, n) for n in sandbox.nodes()} == {1650}
     monkeypatch.setenv("HACTL_KNOWN_HOSTS", str(tmp_path / "known-hosts.json"))
     made = cluster.hactl("sandbox", "add-node")
     assert made.code == 0 and "node4: waiting to be added" in made.out, made.err
@@ -58,6 +65,8 @@ def test_a_node_is_added_to_a_running_cluster_then_removed(
     took = cluster.wait(lambda: cluster.formed(four), JOIN, "node4 in the ring")
     print(f"node4 joined {took:.2f}s after `cluster node add`")
     cluster.wait(lambda: all(expected_votes(cluster, n) == 4 for n in four), 5, "4 votes")
+    # a reload derives the token timeout again for the node count, as Corosync's does
+    assert {token_ms(cluster, n) for n in four} == {2300}
     for name in four:
         assert "name: node4" in sandbox.config_of(name).read_text()
     cluster.wait(lambda: "4" in node_ids_in_cib(cluster, "node2")[1], 5, "node4 in the CIB")
@@ -84,6 +93,7 @@ def test_a_node_is_added_to_a_running_cluster_then_removed(
     assert cluster.formed(three)
     assert len(runs_on()) == 1 and "node4" not in runs_on()
     cluster.wait(lambda: all(expected_votes(cluster, n) == 3 for n in three), 5, "3 votes")
+    assert {token_ms(cluster, n) for n in three} == {1650}
     cluster.wait(
         lambda: all(
             node_ids_in_cib(cluster, n) == ({"1", "2", "3"}, {"1", "2", "3"}) for n in three
