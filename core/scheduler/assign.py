@@ -559,8 +559,10 @@ class Placer:
         """With a placement strategy, resources are placed in order of importance."""
         if self.ws.placement_strategy == "default":
             return
-        nodes = [n for n in self.ws.nodes]
-        nodes.sort(key=functools.cmp_to_key(lambda a, b: self.compare_nodes((a, 0), (b, 0), None)))
+        # nodes that cannot run resources sort last (Pacemaker's pcmk__sort_nodes)
+        scored = [(n, 0 if self.available(n) else -INFINITY) for n in self.ws.nodes]
+        scored.sort(key=functools.cmp_to_key(lambda a, b: self.compare_nodes(a, b, None)))
+        nodes = [n for n, _ in scored]
 
         def key(rsc: Resource) -> tuple[int, int, list[int]]:
             own = rsc.allowed or {}

@@ -1,0 +1,70 @@
+"""The order resources are placed in under a utilization placement strategy: after priority
+and the score where each runs, a higher score on the first node of the cluster's node order
+goes first, where nodes that cannot run resources (standby) come last."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.scheduler import schedule
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+
+
+def _running(rsc: str, node: str) -> str:
+    return (
+        f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Dummy">'
+        f'<lrm_rsc_op id="{rsc}_start" operation="start" call-id="1" rc-code="0" '
+        f'op-status="0" interval="0" transition-key="1:1:0:x" on_node="{node}"/>'
+        "</lrm_resource>"
+    )
+
+
+def test_a_resource_on_a_standby_node_is_placed_after_one_that_may_stay() -> None:
+    cpu = '<utilization id="{0}-u"><nvpair id="{0}-cpu" name="cpu" value="1"/></utilization>'
+    nodes = "".join(
+        f'<node id="{n}" uname="{n}">{cpu.format(n)}{extra}</node>'
+        for n, extra in (
+            (
+                "node1",
+                '<instance_attributes id="n1-a">'
+                '<nvpair id="n1-s" name="standby" value="on"/></instance_attributes>',
+            ),
+            ("node2", ""),
+        )
+    )
+    resources = "".join(
+        f'<primitive id="{r}" class="ocf" provider="pacemaker" type="Dummy">{cpu.format(r)}'
+        "</primitive>"
+        for r in ("rsc1", "rsc2")
+    )
+    states = "".join(
+        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        f'expected="member"><lrm id="{n}"><lrm_resources>{_running(r, n)}</lrm_resources>'
+        "</lrm></node_state>"
+        for n, r in (("node1", "rsc1"), ("node2", "rsc2"))
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o2" name="placement-strategy" value="balanced"/>
+    </cluster_property_set></crm_config>
+    <nodes>{nodes}</nodes>
+    <resources>{resources}</resources>
+    <constraints/>
+    <rsc_defaults><meta_attributes id="d">
+      <nvpair id="d1" name="resource-stickiness" value="100"/>
+    </meta_attributes></rsc_defaults>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    # both weigh 100 where they run; on node2 (first in node order, node1 being standby)
+    # rsc2 weighs more, so it keeps node2's only cpu and rsc1 has nowhere to go
+    assert ws.by_id["rsc2"].assigned is not None
+    assert ws.by_id["rsc2"].assigned.name == "node2"
+    assert ws.by_id["rsc1"].assigned is None
