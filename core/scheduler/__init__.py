@@ -30,7 +30,7 @@ from lxml import etree
 from hactl.core.scheduler import actions, assign, unpack
 from hactl.core.scheduler.model import WorkingSet
 
-__all__ = ["decide", "schedule", "WorkingSet"]
+__all__ = ["WorkingSet", "decide", "schedule"]
 
 
 def schedule(cib: etree._Element, now: dt.datetime, *, sanitized: bool = False) -> WorkingSet:

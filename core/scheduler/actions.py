@@ -6,6 +6,8 @@ Orderings carry Pacemaker's relation flags; `propagate` applies them until nothi
 
 from __future__ import annotations
 
+from lxml import etree
+
 from hactl.core.scheduler import bundle, digests, history, notifications, remote, unfencing
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 from hactl.core.scheduler.ordering import (
@@ -290,9 +292,15 @@ class Builder:
         """The primitives in the order Pacemaker keeps them before placement re-sorts them
         (by priority, then as configured): the order of its implicit constraints."""
 
+        index_in_parent: dict[etree._Element, int] = {}
+
         def position(rsc: Resource) -> int:
             parent = rsc.element.getparent()
-            return parent.index(rsc.element) if parent is not None else 0
+            if parent is None:
+                return 0
+            if rsc.element not in index_in_parent:  # each parent's children counted once
+                index_in_parent.update((child, i) for i, child in enumerate(parent))
+            return index_in_parent[rsc.element]
 
         tops = sorted(self.ws.resources, key=lambda r: (-r.priority, position(r)))
         return [p for top in tops for p in top.primitives()]

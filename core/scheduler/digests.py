@@ -193,8 +193,15 @@ class ConfigChanges:
     #: (resource, node) to stop (and so restart): a reload cannot follow a pending start
     stops: list[tuple[Resource, Node]] = field(default_factory=list)
 
+    #: (len(restarts), ids of the resources restarting) once looked up: asked per resource
+    #: and node, a scan of `restarts` (only ever appended to) would cost R x restarts
+    _restarting: tuple[int, set[int]] | None = None
+
     def restart_required(self, rsc: Resource) -> bool:
-        return any(r is rsc and task == "start" for r, task, _ in self.restarts)
+        if self._restarting is None or self._restarting[0] != len(self.restarts):
+            restarting = {id(r) for r, task, _ in self.restarts if task == "start"}
+            self._restarting = (len(self.restarts), restarting)
+        return id(rsc) in self._restarting[1]
 
     def monitor_required(self, rsc: Resource, node: Node, interval_ms: int) -> bool:
         """A recurring monitor to (re-)create on node whatever its history says."""
@@ -237,11 +244,12 @@ def check_config_changes(ws: WorkingSet, *, sanitized: bool = False) -> ConfigCh
     secrets masked (a simulation from a file), so a change of only secret parameters counts
     as none."""
     changes = ConfigChanges()
+    primitives = [r for r in ws.all_resources() if r.is_primitive and not r.orphan]
     for node in ws.nodes:
         if not _can_run_actions(node):
             continue
-        for rsc in ws.all_resources():
-            if not rsc.is_primitive or rsc.orphan or node not in rsc.running_on:
+        for rsc in primitives:
+            if node not in rsc.running_on:
                 continue
             if rsc.meta.get("__bundle_role") in GENERATED_BUNDLE_ROLES:
                 continue
