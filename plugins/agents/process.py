@@ -8,7 +8,6 @@ file, a hang or a signal becomes a :class:`ProgramOutcome` whose ``failure`` say
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -160,6 +159,8 @@ async def run_program(
 ) -> ProgramOutcome:
     """Run ``argv`` (never through a shell) and wait at most ``timeout_ms``; on timeout the
     program's whole process group is killed with SIGKILL (its helpers die with it)."""
+    import asyncio
+
     program = Path(argv[0])
     blocked = unrunnable(program, name)
     if blocked is not None:

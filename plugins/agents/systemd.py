@@ -13,18 +13,15 @@ default) and ``HACTL_SYSTEMD_RUNTIME_DIR`` (where drop-ins go; /run/systemd/syst
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import tempfile
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jeepney import DBusAddress, MessageType, new_method_call
 from jeepney.bus_messages import MatchRule, message_bus
-from jeepney.io.asyncio import DBusRouter, open_dbus_router
 from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
 from hactl.core.drivers import (
@@ -37,6 +34,13 @@ from hactl.core.drivers import (
 from hactl.core.errors import HactlError, NotFoundError, UsageError
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.agents.process import invalid_agent_result
+
+# asyncio and jeepney's asyncio router are imported where used: importing this plugin
+# (`hactl plugins list`) should not import asyncio
+if TYPE_CHECKING:
+    import asyncio
+
+    from jeepney.io.asyncio import DBusRouter
 
 SYSTEMD = "org.freedesktop.systemd1"
 MANAGER = DBusAddress("/org/freedesktop/systemd1", bus_name=SYSTEMD, interface=f"{SYSTEMD}.Manager")
@@ -84,6 +88,9 @@ def active_state_result(state: str) -> tuple[int, OperationStatus]:
 
 def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine from sync code, also when an event loop runs in this thread."""
+    import asyncio
+    import concurrent.futures
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -120,6 +127,8 @@ class _Systemd:
 
     async def subscribe_jobs(self) -> asyncio.Queue[Any]:
         """A queue receiving systemd's JobRemoved signals (Subscribe makes systemd send them)."""
+        import asyncio
+
         rule = MatchRule(type="signal", interface=MANAGER.interface, member="JobRemoved")
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self.router.filter(rule, queue=queue)
@@ -158,12 +167,16 @@ class SystemdAgentClass(AgentClass):
     # ------------------------------------------------------------------ discovery
 
     async def _list_units(self) -> list[str]:
+        from jeepney.io.asyncio import open_dbus_router
+
         async with open_dbus_router(self.bus) as router:
             (files,) = await _Systemd(router).call(MANAGER, "ListUnitFiles")
         units = {Path(path).name for path, _state in files}
         return sorted(agent_type_of(u) for u in units if u.endswith(UNIT_SUFFIXES))
 
     def agents(self, provider: str | None = None) -> list[str]:
+        import asyncio
+
         if provider:
             return []
         try:
@@ -176,6 +189,8 @@ class SystemdAgentClass(AgentClass):
             ) from None
 
     async def _describe_unit(self, unit: str) -> tuple[str, str]:
+        from jeepney.io.asyncio import open_dbus_router
+
         async with open_dbus_router(self.bus) as router:
             systemd = _Systemd(router)
             path = await systemd.load_unit(unit)
@@ -184,6 +199,8 @@ class SystemdAgentClass(AgentClass):
         return str(load_state), str(description)
 
     def metadata(self, agent_type: str, provider: str | None = None) -> str:
+        import asyncio
+
         from hactl.core.agentmeta import AgentSpec, render_metadata
 
         AgentSpec.parse(f"systemd:{agent_type}")
@@ -241,6 +258,8 @@ class SystemdAgentClass(AgentClass):
     # ------------------------------------------------------------------ running
 
     async def execute(self, request: OperationRequest) -> OperationResult:
+        import asyncio
+
         from hactl.core.agentmeta import AgentSpec
 
         try:
@@ -274,6 +293,8 @@ class SystemdAgentClass(AgentClass):
         )
 
     async def _metadata_result(self, agent_type: str) -> OperationResult:
+        import asyncio
+
         try:
             xml = await asyncio.to_thread(self.metadata, agent_type)
         except NotFoundError as exc:
@@ -289,6 +310,8 @@ class SystemdAgentClass(AgentClass):
         return OperationResult(rc=OcfRc.SUCCESS, stdout_tail=xml)
 
     async def _execute(self, unit: str, action: str) -> tuple[int, OperationStatus, str]:
+        from jeepney.io.asyncio import open_dbus_router
+
         if action not in ("monitor", "status", "start", "stop", "restart"):
             return (
                 OcfRc.ERR_UNIMPLEMENTED,
@@ -361,6 +384,8 @@ async def _job_result(jobs: asyncio.Queue[Any], job_path: str) -> str:
 
 async def _settled_state(systemd: _Systemd, path: str) -> str:
     """The unit's ActiveState once it is no longer changing."""
+    import asyncio
+
     while True:
         state = str(await systemd.property(path, "ActiveState"))
         if state not in ("activating", "deactivating", "reloading"):

@@ -3,7 +3,6 @@ around every action, and the standard parameters fence-agents programs all accep
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 import time
@@ -13,6 +12,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from hactl.core.drivers import FenceAgent, FenceResult
 from hactl.core.errors import UsageError
+
+if TYPE_CHECKING:
+    import asyncio
 
 # hactl.core.fencemeta (pydantic, lxml) is imported where it is used: `hactl plugins list`
 # imports every fence plugin and should not pay for building metadata models.
@@ -111,6 +113,8 @@ class BuiltinFenceAgent(FenceAgent):
     async def execute(
         self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
     ) -> FenceResult:
+        import asyncio
+
         from hactl.core.fencemeta import scrub
 
         if action not in self.supported_actions():
@@ -153,6 +157,8 @@ async def in_daemon_thread(function: Callable[..., T], *args: object) -> T:
     """Run a blocking device call in a thread of its own. Unlike asyncio.to_thread, a call
     that hangs past the action's deadline (an unreachable BMC retrying its login) is left
     behind as a daemon thread instead of holding up the event loop's shutdown."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 

@@ -8,7 +8,6 @@ agent. Its hook is ``trylast``: a bundled or third-party plugin for the same nam
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import re
@@ -185,6 +184,8 @@ class ExternalFenceAgent(FenceAgent):
     async def execute(
         self, action: str, params: Mapping[str, str], target: str | None, timeout_ms: int
     ) -> FenceResult:
+        import asyncio
+
         from hactl.core.fencemeta import scrub
 
         meta = await asyncio.to_thread(lambda: self.meta)  # may run the program once

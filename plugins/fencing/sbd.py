@@ -9,7 +9,6 @@ the SelfFence it was given (sysrq in production, a recorder in tests).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import socket
 import time
@@ -46,6 +45,8 @@ from hactl.plugins.fencing.sbd_format import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from hactl.core.fencemeta import FenceAgentMetadata
 
 MAX_DEVICES = 3
@@ -136,11 +137,13 @@ class SbdFenceAgent(BuiltinFenceAgent, SharedDiskAdmin):
     name = "fence_sbd"
 
     def __init__(
-        self, sender: str | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self, sender: str | None = None, sleep: Callable[[float], Awaitable[None]] | None = None
     ) -> None:
+        import asyncio  # here, not at import: listing plugins need not import asyncio
+
         self.meta = sbd_metadata()
         self.sender = sender or socket.gethostname()
-        self._sleep = sleep
+        self._sleep = sleep or asyncio.sleep
 
     async def run(self, action: str, options: Mapping[str, str], target: str | None) -> FenceResult:
         devices = split_devices(options["devices"])
@@ -333,15 +336,17 @@ class SbdWatcher:
         self_fence: SelfFence,
         *,
         cluster_healthy: Callable[[], bool] = lambda: False,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
+        import asyncio
+
         if not 1 <= len(devices) <= MAX_DEVICES:
             raise UsageError(f"{len(devices)} SBD devices", hint=f"give 1 to {MAX_DEVICES}")
         self.devices = [SbdDevice(p) for p in devices]
         self.node = node
         self.self_fence = self_fence
         self.cluster_healthy = cluster_healthy
-        self._sleep = sleep
+        self._sleep = sleep or asyncio.sleep
         self.slots: dict[str, int] = {}
 
     def start(self) -> None:

@@ -1,5 +1,6 @@
 """What the UDP-based transports share: reading the nodelist from the transport options
-and a datagram endpoint with large socket buffers.
+and a UDP socket with large buffers (its asyncio endpoint is in ``endpoint``, imported when
+a transport starts, so that importing a transport plugin does not import asyncio).
 
 Options (a mapping, as the daemon builds it from the totem section and the nodelist)::
 
@@ -12,14 +13,11 @@ Options (a mapping, as the daemon builds it from the totem section and the nodel
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import ipaddress
 import socket
-import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from hactl.core.errors import ConfigError
 
@@ -29,9 +27,6 @@ UDP_MAX = 65507
 SOCKET_BUFFER = 8 << 20
 #: Linux's socket options that queue ICMP errors with the address they concern
 IP_RECVERR, IPV6_RECVERR = 11, 25
-#: ee_errno of sock_extended_err: the ICMP answers that say "nobody there"
-_UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH})
-_EXTENDED_ERR = struct.Struct("=IBBBB")  # ee_errno, ee_origin, ee_type, ee_code, ee_pad
 
 
 @dataclass(frozen=True)
@@ -106,77 +101,6 @@ def read_nodelist(options: Mapping[str, Any], links: int = 1) -> tuple[int, dict
     return me, peers
 
 
-class DatagramEndpoint(asyncio.DatagramProtocol):
-    """One bound UDP socket; hands each datagram and its source to ``on_datagram``. With
-    ``on_refused`` (its socket made by ``udp_socket(..., recverr=True)``) also each address
-    an ICMP error said is unreachable: a crashed peer's port on a live host answers port
-    unreachable."""
-
-    def __init__(
-        self,
-        on_datagram: Callable[[bytes, tuple[str, int]], None],
-        on_refused: Callable[[tuple[str, int]], None] | None = None,
-        sock: socket.socket | None = None,
-    ) -> None:
-        self.on_datagram = on_datagram
-        self.on_refused = on_refused
-        self.sock = sock
-        self.transport: asyncio.DatagramTransport | None = None
-        self.errors = 0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.on_datagram(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        self.errors += 1  # ICMP unreachable from a peer that is down: totem copes
-        for address in self._drain_errors():
-            if self.on_refused is not None:
-                self.on_refused(address)
-
-    def _drain_errors(self) -> list[tuple[str, int]]:
-        """Read the socket's error queue (IP_RECVERR): the destinations ICMP called
-        unreachable. Always emptied, or the socket would stay readable forever."""
-        refused: list[tuple[str, int]] = []
-        while self.sock is not None:
-            try:
-                _, ancillary, _, address = self.sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
-            except OSError:  # BlockingIOError: the queue is empty
-                break
-            for _level, _kind, data in ancillary:
-                if len(data) >= _EXTENDED_ERR.size:
-                    ee_errno = _EXTENDED_ERR.unpack_from(data)[0]
-                    if ee_errno in _UNREACHABLE_ERRNOS and address:
-                        refused.append((str(address[0]), int(address[1])))
-        return refused
-
-    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self.transport is None:
-            return
-        if self.sock is None or self.on_refused is None:
-            self.transport.sendto(data, addr)
-            return
-        # With IP_RECVERR an ICMP error about another peer is returned by the next send,
-        # which then sends nothing: take the error and send again.
-        for _ in range(4):
-            try:
-                self.sock.sendto(data, addr)
-                return
-            except BlockingIOError:
-                return  # the socket buffer is full: dropped, as UDP may; totem resends
-            except OSError as exc:
-                if exc.errno not in _UNREACHABLE_ERRNOS:
-                    raise
-                self.error_received(exc)
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
-
-
 def udp_socket(
     bind: tuple[str, int], *, reuse: bool = False, recverr: bool = False
 ) -> socket.socket:
@@ -203,15 +127,3 @@ def udp_socket(
         ) from None
     sock.setblocking(False)
     return sock
-
-
-async def open_endpoint(
-    sock: socket.socket,
-    on_datagram: Callable[[bytes, tuple[str, int]], None],
-    on_refused: Callable[[tuple[str, int]], None] | None = None,
-) -> DatagramEndpoint:
-    loop = asyncio.get_running_loop()
-    _, endpoint = await loop.create_datagram_endpoint(
-        lambda: DatagramEndpoint(on_datagram, on_refused, sock), sock=sock
-    )
-    return endpoint

@@ -25,25 +25,27 @@ looking up (then totem sees the loss), never inject a message.
 
 from __future__ import annotations
 
-import asyncio
 import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hactl.core.drivers import Transport
 from hactl.core.errors import ConfigError
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.transports.common import (
     DEFAULT_PORT,
-    DatagramEndpoint,
     datagram_mtu,
-    open_endpoint,
     option_int,
     read_nodelist,
     udp_socket,
 )
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from hactl.plugins.transports.endpoint import DatagramEndpoint
 
 MAX_LINKS = 8
 LINK_MODES = ("passive", "active", "rr")
@@ -187,6 +189,10 @@ class KnetTransport(Transport):
             self._report_unreachable(unreachable)
 
     async def start(self, on_datagram: Callable[[str, bytes], None]) -> None:
+        import asyncio
+
+        from hactl.plugins.transports.endpoint import open_endpoint
+
         for link, bind in self.binds.items():
             self._endpoints[link] = await open_endpoint(
                 udp_socket(bind), self._receiver(link, on_datagram)
@@ -222,6 +228,8 @@ class KnetTransport(Transport):
         return receive
 
     async def _heartbeats(self) -> None:
+        import asyncio
+
         while True:
             now = time.monotonic()
             expired = self.monitor.expire(now)
@@ -247,6 +255,8 @@ class KnetTransport(Transport):
                     endpoint.sendto(frame, self.addresses[(peer, link)])
 
     async def stop(self) -> None:
+        import asyncio
+
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             try:

@@ -13,20 +13,21 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hactl.core.drivers import Transport
 from hactl.core.errors import ConfigError
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.transports.common import (
     DEFAULT_PORT,
-    DatagramEndpoint,
     datagram_mtu,
-    open_endpoint,
     option_int,
     read_nodelist,
     udp_socket,
 )
+
+if TYPE_CHECKING:
+    from hactl.plugins.transports.endpoint import DatagramEndpoint
 
 
 class UdpTransport(Transport):
@@ -79,6 +80,8 @@ class UdpTransport(Transport):
         return sock
 
     async def start(self, on_datagram: Callable[[str, bytes], None]) -> None:
+        from hactl.plugins.transports.endpoint import open_endpoint
+
         def receive(data: bytes, addr: tuple[str, int]) -> None:
             if addr[0] in self._known:
                 on_datagram(f"{addr[0]}:{addr[1]}", data)

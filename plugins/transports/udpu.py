@@ -10,19 +10,20 @@ from it arrives. Options: see ``common``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hactl.core.drivers import Transport
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.transports.common import (
     DEFAULT_PORT,
-    DatagramEndpoint,
     datagram_mtu,
-    open_endpoint,
     option_int,
     read_nodelist,
     udp_socket,
 )
+
+if TYPE_CHECKING:
+    from hactl.plugins.transports.endpoint import DatagramEndpoint
 
 
 class UdpuTransport(Transport):
@@ -43,6 +44,8 @@ class UdpuTransport(Transport):
         self.unreachable: frozenset[int] = frozenset()
 
     async def start(self, on_datagram: Callable[[str, bytes], None]) -> None:
+        from hactl.plugins.transports.endpoint import open_endpoint
+
         def receive(data: bytes, addr: tuple[str, int]) -> None:
             if addr[0] in self._known:
                 nodeid = self._nodes_at.get((addr[0], addr[1]))
