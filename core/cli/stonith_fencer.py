@@ -5,10 +5,12 @@ stonith_admin --history prints them).
 
 Where a cluster runs (a daemon answers here and no ``-f FILE`` is given), the history is
 the cluster's: the status section of the CIB, which the DC writes and every node holds.
-`confirm` tells the cluster through the DC (the node counts as fenced and its resources
-are recovered), `fence` records its outcome there, and `history` shows it merged with
-what this node's own file holds from before (``--cleanup`` clears both). Without a
-cluster they work on this node's file (``<state dir>/fencing-history``) alone."""
+`fence` and `confirm` tell their outcome to the DC's controller (API ``fence.record``),
+as Pacemaker's fencer notifies its controller: it records it, and after a success the
+node counts as fenced (it leaves the cluster if it still runs) and its resources are
+recovered; `history` shows the cluster's merged with what this node's own file holds
+from before (``--cleanup`` clears both). Without a cluster they work on this node's file
+(``<state dir>/fencing-history``) alone."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 import typer
@@ -32,7 +35,6 @@ from hactl.core.commands import fencing, session
 from hactl.core.commands.cibtools import Element
 from hactl.core.commands.grammar import did_you_mean
 from hactl.core.commands.nodes import node_names
-from hactl.core.controller.node_status import record_fenced
 from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
 from hactl.core.fencer import cib_history
 from hactl.core.fencer.device_runner import failed_devices
@@ -146,27 +148,18 @@ def _confirm_in_cluster(status: dict[str, Any], entry: FenceHistoryEntry) -> Non
             hint="confirm only a node you checked is powered off; "
             f"`hactl stonith fence {node}` fences a running one",
         )
-    if status.get("dc") is None:
-        raise HactlError(
-            "the cluster has no DC right now to take the confirmation",
-            where=where,
-            hint="wait until `hactl status` shows a DC (the partition needs quorum)",
-        )
-
-    def confirm(root: Element) -> None:
-        record_fenced(root, node)
-        cib_history.record(root, entry, _client())
-
-    _edit_cluster_status(confirm)
+    _record(status, entry)
 
 
 def _record(status: dict[str, Any] | None, entry: FenceHistoryEntry) -> None:
-    """Keep a request's outcome: in the running cluster's history (through the DC), else in
-    this node's file."""
-    if status:
-        _edit_cluster_status(lambda root: cib_history.record(root, entry, _client()))
-    else:
+    """Keep a request's outcome: told to the running cluster's DC (which records it and
+    acts on a success), else in this node's file."""
+    if not status:
         FenceHistory().append(entry, _client())
+        return
+    from hactl.core.daemon import client
+
+    client.call("fence.record", entry=asdict(entry), client=_client())
 
 
 def _merged(records: list[HistoryRecord]) -> list[HistoryRecord]:

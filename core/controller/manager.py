@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -197,6 +197,10 @@ class ClusterController:
         self._fencing_deferred = False
         self.transitions: list[TransitionSummary] = []
         self.fence_history: list[FenceRecord] = []
+        #: nodes fenced outside the DC's own attempts (an administrator's `stonith fence`
+        #: or `stonith confirm`) -> when the DC learned it: that completes the attempts
+        #: of the DC running then
+        self._fenced_elsewhere: dict[str, float] = {}
         #: what changed in the status since take_changes(): (node, resource) operation
         #: histories, or None for anything (a diff of the whole CIB finds it)
         self._changed: set[tuple[str, str]] | None = None
@@ -256,6 +260,27 @@ class ClusterController:
         if set_transient(self.cib.root, node, name, value):
             self._status_changed()
             self.request_transition(f"attribute {name} on {node} changed")
+
+    def fenced_elsewhere(self, entry: FenceHistoryEntry, client: str) -> None:
+        """An administrator fenced ``entry.target`` (``stonith fence``, run on some node) or
+        confirmed it down (``stonith confirm``): recorded in the history as the DC learns
+        it (a confirmation stamped now, as Pacemaker's fencer stamps a manual one), and a
+        success marks the node fenced, as the DC's own fencing does: its resources are
+        recovered, and a fencing attempt of the DC still running for it is completed by
+        this (not recorded as one more failure), so the history's order by completion
+        time lists nothing of the DC's for that node above this."""
+        target = entry.target
+        if entry.executioner == MANUAL:
+            entry = replace(entry, completed=self._clock())
+        cib_history.record(self.cib.root, entry, client)
+        if entry.succeeded:
+            self._fenced_elsewhere[target] = self._clock()
+            self._fence_failures.pop(target, None)
+            node_status.record_fenced(self.cib.root, target)
+            self._recorded = {seen for seen in self._recorded if seen[0] != target}
+        self._status_changed()
+        if entry.succeeded:
+            self.request_transition(f"{target} was fenced by {entry.executioner}")
 
     def operation_reported(self, record: OperationRecord) -> None:
         """A node's executor reported a result on its own: a recurring monitor's change.
@@ -515,8 +540,11 @@ class ClusterController:
         if failures.clear_entries(self.cib.root, entries):
             self._status_changed()
 
-    def _confirmed_since(self, target: str, since: float) -> bool:
-        """Whether `stonith confirm` recorded ``target`` down after ``since``."""
+    def _fenced_since(self, target: str, since: float) -> bool:
+        """Whether an administrator's fencing or confirmation of ``target`` reached this
+        DC after ``since`` (a CIB this DC took over may hold an older DC's knowledge)."""
+        if self._fenced_elsewhere.get(target, -1.0) >= since:
+            return True
         return any(
             record.entry.executioner == MANUAL
             and record.entry.succeeded
@@ -543,9 +571,10 @@ class ClusterController:
         delay_ms = int(delay_s) * 1000 if delay_s.isdigit() else 0
         result = await self._fence(target, fence_action, delay_ms)
         cib_history.forget(self.cib.root, pending_id)
-        if not result.succeeded and self._confirmed_since(target, asked_at):
-            # an administrator confirmed the node down meanwhile: that completes the request
-            log.warning("fencing %s failed, but it was confirmed down meanwhile", target)
+        if not result.succeeded and self._fenced_since(target, asked_at):
+            # an administrator fenced or confirmed the node down meanwhile: that completes
+            # the request
+            log.warning("fencing %s failed, but it was fenced or confirmed meanwhile", target)
             self._fence_failures.pop(target, None)
             self._status_changed()
             return True, ""

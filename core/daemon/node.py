@@ -67,6 +67,7 @@ from hactl.core.daemon.resources import encode as encode_execute
 from hactl.core.drivers import QuorumProvider, Transport
 from hactl.core.errors import HactlError
 from hactl.core.events import MembershipEvent, QuorumEvent
+from hactl.core.fencer import cib_history
 from hactl.core.plugins import PluginHost
 from hactl.core.totem.crypto import CryptoConfig, PacketSealer, new_session
 from hactl.core.totem.params import TotemParams
@@ -199,6 +200,8 @@ class NodeDaemon:
         self._then_api_only = False
         self._placement_seen: tuple[tuple[int, int, int], dict[str, set[str]]] | None = None
         self._status_write: asyncio.TimerHandle | None = None
+        #: who fenced this node while it ran (it then leaves the cluster)
+        self._fenced_by: str | None = None
 
     # ------------------------------------------------------------------ life cycle
 
@@ -325,7 +328,9 @@ class NodeDaemon:
         return {n.nodeid: n.ring_addrs.get(0, "") for n in config.nodelist if n.nodeid}
 
     async def _clean_stop(self) -> None:
-        if len(self.replica.members) > 1 and self.replica.dc is not None:
+        if self._fenced_by is not None:
+            log.info("stopping: fenced by %s, nothing to hand over", self._fenced_by)
+        elif len(self.replica.members) > 1 and self.replica.dc is not None:
             here = self.local.name
             recorded = {rsc for rsc, nodes in (self._placement() or {}).items() if here in nodes}
             active = sorted(recorded | set(self.resources.active_here()))
@@ -585,10 +590,35 @@ class NodeDaemon:
                     out.source,
                 )
                 self.resources.synced(out.dc, out.members)
+                self._leave_if_fenced()
             elif isinstance(out, CibChanged):
                 log_cib.debug("CIB now at %s", ".".join(map(str, out.versions)))
+                if b"fence_event" in out.patch:
+                    self._leave_if_fenced()
                 if out.on_dc:
                     self.resources.cib_changed(out.request_id)
+
+    def _leave_if_fenced(self) -> None:
+        """A node the history shows fenced since it started (an administrator's `stonith
+        fence` of a running member, a fence device that did not cut its power) leaves the
+        cluster, as Pacemaker's controller exits when it learns it was fenced: the cluster
+        counts it down and runs its resources elsewhere. Only the remote API stays (`hactl
+        cluster start` brings it back)."""
+        if self._fenced_by is not None or self._stopping.is_set():
+            return
+        for record in cib_history.records(self.replica.doc.root, self.local.name):
+            entry = record.entry
+            if entry.succeeded and (entry.completed or 0.0) > self.started_at:
+                self._fenced_by = entry.executioner
+                log.critical(
+                    "this node was fenced (%s by %s, asked by %s): it leaves the cluster",
+                    entry.action,
+                    entry.executioner,
+                    entry.origin,
+                )
+                self._then_api_only = True
+                self._stopping.set()
+                return
 
     def _write_cib(self) -> None:
         """Store the replica's CIB as it is now (everything applied so far)."""
@@ -630,6 +660,7 @@ class NodeDaemon:
         return {
             "ping": self._api_ping,
             "attrd.update": self.resources.attribute_request,
+            "fence.record": self.resources.fencing_request,
             "status": self._api_status,
             "cib.get": self._api_cib_get,
             "cib.push": self._api_cib_push,

@@ -55,7 +55,7 @@ from hactl.core.executor.executor import Executor, ScheduledOperation, agent_run
 from hactl.core.executor.history import OperationRecord
 from hactl.core.fencer import cib_history
 from hactl.core.fencer.device_runner import failed_devices, fence_device_runner
-from hactl.core.fencer.fencer import Fencer
+from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer
 from hactl.core.plugins import PluginHost
 
 log = logging.getLogger("hactl.controller")
@@ -70,6 +70,8 @@ _BOOKKEEPING = frozenset(
 TICK_S = 1.0
 #: how long the DC waits for a member's operation history before scheduling without it
 HISTORY_WAIT_S = 2.0
+#: how long an administrator's fencing outcome may take to reach the DC and be taken
+FENCING_ANSWER_S = 10.0
 
 Send = Callable[[dict[str, Any]], None]
 #: update_cib(patch, request_id): a status patch through the DC, the request named
@@ -208,6 +210,8 @@ class ResourceRuntime:
         self._ticker: asyncio.Task[None] | None = None
         #: the DC's requests awaiting a node's answer: id -> (target node id, future)
         self._pending: dict[str, tuple[int, asyncio.Future[OperationRecord]]] = {}
+        #: this node's fencing outcomes awaiting the DC's answer: id -> (DC, future)
+        self._fencing_told: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         #: the controller's CIB as last sent to (or taken from) the replica
         self._baseline: CibDocument | None = None
@@ -313,6 +317,11 @@ class ResourceRuntime:
                     future.set_exception(
                         NodeUnreachable(f"{self._name(target)} was out of reach in the new ring")
                     )
+        for request_id, (dc, told) in list(self._fencing_told.items()):
+            if dc not in members or dc not in self._came_along:
+                self._fencing_told.pop(request_id, None)
+                if not told.done():
+                    told.set_exception(NodeUnreachable("the DC changed before it answered"))
 
     def cib_changed(self, request_id: str | None = None) -> None:
         """The replica applied a patch (on the DC: maybe not the controller's own): the
@@ -347,6 +356,21 @@ class ResourceRuntime:
             self.controller.operation_reported(record_from_wire(message["record"]))
         elif kind == "lrm" and self.dc == self.node_id:
             self._history_arrived(sender, etree.fromstring(str(message["lrm"]).encode()))
+        elif kind == "fenced":
+            taken: dict[str, Any] = {"t": "fenced-answer", "id": message["id"], "to": sender}
+            if self.controller is None:
+                taken["error"] = "this node is not the DC (any more)"
+            else:
+                outcome = FenceHistoryEntry(**message["entry"])
+                self.controller.fenced_elsewhere(outcome, str(message["client"]))
+            self._send(taken)
+        elif kind == "fenced-answer":
+            waiting = self._fencing_told.pop(str(message["id"]), None)
+            if waiting is not None and not waiting[1].done():
+                if message.get("error"):
+                    waiting[1].set_exception(NodeUnreachable(str(message["error"])))
+                else:
+                    waiting[1].set_result(None)
 
     def active_here(self) -> list[str]:
         """Resources this node's executor last left running (or in an unknown state: a
@@ -380,6 +404,38 @@ class ResourceRuntime:
             change_value=not request.get("delay_only"),
         )
         return {"node": node, "name": name, "dampened": dampened}
+
+    async def fencing_request(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The API's ``fence.record``: an administrator's fencing outcome or confirmation
+        (``entry``: a FenceHistoryEntry's fields, ``client``), told to the DC's controller,
+        which records it and, for a success, marks the node fenced (its resources are
+        recovered elsewhere), as it does after its own fencing."""
+        try:
+            entry = FenceHistoryEntry(**dict(request["entry"]))
+        except (KeyError, TypeError) as exc:
+            raise HactlError(
+                f"a fencing outcome is malformed: {exc}", where="fence.record"
+            ) from None
+        if self.dc is None:
+            raise HactlError(
+                "the cluster has no DC right now to take the fencing outcome",
+                hint="wait until `hactl status` shows a DC (the partition needs quorum)",
+            )
+        request_id = f"{self.node_id}-fenced-{uuid.uuid4().hex[:12]}"
+        told: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._fencing_told[request_id] = (self.dc, told)
+        message = {"t": "fenced", "id": request_id, "to": self.dc}
+        self._send({**message, "entry": asdict(entry), "client": str(request["client"])})
+        try:
+            await asyncio.wait_for(told, FENCING_ANSWER_S)
+        except TimeoutError:
+            raise HactlError(
+                f"the DC did not take the fencing outcome within {FENCING_ANSWER_S:g}s",
+                hint="`hactl stonith history` shows whether it was recorded",
+            ) from None
+        finally:
+            self._fencing_told.pop(request_id, None)
+        return {"target": entry.target, "dc": self._name(self.dc)}
 
     async def _write_attribute(self, node: str, name: str, value: str | None) -> None:
         before = self._current_cib()

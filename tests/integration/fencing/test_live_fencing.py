@@ -343,8 +343,9 @@ def test_a_node_whose_fencing_fails_keeps_its_resource_until_confirmed_down(
     assert [s for s in survivors if state_file(cluster, s, "d").exists()] == started_on(
         cluster, dc, "d"
     )
-    # the confirmation leads the history (a try still in flight when it came is completed
-    # by it, not recorded as one more failure); no failure is outstanding any more
+    # the confirmation leads the history by design: the DC stamps it when it takes it, a
+    # try still in flight then is completed by it (not recorded as one more failure), and
+    # no new try starts once it is taken; no failure is outstanding any more
     history = cluster.hactl("stonith", "history", node=dc).out.splitlines()
     assert history[0].startswith(f"off of {victim} successful: delegate=manual"), history
     assert any(line.startswith(failed) for line in history[1:]), history
@@ -358,6 +359,55 @@ def test_a_node_whose_fencing_fails_keeps_its_resource_until_confirmed_down(
         "the history cleaned up on every node",
     )
     assert cluster.hactl("stonith", "history", node=other).out == "No fencing history\n"
+
+
+def test_fencing_a_running_member_through_the_dc_recovers_its_resources(
+    fenced_cluster: FencedCluster,
+) -> None:
+    """`stonith fence` of a member that still runs: its outcome goes to the DC, which marks
+    the node fenced and starts its resource elsewhere; the node, learning it was fenced,
+    leaves the cluster (Pacemaker's controller exits then). The BMC cannot stop a daemon,
+    so d's agent state stays on the victim: what a power cut would have ended."""
+    cluster = fenced_cluster.cluster
+    victim, dc = place_off_dc(fenced_cluster, "d")
+    other = next(n for n in cluster.sandbox.nodes() if n not in (victim, dc))
+    survivors = sorted([dc, other])
+
+    fenced = cluster.hactl("stonith", "fence", victim, node=other)
+    assert fenced.code == 0, fenced.err
+    assert fenced.out.strip() == f"Node: {victim} fenced (by fence-{victim})"
+    assert [c["action"] for c in fenced_cluster.bmcs[victim].changes()] in (
+        ["off", "on"],
+        ["cycle"],
+    )
+    took = cluster.wait(
+        lambda: started_on(cluster, dc, "d") in ([s] for s in survivors),
+        FAILOVER,
+        "d recovered on a survivor",
+    )
+    print(f"\nd started on a survivor {took:.2f}s after `stonith fence {victim}` returned")
+    ids = sorted(cluster.sandbox.node(n)["id"] for n in survivors)
+    cluster.wait(
+        lambda: all(cluster.members_seen(n) == ids for n in survivors),
+        FAILOVER,
+        f"{victim} out of the ring",
+    )
+    log = (cluster.sandbox.root / victim / "daemon.log").read_text()
+    assert "this node was fenced (reboot by" in log, log[-2000:]
+    latest = status_json(cluster, dc)["fencing_history"][0]
+    assert (latest["target"], latest["state"], latest["origin"], latest["executioner"]) == (
+        victim,
+        "success",
+        other,
+        other,
+    )
+    # fenced and gone cleanly: not unclean, so the DC fences nothing more
+    assert "UNCLEAN" not in status_text(cluster, dc)
+    assert len(status_json(cluster, dc)["fencing_history"]) == 1
+    assert [c["action"] for c in fenced_cluster.bmcs[victim].changes()] in (
+        ["off", "on"],
+        ["cycle"],
+    )
 
 
 def resource_entry(cluster: Cluster, node: str, resource: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from hactl.core.executor.executor import ScheduledOperation
 from hactl.core.executor.history import OperationRecord
 from hactl.core.fencer import cib_history
 from hactl.core.fencer.fencer import FenceHistoryEntry, Fencer
+from hactl.core.fencer.history import newest_first
 from hactl.core.plugins import PluginHost
 
 
@@ -106,3 +107,57 @@ def test_a_new_dc_fences_only_once_it_knows_membership_and_quorum(
     history = asyncio.run(scenario())
     assert asked == ["node2"]
     assert [(e.target, e.state, e.executioner) for e in history] == [("node2", "success", "node3")]
+
+
+def test_a_confirmation_completes_the_dc_attempt_in_flight_and_leads_the_history(
+    tmp_path: Path,
+) -> None:
+    """`stonith confirm` reaching the DC while its own fencing of the node runs: the
+    attempt, failing afterwards, is completed by the confirmation (no failure is recorded
+    above it), no attempt follows, and the node counts as fenced. The fence device is a
+    test double here (an attempt that fails when the test says), as the point is when
+    its answer comes."""
+    clock = [1000.0]
+    asked: list[str] = []
+
+    async def scenario() -> ClusterController:
+        attempt_running = asyncio.Event()
+        answer_now = asyncio.Event()
+
+        async def fence(target: str, action: str, priority_delay_ms: int) -> FenceHistoryEntry:
+            asked.append(target)
+            attempt_running.set()
+            await answer_now.wait()
+            clock[0] += 1
+            return FenceHistoryEntry(
+                target, action, "node3", "node3", state="failed", completed=clock[0]
+            )
+
+        controller = ClusterController(
+            CibDocument.from_bytes(stale_cib(tmp_path / "power")),
+            dc_uuid="3",
+            dispatch=answer,
+            fence=fence,
+            clock=lambda: clock[0],
+        )
+        task = asyncio.ensure_future(controller.run())
+        controller.set_membership({"node1", "node3"})
+        await asyncio.wait_for(attempt_running.wait(), 30)
+        clock[0] += 1
+        confirmation = FenceHistoryEntry(
+            "node2", "off", "node1", "manual", state="success", completed=clock[0] - 100
+        )
+        controller.fenced_elsewhere(confirmation, "hactl.42")
+        answer_now.set()
+        await asyncio.wait_for(controller.settle(), 30)
+        controller.stop()
+        await task
+        return controller
+
+    controller = asyncio.run(scenario())
+    assert asked == ["node2"]  # nothing more once it was confirmed
+    history = newest_first(cib_history.records(controller.cib.root))
+    assert [(r.entry.state, r.entry.executioner) for r in history] == [("success", "manual")]
+    assert history[0].entry.completed == 1001.0  # stamped when the DC took it
+    state = controller.cib.root.find("status/node_state[@id='2']")
+    assert state is not None and state.get("expected") == "down"
