@@ -561,7 +561,11 @@ class Placer:
             return
         # nodes that cannot run resources sort last (Pacemaker's pcmk__sort_nodes)
         scored = [(n, 0 if self.available(n) else -INFINITY) for n in self.ws.nodes]
-        scored.sort(key=functools.cmp_to_key(lambda a, b: self.compare_nodes(a, b, None)))
+
+        def node_order(a: tuple[Node, int], b: tuple[Node, int]) -> int:
+            return self.compare_nodes(a, b, None)
+
+        scored.sort(key=functools.cmp_to_key(node_order))
         nodes = [n for n, _ in scored]
 
         def key(rsc: Resource) -> tuple[int, int, list[int]]:
@@ -647,8 +651,12 @@ class Placer:
         ]
         limit = clone.clone_max
         optimal = max(1, -(-limit // len(usable))) if usable else 1
-        instances = sorted(clone.children, key=lambda r: self._instance_order(clone, r, merged))
-        clone.assign_order = instances
+
+        def instance_order(a: Resource, b: Resource) -> int:
+            return self._compare_instances(clone, a, b, merged)
+
+        instances = sorted(clone.children, key=functools.cmp_to_key(instance_order))
+        clone.assign_order = sorted(clone.children, key=self._probe_order)
         assigned = 0
         # instances stay where they run, as long as that does not crowd a node
         for instance in instances:
@@ -674,14 +682,63 @@ class Placer:
         clone.next_role = Role.STARTED if assigned else Role.STOPPED
         clone.assigning = False
 
-    def _instance_order(
-        self, clone: Resource, instance: Resource, merged: dict[str, int]
-    ) -> tuple[int, int, int]:
-        current = self._instance_current(instance)
-        index = clone.children.index(instance)
-        if current is None:
-            return (1, 0, index)
-        return (0, -merged.get(current.name, 0), index)
+    def _compare_instances(
+        self, clone: Resource, a: Resource, b: Resource, merged: dict[str, int]
+    ) -> int:
+        """Which of two instances is assigned first (Pacemaker's pcmk__cmp_instance): one
+        active on fewer nodes, one not active where it may no longer run, higher priority,
+        an active one, one whose node can run resources and the clone may run on, one not
+        failed, one whose node scores higher, then the lower instance number."""
+
+        def active(instance: Resource) -> tuple[Node | None, int]:
+            nodes = {n.name: n for p in instance.primitives() for n in p.running_on}
+            return next(iter(nodes.values()), None), len(nodes)
+
+        def allowed_there(instance: Resource, node: Node | None) -> bool:
+            own = instance.allowed if instance.allowed is not None else {}
+            return node is None or own.get(node.name, -INFINITY) >= 0
+
+        def first(better_a: bool, better_b: bool) -> int:
+            return -1 if better_a and not better_b else 1 if better_b and not better_a else 0
+
+        (node_a, count_a), (node_b, count_b) = active(a), active(b)
+        if count_a and count_b and count_a != count_b:
+            return -1 if count_a < count_b else 1
+        allowed_a, allowed_b = allowed_there(a, node_a), allowed_there(b, node_b)
+        node_a = node_a if allowed_a else None
+        node_b = node_b if allowed_b else None
+        clone_allowed = clone.allowed or {}
+        for result in (
+            first(allowed_a, allowed_b),
+            (b.priority > a.priority) - (a.priority > b.priority),
+            first(node_a is not None, node_b is not None),
+        ):
+            if result:
+                return result
+        if node_a is None or node_b is None:
+            return 0 if node_a is None and node_b is None else first(node_a is not None, False)
+        for result in (
+            first(self.available(node_a), self.available(node_b)),
+            first(node_a.name in clone_allowed, node_b.name in clone_allowed),
+            first(
+                not any(p.failed for p in a.primitives()), not any(p.failed for p in b.primitives())
+            ),
+        ):
+            if result:
+                return result
+        score_a, score_b = merged.get(node_a.name, 0), merged.get(node_b.name, 0)
+        if score_a != score_b:
+            return -1 if score_a > score_b else 1
+        return clone.children.index(a) - clone.children.index(b)
+
+    def _probe_order(self, instance: Resource) -> tuple[int, int]:
+        """The order in which an instance is looked at to probe an anonymous clone where
+        none is placed: active ones first, then by number. (Pacemaker takes the first of its
+        instances as finally sorted, for a promotable clone by promotion priority; this
+        simpler order agrees with the corpus where that one is not reproduced.)"""
+        clone = instance.parent
+        index = clone.children.index(instance) if clone is not None else 0
+        return (0 if self._instance_current(instance) is not None else 1, index)
 
     def _instance_current(self, instance: Resource) -> Node | None:
         """The one node an instance is active on (None if inactive or active on several)."""

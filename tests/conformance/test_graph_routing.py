@@ -46,5 +46,7 @@ def test_router_nodes_match_pacemaker(case: str) -> None:
     ours = routes(etree.fromstring(output.graph_xml(ws).encode()))
     want = routes(etree.parse(str(EXPECTED / f"{case}.exp")).getroot())
     common = [key for key in want if key in ours]
-    assert any(want[key] for key in common), "no routed action in common"
+    if not any(want[key] for key in common):
+        # only a case whose decisions differ may have no routed action in common
+        assert case in sc.read_known_failures(), "no routed action in common"
     assert {key: ours[key] for key in common} == {key: want[key] for key in common}

@@ -8,7 +8,7 @@ import datetime as dt
 
 from lxml import etree
 
-from hactl.core.scheduler import schedule
+from hactl.core.scheduler import output, schedule
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
 
@@ -68,3 +68,38 @@ def test_a_resource_on_a_standby_node_is_placed_after_one_that_may_stay() -> Non
     assert ws.by_id["rsc2"].assigned is not None
     assert ws.by_id["rsc2"].assigned.name == "node2"
     assert ws.by_id["rsc1"].assigned is None
+
+
+def test_an_instance_active_where_it_may_no_longer_run_is_placed_after_the_others() -> None:
+    """Pacemaker's pcmk__cmp_instance: the instance banned where it runs (its fail count
+    reached the threshold) comes after an inactive one, which so takes the free node."""
+    failed = (
+        '<transient_attributes id="2"><instance_attributes id="ta2">'
+        '<nvpair id="fc" name="fail-count-A#start_0" value="INFINITY"/>'
+        "</instance_attributes></transient_attributes>"
+    )
+    states = (
+        '<node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+        '<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" '
+        f'expected="member">{failed}<lrm id="2"><lrm_resources>{_running("A", "node2")}'
+        "</lrm_resources></lrm></node_state>"
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources><clone id="AC">
+      <primitive id="A" class="ocf" provider="pacemaker" type="Dummy"/>
+    </clone></resources>
+    <constraints/>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    assert "* Stop A:0 ( node2 ) due to node availability" in summary, summary
+    assert "* Start A:1 ( node1 )" in summary, summary
