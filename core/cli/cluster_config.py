@@ -10,6 +10,7 @@ import typer
 from hactl.core.cib.document import CibDocument, serialize_element
 from hactl.core.cib.store import atomic_write
 from hactl.core.cli import cib_command as cc
+from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
 from hactl.core.commands import cluster
 from hactl.core.commands.grammar import split_pair
 from hactl.core.commands.session import current_handle
@@ -65,12 +66,20 @@ def register(app: typer.Typer) -> None:
         print("CIB updated" if changed else "no changes to push")
 
     @app.command("verify", context_settings=cc.PCS_ARGS)
-    def verify(args: list[str] = typer.Argument(None, metavar="[FILE]")) -> None:
-        """Check the CIB with Pacemaker's own checks (crm_verify) and hactl's.
+    def verify(
+        args: list[str] = typer.Argument(None, metavar="[FILE]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Check the CIB with Pacemaker's own checks (crm_verify) and hactl's: problems
+        are errors (exit 1), the rest warnings.
 
-        Example: hactl -f cib.xml cluster verify
+        Example: hactl -f cib.xml cluster verify --output json
         """
         words = cc.words(args)
         doc = CibDocument.load(words[0]) if words else current_handle().get()
-        for warning in cluster.verify(doc):
+        warnings = cluster.verify(doc)
+        if output is OutputFormat.json:
+            print_json({"valid": True, "warnings": warnings})
+            return
+        for warning in warnings:
             print(f"hactl: warning: {warning}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -52,14 +53,19 @@ app.add_typer(export_app, name="export")
 @export_app.command("pcs-commands")
 def export_pcs_commands(
     output_file: str = typer.Option(None, "--output-file", help="Write the commands here."),
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Print the hactl commands (pcs's grammar) that recreate this configuration on an
-    empty CIB; replay them with `-f NEWFILE` to copy a configuration.
+    empty CIB; replay them with `-f NEWFILE` to copy a configuration. With --output json:
+    one argv list per command.
 
     Example: hactl -f cib.xml config export pcs-commands > rebuild.sh
     """
     commands = cc.read(export_commands)
-    text = "".join(shlex.join(["hactl", *words]) + "\n" for words in commands)
+    if output is OutputFormat.json:
+        text = json.dumps([["hactl", *words] for words in commands], indent=2) + "\n"
+    else:
+        text = "".join(shlex.join(["hactl", *words]) + "\n" for words in commands)
     if output_file:
         atomic_write(Path(output_file), text.encode())
     else:

@@ -60,6 +60,13 @@ def config(full: bool = FULL, output: OutputFormat = OUTPUT_OPTION) -> None:
     _show(("location", "order", "colocation", "ticket"), full, output)
 
 
+app.command(
+    "show",
+    help="pcs 0.9's spelling of config (tutorials still use it).\n\n"
+    "Example: hactl -f cib.xml constraint show --full",
+)(config)
+
+
 @app.command("remove", context_settings=cc.PCS_ARGS)
 def remove(args: list[str] = typer.Argument(None, metavar="CONSTRAINT_ID…")) -> None:
     """Remove constraints (or location rules) by id (see `constraint config --full`).

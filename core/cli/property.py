@@ -6,7 +6,7 @@ import typer
 
 from hactl.core.cli import cib_command as cc
 from hactl.core.cli.render import OUTPUT_OPTION, OutputFormat, print_json
-from hactl.core.commands import nvsets, properties
+from hactl.core.commands import nvsets, properties, show
 from hactl.core.commands.grammar import parse_pairs
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ def _show(show_all: bool, output: OutputFormat) -> None:
     print("Cluster Properties: cib-bootstrap-options")
     for name, value in data.items():
         print(f"  {name}={value}")
+    for line in cc.read(show.property_rule_set_lines):
+        print(line)
 
 
 @app.callback()

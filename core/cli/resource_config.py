@@ -737,6 +737,22 @@ def register(app: typer.Typer) -> None:
         for item in data:
             print("\n".join(show.resource_lines(item)))
 
+    @app.command("show", context_settings=cc.PCS_ARGS)
+    def show_(
+        args: list[str] = typer.Argument(None, metavar="[RESOURCE…] [--full]"),
+        full: bool = typer.Option(False, "--full", help="Every resource's configuration."),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """pcs 0.9's spelling (tutorials still use it): with --full or resources named, as
+        `resource config`; alone, as `resource status`.
+
+        Example: hactl -f cib.xml resource show --full
+        """
+        if full or cc.words(args, known_options=("--full",)):
+            config(args, output)
+        else:
+            status(args, output)
+
     @app.command("status", context_settings=cc.PCS_ARGS)
     def status(
         args: list[str] = typer.Argument(None, metavar="[RESOURCE…]"),

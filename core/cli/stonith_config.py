@@ -209,6 +209,13 @@ def register(app: typer.Typer) -> None:
                 f"(id: {level['id']})"
             )
 
+    app.command(
+        "show",
+        context_settings=cc.PCS_ARGS,
+        help="pcs 0.9's spelling of config (tutorials still use it).\n\n"
+        "Example: hactl -f cib.xml stonith show fence-n1",
+    )(config)
+
     @level_app.callback()
     def level_root(ctx: typer.Context, output: OutputFormat = OUTPUT_OPTION) -> None:
         if ctx.invoked_subcommand is None:

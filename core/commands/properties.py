@@ -15,7 +15,7 @@ from hactl.core.cib.schema import OPTION_ALIASES, parse_boolean, parse_duration_
 from hactl.core.commands import cibtools as ct
 from hactl.core.commands import nvsets
 from hactl.core.commands.cibtools import Element, IdAllocator
-from hactl.core.commands.grammar import did_you_mean, nearest
+from hactl.core.commands.grammar import INFINITY, did_you_mean, nearest
 from hactl.core.errors import HactlError, Problem, ValidationError
 
 PROPERTY_SET_ID = "cib-bootstrap-options"
@@ -289,16 +289,37 @@ def unset_properties(root: Element, names: Sequence[str], *, force: bool) -> dic
     return configured(root)
 
 
+def _score(block: Element) -> int:
+    text = block.get("score", "0").upper().removeprefix("+")
+    if text in ("INFINITY", "INF"):
+        return INFINITY
+    if text in ("-INFINITY", "-INF"):
+        return -INFINITY
+    return int(text) if re.fullmatch(r"-?\d+", text) else 0
+
+
 def configured(root: Element) -> dict[str, str]:
-    """Properties set in the CIB (all cluster_property_sets, first value wins)."""
+    """Properties that hold always: the cluster_property_sets without a rule, read as
+    Pacemaker reads them (higher score first, then document order; first value wins).
+    Sets with a rule apply only at times: `rule_sets` lists them."""
     values: dict[str, str] = {}
     crm_config = root.find("configuration/crm_config")
     if crm_config is None:
         return values
-    for block in crm_config.findall("cluster_property_set"):
+    blocks = [b for b in crm_config.findall("cluster_property_set") if b.find("rule") is None]
+    for block in sorted(blocks, key=_score, reverse=True):  # sorted() keeps ties in order
         for pair in block.findall("nvpair"):
             values.setdefault(str(pair.get("name")), str(pair.get("value", "")))
     return values
+
+
+def rule_sets(root: Element) -> list[Element]:
+    """The cluster_property_sets with a rule (`property set create … rule …`)."""
+    return [
+        b
+        for b in root.iterfind("configuration/crm_config/cluster_property_set")
+        if b.find("rule") is not None
+    ]
 
 
 def with_defaults(root: Element) -> dict[str, str]:

@@ -13,11 +13,12 @@ from hactl.core.commands.rules import rule_text
 from hactl.core.commands.tags_alerts import alerts, find_tag, tags
 from hactl.core.fencemeta import mask_secrets
 
-NVSET_TAGS = ("instance_attributes", "meta_attributes", "utilization")
+NVSET_TAGS = ("instance_attributes", "meta_attributes", "utilization", "cluster_property_set")
 _NVSET_TITLES = {
     "instance_attributes": "Attributes",
     "meta_attributes": "Meta Attributes",
     "utilization": "Utilization",
+    "cluster_property_set": "Cluster Properties",
 }
 
 # ------------------------------------------------------------------------- data
@@ -33,20 +34,24 @@ def _nvpair_item(pair: Element) -> tuple[str, str]:
     return f"@{reference}", resolved
 
 
+def nvsets_data_of(blocks: list[Element]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": b.get("id"),
+            **({"rule": rule_text(rule)} if (rule := b.find("rule")) is not None else {}),
+            **({"score": b.get("score")} if b.get("score") else {}),
+            "nvpairs": dict(_nvpair_item(p) for p in b.findall("nvpair")),
+        }
+        for b in blocks
+    ]
+
+
 def nvsets_data(element: Element) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for tag in NVSET_TAGS:
         blocks = element.findall(tag)
         if blocks:
-            data[tag] = [
-                {
-                    "id": b.get("id"),
-                    **({"rule": rule_text(rule)} if (rule := b.find("rule")) is not None else {}),
-                    **({"score": b.get("score")} if b.get("score") else {}),
-                    "nvpairs": dict(_nvpair_item(p) for p in b.findall("nvpair")),
-                }
-                for b in blocks
-            ]
+            data[tag] = nvsets_data_of(blocks)
     return data
 
 
@@ -181,6 +186,9 @@ def config_data(root: Element) -> dict[str, Any]:
             defaults[name] = nvsets_data(section).get("meta_attributes", [])
     return {
         "properties": properties.configured(root),
+        "property_sets": nvsets_data_of(
+            list(root.iterfind("configuration/crm_config/cluster_property_set"))
+        ),
         "nodes": [
             {"id": n.get("id"), "uname": n.get("uname"), **nvsets_data(n)}
             for n in root.iterfind("configuration/nodes/node")
@@ -413,4 +421,12 @@ def config_text(root: Element) -> list[str]:
     if data["properties"]:
         lines.append("Cluster Properties: cib-bootstrap-options")
         lines += [f"  {k}={v}" for k, v in data["properties"].items()]
+    lines += property_rule_set_lines(root)
     return lines
+
+
+def property_rule_set_lines(root: Element) -> list[str]:
+    """The property sets that hold only where their rule does, as `property config` and
+    `config` show them after the properties that always hold."""
+    data = {"cluster_property_set": nvsets_data_of(properties.rule_sets(root))}
+    return _nvset_lines(data, "")

@@ -188,6 +188,19 @@ def test_json_output_of_read_commands(hactl, cib: Path) -> None:
         ("tag config --output json", lambda d: d == {}),
         ("alert config --output json", lambda d: d == []),
         ("node attribute --output json", lambda d: d == {}),
+        ("node utilization --output json", lambda d: d == {}),
+        ("resource utilization --output json", lambda d: d == {}),
+        ("resource defaults --output json", lambda d: d == {}),
+        ("resource op defaults --output json", lambda d: d == {}),
+        ("constraint ref vip --output json", lambda d: d == {"vip": []}),
+        ("stonith level config --output json", lambda d: d == []),
+        ("property defaults --output json", lambda d: d["batch-limit"] == "0"),
+        ("cluster verify --output json", lambda d: d["valid"] is True),
+        (
+            "config export pcs-commands --output json",
+            lambda d: d[0] == ["hactl", "property", "set", "stonith-enabled=false", "--force"]
+            and d[1][:4] == ["hactl", "resource", "create", "vip"],
+        ),
     ):
         result = hactl(f"-f {cib} {command}")
         assert result.code == 0, f"{command}: {result.err}"

@@ -110,6 +110,20 @@ def test_a_property_set_of_its_own_and_property_set_keeps_to_the_plain_one(
     assert blocks[1].get("score") == "5" and blocks[1].find("rule/date_expression") is not None
     verified = crm_verify(cib)
     assert verified.returncode == 0, verified.stderr
+    # what holds always, then what holds at times
+    assert json.loads(_ok(hactl, cib, "property config --output json")) == {
+        "stonith-enabled": "false",
+        "no-quorum-policy": "freeze",
+    }
+    assert _ok(hactl, cib, "property config").splitlines()[-2:] == [
+        "Cluster Properties: night (score: 5) (rule: date-spec hours=0-6)",
+        "  batch-limit=30",
+    ]
+    sets = json.loads(_ok(hactl, cib, "config --output json"))["property_sets"]
+    assert [(s["id"], s.get("rule")) for s in sets] == [
+        ("cib-bootstrap-options", None),
+        ("night", "date-spec hours=0-6"),
+    ]
     _ok(hactl, cib, "property set delete night")
     assert [b.get("id") for b in _root(cib).xpath("//cluster_property_set")] == [
         "cib-bootstrap-options"

@@ -140,6 +140,8 @@ SEED_002: list[tuple[str, int, str]] = [
         1,
         "resource 'vip-db' does not exist",
     ),
+    ("resource meta webserver migration-threshold=5 failure-timeout=600s", 0, ""),
+    ("property set token=5000", 1, "corosync.conf option"),
     ("stonith update fence-node3 pcmk_reboot_timeout=90s", 0, ""),
     ("stonith update fence-node1 pcmk_delay_max=30s", 0, ""),
     (
@@ -154,6 +156,9 @@ SEED_002: list[tuple[str, int, str]] = [
     ("constraint --full", 0, "order-vip-public-webserver-mandatory"),
     ("constraint config --full", 0, "colocation-postgres-db-cluster-storage-INFINITY"),
     ("stonith config fence-node3", 0, "pcmk_reboot_timeout=90s"),
+    ("resource show --full", 0, "Resource: webserver"),
+    ("stonith show fence-node3", 0, "pcmk_reboot_timeout=90s"),
+    ("constraint show --full", 0, "order-vip-public-webserver-mandatory"),
     ("node attribute", 0, ""),
 ]
 
