@@ -198,8 +198,10 @@ def test_json_output_of_read_commands(hactl, cib: Path) -> None:
         ("cluster verify --output json", lambda d: d["valid"] is True),
         (
             "config export pcs-commands --output json",
-            lambda d: d[0] == ["hactl", "property", "set", "stonith-enabled=false", "--force"]
-            and d[1][:4] == ["hactl", "resource", "create", "vip"],
+            lambda d: (
+                d[0] == ["hactl", "property", "set", "stonith-enabled=false", "--force"]
+                and d[1][:4] == ["hactl", "resource", "create", "vip"]
+            ),
         ),
     ):
         result = hactl(f"-f {cib} {command}")
