@@ -2,10 +2,14 @@
 
 hactl simulate -x cib.xml -S            # status, transition summary, execution, revised status
 hactl simulate -x cib.xml -S -s -Q -D graph.dot
+
+Parsed with argparse rather than typer (see core/cli/main.py): importing typer and the
+pydantic it brings costs more than scheduling a few hundred resources.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import functools
 import os
@@ -13,8 +17,8 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
-import typer
 from lxml import etree
 
 from hactl.core.cli import status_view
@@ -22,11 +26,43 @@ from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, Va
 from hactl.core.scheduler import decide, execute, output, rules, unpack
 from hactl.core.scheduler.model import WorkingSet
 
-app = typer.Typer(
-    invoke_without_command=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+SUMMARY = "Run the scheduler on a CIB, as crm_simulate does."
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, where=self.prog, hint=f"see `{self.prog} --help`")
+
+
+def parser() -> argparse.ArgumentParser:
+    """crm_simulate's options (the repeatable ones may be given several times)."""
+    top = _Parser(prog="hactl simulate", description=SUMMARY, allow_abbrev=False)
+    add = top.add_argument
+    add("-x", "--xml-file", type=Path, metavar="FILE", help="CIB XML file to use.")
+    add("-L", "--live-check", dest="live", action="store_true", help="Use the live cluster's CIB.")
+    add("-R", "--run", action="store_true", help="Compute the transition.")
+    add("-S", "--simulate", dest="simulate_", action="store_true", help="Also simulate it.")
+    add("-s", "--show-scores", action="store_true", help="Allocation scores.")
+    add("-Q", "--quiet", action="store_true", help="Show only what was asked for.")
+    add("-D", "--save-dotfile", dest="dot_file", type=Path, metavar="FILE", help="Graph as dot.")
+    add("-G", "--save-graph", dest="graph_file", type=Path, metavar="FILE", help="Graph XML.")
+    add("-t", "--set-datetime", dest="when", metavar="DATETIME", help="Date and time to use.")
+    for short, long, help_text in (
+        ("-u", "--node-up", "Bring a node online."),
+        ("-d", "--node-down", "Take a node offline."),
+        ("-f", "--node-fail", "Mark a node failed."),
+    ):
+        add(short, long, action="append", default=[], metavar="NODE", help=help_text)
+    for short, long, help_text in (
+        ("-i", "--op-inject", "Inject an op result, e.g. rsc1_monitor_10000@node1=7."),
+        ("-F", "--op-fail", "Fail an op in the run, e.g. rsc1_start_0@node1=1."),
+    ):
+        add(short, long, action="append", default=[], metavar="OP", help=help_text)
+    return top
+
+
+def run(args: list[str]) -> None:
+    simulate(**vars(parser().parse_args(args)))
 
 
 def load_cib(path: Path) -> etree._Element:
@@ -225,22 +261,22 @@ def _inject_op(cib: etree._Element, spec: str, fail: bool) -> None:
     )
 
 
-@app.callback(invoke_without_command=True)
 def simulate(
-    xml_file: Path | None = typer.Option(None, "--xml-file", "-x", help="CIB XML file to use."),
-    live: bool = typer.Option(False, "--live-check", "-L", help="Use the live cluster's CIB."),
-    run: bool = typer.Option(False, "--run", "-R", help="Compute the transition."),
-    simulate_: bool = typer.Option(False, "--simulate", "-S", help="Also simulate it."),
-    show_scores: bool = typer.Option(False, "--show-scores", "-s", help="Allocation scores."),
-    quiet: bool = typer.Option(False, "--quiet", "-Q", help="Show only what was asked for."),
-    dot_file: Path | None = typer.Option(None, "--save-dotfile", "-D", help="Graph as dot."),
-    graph_file: Path | None = typer.Option(None, "--save-graph", "-G", help="Graph XML."),
-    when: str | None = typer.Option(None, "--set-datetime", "-t", help="Date and time to use."),
-    node_up: list[str] = typer.Option([], "--node-up", "-u", help="Bring a node online."),
-    node_down: list[str] = typer.Option([], "--node-down", "-d", help="Take a node offline."),
-    node_fail: list[str] = typer.Option([], "--node-fail", "-f", help="Mark a node failed."),
-    op_inject: list[str] = typer.Option([], "--op-inject", "-i", help="Inject an op result."),
-    op_fail: list[str] = typer.Option([], "--op-fail", "-F", help="Fail an op in the run."),
+    *,
+    xml_file: Path | None,
+    live: bool,
+    run: bool,
+    simulate_: bool,
+    show_scores: bool,
+    quiet: bool,
+    dot_file: Path | None,
+    graph_file: Path | None,
+    when: str | None,
+    node_up: list[str],
+    node_down: list[str],
+    node_fail: list[str],
+    op_inject: list[str],
+    op_fail: list[str],
 ) -> None:
     """Run the scheduler on a CIB and print what it would do, as crm_simulate does."""
     if live and xml_file is not None:
