@@ -236,13 +236,21 @@ class Placer:
         return True
 
     def merged_scores(
-        self, rsc: Resource, factor: float, seen: set[int], base: dict[str, int] | None = None
+        self,
+        rsc: Resource,
+        factor: float,
+        seen: set[int],
+        base: dict[str, int] | None = None,
+        *,
+        mandatory_only: bool = False,
     ) -> dict[str, int]:
         """rsc's scores plus those of the resources colocated with it, attenuated by the
         colocation scores (Pacemaker's pcmk__add_dependent_scores)."""
         work = dict(rsc.allowed or {}) if base is None else dict(base)
         only_positive = rsc.kind == "clone"
         for coloc in self.with_this.get(id(rsc), []):
+            if mandatory_only and abs(coloc.score) < INFINITY:
+                continue
             if coloc.score == 0 or not self.influences(coloc):
                 continue
             if not self.colocation_applies(coloc):
@@ -386,38 +394,66 @@ class Placer:
                 self.assign(primary)
 
     def apply_this_with(self, rsc: Resource, allowed: dict[str, int]) -> dict[str, int]:
-        for coloc in self.this_with.get(id(rsc), []):
-            if coloc.score == 0 or not self.colocation_applies(coloc):
-                continue
-            primary = coloc.primary
-            if primary.assigning and not self._assigned(primary):
-                continue
-            if primary.kind in ("clone", "bundle"):  # where its instances (containers) are
-                allowed = self.apply_clone_primary(coloc, allowed)
-                continue
-            where = self.node_of(primary)
-            if coloc.primary_role is not None and coloc.primary_role not in (
-                Role.STARTED,
-                Role.UNKNOWN,
+        """The resource's colocations with others applied to its node scores, mandatory ones
+        first (Pacemaker's pcmk__primitive_assign). An optional anti-colocation (or one of a
+        promoted dependent role) that would leave no node able to run it is undone."""
+        colocations = [
+            c
+            for c in self.this_with.get(id(rsc), [])
+            if c.score != 0 and self.colocation_applies(c)
+        ]
+        for coloc in colocations:
+            if abs(coloc.score) >= INFINITY:
+                allowed = self._apply_one_this_with(coloc, allowed)
+        optional = [c for c in colocations if abs(c.score) < INFINITY]
+        if not optional:
+            return allowed
+        # whether a node is left is judged as Pacemaker does, with the mandatory
+        # colocations of others with this resource already counted
+        view = self.merged_scores(rsc, 1.0, set(), allowed, mandatory_only=True)
+        for coloc in optional:
+            revertible = (
+                coloc.dependent_role is not None and coloc.dependent_role >= Role.PROMOTED
+            ) or coloc.score < 0
+            before = (dict(allowed), dict(view))
+            allowed = self._apply_one_this_with(coloc, allowed)
+            view = self._apply_one_this_with(coloc, view)
+            if revertible and not any(
+                score >= 0 and (node := self.ws.node(name)) is not None and self.available(node)
+                for name, score in view.items()
             ):
-                if where is None or primary.next_role != coloc.primary_role:
-                    if coloc.score >= INFINITY:
-                        # primary not in that role anywhere: mandatory means nowhere
-                        allowed = {n: -INFINITY for n in allowed}
-                    continue
-            attr = coloc.node_attribute
-            value = where.attrs.get(attr) if where is not None else None
-            for name in list(allowed):
-                node = self.ws.node(name)
-                same = node is not None and value is not None and node.attrs.get(attr) == value
+                allowed, view = before
+        return allowed
+
+    def _apply_one_this_with(self, coloc: Colocation, allowed: dict[str, int]) -> dict[str, int]:
+        primary = coloc.primary
+        if primary.assigning and not self._assigned(primary):
+            return allowed
+        if primary.kind in ("clone", "bundle"):  # where its instances (containers) are
+            return self.apply_clone_primary(coloc, allowed)
+        where = self.node_of(primary)
+        if coloc.primary_role is not None and coloc.primary_role not in (
+            Role.STARTED,
+            Role.UNKNOWN,
+        ):
+            if where is None or primary.next_role != coloc.primary_role:
                 if coloc.score >= INFINITY:
-                    if not same:
-                        allowed[name] = -INFINITY
-                elif coloc.score <= -INFINITY:
-                    if same:
-                        allowed[name] = -INFINITY
-                elif same:
-                    allowed[name] = scores.add(allowed[name], coloc.score)
+                    # primary not in that role anywhere: mandatory means nowhere
+                    return {n: -INFINITY for n in allowed}
+                return allowed
+        attr = coloc.node_attribute
+        value = where.attrs.get(attr) if where is not None else None
+        for name in list(allowed):
+            node = self.ws.node(name)
+            same = node is not None and value is not None and node.attrs.get(attr) == value
+            if coloc.score >= INFINITY:
+                if not same:
+                    allowed[name] = -INFINITY
+            elif coloc.score <= -INFINITY:
+                if same:
+                    allowed[name] = -INFINITY
+            elif same:
+                allowed[name] = scores.add(allowed[name], coloc.score)
         return allowed
 
     def apply_clone_primary(self, coloc: Colocation, allowed: dict[str, int]) -> dict[str, int]:

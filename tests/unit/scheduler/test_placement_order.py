@@ -103,3 +103,33 @@ def test_an_instance_active_where_it_may_no_longer_run_is_placed_after_the_other
     summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
     assert "* Stop A:0 ( node2 ) due to node availability" in summary, summary
     assert "* Start A:1 ( node1 )" in summary, summary
+
+
+def test_an_optional_anti_colocation_that_leaves_no_node_is_undone() -> None:
+    """Pacemaker's apply_this_with: A avoids B (-5000) but may only run where B runs, so the
+    anti-colocation is reverted and A runs beside B rather than nowhere."""
+    dummy = '<primitive id="{0}" class="ocf" provider="pacemaker" type="Dummy"/>'
+    online = "".join(
+        f'<node_state id="{n}" uname="node{n}" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+        for n in (1, 2)
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>{dummy.format("A")}{dummy.format("B")}</resources>
+    <constraints>
+      <rsc_location id="b-on-2" rsc="B" node="node2" score="INFINITY"/>
+      <rsc_location id="a-not-1" rsc="A" node="node1" score="-INFINITY"/>
+      <rsc_colocation id="a-avoids-b" rsc="A" with-rsc="B" score="-5000"/>
+    </constraints>
+  </configuration>
+  <status>{online}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    assert ws.by_id["B"].assigned is not None and ws.by_id["B"].assigned.name == "node2"
+    assert ws.by_id["A"].assigned is not None and ws.by_id["A"].assigned.name == "node2"
