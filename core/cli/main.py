@@ -129,11 +129,36 @@ def build_app(noun: str, noun_app: typer.Typer) -> typer.Typer:
 
 def run_typer_noun(noun: str, noun_app: typer.Typer, args: list[str]) -> None:
     import typer
+    import typer.main
 
+    command = typer.main.get_command(build_app(noun, noun_app))
+    refuse_unknown_subcommand(command, [noun, *args])
     try:
-        build_app(noun, noun_app)(args=[noun, *args], prog_name="hactl")
+        command(args=[noun, *args], prog_name="hactl")
     except typer.Exit as exc:  # raised outside the command's own standalone handling
         sys.exit(exc.exit_code)
+
+
+def refuse_unknown_subcommand(command: object, words: list[str]) -> None:
+    """A mistyped subcommand is a one-line usage error naming the nearest one (click would
+    print its usage block). No group takes positional arguments of its own, so each word
+    up to the first option or leaf command must name a subcommand."""
+    path: list[str] = []
+    for word in words:
+        commands = getattr(command, "commands", None)
+        if commands is None or word.startswith("-"):
+            return
+        if word not in commands:
+            import difflib
+
+            close = difflib.get_close_matches(word, list(commands), n=1)
+            hint = f"did you mean `hactl {' '.join([*path, close[0]])}`?" if close else None
+            raise UsageError(
+                f"no such command {' '.join([*path, word])!r}",
+                hint=hint or f"see `hactl {' '.join(path)} --help`",
+            )
+        path.append(word)
+        command = commands[word]
 
 
 #: nouns where -f keeps a meaning of its own (crm_simulate's -f is --node-fail)

@@ -73,7 +73,7 @@ def _crm_verify(doc: CibDocument) -> tuple[list[Problem], list[str]]:
         path.write_bytes(doc.serialize())
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "CIB_shadow_dir": directory}
         result = subprocess.run(
-            [tool, "-x", str(path), "-V"],
+            [tool, "-x", str(path), "-VV"],  # -VV: the warnings' text, not only their count
             capture_output=True,
             text=True,
             env=env,
@@ -90,7 +90,11 @@ def _crm_verify(doc: CibDocument) -> tuple[list[Problem], list[str]]:
         elif message.startswith("warning:"):
             warnings.append(message.removeprefix("warning:").strip())
     if result.returncode != 0 and not problems:
-        problems.append(Problem(f"crm_verify exited {result.returncode}", where="crm_verify"))
+        # crm_verify fails on warnings alone ("config may not be valid"), and so does pcs
+        problems = [Problem(w, where="crm_verify") for w in warnings] or [
+            Problem(f"crm_verify exited {result.returncode}", where="crm_verify")
+        ]
+        warnings = []
     return problems, warnings
 
 

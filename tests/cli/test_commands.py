@@ -331,3 +331,14 @@ def test_views_never_print_fence_passwords(hactl, cib: Path) -> None:
         shown = hactl(f"-f {cib} {command}")
         assert shown.code == 0 and "f1" in shown.out, command
         assert "s3cr3t-pw" not in shown.out, command
+
+
+def test_cluster_verify_names_what_crm_verify_warns_about(hactl, cib: Path, crm_verify) -> None:
+    """crm_verify fails on warnings alone (as pcs's verify does); the text must say which."""
+    assert hactl(f"-f {cib} cluster verify").code == 0
+    assert hactl(f"-f {cib} property set stonith-enabled=true").code == 0
+    assert hactl(f"-f {cib} node attribute node1 rack=1 --force").code == 0
+    result = hactl(f"-f {cib} cluster verify")
+    assert result.code == 1
+    assert "crm_verify: " in result.err and "exited" not in result.err, result.err
+    assert "Traceback" not in result.err

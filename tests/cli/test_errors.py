@@ -112,6 +112,13 @@ def cib(hactl, tmp_path: Path) -> Path:
             "--force",
         ),
         ("node attribute node9 rack=1", 1, "node 'node9' is not in the CIB", "--force"),
+        (
+            "resource craete d1 ocf:heartbeat:Dummy",
+            2,
+            "no such command 'resource craete'",
+            "did you mean `hactl resource create`?",
+        ),
+        ("constraint colocation ad web with vip", 2, "'constraint colocation ad'", "add`?"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_the_cib_alone(
