@@ -262,7 +262,30 @@ def check_config_changes(ws: WorkingSet, *, sanitized: bool = False) -> ConfigCh
                 if _check_action_config(ws, changes, rsc, node, op, entry, sanitized):
                     if _has_failcount(rsc, node) and (rsc, node) not in ws.clear_failcounts:
                         ws.clear_failcounts.append((rsc, node))
+    _clear_failures_of_changed_definitions(ws)
     return changes
+
+
+def _clear_failures_of_changed_definitions(ws: WorkingSet) -> None:
+    """A start or monitor that last failed with parameters that changed since has its fail
+    count cleared wherever the resource is, so the new definition is tried afresh
+    (Pacemaker's should_clear_for_param_change); an expired one is cleared already."""
+    for rsc in ws.all_resources():
+        if not rsc.is_primitive or rsc.meta.get("__bundle_role") in GENERATED_BUNDLE_ROLES:
+            continue
+        for node_name, entries in rsc.history.items():
+            node = ws.node(node_name)
+            if node is None or not node.online or (rsc, node) in ws.clear_failcounts:
+                continue
+            for entry in entries:
+                op = entry.element
+                if op is None or not entry.id.endswith("_last_failure_0"):
+                    continue
+                if entry.task not in ("start", "monitor"):
+                    continue
+                if compare(ws, rsc, node, op) in (Comparison.RESTART, Comparison.MISMATCH):
+                    ws.clear_failcounts.append((rsc, node))
+                    break
 
 
 #: a bundle's containers, IPs and connections are defined by the bundle, with parameters

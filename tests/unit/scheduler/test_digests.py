@@ -237,3 +237,18 @@ def test_promoted_instance_restarting_for_a_change_is_demoted_first() -> None:
     assert {"S_demote_0 node1", "S_stop_0 node1", "S_start_0 node1", "S_promote_0 node1"} <= set(
         _graph(ws)
     )
+
+
+def test_a_failed_start_with_since_changed_parameters_has_its_fail_count_cleared() -> None:
+    # the start failed (it runs nowhere); the definition changed since: try it afresh
+    cib = _cib(_pair("state", "/b"), f'op-digest="{op_digest({"state": "/a"})}"')
+    start = cib.find(".//lrm_rsc_op")
+    start.set("id", "D_last_failure_0")
+    start.set("rc-code", "1")
+    attrs = cib.find(".//transient_attributes/instance_attributes")
+    attrs.append(etree.fromstring('<nvpair id="f" name="fail-count-D#start_0" value="INFINITY"/>'))
+    ws = schedule(cib, NOW)
+    assert "D_clear_failcount_0 node1" in _graph(ws)
+    # unchanged, the failure stands
+    cib.find(".//primitive//nvpair").set("value", "/a")
+    assert "D_clear_failcount_0 node1" not in _graph(schedule(cib, NOW))
