@@ -211,6 +211,15 @@ class Placer:
     def available(self, node: Node) -> bool:
         return node.can_run()
 
+    def _colocation_node(self, primary: Resource, coloc: Colocation) -> Node | None:
+        """Where a colocation with `primary` looks (Pacemaker's colocate_with_group): with a
+        group, a mandatory colocation needs the whole group, so its last member's node; an
+        optional one its first member's."""
+        if primary.kind == "group" and primary.children and self._group_colocated(primary):
+            member = primary.children[-1] if coloc.score >= INFINITY else primary.children[0]
+            return self.node_of(member)
+        return self.node_of(primary)
+
     def node_of(self, rsc: Resource) -> Node | None:
         """Where a resource ends up (a group: its first member; a primitive: its node)."""
         if rsc.is_primitive:
@@ -431,7 +440,7 @@ class Placer:
             return allowed
         if primary.kind in ("clone", "bundle"):  # where its instances (containers) are
             return self.apply_clone_primary(coloc, allowed)
-        where = self.node_of(primary)
+        where = self._colocation_node(primary, coloc)
         if coloc.primary_role is not None and coloc.primary_role not in (
             Role.STARTED,
             Role.UNKNOWN,
@@ -463,7 +472,19 @@ class Placer:
         if clone.kind == "bundle":
             placed = bundle.replica_hosts(clone)
         else:
-            placed = [(self.node_of(i), _role_of(i)) for i in clone.children]
+            dependent = coloc.dependent
+            interleaved = (
+                dependent.kind in ("clone", "bundle")
+                and dependent.interleave
+                and dependent.clone_node_max == clone.clone_node_max
+            )
+            placed = [
+                (
+                    self._colocation_node(i, coloc) if interleaved else self.node_of(i),
+                    _role_of(i),
+                )
+                for i in clone.children
+            ]
         for node, role in placed:
             if node is None:
                 continue

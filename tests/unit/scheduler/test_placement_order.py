@@ -133,3 +133,47 @@ def test_an_optional_anti_colocation_that_leaves_no_node_is_undone() -> None:
     ws = schedule(etree.fromstring(text), NOW)
     assert ws.by_id["B"].assigned is not None and ws.by_id["B"].assigned.name == "node2"
     assert ws.by_id["A"].assigned is not None and ws.by_id["A"].assigned.name == "node2"
+
+
+def _with_group(score: str) -> dict[str, str | None]:
+    """Group G of A and B (B stopped by its target-role) and C colocated with G."""
+    dummy = '<primitive id="{0}" class="ocf" provider="pacemaker" type="Dummy">{1}</primitive>'
+    stopped = (
+        '<meta_attributes id="b-m"><nvpair id="b-t" name="target-role" value="Stopped"/>'
+        "</meta_attributes>"
+    )
+    online = "".join(
+        f'<node_state id="{n}" uname="node{n}" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+        for n in (1, 2)
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>
+      <group id="G">{dummy.format("A", "")}{dummy.format("B", stopped)}</group>
+      {dummy.format("C", "")}
+    </resources>
+    <constraints>
+      <rsc_colocation id="c-with-g" rsc="C" with-rsc="G" score="{score}"/>
+    </constraints>
+  </configuration>
+  <status>{online}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    return {r: (n.name if (n := ws.by_id[r].assigned) else None) for r in ("A", "B", "C")}
+
+
+def test_a_mandatory_colocation_with_a_group_needs_its_last_member() -> None:
+    """Pacemaker's colocate_with_group: with INFINITY the whole group must be placed, so C
+    follows the last member (stopped, so C cannot run); an optional colocation follows the
+    first member."""
+    mandatory = _with_group("INFINITY")
+    assert mandatory["A"] is not None and mandatory["B"] is None
+    assert mandatory["C"] is None
+    optional = _with_group("100")
+    assert optional["C"] is not None and optional["C"] == optional["A"]
