@@ -95,7 +95,9 @@ class Cluster:
 
 def start_cluster(root: Path, count: int) -> Sandbox:
     sandbox = Sandbox(root)
-    sandbox.create(count, owner_pid=os.getpid())  # its daemons end with this process
+    # its daemons end with this process, unless they are kept to be looked at
+    owner = None if os.environ.get("HACTL_KEEP_SANDBOX") else os.getpid()
+    sandbox.create(count, owner_pid=owner)
     for name in sandbox.nodes():
         sandbox.start(name)
     return sandbox
