@@ -607,9 +607,11 @@ class Builder:
             elif role == Role.PROMOTED:
                 # a role-less monitor is the unpromoted role's (pcmk_sched_recurring.c)
                 continue
+            # a monitor runs only if recorded since the resource last started there
+            # (Pacemaker's process_recurring)
             known = any(
                 e.task == "monitor" and e.interval_ms == op.interval_ms and e.rc in (0, 8)
-                for e in rsc.history.get(node.name, [])
+                for e in digests.active_entries(rsc.history.get(node.name, []))
             )
             role_change = rsc.role != role
             required = start_required or not known or (role_change and role == Role.PROMOTED)

@@ -252,3 +252,17 @@ def test_a_failed_start_with_since_changed_parameters_has_its_fail_count_cleared
     # unchanged, the failure stands
     cib.find(".//primitive//nvpair").set("value", "/a")
     assert "D_clear_failcount_0 node1" not in _graph(schedule(cib, NOW))
+
+
+def test_a_monitor_recorded_before_the_last_start_is_started_again() -> None:
+    # the monitor ran, then the resource started again: that monitor is gone with it
+    digest = op_digest({"state": "/a"})
+    restart = (
+        '<lrm_rsc_op id="D_start_again" operation="start" call-id="3" rc-code="0" '
+        f'op-status="0" interval="0" transition-key="3:1:0:x" op-digest="{digest}"/>'
+    )
+    cib = _cib(_pair("state", "/a"), f'op-digest="{digest}"', monitor=MONITOR_OK, after=restart)
+    assert _graph(schedule(cib, NOW)) == ["D_monitor_10000 node1"]
+    # recorded after the last start, it runs: nothing to do
+    cib = _cib(_pair("state", "/a"), f'op-digest="{digest}"', monitor=MONITOR_OK)
+    assert _graph(schedule(cib, NOW)) == []
