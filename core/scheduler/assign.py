@@ -113,23 +113,23 @@ class Placer:
                     if rsc.allowed_discovery.get(name) != "exclusive":
                         assert rsc.allowed is not None
                         rsc.allowed[name] = -INFINITY
+        primitives = [rsc for rsc in ws.all_resources() if rsc.is_primitive]
         for node in ws.nodes:
-            for rsc in ws.all_resources():
-                if rsc.is_primitive:
-                    count = failcount(ws, rsc, node)
-                    for launched in rsc.launched:
-                        # failures of what a launcher runs count against the launcher
-                        count = scores.add(count, failcount(ws, launched, node))
-                    # failures ignored (on-fail=ignore) ignore the threshold too
-                    ignored = rsc.meta.get("__failure_ignored")
-                    if count and count >= rsc.migration_threshold and not ignored:
-                        # the failed resource itself is banned (a group member, not its
-                        # group), an anonymous clone's instance bans the whole clone
-                        target = rsc
-                        clone = rsc.clone_parent()
-                        if clone is not None and not clone.globally_unique:
-                            target = rsc.top
-                        self.add_location(target, node.name, -INFINITY)
+            for rsc in primitives:
+                count = failcount(ws, rsc, node)
+                for launched in rsc.launched:
+                    # failures of what a launcher runs count against the launcher
+                    count = scores.add(count, failcount(ws, launched, node))
+                # failures ignored (on-fail=ignore) ignore the threshold too
+                ignored = rsc.meta.get("__failure_ignored")
+                if count and count >= rsc.migration_threshold and not ignored:
+                    # the failed resource itself is banned (a group member, not its
+                    # group), an anonymous clone's instance bans the whole clone
+                    target = rsc
+                    clone = rsc.clone_parent()
+                    if clone is not None and not clone.globally_unique:
+                        target = rsc.top
+                    self.add_location(target, node.name, -INFINITY)
         remote.internal_constraints(ws)
         bundle.constraints(ws)
         for coloc in ws.colocations:
@@ -198,7 +198,9 @@ class Placer:
             if rsc.kind != "group" or not self._group_colocated(rsc):
                 continue
             for earlier, later in zip(rsc.children, rsc.children[1:], strict=False):
-                coloc = Colocation(f"group:{rsc.id}", later, earlier, INFINITY)
+                coloc = Colocation(
+                    f"group:{rsc.id}", later, earlier, INFINITY, influence=later.critical
+                )
                 self.this_with.setdefault(id(later), []).insert(0, coloc)
                 self.with_this.setdefault(id(earlier), []).insert(0, coloc)
 

@@ -37,7 +37,8 @@ def unpack_colocation(
 ) -> list[Colocation]:
     ident = element.get("id", "")
     score = scores.parse(element.get("score"), 0)
-    influence = parse_boolean(element.get("influence")) is not False
+    # without a valid influence, a critical dependent influences (Pacemaker's unpack_influence)
+    influence = parse_boolean(element.get("influence"))
     attribute = element.get("node-attribute", "#uname")
     sets = [
         _Set(
@@ -60,8 +61,9 @@ def unpack_colocation(
     def colocate(
         dependent: Resource, primary: Resource, value: int, roles: tuple[Role | None, Role | None]
     ) -> None:
+        influences = dependent.critical if influence is None else influence
         out.append(
-            Colocation(ident, dependent, primary, value, roles[0], roles[1], attribute, influence)
+            Colocation(ident, dependent, primary, value, roles[0], roles[1], attribute, influences)
         )
 
     if not sets:

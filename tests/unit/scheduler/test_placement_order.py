@@ -177,3 +177,49 @@ def test_a_mandatory_colocation_with_a_group_needs_its_last_member() -> None:
     assert mandatory["C"] is None
     optional = _with_group("100")
     assert optional["C"] is not None and optional["C"] == optional["A"]
+
+
+def _a_with_b(a_meta: str, influence: str = "") -> dict[str, str | None]:
+    """A (banned from node1 by a location) colocated with B; both run on node1."""
+    running = "".join(_running(r, "node1") for r in ("A", "B"))
+    states = (
+        '<node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" '
+        f'expected="member"><lrm id="1"><lrm_resources>{running}</lrm_resources></lrm>'
+        "</node_state>"
+        '<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>
+      <primitive id="A" class="ocf" provider="pacemaker" type="Dummy">{a_meta}</primitive>
+      <primitive id="B" class="ocf" provider="pacemaker" type="Dummy"/>
+    </resources>
+    <constraints>
+      <rsc_location id="a-not-1" rsc="A" node="node1" score="-INFINITY"/>
+      <rsc_colocation id="a-with-b" rsc="A" with-rsc="B" score="INFINITY" {influence}/>
+    </constraints>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    return {r: (n.name if (n := ws.by_id[r].assigned) else None) for r in ("A", "B")}
+
+
+def test_a_dependent_that_is_not_critical_does_not_pull_its_primary_along() -> None:
+    """Pacemaker's unpack_influence: without an influence attribute, a colocation takes
+    its dependent's critical meta attribute (default true)."""
+    assert _a_with_b("") == {"A": "node2", "B": "node2"}
+    not_critical = (
+        '<meta_attributes id="a-m"><nvpair id="a-c" name="critical" value="false"/>'
+        "</meta_attributes>"
+    )
+    assert _a_with_b(not_critical) == {"A": None, "B": "node1"}
+    # an explicit influence wins over critical; an invalid one is ignored
+    assert _a_with_b(not_critical, 'influence="true"') == {"A": "node2", "B": "node2"}
+    assert _a_with_b(not_critical, 'influence="maybe"') == {"A": None, "B": "node1"}
