@@ -67,6 +67,7 @@ def set_(
     lower score and only where its rule holds; `set delete` removes such sets.
 
     Example: hactl -f cib.xml property set stonith-enabled=false no-quorum-policy=ignore
+
     Example: hactl -f cib.xml property set create id=night score=10 batch-limit=30 rule date-spec hours=0-6
     """  # noqa: E501
     words = cc.words(args)

@@ -173,10 +173,14 @@ def register(app: typer.Typer) -> None:
         force: bool = cc.FORCE,
     ) -> None:
         """Create a resource. Parameters are checked against the agent's meta-data; the
-        agent's default operations are added (pcs's behaviour).
+        agent's default operations are added (pcs's behaviour). Inside an op, `op_params
+        NAME=VALUE…` and `op_meta NAME=VALUE…` (crmsh's words; pcs has only
+        OCF_CHECK_LEVEL=N) set the operation's own parameters and meta attributes.
 
         Example: hactl -f cib.xml resource create vip IPaddr2 ip=192.0.2.10 op monitor interval=10s
-        """
+
+        Example: hactl -f cib.xml resource create fs Filesystem device=/dev/sdb1 directory=/srv fstype=xfs op monitor interval=120s op_params depth=0
+        """  # noqa: E501
         request = parse_create(
             cc.words(
                 args,
