@@ -312,3 +312,40 @@ def test_the_comparison_finds_a_deliberate_difference(case: str, alter: Any, tmp
     except AssertionError:  # a reference altered to point nowhere is refused outright
         different = True
     assert different
+
+
+EXTENSIONS = [
+    "property set stonith-enabled=false",
+    "property set create id=night score=10 batch-limit=30 rule date-spec hours=0-6",
+    "node attribute node1 rack=r1 --force",
+    "node set create node1 id=n1-later attribute rack=r2 rule date gt 2030-01-01",
+    "node set create node1 id=n1-cap utilization cpu=8 rule defined big",
+    "resource create db ocf:heartbeat:Dummy state=/run/db fake= "
+    "op monitor interval=20s op_params depth=0 trace_ra= op_meta record-pending=true",
+    "resource set create db id=db-east score=5 options state=/run/east rule '#cluster-name' eq e",
+    "resource set create db id=db-shared options '$db-port:port=5432'",
+    "resource create web ocf:heartbeat:Dummy --group g",
+    "resource set create web options @db-port",
+    "resource set create g options target_role=started",
+    "resource set create g meta resource-stickiness=5 rule date-spec weekdays=1-5",
+    "resource description g 'the web group'",
+    "resource create ping ocf:heartbeat:Dummy clone",
+    "resource set create ping-clone options multiplier=100",
+    "resource description ping-clone 'one per node'",
+    "stonith create f1 fence_dummy --force",
+    "stonith description f1 'a fence device'",
+    "resource bundle create b container docker image=img replicas=2",
+    "resource description b 'a bundle'",
+]
+
+
+def test_the_extensions_round_trip(hactl, tmp_path: Path) -> None:
+    """What hactl adds to pcs's grammar is exported with it, and replays to the same."""
+    built = tmp_path / "extensions.xml"
+    for command in EXTENSIONS:
+        result = hactl(f"-f {built} {command}")
+        assert result.code == 0, f"{command}: {result.err}"
+    assert round_trip(hactl, built, tmp_path) == "equal"
+    exported = hactl(f"-f {built} config export pcs-commands").out
+    for word in ("op_params depth=0", "@db-port", "'$db-port:port=5432'", "node set create"):
+        assert word in exported, word
