@@ -431,7 +431,12 @@ class CibReplica:
         except CibError as exc:
             return [self._answer(request_id, origin, exc.message)]
         if not applied.changed:
-            return [self._answer(request_id, origin, None)]  # nothing to change: done
+            # nothing to change (the <cib> element's counters alone do not count): done,
+            # and the counters a patch may have set are not kept either
+            work.root.attrib.clear()
+            for name, value in before.items():
+                work.root.set(name, value)
+            return [self._answer(request_id, origin, None)]
         if applied.configuration_changed:
             bump_epoch(work.root)
         else:

@@ -273,6 +273,32 @@ def test_a_status_patch_applies_without_a_version_check_and_bumps_num_updates() 
     assert doc.root.xpath("//node_state[@id='2']/lrm") and doc.find_by_id("meanwhile") is not None
 
 
+def test_a_patch_of_counters_alone_changes_nothing_and_later_patches_still_apply() -> None:
+    """The DC applies requests in place: one that only sets the <cib> element's counters
+    is answered as done without a change, and leaves no counter behind (the next
+    patch's version check would fail on every replica)."""
+    from hactl.core.cib.patch import diff
+
+    cluster = Cluster([1, 2, 3])
+    cluster.form((1, 2, 3))
+    before = cluster.nodes[2].doc.copy()
+    counters = before.copy()
+    counters.root.set("num_updates", "77")
+    cluster.handle(2, cluster.nodes[2].submit_patch("counters", diff(before, counters)))
+    cluster.run()
+    assert cluster.replies["counters"].error is None
+    assert {n.doc.versions() for n in cluster.nodes.values()} == {before.versions()}
+    after = before.copy()
+    state = next(s for s in after.root.iter("node_state") if s.get("id") == "2")
+    etree.SubElement(state, "lrm", id="2")
+    cluster.handle(2, cluster.nodes[2].submit_patch("lrm", diff(before, after)))
+    cluster.run()
+    assert cluster.replies["lrm"].error is None
+    assert len(cluster.digests()) == 1
+    admin_epoch, epoch, num_updates = before.versions()
+    assert cluster.nodes[3].doc.versions() == (admin_epoch, epoch, num_updates + 1)
+
+
 def test_unknown_message_type_is_ignored_and_garbage_refused() -> None:
     replica = CibReplica(1, CibDocument.new_empty())
     assert replica.deliver(2, {"t": "from-the-future"}) == []
