@@ -715,16 +715,19 @@ class Builder:
             self.order(probe, then, ORDERED)
 
     def probe_orderings(self) -> None:
+        starts_of: dict[int, list[Action]] = {}  # no action is created meanwhile
         for probe in self.probe_actions:
             rsc = probe.rsc
             assert rsc is not None
             # a clone starts once its instances are probed; others their own start
             top = rsc.top if rsc.top.kind == "clone" else rsc
-            starts = (
-                self.find(top, "start")
-                if top.is_primitive
-                else [a for a in top.actions if a.task == "start" and a.pseudo]
-            )
+            starts = starts_of.get(id(top))
+            if starts is None:
+                starts = starts_of[id(top)] = (
+                    self.find(top, "start")
+                    if top.is_primitive
+                    else [a for a in top.actions if a.task == "start" and a.pseudo]
+                )
             for start in starts:
                 self.order(probe, start, ORDERED)
 

@@ -170,38 +170,47 @@ def probe_restart_orderings(
     primitive's real stops (demotes). Runs on the constraint-level edges, before collective
     firsts are remapped to their done actions."""
 
-    def follow(probe: Action, after: Action, seen: set[int]) -> None:
+    def follow(probed: Resource, after: Action, seen: set[int], found: list[Action]) -> None:
+        """Collect in `found` the stops (demotes) the probe of `probed` goes before."""
         if after.id in seen:
             return
         seen.add(after.id)
-        assert probe.rsc is not None
         rsc = after.rsc
-        if rsc is not None and rsc.is_primitive and rsc is not probe.rsc:
+        if rsc is not None and rsc.is_primitive and rsc is not probed:
             undo = {"start": "stop", "promote": "demote"}.get(after.task)
-            for then in list(rsc.actions):
+            for then in rsc.actions:
                 if then.task == undo and then.interval_ms == 0 and not then.pseudo:
-                    order(probe, then, ordered)
+                    found.append(then)
         compatible = None
         interleaved = rsc is not None and rsc.kind == "clone" and rsc.interleave
         if interleaved:
             assert rsc is not None
-            compatible = _compatible_instance(probe.rsc, rsc)
-        for nxt, flags in list(after.after):
+            compatible = _compatible_instance(probed, rsc)
+        for nxt, flags in after.after:
             if not flags & implies_then or _finishes_parent(after, nxt):
-                if rsc is None or rsc.is_primitive or probe.rsc.parent is rsc:
+                if rsc is None or rsc.is_primitive or probed.parent is rsc:
                     continue
                 chained = nxt.rsc
                 if chained is None or chained.kind == "clone" or chained.parent is not rsc:
                     continue
                 if interleaved and compatible is not chained:
                     continue
-            follow(probe, nxt, seen)
+            follow(probed, nxt, seen, found)
 
     for top in resources:
         for rsc in top.primitives():
+            # the walk depends on the probed resource, not on which of its probes: each
+            # starting action is walked once (the edges added go from probes, which the
+            # walk never follows)
+            found_from: dict[int, list[Action]] = {}
             for probe in _probes(rsc):
                 for then, _flags in list(probe.after):
-                    follow(probe, then, set())
+                    found = found_from.get(id(then))
+                    if found is None:
+                        found = found_from[id(then)] = []
+                        follow(rsc, then, set(), found)
+                    for stop in found:
+                        order(probe, stop, ordered)
 
 
 def probe_member_stop_orderings(resources: list[Resource], order: Order, ordered: int) -> None:
