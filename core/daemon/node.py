@@ -599,11 +599,13 @@ class NodeDaemon:
                     self.resources.cib_changed(out.request_id)
 
     def _leave_if_fenced(self) -> None:
-        """A node the history shows fenced since it started (an administrator's `stonith
-        fence` of a running member, a fence device that did not cut its power) leaves the
-        cluster, as Pacemaker's controller exits when it learns it was fenced: the cluster
-        counts it down and runs its resources elsewhere. Only the remote API stays (`hactl
-        cluster start` brings it back)."""
+        """A node whose fencing the history records as completed while it runs (an
+        administrator's `stonith fence` of a running member, a fence device that did not
+        cut its power, a partition that fenced it) leaves the cluster, as Pacemaker's
+        controller exits when it learns it was fenced: the cluster counts it down and runs
+        its resources elsewhere. Only the remote API stays (`hactl cluster start` brings it
+        back). A fencing completed before this run started was of an earlier life (the
+        nodes' clocks agree, as a cluster's do)."""
         if self._fenced_by is not None or self._stopping.is_set():
             return
         for record in cib_history.records(self.replica.doc.root, self.local.name):
