@@ -9,11 +9,11 @@ from hactl.core.commands import cibtools as ct
 from hactl.core.commands import fencing, nodes, properties
 from hactl.core.commands.cibtools import Element
 from hactl.core.commands.constraint import constraints
+from hactl.core.commands.nvsets import NVSET_TAGS
 from hactl.core.commands.rules import rule_text
 from hactl.core.commands.tags_alerts import alerts, find_tag, tags
 from hactl.core.fencemeta import mask_secrets
 
-NVSET_TAGS = ("instance_attributes", "meta_attributes", "utilization", "cluster_property_set")
 _NVSET_TITLES = {
     "instance_attributes": "Attributes",
     "meta_attributes": "Meta Attributes",
