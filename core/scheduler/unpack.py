@@ -859,8 +859,13 @@ class Unpacker:
     def location_targets(self, element: etree._Element) -> list[Resource]:
         pattern = element.get("rsc-pattern")
         if pattern is not None:
-            regex = re.compile(pattern)
-            return [r for r in self.ws.resources if regex.search(r.id)]
+            # a leading ! selects the resources the pattern does not match
+            inverted = pattern.startswith("!")
+            try:
+                regex = re.compile(pattern[1:] if inverted else pattern)
+            except re.error:
+                return []  # Pacemaker ignores a constraint with an invalid pattern
+            return [r for r in self.ws.resources if bool(regex.search(r.id)) != inverted]
         targets = self.expand(element.get("rsc"))
         for rset in element.findall("resource_set"):
             for ref in rset.findall("resource_ref"):
