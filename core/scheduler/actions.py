@@ -229,6 +229,11 @@ class Builder:
                     stop.pseudo = True
                 else:
                     stop.runnable = False
+        if chosen is None and self.config_changes.restart_required(rsc):
+            # Pacemaker requires the start before placement: placed nowhere, it cannot run
+            start = self.action(rsc, "start", None, optional=False)
+            start.runnable = False
+            start.reason = "resource definition change"
         if chosen is not None:
             redefined = self.config_changes.restart_required(rsc)
             start_required = chosen not in rsc.running_on or chosen in stop_needed_on or redefined
@@ -861,7 +866,7 @@ class Builder:
 
     def _child_actions(self, rsc: Resource, task: str) -> list[Action]:
         if rsc.is_primitive:
-            return [a for a in self.find(rsc, task) if a.node is not None or a.pseudo]
+            return self.find(rsc, task)
         entry = {"start": "start", "stop": "stop", "promote": "promote", "demote": "demote"}
         if rsc.kind == "group" and task in ("start", "stop"):
             return [a for a in rsc.actions if a.task == entry[task] and a.pseudo]

@@ -75,8 +75,9 @@ def calculate(
     params, own = operation_parameters(ws, rsc, node, task, interval)
     restart = None
     if op is not None and op.get("op-restart-digest") is not None:
-        force = (op.get("op-force-restart") or "").split()
-        restart = params_digest(params, keep=set(force))
+        # without a list (an older controller) every parameter needs a restart
+        force = op.get("op-force-restart")
+        restart = params_digest(params, keep=None if force is None else set(force.split()))
     secure_list = " passwd password user " if op is None else op.get("op-secure-params", "")
     secret = set(secure_list.split())
     if _feature_set(op, rsc) < SECURE_DIGEST_OF_ALL:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from lxml import etree
 
+from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import WorkingSet, execute, output, schedule
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
@@ -61,6 +62,8 @@ def history(rsc: str, *ops: tuple[str, int, int]) -> str:
     entries = "".join(
         f'<lrm_rsc_op id="{rsc}_{op}_{interval}" operation="{op}" interval="{interval}" '
         f'call-id="{call}" rc-code="{rc}" op-status="0" '
+        # the digest of what the executor runs a Dummy here with (no parameters)
+        f'op-digest="{op_digest({}, interval_ms=interval, timeout_ms=20000)}" '
         f'transition-key="{call}:0:0:00000000-0000-0000-0000-000000000000" '
         f'transition-magic="0:{rc};{call}:0:0:00000000-0000-0000-0000-000000000000"/>'
         for call, (op, interval, rc) in enumerate(ops, start=1)
