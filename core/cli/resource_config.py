@@ -316,11 +316,13 @@ def register(app: typer.Typer) -> None:
             metavar="RESOURCE [id=SET_ID] [score=N] options|meta|utilization "
             "NAME=VALUE|@NVPAIR_ID|$ID:NAME=VALUE… [rule EXPRESSION]",
         ),
+        force: bool = cc.FORCE,
     ) -> None:
         """Add an attribute set to a resource (a group or clone too): instance attributes
         (options), meta attributes or utilization that apply where the rule holds, read
         before sets of lower score. @NVPAIR_ID refers to another pair; $ID:NAME=VALUE
-        gives a pair the id others refer to (crmsh's notation).
+        gives a pair the id others refer to (crmsh's notation). A primitive's options are
+        checked against its agent's meta-data, as `resource update` checks them.
 
         Example: hactl -f cib.xml resource set create db score=10 options state=/srv/a rule "#cluster-name" eq east
         """  # noqa: E501
@@ -333,7 +335,15 @@ def register(app: typer.Typer) -> None:
         request = nvsets.parse_set_create(
             words[1:], rc.RESOURCE_SET_KINDS, where=f"resource set create {words[0]}"
         )
-        cc.edit(lambda root, notes: rc.resource_set_create(root, words[0], request))
+
+        def use_case(root: Element, notes: Notes) -> Element:
+            spec = rc.agent_of(root, words[0], where="resource set create")
+            metadata = None
+            if spec is not None and request.tag == "instance_attributes":
+                metadata = cc.agent_metadata(spec, force=force, notes=notes)
+            return rc.resource_set_create(root, words[0], request, metadata, notes, force=force)
+
+        cc.edit(use_case)
 
     @set_app.command("delete", context_settings=cc.PCS_ARGS)
     def set_delete(args: list[str] = typer.Argument(None, metavar="SET_ID…")) -> None:

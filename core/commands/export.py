@@ -136,7 +136,7 @@ class _Resources:
                 continue  # an empty set means nothing
             options, rest = _set_words(block, self.referenced)
             head = ["resource", "set", "create", str(element.get("id")), *options]
-            commands.append([*head, _RESOURCE_KINDS[tag], *rest])
+            commands.append([*head, _RESOURCE_KINDS[tag], *rest, "--force"])
         if any(word.startswith("@") for command in commands for word in command):
             self.deferred += commands
         else:

@@ -627,12 +627,23 @@ RESOURCE_SET_KINDS = {
 }
 
 
-def resource_set_create(root: Element, resource_id: str, request: nvsets.SetRequest) -> Element:
+def resource_set_create(
+    root: Element,
+    resource_id: str,
+    request: nvsets.SetRequest,
+    metadata: AgentMetadata | None,
+    notes: Notes,
+    *,
+    force: bool = False,
+) -> Element:
     """`resource set create R [id=ID] [score=N] options|meta|utilization PAIR… [rule EXPR]`:
     an attribute set of its own on any resource (a group's or clone's instance attributes
     too), applying where its rule holds."""
     element = ct.find_resource(root, resource_id, where="resource set create")
     where = f"resource set create {resource_id}"
+    if request.tag == "instance_attributes":
+        values = {p.name: p.value or "" for p in request.pairs if p.name is not None}
+        check_params(metadata, values, where=where, force=force, notes=notes, partial=True)
     if request.tag == "meta_attributes":
         _check_meta({p.name: p.value for p in request.pairs if p.name and p.value}, where)
     if request.tag == "utilization":

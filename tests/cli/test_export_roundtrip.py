@@ -323,7 +323,7 @@ EXTENSIONS = [
     "resource create db ocf:heartbeat:Dummy state=/run/db fake= "
     "op monitor interval=20s op_params depth=0 trace_ra= op_meta record-pending=true",
     "resource set create db id=db-east score=5 options state=/run/east rule '#cluster-name' eq e",
-    "resource set create db id=db-shared options '$db-port:port=5432'",
+    "resource set create db id=db-shared options '$db-port:fake=5432'",
     "resource create web ocf:heartbeat:Dummy --group g",
     "resource set create web options @db-port",
     "resource set create g options target_role=started",
@@ -347,5 +347,5 @@ def test_the_extensions_round_trip(hactl, tmp_path: Path) -> None:
         assert result.code == 0, f"{command}: {result.err}"
     assert round_trip(hactl, built, tmp_path) == "equal"
     exported = hactl(f"-f {built} config export pcs-commands").out
-    for word in ("op_params depth=0", "@db-port", "'$db-port:port=5432'", "node set create"):
+    for word in ("op_params depth=0", "@db-port", "'$db-port:fake=5432'", "node set create"):
         assert word in exported, word

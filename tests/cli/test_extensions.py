@@ -166,7 +166,7 @@ def test_operation_parameters_and_meta_attributes(hactl, cib: Path, crm_verify) 
 
 
 def test_an_nvpair_reference_and_a_pair_with_its_own_id(hactl, cib: Path, crm_verify) -> None:
-    _ok(hactl, cib, "resource set create db id=shared options '$shared-port:port=5432'")
+    _ok(hactl, cib, "resource set create db id=shared options '$shared-port:fake=5432'")
     _ok(hactl, cib, "resource set create web options @shared-port")
     pair = _one(cib, "//primitive[@id='web']/instance_attributes/nvpair")
     assert pair.get("id-ref") == "shared-port" and pair.get("name") is None
@@ -210,20 +210,21 @@ def test_description_as_pcs_sets_shows_and_removes_it(hactl, cib: Path) -> None:
         ("resource set create db options", 2, "the set has no values", "NAME=VALUE"),
         ("resource set create db score=lots options a=1", 1, "'lots' is not a score", "INFINITY"),
         (
-            "resource set create db id=db-instance_attributes options a=1",
+            "resource set create db id=db-instance_attributes options fake=1",
             1,
             "id 'db-instance_attributes' is already in use",
             "another id",
         ),
-        ("resource set create db options a=1 rule pingd eqq 5", 1, "'eqq'", "did you mean 'eq'?"),
-        ("resource set create db options a=1 rule", 2, "'rule' needs an expression", "e.g."),
+        ("resource set create db options state=1 rule pingd eqq 5", 1, "'eqq'", "'eq'?"),
+        ("resource set create db options bogus=1", 1, "has no parameter 'bogus'", "--force"),
+        ("resource set create db options state=1 rule", 2, "'rule' needs an expression", "e.g."),
         (
             "resource set create db options @nowhere",
             1,
             "nvpair 'nowhere' does not exist",
             "hint",
         ),
-        ("resource set create db options '$bad id:a=1'", 1, "is not $ID:NAME=VALUE", "e.g."),
+        ("resource set create db options '$bad id:fake=1'", 1, "is not $ID:NAME=VALUE", "e.g."),
         ("resource set create db meta target-role=Sleeping", 1, "'Sleeping' is not a role", "hint"),
         (
             "resource set create g utilization cpu=2",
