@@ -3,11 +3,12 @@ configuration on an empty CIB.
 
 Every command carries the ids of the original (``id=…`` where the grammar has it) and
 ``--force`` where pcs's own export uses it (agents need not be installed where the
-commands are replayed). An element whose attribute sets of one kind are more than one
-plain set (a score, a rule, a reference to another nvpair, or a pair others refer to)
-gets those sets one by one, in their order, with hactl's ``set create``. What the grammar
-cannot express (ACLs, references to whole sets…) is refused with an error naming the
-element: an export never silently drops configuration.
+commands are replayed). Plain attribute sets are merged into the command that sets them
+(first value wins, as Pacemaker reads them); when one set of a kind is not plain (it has
+a score, a rule, a reference to another nvpair, or a pair others refer to), every set of
+that kind is written one by one, in order, with hactl's ``set create``. What the grammar
+cannot express (ACLs, references to whole sets, rules on an operation's sets…) is refused
+with an error naming the element: an export never silently drops configuration.
 """
 
 from __future__ import annotations
