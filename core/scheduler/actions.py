@@ -221,9 +221,6 @@ class Builder:
             stop = self.action(rsc, "stop", node, optional=not required)
             if required and chosen is None:
                 stop.reason = "node availability"
-            if self.config_changes.reload_on(rsc, node):
-                reload = self.action(rsc, "reload-agent", node, optional=False)
-                reload.reason = "resource definition change"
             if node.unclean:
                 if self.can_fence(node):
                     stop.pseudo = True
@@ -1333,6 +1330,9 @@ class Builder:
         # failures that expired are cleared first, unordered (Pacemaker's param checks)
         for rsc, node in ws.clear_failcounts:
             self.action(rsc, "clear_failcount", node, optional=False)
+        for task, rsc, node in self.config_changes.actions:
+            act = self.action(rsc, task, node, optional=False)
+            act.reason = "resource definition change" if task == "reload-agent" else ""
         self.probes()
         for rsc in ws.resources:
             if rsc.is_primitive:

@@ -193,6 +193,9 @@ class ConfigChanges:
     reschedules: list[tuple[Resource, Node, int]] = field(default_factory=list)
     #: (resource, node) to stop (and so restart): a reload cannot follow a pending start
     stops: list[tuple[Resource, Node]] = field(default_factory=list)
+    #: the reloads and fail count clearings, in the order Pacemaker creates them (which
+    #: decides the order of a simulated run)
+    actions: list[tuple[str, Resource, Node]] = field(default_factory=list)
 
     #: (len(restarts), ids of the resources restarting) once looked up: asked per resource
     #: and node, a scan of `restarts` (only ever appended to) would cost R x restarts
@@ -261,8 +264,10 @@ def check_config_changes(ws: WorkingSet, *, sanitized: bool = False) -> ConfigCh
                 if entry.interval_ms == 0 and entry.task not in CHECKED_ONE_TIME_TASKS:
                     continue
                 if _check_action_config(ws, changes, rsc, node, op, entry, sanitized):
+                    clear = ("clear_failcount", rsc, node)
                     if _has_failcount(rsc, node) and (rsc, node) not in ws.clear_failcounts:
-                        ws.clear_failcounts.append((rsc, node))
+                        if clear not in changes.actions:
+                            changes.actions.append(clear)
     _clear_failures_of_changed_definitions(ws)
     return changes
 
@@ -371,3 +376,4 @@ def _schedule_reload(changes: ConfigChanges, rsc: Resource, node: Node) -> None:
         return
     if not changes.reload_on(rsc, node):
         changes.reloads.append((rsc, node))
+        changes.actions.append(("reload-agent", rsc, node))
