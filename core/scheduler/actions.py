@@ -226,11 +226,6 @@ class Builder:
                     stop.pseudo = True
                 else:
                     stop.runnable = False
-        if chosen is None and self.config_changes.restart_required(rsc):
-            # Pacemaker requires the start before placement: placed nowhere, it cannot run
-            start = self.action(rsc, "start", None, optional=False)
-            start.runnable = False
-            start.reason = "resource definition change"
         if chosen is not None:
             redefined = self.config_changes.restart_required(rsc)
             start_required = chosen not in rsc.running_on or chosen in stop_needed_on or redefined
@@ -1330,9 +1325,14 @@ class Builder:
         # failures that expired are cleared first, unordered (Pacemaker's param checks)
         for rsc, node in ws.clear_failcounts:
             self.action(rsc, "clear_failcount", node, optional=False)
-        for task, rsc, node in self.config_changes.actions:
-            act = self.action(rsc, task, node, optional=False)
-            act.reason = "resource definition change" if task == "reload-agent" else ""
+        for task, rsc, where, interval in self.config_changes.actions:
+            if task == "start":
+                # Pacemaker requires the start before placement: placed nowhere, it cannot run
+                where = rsc.assigned
+            # a re-created monitor is required once recurring monitors are looked at
+            act = self.action(rsc, task, where, interval_ms=interval, optional=task == "monitor")
+            act.runnable = where is not None
+            act.reason = "" if task == "clear_failcount" else "resource definition change"
         self.probes()
         for rsc in ws.resources:
             if rsc.is_primitive:

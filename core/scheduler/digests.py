@@ -193,9 +193,10 @@ class ConfigChanges:
     reschedules: list[tuple[Resource, Node, int]] = field(default_factory=list)
     #: (resource, node) to stop (and so restart): a reload cannot follow a pending start
     stops: list[tuple[Resource, Node]] = field(default_factory=list)
-    #: the reloads and fail count clearings, in the order Pacemaker creates them (which
-    #: decides the order of a simulated run)
-    actions: list[tuple[str, Resource, Node]] = field(default_factory=list)
+    #: (task, resource, node, interval) of the reloads, fail count clearings, restarts'
+    #: starts (node None: where placed) and re-created monitors, in the order Pacemaker
+    #: creates them (which decides the order of a simulated run)
+    actions: list[tuple[str, Resource, Node | None, int]] = field(default_factory=list)
 
     #: (len(restarts), ids of the resources restarting) once looked up: asked per resource
     #: and node, a scan of `restarts` (only ever appended to) would cost R x restarts
@@ -264,7 +265,7 @@ def check_config_changes(ws: WorkingSet, *, sanitized: bool = False) -> ConfigCh
                 if entry.interval_ms == 0 and entry.task not in CHECKED_ONE_TIME_TASKS:
                     continue
                 if _check_action_config(ws, changes, rsc, node, op, entry, sanitized):
-                    clear = ("clear_failcount", rsc, node)
+                    clear = ("clear_failcount", rsc, node, 0)
                     if _has_failcount(rsc, node) and (rsc, node) not in ws.clear_failcounts:
                         if clear not in changes.actions:
                             changes.actions.append(clear)
@@ -349,17 +350,26 @@ def _check_action_config(
         if recorded_secure is not None and recorded_secure == now.secure:
             return False  # only masked secrets differ
     if comparison is Comparison.RESTART:
-        changes.restarts.append((rsc, task, interval))
+        _force_restart(changes, rsc, task, interval)
         return True
     if comparison in (Comparison.MISMATCH, Comparison.UNKNOWN):
         if interval > 0:
             changes.reschedules.append((rsc, node, interval))
+            changes.actions.append(("monitor", rsc, node, interval))
         elif op.get("op-restart-digest") is not None:
             _schedule_reload(changes, rsc, node)
         else:
-            changes.restarts.append((rsc, task, interval))
+            _force_restart(changes, rsc, task, interval)
         return True
     return False
+
+
+def _force_restart(changes: ConfigChanges, rsc: Resource, task: str, interval: int) -> None:
+    """The action is required anew (Pacemaker's force_restart): a start is created then,
+    before the resource's other actions, wherever placement puts it."""
+    changes.restarts.append((rsc, task, interval))
+    if task == "start" and ("start", rsc, None, 0) not in changes.actions:
+        changes.actions.append(("start", rsc, None, 0))
 
 
 def _enabled(config: etree._Element) -> bool:
@@ -376,4 +386,4 @@ def _schedule_reload(changes: ConfigChanges, rsc: Resource, node: Node) -> None:
         return
     if not changes.reload_on(rsc, node):
         changes.reloads.append((rsc, node))
-        changes.actions.append(("reload-agent", rsc, node))
+        changes.actions.append(("reload-agent", rsc, node, 0))
