@@ -662,10 +662,11 @@ class Builder:
         ws = self.ws
         if ws.options.get("enable-startup-probes", "true").lower() in ("false", "no", "0"):
             return
+        # a pending node (still joining) gets probes that cannot run yet
         nodes = [
             node
             for node in sorted(ws.nodes, key=lambda n: n.name)
-            if node.online and not node.unclean and not node.pending
+            if node.online and not node.unclean
         ]
         for rsc in ws.all_resources():
             if not rsc.is_primitive or rsc.orphan:
@@ -688,6 +689,7 @@ class Builder:
                     continue
                 probe = self.action(rsc, "monitor", node, optional=False)
                 probe.meta["probe"] = "1"
+                probe.runnable = not node.pending
                 self.probe_actions.append(probe)
 
     def probe_before_stop_orderings(self) -> None:
@@ -725,8 +727,11 @@ class Builder:
                     if top.is_primitive
                     else [a for a in top.actions if a.task == "start" and a.pseudo]
                 )
+            # a resource that cannot be probed somewhere and runs nowhere cannot start
+            # (Pacemaker's pcmk__probe_rsc_on_node)
+            blocks = not probe.runnable and not any(p.running_on for p in top.primitives())
             for start in starts:
-                self.order(probe, start, ORDERED)
+                self.order(probe, start, ORDERED | (UNRUNNABLE_FIRST_BLOCKS if blocks else 0))
 
     def _anonymous_instance_key(self, rsc: Resource) -> tuple[Resource, str] | None:
         """(clone, configured id) of an anonymous clone's instance outside a bundle, which
@@ -1127,7 +1132,9 @@ class Builder:
                             if any(f.runnable for f, fl in then.before if fl & FIRST_IMPLIES_THEN):
                                 continue
                         then.runnable = False
-                        if not then.reason and first.rsc is not None:
+                        # only another resource's action gives a reason (Pacemaker's
+                        # clear_action_flag_because)
+                        if not then.reason and first.rsc is not None and first.rsc is not then.rsc:
                             then.reason = f"unrunnable {first.rsc.id} {first.task}"
                         elif not then.reason and first.pseudo and then.rsc is not None:
                             then.reason = f"unrunnable {first.task}"
