@@ -232,16 +232,21 @@ def delete_sets(
                 where=where,
                 hint=did_you_mean(set_id, sets) if sets else "there are no sets here",
             )
-    doomed = {str(p.get("id")) for s in set_ids for p in sets[s].iter("nvpair") if p.get("id")}
+    check_not_referred_to(root, [sets[s] for s in set_ids], where=where)
+    ct.remove_elements(sets[s] for s in set_ids)
+
+
+def check_not_referred_to(root: Element, doomed: Sequence[Element], *, where: str) -> None:
+    """Refuse to remove elements holding an nvpair that an nvpair elsewhere refers to
+    (Pacemaker refuses a CIB with a dangling id-ref)."""
+    inside = {id(e) for element in doomed for e in element.iter()}
+    targets = {str(p.get("id")) for e in doomed for p in e.iter("nvpair") if p.get("id")}
     for pair in root.iterfind("configuration//nvpair[@id-ref]"):
-        if pair.get("id-ref") in doomed and not any(
-            pair in sets[s].iter("nvpair") for s in set_ids
-        ):
+        if pair.get("id-ref") in targets and id(pair) not in inside:
             owner = pair.getparent()
+            owner_id = owner.get("id") if owner is not None else None
             raise HactlError(
-                f"nvpair {pair.get('id-ref')!r} is referred to from set "
-                f"{owner.get('id') if owner is not None else '?'!r}",
+                f"nvpair {pair.get('id-ref')!r} is referred to from set {owner_id!r}",
                 where=where,
                 hint="delete the referring set first",
             )
-    ct.remove_elements(sets[s] for s in set_ids)

@@ -491,6 +491,7 @@ def delete_resource(
         and len(parent.findall("primitive") + parent.findall("group")) == 1
     ):
         target = parent
+    nvsets.check_not_referred_to(root, [target], where="resource delete")
     removed_ids = [str(e.get("id")) for e in target.iter(*ct.RESOURCE_TAGS)]
     from hactl.core.commands.constraint import remove_references
 

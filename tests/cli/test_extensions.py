@@ -174,6 +174,10 @@ def test_an_nvpair_reference_and_a_pair_with_its_own_id(hactl, cib: Path, crm_ve
     assert verified.returncode == 0, verified.stderr
     result = hactl(f"-f {cib} resource set delete shared")
     assert result.code == 1 and "referred to from set 'web-instance_attributes'" in result.err
+    result = hactl(f"-f {cib} resource delete db")
+    assert result.code == 1 and "referred to from set 'web-instance_attributes'" in result.err
+    _ok(hactl, cib, "resource delete web")  # the referring side may go
+    _ok(hactl, cib, "resource delete db")
 
 
 def test_description_as_pcs_sets_shows_and_removes_it(hactl, cib: Path) -> None:
