@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import gc
 import os
 import re
 import sys
@@ -62,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: list[str]) -> None:
+    # a simulation builds one large object graph that lives until the process exits, with
+    # next to no cyclic garbage: the collector's repeated passes over it cost a fifth of a
+    # large run (5000 resources x 16 nodes) and save under 1% of memory
+    gc.disable()
     simulate(**vars(parser().parse_args(args)))
 
 

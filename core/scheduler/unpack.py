@@ -6,6 +6,7 @@ Pure: takes a parsed document and a time, returns the working set.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 
@@ -49,6 +50,7 @@ def is_true(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in ("true", "yes", "on", "1", "y")
 
 
+@functools.cache  # a CIB writes the same few intervals thousands of times
 def parse_interval_ms(text: str | None) -> int:
     """An interval as written in the CIB (`10s`, `5min`, `PT10S`, `1000ms`, plain seconds)."""
     if not text:
