@@ -204,9 +204,18 @@ class Builder:
                 stop_needed_on.append(node)
         promotable = rsc.clone_parent() is not None and rsc.clone_parent().promotable  # type: ignore[union-attr]
         migration = self._migration_plan(rsc, chosen)
+        # multiple-active=stop_unexpected: only the copies elsewhere stop; where it stays,
+        # its start is a pseudo-action (Pacemaker's is_expected_node)
+        expected = (
+            chosen
+            if multiple and rsc.multiple_active == "stop_unexpected" and chosen in rsc.running_on
+            else None
+        )
         for node in rsc.running_on:
             if migration is not None and migration[1] and node is chosen:
                 continue  # a partial migration continues there: no stop
+            if node is expected:
+                continue
             required = node in stop_needed_on
             if rsc.role == Role.PROMOTED and (required or rsc.next_role != Role.PROMOTED):
                 demote = self.action(
@@ -221,6 +230,8 @@ class Builder:
             stop = self.action(rsc, "stop", node, optional=not required)
             if required and chosen is None:
                 stop.reason = "node availability"
+            elif expected is not None:
+                stop.reason = "being multiply active"
             if node.unclean:
                 if self.can_fence(node):
                     stop.pseudo = True
@@ -232,6 +243,8 @@ class Builder:
             start = self.action(rsc, "start", chosen, optional=not start_required)
             if redefined:
                 start.reason = start.reason or "resource definition change"
+            if chosen is expected:
+                start.pseudo = True
             if rsc.next_role == Role.PROMOTED:
                 promote_required = start_required or rsc.role != Role.PROMOTED
                 self.action(rsc, "promote", chosen, optional=not promote_required)

@@ -71,6 +71,9 @@ def resource_summary(rsc: Resource) -> list[str]:
     need_role = role > Role.STARTED or next_role > Role.UNPROMOTED
     start = _required(rsc, "start", nxt) if nxt is not None else None
     stop = _required(rsc, "stop", current) if current is not None else None
+    if stop is None and len(rsc.running_on) > 1 and rsc.multiple_active == "stop_unexpected":
+        # staying where it is, it stops elsewhere (Pacemaker's rsc_action_default)
+        stop = _required(rsc, "stop")
     if current is None and nxt is None:
         return []
     if current is None:
@@ -120,7 +123,8 @@ def resource_summary(rsc: Resource) -> list[str]:
             return [_item("Promote", rsc, f"{role.text} -> {next_role.text} {current.name}")]
         change = "Recover" if failed else "Restart"
         detail = f"{role.text} {current.name}" if need_role else current.name
-        reason = "" if failed else _restart_reason(rsc, start)
+        # a recovery gives its stop's reason (Pacemaker's rsc_action_default)
+        reason = _reason(stop, False) if failed else _restart_reason(rsc, start)
         return [_item(change, rsc, detail, reason)]
     promote = _required(rsc, "promote", nxt)
     demote = _required(rsc, "demote", current)
