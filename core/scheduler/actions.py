@@ -401,11 +401,23 @@ class Builder:
 
     def _unmigrateable_first(self, rsc: Resource) -> str:
         """The id of a resource rsc is ordered after that stops without migrating, if any."""
+        group = rsc.parent if rsc.parent is not None and rsc.parent.kind == "group" else None
+        if group is not None and group.children.index(rsc) > 0:
+            # a member stops before the one before it, which must migrate too (Pacemaker
+            # passes 'unmigrateable' from a stop to what is ordered before it)
+            previous = group.children[group.children.index(rsc) - 1]
+            migrates = any(
+                m.task == "migrate_to" and m.runnable and not m.optional for m in previous.actions
+            )
+            if self.find(previous, "stop") and not migrates:
+                return previous.id
         for start in self.find(rsc, "start"):
             for first, _flags in start.before:
                 other = first.rsc
                 if other is None or other is rsc or first.task not in ("start", "running"):
                     continue
+                if other is group:
+                    continue  # its own group's pseudo-actions
                 if other.is_primitive and other.parent is not None and other.parent is rsc.parent:
                     continue  # group members migrate together
                 # it must stop and then start again (a restart or a move without migration)
