@@ -376,6 +376,7 @@ def report(
             *status_view.render(current),
         ]
     unpacker.unpack_constraints()
+    ws.record_scores = show_scores
     decide(ws, sanitized=sanitized)
     lines: list[str] = []
     date_line = ""

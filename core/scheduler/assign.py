@@ -231,6 +231,8 @@ class Placer:
         return None
 
     def record_scores(self, function: str, rsc: Resource, allowed: dict[str, int]) -> None:
+        if not self.ws.record_scores:
+            return
         for node in self.nodes_by_name:
             if node.name in allowed:
                 self.ws.score_lines.append(
@@ -978,10 +980,11 @@ class Placer:
             node = self.node_of(instance)
             if node is None:
                 continue
-            self.ws.score_lines.append(
-                f"pcmk__set_instance_roles: {instance.id} promotion score on {node.name}: "
-                f"{scores.render(final[id(instance)])}"
-            )
+            if self.ws.record_scores:
+                self.ws.score_lines.append(
+                    f"pcmk__set_instance_roles: {instance.id} promotion score on {node.name}: "
+                    f"{scores.render(final[id(instance)])}"
+                )
             pinned = not instance.managed and _current_role(instance) == Role.PROMOTED
             can = pinned or (
                 final[id(instance)] >= 0

@@ -379,6 +379,8 @@ class WorkingSet:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     score_lines: list[str] = field(default_factory=list)
+    #: whether placement writes score_lines (crm_simulate -s); off when none will be shown
+    record_scores: bool = True
     #: (resource, node) whose expired fail count is to be cleared
     clear_failcounts: list[tuple[Resource, Node]] = field(default_factory=list)
     #: the CIB may have its secrets masked (a simulation from a file): a change of only
