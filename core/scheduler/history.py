@@ -95,10 +95,12 @@ def _int(element: etree._Element, name: str, default: int) -> int:
         return default
 
 
-def newer(a: etree._Element, b: etree._Element) -> int:
-    """Pacemaker's comparison of two history entries' age (-1: a older, 1: a newer)."""
+def newer(a: etree._Element, b: etree._Element, *, same_node: bool | None = None) -> int:
+    """Pacemaker's comparison of two history entries' age (-1: a older, 1: a newer);
+    `same_node` when known (entries of one node's history), else from their on_node."""
     a_call, b_call = _int(a, "call-id", -1), _int(b, "call-id", -1)
-    same_node = (a.get("on_node") or "").lower() == (b.get("on_node") or "").lower()
+    if same_node is None:
+        same_node = (a.get("on_node") or "").lower() == (b.get("on_node") or "").lower()
     if a_call == -1 and b_call == -1:
         return 0
     if same_node and 0 <= a_call < b_call:

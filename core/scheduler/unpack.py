@@ -622,10 +622,13 @@ class Unpacker:
 
     def unpack_lrm_resource(self, node: Node, element: etree._Element) -> None:
         rsc_id = element.get("id", "")
-        entries: list[HistoryEntry] = []
-        for op in element.findall("lrm_rsc_op"):
-            entries.append(self.history_entry(op))
-        entries.sort(key=lambda e: (e.call_id < 0, e.call_id))
+        # oldest first by Pacemaker's comparison (call id, then the last change of entries
+        # with one call id: an operation and its last failure); like Pacemaker's list,
+        # equal ones end up last-recorded first
+        entries = sorted(
+            (self.history_entry(op) for op in reversed(element.findall("lrm_rsc_op"))),
+            key=functools.cmp_to_key(_older_first),
+        )
         rsc = self.find_history_owner(node, rsc_id)
         if rsc is not None and self.instance_lost_with_node(rsc, node):
             rsc = None
@@ -960,6 +963,11 @@ class Unpacker:
                 prim.blocked = True
         elif role != Role.PROMOTED or loss_policy == "stop":
             ws.locations.append(Location(ticket.id, prim, dict(ban)))
+
+
+def _older_first(a: HistoryEntry, b: HistoryEntry) -> int:
+    assert a.element is not None and b.element is not None
+    return history.newer(a.element, b.element, same_node=True)
 
 
 def unpack(cib: etree._Element, now: dt.datetime, *, constraints: bool = True) -> WorkingSet:
