@@ -606,6 +606,7 @@ class Unpacker:
         if clone.globally_unique:
             return direct if direct in members else None
         inactive: Resource | None = None
+        taken_here = False
         for instance in clone.children:
             member = next((m for m in instance.primitives() if m in members), None)
             if member is None:
@@ -613,12 +614,15 @@ class Unpacker:
             active = {n.name for p in instance.primitives() for n in p.running_on}
             if active:
                 if node.name in active:
-                    # a second history of the instance active here belongs to a removed
-                    # instance (Pacemaker's find_anonymous_clone)
-                    return None if member.running_on else member
-            elif inactive is None:
+                    if not member.running_on:
+                        return member
+                    # a second history of an instance active here: another instance active
+                    # here (a removed one) may take it, else it makes a removed instance,
+                    # never an inactive one (Pacemaker's find_anonymous_clone)
+                    taken_here = True
+            elif inactive is None and not taken_here:
                 inactive = member
-        return inactive
+        return None if taken_here else inactive
 
     def unpack_lrm_resource(self, node: Node, element: etree._Element) -> None:
         rsc_id = element.get("id", "")
