@@ -6,7 +6,8 @@ Generates CIBs of R resources on N nodes (primitives, groups, clones, promotable
 location/colocation/order constraints, some resources already running, some stopped), runs
 `hactl simulate -x FILE -R` (and `-S` where asked) and, where installed, `crm_simulate` on the
 same file; prints wall time, peak memory and the ratio, then the growth of hactl's time with
-resources x nodes, and ends with one JSON line of the figures.
+resources x nodes, and ends with one JSON line of the figures. Up to 1000 resources each
+command runs --repeat times (3) and its least CPU time counts; larger sizes run once.
 
 hactl runs as an installed package does: with its modules' bytecode compiled once beforehand
 (into a private PYTHONPYCACHEPREFIX, since the environment may forbid writing .pyc files next to
@@ -197,6 +198,17 @@ def measure(cmd: list[str], timeout: float) -> tuple[float, float, float, bool]:
         time.sleep(0.01)
 
 
+def least_of(runs: int, cmd: list[str], timeout: float) -> tuple[float, float, float, bool]:
+    """measure() of the run with the least CPU time of `runs` (CPU time still grows when
+    other processes compete for the caches; the least run is the one disturbed least)."""
+    best = measure(cmd, timeout)
+    for _ in range(runs - 1):
+        if best[3]:
+            break
+        best = min(best, measure(cmd, timeout), key=lambda result: result[0])
+    return best
+
+
 def compile_bytecode(cache: Path, warm_up_cib: Path, command: list[str]) -> None:
     """Fill the private bytecode cache `cache` as installing the package would.
 
@@ -248,6 +260,12 @@ def main() -> int:
         "--crm-figures", type=Path, help="reuse crm_simulate's figures from an earlier output"
     )
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each command up to 1000 resources, the least CPU time counts",
+    )
     args = parser.parse_args()
     if args.sizes:
         sizes = parse_sizes(args.sizes)
@@ -271,12 +289,13 @@ def main() -> int:
             path = Path(tmp) / f"cib-{resources}x{nodes}.xml"
             path.write_bytes(etree.tostring(generate(resources, nodes)))
             row: dict[str, object] = {"resources": resources, "nodes": nodes}
-            row["hactl_s"], row["hactl_wall_s"], row["hactl_mib"], _ = measure(
-                hactl + ["-x", str(path), "-R"], args.timeout
+            runs = args.repeat if resources <= 1000 else 1
+            row["hactl_s"], row["hactl_wall_s"], row["hactl_mib"], _ = least_of(
+                runs, hactl + ["-x", str(path), "-R"], args.timeout
             )
             if resources <= 1000:
-                row["hactl_S_s"], row["hactl_S_wall_s"], _, _ = measure(
-                    hactl + ["-x", str(path), "-S"], args.timeout
+                row["hactl_S_s"], row["hactl_S_wall_s"], _, _ = least_of(
+                    runs, hactl + ["-x", str(path), "-S"], args.timeout
                 )
             crm_limit = 1000 if args.quick else 5000
             if (resources, nodes) in reused:
@@ -284,8 +303,8 @@ def main() -> int:
                 row["crm_reused"] = True
                 row["ratio"] = float(row["crm_s"]) / float(row["hactl_s"])  # type: ignore[arg-type]
             elif crm and resources <= crm_limit:
-                seconds, wall, mib, timed_out = measure(
-                    [crm, "-x", str(path), "-R", "-Q"], args.timeout
+                seconds, wall, mib, timed_out = least_of(
+                    runs, [crm, "-x", str(path), "-R", "-Q"], args.timeout
                 )
                 row["crm_s"] = None if timed_out else seconds
                 row["crm_wall_s"] = None if timed_out else wall
