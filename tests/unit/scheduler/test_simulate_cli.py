@@ -89,6 +89,35 @@ def test_op_fail_malformed_is_a_usage_error(cib_file: Path) -> None:
     assert "--op-fail" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_options_combine_and_repeat_as_crm_simulate_s(cib_file: Path) -> None:
+    combined = simulate("-x", str(cib_file), "-SsQ")
+    assert combined.returncode == 0, combined.stderr
+    assert "pcmk__primitive_assign: rsc1 allocation score on node1: 0" in combined.stdout
+    repeated = simulate("-x", str(cib_file), "-S", "-u", "node3", "-u", "node4")
+    assert section(repeated.stdout, "Performing Requested Modifications:") == [
+        "* Bringing node node3 online",
+        "* Bringing node node4 online",
+    ]
+    unknown = simulate("-x", str(cib_file), "--bogus")
+    assert unknown.returncode == 2
+    assert unknown.stderr.count("\n") == 1 and "--bogus" in unknown.stderr
+
+
+def test_a_simulation_imports_neither_typer_nor_pydantic(cib_file: Path) -> None:
+    """Their import costs more than scheduling a few hundred resources (bench/scheduler.py)."""
+    probe = (
+        "import sys\n"
+        "from hactl.core.cli import main\n"
+        "main.run(['simulate', '-x', sys.argv[1], '-R'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'pydantic'}))\n"
+    )
+    result = subprocess.run(
+        ["python3", "-c", probe, str(cib_file)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
 def test_node_up_adds_a_node_the_cib_lacks(cib_file: Path) -> None:
     result = simulate("-x", str(cib_file), "-S", "-u", "node3")
     assert result.returncode == 0, result.stderr
