@@ -488,6 +488,9 @@ class Placer:
                     _role_of(i),
                 )
                 for i in clone.children
+                # a mandatory colocation needs instances that are not blocked there
+                # (Pacemaker's pcmk__clone_apply_coloc_score)
+                if coloc.score < INFINITY or not any(p.blocked for p in i.primitives())
             ]
         for node, role in placed:
             if node is None:

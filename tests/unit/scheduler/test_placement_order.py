@@ -223,3 +223,52 @@ def test_a_dependent_that_is_not_critical_does_not_pull_its_primary_along() -> N
     # an explicit influence wins over critical; an invalid one is ignored
     assert _a_with_b(not_critical, 'influence="true"') == {"A": "node2", "B": "node2"}
     assert _a_with_b(not_critical, 'influence="maybe"') == {"A": None, "B": "node1"}
+
+
+def test_a_mandatory_colocation_with_a_clone_avoids_its_blocked_instances() -> None:
+    """Pacemaker's pcmk__clone_apply_coloc_score: only unblocked instances host S."""
+
+    def history(rsc: str, node: str, failed: bool) -> str:
+        monitor = (
+            f'<lrm_rsc_op id="{rsc}_mon_{node}" operation="monitor" call-id="2" rc-code="1" '
+            f'op-status="0" interval="10000" transition-key="2:1:0:x" on_node="{node}"/>'
+            if failed
+            else ""
+        )
+        return (
+            f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Dummy">'
+            f'<lrm_rsc_op id="{rsc}_start_{node}" operation="start" call-id="1" rc-code="0" '
+            f'op-status="0" interval="0" transition-key="1:1:0:x" on_node="{node}"/>{monitor}'
+            "</lrm_resource>"
+        )
+
+    states = "".join(
+        f'<node_state id="{n}" uname="node{n}" in_ccm="true" crmd="online" join="member" '
+        f'expected="member"><lrm id="{n}"><lrm_resources>{lrm}</lrm_resources></lrm>'
+        "</node_state>"
+        for n, lrm in (
+            (1, history("P", "node1", failed=True) + history("S", "node1", failed=False)),
+            (2, history("P", "node2", failed=False)),
+        )
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>
+      <clone id="PC"><primitive id="P" class="ocf" provider="pacemaker" type="Dummy">
+        <operations><op id="P-m" name="monitor" interval="10s" on-fail="block"/></operations>
+      </primitive></clone>
+      <primitive id="S" class="ocf" provider="pacemaker" type="Dummy"/>
+    </resources>
+    <constraints>
+      <rsc_colocation id="s-with-p" rsc="S" with-rsc="PC" score="INFINITY"/>
+    </constraints>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    assert ws.by_id["S"].assigned is not None and ws.by_id["S"].assigned.name == "node2"
