@@ -4,9 +4,10 @@ The root level (global options, the top-level help, --version, an unknown noun) 
 here without importing typer: the help is rendered from the table below, so `hactl --help`
 costs little more than starting Python. Only the module of the noun being run is imported
 (``hactl resource …`` never imports the fencing code). A noun's module offers a Typer
-``app``; `plugins` instead offers ``run(args)`` on argparse, because typer and the pydantic
-it coerces options with would cost `hactl plugins list` more than the whole of its 150 ms
-aim, and the command that diagnoses an installation should lean on as little as possible.
+``app``, or ``run(args)`` on argparse where start-up time matters (`plugins`, `simulate`):
+typer and the pydantic it coerces every option value with cost more than the 150 ms that
+`hactl plugins list` aims at, and the command that diagnoses an installation should lean on
+as little as possible.
 Errors meant for people (HactlError) are printed on one line per problem with their exit
 code; anything else is an internal error, printed on one line too (HACTL_DEBUG=1 shows the
 traceback).
