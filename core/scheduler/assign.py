@@ -603,10 +603,11 @@ class Placer:
                 continue
             for key, value in member.utilization.items():
                 need[key] = need.get(key, 0) + value
+        # only nodes it may run on count (Pacemaker's pcmk__node_available with the score)
         nodes = [
             n
             for n in (self.ws.node(name) for name in allowed)
-            if n is not None and self.available(n)
+            if n is not None and self.available(n) and allowed[n.name] >= 0
         ]
         any_capable = any(has_capacity(n, need) for n in nodes)
         most_capable: Node | None = None

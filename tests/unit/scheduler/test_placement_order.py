@@ -272,3 +272,41 @@ def test_a_mandatory_colocation_with_a_clone_avoids_its_blocked_instances() -> N
 </cib>"""
     ws = schedule(etree.fromstring(text), NOW)
     assert ws.by_id["S"].assigned is not None and ws.by_id["S"].assigned.name == "node2"
+
+
+def test_capacity_counts_only_the_nodes_a_resource_may_run_on() -> None:
+    """Pacemaker's pcmk__ban_insufficient_capacity: rsc2 (4 cpus) must run with rsc1, which
+    is banned from node1 (4 cpus); node2 (2 cpus) cannot hold both, so rsc1 is checked
+    alone and runs there, while rsc2 finds no room."""
+    cpu = '<utilization id="{0}-u"><nvpair id="{0}-cpu" name="cpu" value="{1}"/></utilization>'
+    online = "".join(
+        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+        for n in ("node1", "node2")
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o2" name="placement-strategy" value="utilization"/>
+    </cluster_property_set></crm_config>
+    <nodes>
+      <node id="node1" uname="node1">{cpu.format("node1", 4)}</node>
+      <node id="node2" uname="node2">{cpu.format("node2", 2)}</node>
+    </nodes>
+    <resources>
+      <primitive id="rsc1" class="ocf" provider="pacemaker" type="Dummy"/>
+      <primitive id="rsc2" class="ocf" provider="pacemaker" type="Dummy">{cpu.format("rsc2", 4)}
+      </primitive>
+    </resources>
+    <constraints>
+      <rsc_location id="rsc1-not-1" rsc="rsc1" node="node1" score="-INFINITY"/>
+      <rsc_colocation id="rsc2-with-rsc1" rsc="rsc2" with-rsc="rsc1" score="INFINITY"/>
+    </constraints>
+  </configuration>
+  <status>{online}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    assert ws.by_id["rsc1"].assigned is not None and ws.by_id["rsc1"].assigned.name == "node2"
+    assert ws.by_id["rsc2"].assigned is None
