@@ -7,6 +7,7 @@ Runs the installed console script directly (not a pyenv shim), as an installed p
 hactl's modules are compiled once beforehand into a private PYTHONPYCACHEPREFIX (the
 environment may forbid writing .pyc files beside the sources), and one warm-up run of each
 command caches whatever else it imports, so no run pays for compiling Python source.
+The commands take turns run by run (a shared machine's load changes from minute to minute).
 Prints wall and CPU (user+sys) time, each also above the floor, names the .pth files that
 import modules at every interpreter start (they weigh on the floor and on hactl alike), shows
 where each command's imports above the floor go (`python -X importtime`, the least of 5 runs,
@@ -34,19 +35,28 @@ from pathlib import Path
 AIM_MS = 150.0
 
 
-def timed_runs(argv: list[str], runs: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
-    """Wall and CPU (user+sys) milliseconds of each run."""
-    walls, cpus = [], []
+def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user+sys) milliseconds of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
+
+
+def interleaved_runs(
+    cases: dict[str, list[str]], runs: int, env: dict[str, str]
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Each case's wall and CPU times, the cases taking turns run by run, so that a shared
+    machine's changing load weighs on the floor and on each command alike."""
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in cases}
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
-        )
-        walls.append((time.perf_counter() - started) * 1000)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000)
-    return walls, cpus
+        for label, argv in cases.items():
+            wall, cpu = timed_run(argv, env)
+            times[label][0].append(wall)
+            times[label][1].append(cpu)
+    return times
 
 
 def startup_pth_imports(env: dict[str, str]) -> dict[str, float]:
@@ -183,8 +193,7 @@ def main() -> None:
         )
         figures: dict[str, dict[str, float]] = {}
         floor_wall = floor_cpu = 0.0
-        for label, argv in cases.items():
-            walls, cpus = timed_runs(argv, runs, env)
+        for label, (walls, cpus) in interleaved_runs(cases, runs, env).items():
             wall, cpu = statistics.median(walls), statistics.median(cpus)
             if not figures:
                 floor_wall, floor_cpu = wall, cpu
