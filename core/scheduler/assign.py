@@ -583,14 +583,28 @@ class Placer:
             if id(item) in seen:
                 continue
             seen[id(item)] = item
-            todo.extend(item.children)
+            if item.kind == "clone":
+                # a clone counts with one instance, the first not placed yet (Pacemaker's
+                # pcmk__clone_add_utilization)
+                unplaced = [i for i in item.children if not self._assigned(i)]
+                todo.extend((unplaced or item.children)[:1])
+            else:
+                todo.extend(item.children)
             if item.parent is not None and item.parent.kind == "group":
                 todo.append(item.parent)
-            for coloc in self.this_with.get(id(item), []):
-                if coloc.score >= INFINITY:
-                    todo.append(coloc.primary)
-            for coloc in self.with_this.get(id(item), []):
-                if coloc.score >= INFINITY:
+            # an instance follows its clone's colocations (pcmk__colocated_resources)
+            holders = [item]
+            if item.parent is not None and item.parent.kind == "clone":
+                holders.append(item.parent)
+            for holder in holders:
+                for coloc in self.this_with.get(id(holder), []):
+                    if coloc.score >= INFINITY:
+                        todo.append(coloc.primary)
+                for coloc in self.with_this.get(id(holder), []):
+                    if coloc.score < INFINITY:
+                        continue
+                    if holder.kind == "clone" and coloc.dependent.kind != "clone":
+                        continue  # whether it ends up with this instance is not known
                     todo.append(coloc.dependent)
         return [r for r in seen.values() if r.is_primitive]
 

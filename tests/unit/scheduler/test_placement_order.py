@@ -310,3 +310,43 @@ def test_capacity_counts_only_the_nodes_a_resource_may_run_on() -> None:
     ws = schedule(etree.fromstring(text), NOW)
     assert ws.by_id["rsc1"].assigned is not None and ws.by_id["rsc1"].assigned.name == "node2"
     assert ws.by_id["rsc2"].assigned is None
+
+
+def test_a_clone_instance_makes_room_for_the_clones_colocated_with_it() -> None:
+    """Pacemaker's pcmk__colocated_resources and pcmk__clone_add_utilization: an instance
+    of C1 needs room for one instance of C2, which must run with it."""
+    cpu = '<utilization id="{0}-u"><nvpair id="{0}-cpu" name="cpu" value="{1}"/></utilization>'
+    online = "".join(
+        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+        for n in ("node1", "node2")
+    )
+    one = '<meta_attributes id="{0}-m"><nvpair id="{0}-max" name="clone-max" value="1"/>'
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o2" name="placement-strategy" value="utilization"/>
+    </cluster_property_set></crm_config>
+    <nodes>
+      <node id="node1" uname="node1">{cpu.format("node1", 2)}</node>
+      <node id="node2" uname="node2">{cpu.format("node2", 8)}</node>
+    </nodes>
+    <resources>
+      <clone id="C1">{one.format("C1")}</meta_attributes>
+        <primitive id="R1" class="ocf" provider="pacemaker" type="Dummy">{cpu.format("R1", 2)}
+        </primitive></clone>
+      <clone id="C2">{one.format("C2")}</meta_attributes>
+        <primitive id="R2" class="ocf" provider="pacemaker" type="Dummy">{cpu.format("R2", 2)}
+        </primitive></clone>
+    </resources>
+    <constraints>
+      <rsc_colocation id="c2-with-c1" rsc="C2" with-rsc="C1" score="INFINITY"/>
+    </constraints>
+  </configuration>
+  <status>{online}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    placed = {r.id: (r.assigned.name if r.assigned else None) for r in ws.all_resources()}
+    assert placed["R1:0"] == "node2" and placed["R2:0"] == "node2", placed
