@@ -162,8 +162,9 @@ def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
     nodes = rsc.running_on
     prefix = "ORPHANED " if rsc.orphan and nodes else ""
     if not nodes:
-        text = "Stopped"
-        flags = []
+        # a resource locked to the node it stopped on shows that node
+        text = f"Stopped {rsc.lock_node.name}" if rsc.lock_node is not None else "Stopped"
+        flags = ["LOCKED"] if rsc.lock_node is not None else []
         role_flag = _target_role_flag(rsc)
         if role_flag and not rsc.orphan:
             flags.append(role_flag)

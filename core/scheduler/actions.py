@@ -1357,6 +1357,8 @@ class Builder:
         # failures that expired are cleared first, unordered (Pacemaker's param checks)
         for rsc, node in ws.clear_failcounts:
             self.action(rsc, "clear_failcount", node, optional=False)
+        for rsc, node in ws.history_clears:
+            self.action(rsc, "lrm_delete", node, optional=False)
         for task, rsc, where, interval in self.config_changes.actions:
             if task == "start":
                 # Pacemaker requires the start before placement: placed nowhere, it cannot run

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from hactl.core.scheduler import bundle, remote, scores
+from hactl.core.scheduler import bundle, remote, scores, shutdown_lock
 from hactl.core.scheduler.model import Colocation, Node, Resource, Role, WorkingSet
 
 INFINITY = scores.INFINITY
@@ -91,6 +91,7 @@ class Placer:
 
     def prepare(self) -> None:
         ws = self.ws
+        shutdown_lock.apply(ws)  # before the locations, as Pacemaker applies them
         for rsc in ws.resources:
             self.initial_scores(rsc)
         for loc in ws.locations:

@@ -182,6 +182,8 @@ class Resource:
     failed: bool = False
     failed_nodes: list[Node] = field(default_factory=list)
     blocked: bool = False
+    #: the node it stays stopped on after that node shut down (shutdown-lock)
+    lock_node: Node | None = None
     pending_task: str | None = None
     history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     known_on: set[str] = field(default_factory=set)
@@ -383,6 +385,8 @@ class WorkingSet:
     record_scores: bool = True
     #: (resource, node) whose expired fail count is to be cleared
     clear_failcounts: list[tuple[Resource, Node]] = field(default_factory=list)
+    #: (resource, node) whose recorded history is to be deleted (an expired shutdown lock)
+    history_clears: list[tuple[Resource, Node]] = field(default_factory=list)
     #: the CIB may have its secrets masked (a simulation from a file): a change of only
     #: secret parameters is no definition change
     sanitized: bool = False

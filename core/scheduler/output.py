@@ -211,11 +211,11 @@ def executed_line(act: Action, known: set[str]) -> str:
     if act.rsc is None:
         node = act.node.name if act.node else ""
         return f"  * Cluster action:  {act.task} on {node}"
-    if act.task == "clear_failcount":
+    if act.task in ("clear_failcount", "lrm_delete"):
         node = act.node.name if act.node else ""
         # named as the graph's <primitive> names it (an anonymous instance by its clone's id)
         rsc_id = graph.primitive_attributes(act)["id"]
-        return f"  * Cluster action:  clear_failcount for {rsc_id} on {node}"
+        return f"  * Cluster action:  {act.task} for {rsc_id} on {node}"
     node = act.node.name if act.node else ""
     task = act.task
     if act.interval_ms:
@@ -250,7 +250,7 @@ def _graph_action(ws: WorkingSet, parent: object, act: Action, *, details: bool)
 
     if act.task == "stonith":
         tag = "pseudo_event" if act.pseudo else "crm_event"
-    elif act.task in ("do_shutdown", "clear_failcount"):
+    elif act.task in ("do_shutdown", "clear_failcount", "lrm_delete"):
         tag = "crm_event"
     elif act.pseudo:
         tag = "pseudo_event"

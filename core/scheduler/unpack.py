@@ -20,6 +20,7 @@ from hactl.core.scheduler import (
     remote,
     rules,
     scores,
+    shutdown_lock,
     unfencing,
 )
 from hactl.core.scheduler.model import (
@@ -640,6 +641,7 @@ class Unpacker:
             rsc = self.removed_instance(rsc_id) or self.orphan(element)
         if rsc_id != rsc.id:
             rsc.meta["__history"] = rsc_id
+        shutdown_lock.unpack_lock(self.ws, rsc, node, element)
         rsc.history_agent[node.name] = (
             element.get("class", ""),
             element.get("provider", ""),
