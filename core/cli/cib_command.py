@@ -27,7 +27,7 @@ def words(args: Sequence[str] | None, *, known_options: Sequence[str] = ()) -> l
     result = list(args or [])
     for word in result:
         if word.startswith("--") and len(word) > 2:
-            raise HactlError(
+            raise UsageError(
                 f"unknown option {word!r}",
                 hint=did_you_mean(word, [*known_options, "--force", "--output"]),
             )

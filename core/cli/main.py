@@ -135,9 +135,15 @@ def run_typer_noun(noun: str, noun_app: typer.Typer, args: list[str]) -> None:
     command = typer.main.get_command(build_app(noun, noun_app))
     refuse_unknown_subcommand(command, [noun, *args])
     try:
-        command(args=[noun, *args], prog_name="hactl")
-    except typer.Exit as exc:  # raised outside the command's own standalone handling
-        sys.exit(exc.exit_code)
+        # not standalone: click's own error report is a usage block; ours is one line
+        exit_code = command(args=[noun, *args], prog_name="hactl", standalone_mode=False)
+    except typer.TyperException as exc:  # click's usage errors (bad option value, missing…)
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else f"hactl {noun}"
+        raise UsageError(f"{where}: {exc.format_message()}", hint=f"see `{where} --help`") from None
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    sys.exit(exit_code)  # every command returns None; an int is the code of a typer.Exit
 
 
 def refuse_unknown_subcommand(command: object, words: list[str]) -> None:

@@ -46,7 +46,7 @@ def cib(hactl, tmp_path: Path) -> Path:
         ),
         (
             "resource create d1 ocf:heartbeat:Dummy --grup g",
-            1,
+            2,
             "unknown option '--grup'",
             "did you mean '--group'?",
         ),
@@ -119,6 +119,13 @@ def cib(hactl, tmp_path: Path) -> Path:
             "did you mean `hactl resource create`?",
         ),
         ("constraint colocation ad web with vip", 2, "'constraint colocation ad'", "add`?"),
+        (
+            "resource config --output yaml",
+            2,
+            "hactl resource config: Invalid value for '--output'",
+            "see `hactl resource config --help`",
+        ),
+        ("resource cleanup --node", 2, "'--node' requires an argument", "--help`"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_the_cib_alone(
