@@ -5,6 +5,8 @@ hactl.core.commands.resource."""
 from __future__ import annotations
 
 import datetime
+import os
+from copy import deepcopy
 
 import typer
 
@@ -142,6 +144,7 @@ def describe(noun: str, args: list[str] | None, output: OutputFormat) -> None:
 
 def register(app: typer.Typer) -> None:
     register_bundle(app)
+    register_relocate(app)
     op_app = typer.Typer(no_args_is_help=True, help="Resource operations: add, remove, defaults.")
     template_app = typer.Typer(no_args_is_help=True, help="Resource templates (<template>).")
     app.add_typer(template_app, name="template")
@@ -843,3 +846,150 @@ def register_bundle(app: typer.Typer) -> None:
         """  # noqa: E501
         request = parse_bundle(cc.words(args, known_options=("--disabled",)), disabled=disabled)
         cc.edit(lambda root, notes: rc.create_bundle(root, request))
+
+
+def register_relocate(app: typer.Typer) -> None:
+    """`resource relocate dry-run|run|show|clear` (use cases in hactl.core.commands.relocate)."""
+    from hactl.core.commands import relocate
+
+    relocate_app = typer.Typer(
+        no_args_is_help=True,
+        help="Move resources to the nodes they would choose without stickiness.",
+    )
+    app.add_typer(relocate_app, name="relocate")
+
+    def no_words(args: list[str] | None, verb: str) -> None:
+        words = cc.words(args, known_options=("--output",))
+        if words:
+            raise UsageError(
+                f"unexpected {words[0]!r}",
+                where=f"resource relocate {verb}",
+                hint=f"usage: hactl resource relocate {verb} (it takes no resources)",
+            )
+
+    def planned(names: list[str]) -> list[relocate.Relocation]:
+        now = datetime.datetime.now(datetime.UTC)
+        return cc.read(lambda root: relocate.plan(root, names, now))
+
+    def print_relocations(relocations: list[relocate.Relocation]) -> None:
+        for relocation in relocations:
+            print(f"Creating location constraint: {relocation.describe()}")
+
+    @relocate_app.command("dry-run", context_settings=cc.PCS_ARGS)
+    def dry_run(
+        args: list[str] = typer.Argument(None, metavar="[RESOURCE…]"),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """What `relocate run` would do (the constraints it would make), changing nothing.
+
+        Example: hactl -f cib.xml resource relocate dry-run web --output json
+        """
+        names = cc.words(args, known_options=("--output",))
+        relocations = planned(names)
+        if output is OutputFormat.json:
+            ids = cc.read(lambda root: relocate.add_constraints(deepcopy(root), relocations))
+            print_json(
+                [
+                    {
+                        "resource": r.resource,
+                        "node": r.node,
+                        "role": "Promoted" if r.promoted else None,
+                        "instance": r.instance,
+                        "constraint_id": constraint_id,
+                    }
+                    for r, constraint_id in zip(relocations, ids, strict=True)
+                ]
+            )
+        elif relocations:
+            print_relocations(relocations)
+        else:
+            print("Every resource is on its preferred node: nothing to relocate")
+
+    @relocate_app.command("run", context_settings=cc.PCS_ARGS)
+    def run(args: list[str] = typer.Argument(None, metavar="[RESOURCE…] [--wait=SECONDS]")) -> None:
+        """Move resources (all, or those named) to their preferred nodes, ignoring
+        stickiness: pins them there with pcs-relocate-… constraints, waits until the
+        running cluster has settled (up to --wait seconds, 60 minutes by default), then
+        removes the constraints; stickiness keeps them where they went.
+
+        Example: hactl resource relocate run web --wait=120
+        """
+        if os.environ.get("CIB_file"):
+            raise UsageError(
+                "relocate run needs the running cluster, not a CIB file",
+                where="resource relocate run",
+                hint="`hactl -f FILE resource relocate dry-run` shows what it would do",
+            )
+        rest, wait = resource_wait.take_wait(args)
+        names = cc.words(rest, known_options=("--wait",))
+        relocations = planned(names)
+        if not relocations:
+            print("Every resource is on its preferred node: nothing to relocate")
+            return
+        print_relocations(relocations)
+        try:
+            cc.edit(lambda root, notes: relocate.add_constraints(root, relocations))
+            print("Waiting for resources to move...")
+            resource_wait.wait_settled(wait or resource_wait.DEFAULT_WAIT_S, "relocating")
+        finally:
+            # pcs removes them whatever happened: left in place they would pin the resources
+            for constraint_id in cc.edit(lambda root, notes: relocate.clear(root)):
+                print(f"Removing constraint {constraint_id}")
+        resource_wait.report(sorted({r.resource for r in relocations}))
+
+    @relocate_app.command("show", context_settings=cc.PCS_ARGS)
+    def show_(
+        args: list[str] = typer.Argument(None, metavar=""),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Where each resource runs and where it would run ignoring stickiness, and the
+        actions that would take it there.
+
+        Example: hactl -f cib.xml resource relocate show
+        """
+        no_words(args, "show")
+        now = datetime.datetime.now(datetime.UTC)
+        ws = cc.read(lambda root: relocate.optimal_placement(root, [], now))
+        rows = [
+            {
+                "resource": p.resource,
+                "current": ", ".join(p.current) or "Stopped",
+                "optimal": p.optimal or "Stopped",
+                "moves": "yes" if p.moves else "no",
+            }
+            for p in relocate.placements(ws)
+        ]
+        if output is OutputFormat.json:
+            print_json(
+                [
+                    {
+                        "resource": p.resource,
+                        "current": list(p.current),
+                        "optimal": p.optimal,
+                        "moves": p.moves,
+                    }
+                    for p in relocate.placements(ws)
+                ]
+            )
+            return
+        print_table(rows, ["resource", "current", "optimal", "moves"])
+        from hactl.core.scheduler.output import transition_summary
+
+        print("\nTransition Summary (ignoring stickiness):")
+        for line in transition_summary(ws):
+            print(line)
+
+    @relocate_app.command("clear", context_settings=cc.PCS_ARGS)
+    def clear_(args: list[str] = typer.Argument(None, metavar="")) -> None:
+        """Remove the constraints an interrupted `relocate run` left behind.
+
+        Example: hactl -f cib.xml resource relocate clear
+        """
+        no_words(args, "clear")
+        # an unchanged CIB is not pushed (a push would still count a new epoch)
+        leftover = cc.read(lambda root: relocate.clear(deepcopy(root)))
+        removed = cc.edit(lambda root, notes: relocate.clear(root)) if leftover else []
+        for constraint_id in removed:
+            print(f"Removing constraint {constraint_id}")
+        if not removed:
+            print("No relocation constraints to remove")
