@@ -149,6 +149,9 @@ class Builder:
                     None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"
                 )
                 act.meta["stonith_action"] = ws.stonith_action
+                if ws.unfencing_enabled:
+                    # every fencing carries the unfencing devices' digests (pe_fence_op)
+                    act.meta.update(self.unfencing.device_digests(node))
                 if node.fence_priority_delay and "priority-fencing-delay" in ws.options:
                     # Pacemaker's graph carries it on every fencing of a lost node, even 0
                     delay = history.priority_fencing_delay_s(ws, node)

@@ -72,10 +72,31 @@ class Unfencing:
         self.ws = builder.ws
 
     def action(self, node: Node) -> Action:
-        """The node's unfencing (optional until something requires it)."""
+        """The node's unfencing (optional until something requires it), carrying the
+        digests of the unfencing devices' definitions, which the controller records on the
+        node once it is unfenced (Pacemaker's pe_fence_op)."""
         act = self.b.action(None, "stonith", node, key=f"stonith-{node.name}-on")
-        act.meta["stonith_action"] = "on"
+        if "stonith_action" not in act.meta:
+            act.meta["stonith_action"] = "on"
+            act.meta.update(self.device_digests(node))
         return act
+
+    def device_digests(self, node: Node) -> dict[str, str]:
+        """'id:agent:digest,' of each device that provides unfencing, newest first as
+        Pacemaker lists them (find_unfencing_devices)."""
+        from hactl.core.scheduler import digests
+
+        all_parts: list[str] = []
+        secure_parts: list[str] = []
+        for rsc in reversed(self.ws.all_resources()):
+            if not rsc.is_primitive or not _is_fence_device(rsc):
+                continue
+            if rsc.meta.get("provides", "").lower() != "unfencing":
+                continue
+            calculated = digests.calculate(self.ws, rsc, node, None, "stonith-on", 0)
+            all_parts.append(f"{rsc.id}:{rsc.agent_type}:{calculated.all},")
+            secure_parts.append(f"{rsc.id}:{rsc.agent_type}:{calculated.secure},")
+        return {"digests_all": "".join(all_parts), "digests_secure": "".join(secure_parts)}
 
     def require(self, node: Node, reason: str) -> Action:
         """Unfencing required, if the node can be fenced at all (Pacemaker's pe_fence_op)."""

@@ -4,6 +4,7 @@ node back in ("on") before it probes or starts anything that needs it, once per 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from lxml import etree
 
@@ -76,6 +77,9 @@ def test_a_device_providing_unfencing_unfences_each_node_before_probing_there() 
     graph = etree.fromstring(output.graph_xml(ws).encode())
     event = graph.find(".//crm_event[@operation_key='stonith-node1-on']/attributes")
     assert event is not None and event.get("CRM_meta_stonith_action") == "on"
+    # with the device's definition digests, which the controller records once unfenced
+    assert re.fullmatch(r"scsi:fence_scsi:[0-9a-f]{32},", event.get("CRM_meta_digests_all", ""))
+    assert re.fullmatch(r"scsi:fence_scsi:[0-9a-f]{32},", event.get("CRM_meta_digests_secure", ""))
 
 
 def test_a_node_unfenced_before_is_not_unfenced_again() -> None:
