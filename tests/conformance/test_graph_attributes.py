@@ -2,7 +2,7 @@
 
 A sample of the regression cases covering parameters, op timeouts and intervals, probes'
 expected results, migrations, cancels, clone instance numbers and sizes, notifications'
-lists, fencing and shutdown, templates and defaults.
+lists, fencing and shutdown, unfencing and its device digests, templates and defaults.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ CASES = [
     "rsc-defaults",
     "stonith-0",
     "template-clone-group",
+    "unfence-definition",
+    "unfence-device",
     "unmanaged-promoted",
 ]
 
