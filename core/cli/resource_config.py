@@ -930,7 +930,15 @@ def register_relocate(app: typer.Typer) -> None:
         try:
             cc.edit(lambda root, notes: relocate.add_constraints(root, relocations))
             print("Waiting for resources to move...")
-            resource_wait.wait_settled(wait or resource_wait.DEFAULT_WAIT_S, "relocating")
+            try:
+                resource_wait.wait_settled(wait or resource_wait.DEFAULT_WAIT_S, "relocating")
+            except HactlError as exc:
+                raise HactlError(
+                    exc.message,
+                    where="resource relocate run",
+                    hint="the relocation constraints were removed, so what had not moved yet "
+                    "stays; `hactl status` shows what runs where",
+                ) from None
         finally:
             # pcs removes them whatever happened: left in place they would pin the resources
             for constraint_id in cc.edit(lambda root, notes: relocate.clear(root)):

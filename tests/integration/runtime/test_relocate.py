@@ -3,6 +3,7 @@ hactl's Dummy agent run as processes (its state file says on which node it runs)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,20 @@ def test_relocate_run_moves_a_sticky_resource_to_its_preferred_node_and_cleans_u
     assert "nothing to relocate" in again
     hactl_ok(cluster, "resource", "enable", "d", "--wait=60")
     assert holders(cluster, "d") == [preferred]
+    shown = json.loads(hactl_ok(cluster, "resource", "relocate", "show", "--output", "json"))
+    assert [(p["current"], p["optimal"]) for p in shown if p["resource"] == "d"] == [
+        ([preferred], preferred)
+    ]
+
+    # a run that gives up waiting still leaves no constraint behind
+    hactl_ok(cluster, "constraint", "location", "d", "prefers", f"{first[0]}=60")
+    hactl_ok(cluster, "resource", "enable", "d", "--wait=60")
+    gave_up = cluster.hactl("resource", "relocate", "run", "--wait=0.001", node="node1")
+    assert gave_up.code == 1 and "did not settle" in gave_up.err, gave_up
+    assert len(gave_up.err.strip().splitlines()) == 1
+    assert "pcs-relocate-" not in hactl_ok(cluster, "cluster", "cib")
+    # stopped here, d needs no stopping when the fixture resets the configuration
+    hactl_ok(cluster, "resource", "disable", "d", "--wait=60")
 
 
 def test_relocate_clear_removes_what_an_interrupted_run_left(cluster: Cluster) -> None:
