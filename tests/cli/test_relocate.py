@@ -253,3 +253,33 @@ def test_clone_instances_pin_the_clone_and_a_promotion_pins_the_promoted_role(
         ("Promoted", "node2"),
     ]
     assert {r["resource"] for r in out} == {"lights-clone", "state-clone"}
+
+
+def test_the_constraints_run_writes_pass_crm_verify_and_clear_removes_them(
+    tmp_path: Path, hactl, crm_verify
+) -> None:
+    """`run` cannot work on a file (it waits for a cluster); what it writes is checked here
+    through the use case, on a CIB with a promotion to pin."""
+    path = tmp_path / "run.xml"
+    path.write_text(STICKY_CIB)
+    for command in (
+        "resource create state ocf:pacemaker:Stateful promotable promoted-max=1",
+        "node attribute node2 master-state=10",
+    ):
+        assert hactl(f"-f {path} {command}").code == 0
+    root = etree.parse(str(path)).getroot()
+    relocations = relocate.plan(root, [], dt.datetime.now(dt.UTC))
+    made = relocate.add_constraints(root, relocations)
+    assert made == [
+        "pcs-relocate-web",
+        "pcs-relocate-db",
+        "pcs-relocate-state-clone",
+        "pcs-relocate-state-clone-1",
+    ]
+    path.write_bytes(etree.tostring(root))
+    verified = crm_verify(path)
+    assert verified.returncode == 0, verified.stderr
+    promoted = root.find("configuration/constraints/rsc_location[@role='Promoted']")
+    assert promoted is not None and promoted.get("node") == "node2"
+    assert promoted.get("rsc") == "state-clone" and promoted.get("score") == "INFINITY"
+    assert relocate.clear(root) == made
