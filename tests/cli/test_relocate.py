@@ -1,6 +1,6 @@
 """`hactl -f FILE resource relocate …` offline: a CIB with status in which stickiness keeps
 `web` on node1 although a location constraint prefers node2 (and stickiness-free balancing
-would then put `db` on node1). The moves are checked against the real crm_simulate."""
+would then put `db` on node1). The moves are checked against the real crm_simulate and pcs."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from hactl.core.commands import relocate
 
 #: web started on node1, db on node2 (each probed not running on the other node)
 STICKY_CIB = """\
-<cib crm_feature_set="3.19.0" validate-with="pacemaker-3.9" epoch="10" num_updates="0"
+<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="10" num_updates="0"
   admin_epoch="0" have-quorum="1" dc-uuid="1">
   <configuration>
     <crm_config>
@@ -55,19 +55,19 @@ STICKY_CIB = """\
         <lrm_resources>
           <lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy">
             <lrm_rsc_op id="web_last_0" operation_key="web_start_0" operation="start"
-              crm-debug-origin="do_update_resource" crm_feature_set="3.19.0"
+              crm-debug-origin="do_update_resource" crm_feature_set="3.16.1"
               transition-key="1:1:0:0-0" transition-magic="0:0;1:1:0:0-0" call-id="3" rc-code="0"
               op-status="0" interval="0" last-rc-change="1700000000" exec-time="10" queue-time="0"
               op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
             <lrm_rsc_op id="web_monitor_10000" operation_key="web_monitor_10000"
-              operation="monitor" crm-debug-origin="do_update_resource" crm_feature_set="3.19.0"
+              operation="monitor" crm-debug-origin="do_update_resource" crm_feature_set="3.16.1"
               transition-key="2:1:0:0-0" transition-magic="0:0;2:1:0:0-0" call-id="4" rc-code="0"
               op-status="0" interval="10000" last-rc-change="1700000000" exec-time="10"
               queue-time="0" op-digest="4811cef7f7f94e3a35a70be7916cb2fd"/>
           </lrm_resource>
           <lrm_resource id="db" class="ocf" provider="heartbeat" type="Dummy">
             <lrm_rsc_op id="db_last_0" operation_key="db_monitor_0" operation="monitor"
-              crm-debug-origin="do_update_resource" crm_feature_set="3.19.0"
+              crm-debug-origin="do_update_resource" crm_feature_set="3.16.1"
               transition-key="3:1:7:0-0" transition-magic="0:7;3:1:7:0-0" call-id="1" rc-code="7"
               op-status="0" interval="0" last-rc-change="1700000000" exec-time="10" queue-time="0"
               op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
@@ -81,14 +81,14 @@ STICKY_CIB = """\
         <lrm_resources>
           <lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy">
             <lrm_rsc_op id="web_last_0" operation_key="web_monitor_0" operation="monitor"
-              crm-debug-origin="do_update_resource" crm_feature_set="3.19.0"
+              crm-debug-origin="do_update_resource" crm_feature_set="3.16.1"
               transition-key="4:1:7:0-0" transition-magic="0:7;4:1:7:0-0" call-id="1" rc-code="7"
               op-status="0" interval="0" last-rc-change="1700000000" exec-time="10" queue-time="0"
               op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
           </lrm_resource>
           <lrm_resource id="db" class="ocf" provider="heartbeat" type="Dummy">
             <lrm_rsc_op id="db_last_0" operation_key="db_start_0" operation="start"
-              crm-debug-origin="do_update_resource" crm_feature_set="3.19.0"
+              crm-debug-origin="do_update_resource" crm_feature_set="3.16.1"
               transition-key="5:1:0:0-0" transition-magic="0:0;5:1:0:0-0" call-id="3" rc-code="0"
               op-status="0" interval="0" last-rc-change="1700000000" exec-time="10" queue-time="0"
               op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
@@ -283,3 +283,31 @@ def test_the_constraints_run_writes_pass_crm_verify_and_clear_removes_them(
     assert promoted is not None and promoted.get("node") == "node2"
     assert promoted.get("rsc") == "state-clone" and promoted.get("score") == "INFINITY"
     assert relocate.clear(root) == made
+
+
+def test_dry_run_plans_what_the_real_pcs_plans(
+    tmp_path: Path, hactl, require_tool: Callable[[str], str]
+) -> None:
+    """The same constraints, in the same order, as `pcs -f FILE resource relocate dry-run`
+    (pcs's message leaves out the role=Promoted that its constraint has; hactl says it)."""
+    pcs = require_tool("pcs")
+    path = tmp_path / "pcs.xml"
+    path.write_text(STICKY_CIB)
+    for command in (
+        "resource create state ocf:pacemaker:Stateful promotable promoted-max=1",
+        "node attribute node2 master-state=10",
+        "resource create lights ocf:heartbeat:Dummy clone",
+    ):
+        assert hactl(f"-f {path} {command}").code == 0
+    done = subprocess.run(
+        [pcs, "-f", str(path), "resource", "relocate", "dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    theirs = [line for line in done.stderr.splitlines() if line.startswith("Creating")]
+    ours = hactl(f"-f {path} resource relocate dry-run").out.splitlines()
+    assert [line.removesuffix(" role=Promoted") for line in ours] == theirs
+    assert len(theirs) == 6 and "state-clone prefers node2=INFINITY role=Promoted" in ours[2]
