@@ -547,7 +547,9 @@ class Unpacker:
                     return
                 self.fence(node, "fencing was requested")
             elif expected in (None, "down"):
-                if member > 0 or online_peer > 0:
+                if self.pending_too_long(in_ccm, crmd):
+                    self.fence(node, "peer pending timed out on joining the process group")
+                elif member > 0 or online_peer > 0:
                     node.pending = True
             elif member <= 0:
                 self.fence(node, "peer is no longer part of the cluster")
@@ -562,6 +564,24 @@ class Unpacker:
                 self.fence(node, "peer was in an unknown state")
             online = member > 0
         node.online = online
+
+    def pending_too_long(self, in_ccm: str | None, crmd: str | None) -> bool:
+        """A node a member (in_ccm: since when) but not yet online in the process group for
+        node-pending-timeout (Pacemaker's pending_too_long)."""
+        limit_s = parse_interval_ms(self.ws.options.get("node-pending-timeout")) // 1000
+
+        def since(value: str | None, word: str) -> int:
+            if value is None:
+                return 0
+            return int(value) if value.isdigit() else (1 if value == word else 0)
+
+        when_member, when_online = since(in_ccm, "true"), since(crmd, "online")
+        return (
+            limit_s > 0
+            and when_member > 0
+            and when_online <= 0
+            and (self.ws.epoch >= when_member + limit_s)
+        )
 
     def fence(self, node: Node, reason: str) -> None:
         if node.is_remote:
