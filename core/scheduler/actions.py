@@ -481,8 +481,8 @@ class Builder:
         clone = rsc.clone_parent()
         for name, agent in rsc.history_agent.items():
             node = self.ws.node(name)
-            if node is None or rsc.failed or node.unclean or not node.online:
-                continue
+            if node is None or rsc.failed or not (node.maintenance or node.can_run()):
+                continue  # only where actions can run (Pacemaker's config change check)
             if rsc.orphan:
                 if clone is not None and not clone.globally_unique:
                     continue
@@ -680,9 +680,20 @@ class Builder:
         for act in self.ws.actions:
             if act.task != "do_shutdown":
                 continue
+            node = act.node
             for stop in self.ws.actions:
-                if stop.task == "stop" and stop.node is act.node and stop.rsc is not None:
-                    self.order(stop, act, ORDERED)
+                if stop.task != "stop" or stop.node is not node or stop.rsc is None:
+                    continue
+                # maintenance and unmanaged (not blocked) resources are left alone; what
+                # must stop does, and a stop that cannot happen holds the shutdown up
+                # (Pacemaker's pcmk__order_stops_before_shutdown)
+                rsc = stop.rsc
+                if rsc.maintenance or (node is not None and node.maintenance):
+                    continue
+                if not rsc.managed and not rsc.blocked:
+                    continue
+                stop.optional = False
+                self.order(stop, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
 
     # -- probes ------------------------------------------------------------------------
 
