@@ -190,10 +190,13 @@ class SharedCluster:
         if not _wait(lambda: sandbox.formed(names), FORM_TIMEOUT):
             return False
         node = names[0]
-        current = CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
-        if etree.tostring(current.configuration) != self.configuration:
+
+        def fetch() -> CibDocument:
+            return CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
+
+        def push(current: CibDocument, configuration: etree._Element) -> None:
             wanted = current.copy()
-            wanted.root.replace(wanted.configuration, etree.fromstring(self.configuration))
+            wanted.root.replace(wanted.configuration, configuration)
             sandbox.call(
                 node,
                 "cib.push",
@@ -202,12 +205,24 @@ class SharedCluster:
             )
 
         def settled() -> bool:
-            cib = CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
-            return not _active_primitives(cib.root)
+            return not _active_primitives(fetch().root)
 
+        current = fetch()
+        if etree.tostring(current.configuration) != self.configuration:
+            # the test's resources go first, under the test's cluster options: with fencing
+            # enabled and no fence device (the baseline), nothing would stop them
+            without_resources = etree.fromstring(self.configuration)
+            without_resources.replace(
+                without_resources.find("crm_config"), current.configuration.find("crm_config")
+            )
+            push(current, without_resources)
+            if not _wait(settled, RESET_TIMEOUT):
+                return False
+            current = fetch()
+            push(current, etree.fromstring(self.configuration))
         if not _wait(settled, RESET_TIMEOUT):
             return False
-        current = CibDocument.from_bytes(sandbox.call(node, "cib.get")["cib"].encode())
+        current = fetch()
         patch = diff(current, _forget_unconfigured(current))
         if not is_empty_patch(patch):
             sandbox.call(node, "cib.patch", patch=etree.tostring(patch).decode())
