@@ -589,7 +589,22 @@ class ClusterController:
             self._status_changed()
             return False, f"fencing {target} failed: {result.reason}"
         self._fence_failures.pop(target, None)
+        if fence_action == "on":
+            self._record_unfenced(target, action.attributes)
+            return True, ""
         node_status.record_fenced(self.cib.root, target)
         self._recorded = {seen for seen in self._recorded if seen[0] != target}
         self._status_changed()
         return True, ""
+
+    def _record_unfenced(self, target: str, attributes: dict[str, str]) -> None:
+        """An unfencing ("on") leaves the node up: it is recorded, as Pacemaker's controller
+        does, as when it happened and with the unfencing devices' digests, so that the
+        scheduler unfences the node again only when a device's definition changes."""
+        for name, value in (
+            ("#node-unfenced", str(int(self._clock()))),
+            ("#digests-all", attributes.get("CRM_meta_digests_all")),
+            ("#digests-secure", attributes.get("CRM_meta_digests_secure")),
+        ):
+            if value is not None:
+                self.set_attribute(target, name, value)

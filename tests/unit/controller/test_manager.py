@@ -15,6 +15,7 @@ from hactl.core.controller.failures import fail_counts
 from hactl.core.controller.manager import ClusterController, NodeUnreachable
 from hactl.core.executor.executor import ScheduledOperation
 from hactl.core.executor.history import OperationRecord
+from hactl.core.fencer.history import FenceHistoryEntry
 
 CIB = b"""<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"
 have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
@@ -175,3 +176,46 @@ def test_a_removed_resource_is_stopped_and_its_history_forgotten() -> None:
     assert controller.cib.root.find(".//lrm_resource[@id='a']") is None
     deletes = [s for t in controller.transitions for s in t.dispatched if "_delete_" in s]
     assert sorted(deletes) == ["a_delete_0 on n1", "a_delete_0 on n2"]  # once per node
+
+
+UNFENCING_CIB = CIB.replace(b'value="false"', b'value="true"').replace(
+    b"<resources>",
+    b'<resources><primitive id="f" class="stonith" type="fence_dummy"><meta_attributes id="fm">'
+    b'<nvpair id="fm1" name="provides" value="unfencing"/></meta_attributes></primitive>',
+)
+
+
+def test_an_unfencing_leaves_the_node_up_and_is_done_once() -> None:
+    fenced: list[tuple[str, str]] = []
+    nodes = ScriptedNodes()
+
+    async def fence(target: str, action: str, priority_delay_ms: int) -> FenceHistoryEntry:
+        fenced.append((target, action))
+        return FenceHistoryEntry(target, action, "n1", "n1", state="success", devices=["f"])
+
+    async def scenario() -> ClusterController:
+        controller = ClusterController(
+            CibDocument.from_bytes(UNFENCING_CIB),
+            dc_uuid="1",
+            dispatch=nodes.dispatch,
+            fence=fence,  # type: ignore[arg-type]
+            clock=lambda: 1_000_000.0,
+        )
+        task = asyncio.create_task(controller.run())
+        controller.set_membership({"n1", "n2"})
+        await asyncio.wait_for(controller.settle(), 10)
+        controller.request_transition("again")
+        await asyncio.wait_for(controller.settle(), 10)
+        controller.stop()
+        await task
+        return controller
+
+    controller = asyncio.run(scenario())
+    assert sorted(fenced) == [("n1", "on"), ("n2", "on")]  # each node once, none rebooted
+    assert nodes.running["a"] == "n1"
+    for node in ("n1", "n2"):
+        state = controller.cib.root.find(f"status/node_state[@uname='{node}']")
+        assert state is not None and state.get("in_ccm") == "true", node
+        attributes = {pair.get("name"): pair.get("value") for pair in state.iter("nvpair")}
+        assert attributes["#node-unfenced"] == "1000000"
+        assert attributes["#digests-all"].startswith("f:fence_dummy:")
