@@ -74,6 +74,14 @@ def _primitives(ws: WorkingSet) -> list[Resource]:
     return [p for r in ws.resources for p in r.primitives() if not p.orphan]
 
 
+def configuration_warnings(ws: WorkingSet) -> list[str]:
+    """What an administrator must know at a glance, as pcs status says it."""
+    if ws.fencing_enabled and not ws.have_fencing:
+        # then nobody can be fenced and the scheduler manages no resource
+        return ["No stonith devices and stonith-enabled is not false"]
+    return []
+
+
 def as_json(status: dict[str, Any], ws: WorkingSet) -> dict[str, Any]:
     names = status["nodes"]
     members = {names.get(str(n), str(n)) for n in status["members"]}
@@ -116,6 +124,7 @@ def as_json(status: dict[str, Any], ws: WorkingSet) -> dict[str, Any]:
         ],
         "fencing_history": [r.as_dict() for r in newest_first(fencing_history(status))],
         "quorum": status["quorum"],
+        "warnings": configuration_warnings(ws),
     }
 
 
@@ -142,6 +151,9 @@ def text_lines(status: dict[str, Any], ws: WorkingSet, *, full: bool) -> list[st
             f"  * Votes: total {q['total_votes']}, expected {q['expected_votes']}, "
             f"quorum {q['quorum']}",
         ]
+    warnings = configuration_warnings(ws)
+    if warnings:
+        lines += ["", "WARNINGS:", *warnings]
     lines += ["", "Node List:"]
     lines += ["  " + line for line in status_view.node_lines(ws)]
     lines += ["", "Full List of Resources:"]

@@ -186,3 +186,16 @@ def test_simulated_result_takes_a_call_id_above_the_resources_history() -> None:
     assert stop.get("call-id") == "4807"
     after = unpack.unpack(revised, NOW, constraints=False)
     assert status_view.render(after)[-1].endswith("Stopped (disabled)")
+
+
+def test_status_warns_when_fencing_is_enabled_without_a_device() -> None:
+    from hactl.core.cli.status import configuration_warnings
+
+    def warnings(text: str) -> list[str]:
+        return configuration_warnings(unpack.unpack(etree.fromstring(text), NOW))
+
+    enabled = _cib().replace('value="false"', 'value="true"')
+    assert warnings(enabled) == ["No stonith devices and stonith-enabled is not false"]
+    device = '<primitive id="f" class="stonith" type="fence_dummy"/>'
+    assert warnings(_cib(resources=device).replace('value="false"', 'value="true"')) == []
+    assert warnings(_cib()) == []
