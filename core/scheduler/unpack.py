@@ -5,6 +5,7 @@ Pure: takes a parsed document and a time, returns the working set.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -108,6 +109,17 @@ def _text_role(text: str | None) -> Role | None:
     return parse_role(text)
 
 
+@dataclasses.dataclass
+class _Definition:
+    """What one resource element configures itself (meta attributes, parameters,
+    utilization, and its operations, None without an operations block)."""
+
+    meta: dict[str, str]
+    params: dict[str, str]
+    utilization: dict[str, int]
+    ops: list[Op] | None
+
+
 class Unpacker:
     def __init__(self, cib: etree._Element, now: dt.datetime):
         self.cib = cib
@@ -117,6 +129,9 @@ class Unpacker:
         self.status = cib.find("status")
         self.id_index: dict[str, etree._Element] = {}
         self._instances: dict[str, list[Resource]] | None = None
+        # each clone instance unpacks its template's element again: what an element
+        # defines is read from the XML once (the dict keeps each element's proxy alive)
+        self._definitions: dict[etree._Element, _Definition] = {}
         self.history: history.HistoryReader | None = None
         for element in cib.iter():
             if isinstance(element.tag, str):
@@ -237,16 +252,49 @@ class Unpacker:
 
     # -- resources -----------------------------------------------------------
 
-    def meta_of(self, element: etree._Element, inherited: dict[str, str]) -> dict[str, str]:
-        meta = dict(inherited)
-        own: dict[str, str] = {}
+    def definition(self, element: etree._Element) -> _Definition:
+        """What a resource element itself configures, read from the XML once."""
+        known = self._definitions.get(element)
+        if known is not None:
+            return known
+        meta: dict[str, str] = {}
         for block in element.findall("meta_attributes"):
             block = self.resolve(block)
             for pair in block.iter("nvpair"):
-                if pair.get("name") is not None and pair.get("name") not in own:
-                    own[pair.get("name", "")] = pair.get("value", "")
+                if pair.get("name") is not None and pair.get("name") not in meta:
+                    meta[pair.get("name", "")] = pair.get("value", "")
+        params: dict[str, str] = {}
+        for block in element.findall("instance_attributes"):
+            for pair in self.resolve(block).iter("nvpair"):
+                params[pair.get("name", "")] = pair.get("value", "")
+        util: dict[str, int] = {}
+        for block in element.findall("utilization"):
+            for pair in self.resolve(block).iter("nvpair"):
+                util[pair.get("name", "")] = scores.parse(pair.get("value"))
+        ops: list[Op] | None = None
+        operations = element.find("operations")
+        if operations is not None:
+            ops = []
+            for op in self.resolve(operations).findall("op"):
+                op_meta = {p.get("name", ""): p.get("value", "") for p in op.iter("nvpair")}
+                ops.append(
+                    Op(
+                        name=op.get("name", ""),
+                        interval_ms=parse_interval_ms(op.get("interval")),
+                        role=_text_role(op.get("role")),
+                        on_fail=op.get("on-fail", op_meta.get("on-fail")),
+                        enabled=is_true(op.get("enabled", op_meta.get("enabled")), True),
+                        id=op.get("id", ""),
+                    )
+                )
+        found = _Definition(meta=meta, params=params, utilization=util, ops=ops)
+        self._definitions[element] = found
+        return found
+
+    def meta_of(self, element: etree._Element, inherited: dict[str, str]) -> dict[str, str]:
+        meta = dict(inherited)
         # legacy: meta attributes written as instance attributes
-        meta.update(own)
+        meta.update(self.definition(element).meta)
         return meta
 
     def unpack_resource(self, element: etree._Element, parent: Resource | None) -> Resource | None:
@@ -287,40 +335,21 @@ class Unpacker:
         rsc.agent_class = element.get("class", source.get("class", ""))
         rsc.provider = element.get("provider", source.get("provider", ""))
         rsc.agent_type = element.get("type", source.get("type", ""))
+        own = self.definition(element)
+        shared = self.definition(template) if template is not None else None
         params: dict[str, str] = {}
-        for holder in (template, element):
-            if holder is not None:
-                for block in holder.findall("instance_attributes"):
-                    for pair in self.resolve(block).iter("nvpair"):
-                        params[pair.get("name", "")] = pair.get("value", "")
-        rsc.params = params
         util: dict[str, int] = {}
-        for holder in (template, element):
+        for holder in (shared, own):
             if holder is not None:
-                for block in holder.findall("utilization"):
-                    for pair in self.resolve(block).iter("nvpair"):
-                        util[pair.get("name", "")] = scores.parse(pair.get("value"))
+                params.update(holder.params)
+                util.update(holder.utilization)
+        rsc.params = params
         rsc.utilization = util
         self.configure(rsc)
-        # a primitive's own operations replace its template's
-        holder = element if element.find("operations") is not None else template
-        for found in [holder] if holder is not None else []:
-            operations = found.find("operations")
-            if operations is None:
-                continue
-            operations = self.resolve(operations)
-            for op in operations.findall("op"):
-                op_meta = {p.get("name", ""): p.get("value", "") for p in op.iter("nvpair")}
-                rsc.ops.append(
-                    Op(
-                        name=op.get("name", ""),
-                        interval_ms=parse_interval_ms(op.get("interval")),
-                        role=_text_role(op.get("role")),
-                        on_fail=op.get("on-fail", op_meta.get("on-fail")),
-                        enabled=is_true(op.get("enabled", op_meta.get("enabled")), True),
-                        id=op.get("id", ""),
-                    )
-                )
+        # a primitive's own operations replace its template's; each resource gets its own
+        # Op objects, as actions may tell configured operations apart by identity
+        ops = own.ops if own.ops is not None or shared is None else shared.ops
+        rsc.ops.extend(dataclasses.replace(op) for op in ops or ())
         intervals = [op.interval_ms for op in rsc.ops if op.name == "monitor" and op.interval_ms]
         rsc.monitor_intervals = set(intervals)
         # monitors sharing an interval are a configuration error: none of them runs
