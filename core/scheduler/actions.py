@@ -1157,6 +1157,7 @@ class Builder:
                     if (
                         flags & (FIRST_IMPLIES_THEN | THEN_IMPLIES_FIRST)
                         and then.runnable
+                        and not first.runnable
                         and self._blocked_stop(first)
                     ):
                         # what is ordered with a blocked resource's stop cannot happen either
@@ -1184,7 +1185,7 @@ class Builder:
             # a required start where the resource already runs means a restart
             for act in self.ws.actions:
                 rsc = act.rsc
-                if rsc is None or not rsc.is_primitive or act.task != "start" or act.optional:
+                if act.task != "start" or act.optional or rsc is None or not rsc.is_primitive:
                     continue
                 if act.node is not None and act.node in rsc.running_on:
                     for stop in self.find(rsc, "stop", act.node):
@@ -1199,7 +1200,7 @@ class Builder:
                             changed = True
             for act in self.ws.actions:
                 rsc = act.rsc
-                if rsc is None or not rsc.is_primitive or act.task != "start" or act.runnable:
+                if act.task != "start" or act.runnable or rsc is None or not rsc.is_primitive:
                     continue
                 if act.node is not None and act.node in rsc.running_on:
                     for stop in self.find(rsc, "stop", act.node):
