@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from hactl.core.fencer.cib_history import unresolved_failures
-from hactl.core.fencer.history import HistoryRecord, newest_first
 from hactl.core.scheduler import scores
 from hactl.core.scheduler.model import Node, Resource, Role, WorkingSet
+
+if TYPE_CHECKING:
+    from hactl.core.fencer.history import HistoryRecord
 
 
 def natural_key(name: str) -> list[object]:
@@ -391,6 +393,11 @@ def fencing_lines(history: list[HistoryRecord], *, full: bool) -> list[str]:
     """crm_mon's fencing sections: "Failed Fencing Actions" (a node's latest failed request
     until it is fenced or confirmed down), "Pending Fencing Actions" (what the DC's fencer
     works on), and with ``full`` "Fencing History" (every request, latest first)."""
+    # imported here: only `hactl status` shows fencing, and `hactl simulate` (which prints
+    # the rest of this view) starts faster without the fencer's history store
+    from hactl.core.fencer.cib_history import unresolved_failures
+    from hactl.core.fencer.history import newest_first
+
     lines: list[str] = []
     failed = unresolved_failures(history)
     if failed:
