@@ -8,10 +8,9 @@ HactlErrors like every other command's: one line, exit code 2.
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
 
+from hactl.core.cli.arguments import ArgumentParser
 from hactl.core.cli.render import OutputFormat, print_json, print_table
-from hactl.core.errors import UsageError
 from hactl.core.plugins import NAMESPACES, PluginHost
 
 SUMMARY = "List the installed plugins and their state."
@@ -21,14 +20,9 @@ status (with the reason when it is broken).
 Example: hactl plugins list --category fencing --output json"""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message, where=self.prog, hint=f"see `{self.prog} --help`")
-
-
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="hactl plugins", description=SUMMARY)
-    commands = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    top = ArgumentParser(prog="hactl plugins", description=SUMMARY)
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     listing = commands.add_parser(
         "list",
         help="Import every plugin and show its state.",

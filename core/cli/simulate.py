@@ -18,11 +18,11 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 from lxml import etree
 
 from hactl.core.cli import status_view
+from hactl.core.cli.arguments import ArgumentParser
 from hactl.core.errors import HactlError, NotFoundError, Problem, UsageError, ValidationError
 from hactl.core.scheduler import decide, execute, output, rules, unpack
 from hactl.core.scheduler.model import WorkingSet
@@ -30,14 +30,9 @@ from hactl.core.scheduler.model import WorkingSet
 SUMMARY = "Run the scheduler on a CIB, as crm_simulate does."
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message, where=self.prog, hint=f"see `{self.prog} --help`")
-
-
 def parser() -> argparse.ArgumentParser:
     """crm_simulate's options (the repeatable ones may be given several times)."""
-    top = _Parser(prog="hactl simulate", description=SUMMARY, allow_abbrev=False)
+    top = ArgumentParser(prog="hactl simulate", description=SUMMARY, allow_abbrev=False)
     add = top.add_argument
     add("-x", "--xml-file", type=Path, metavar="FILE", help="CIB XML file to use.")
     add("-L", "--live-check", dest="live", action="store_true", help="Use the live cluster's CIB.")
