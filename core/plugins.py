@@ -17,6 +17,7 @@ import importlib.metadata
 import logging
 import os
 import sys
+import types
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,7 @@ class PluginHost:
         self._installed: dict[str, list[importlib.metadata.EntryPoint]] | None = None
         self._distributions: dict[importlib.metadata.Distribution, tuple[str, str]] = {}
         self._complete: set[str] = set()  # categories loaded in full
+        self._hook_views: dict[object, object] = {}  # plugin -> what pluggy registered
         self._disabled = _disabled_names()
         if os.environ.get("HACTL_TRACE_PLUGINS") == "1":
             self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
@@ -187,8 +189,23 @@ class PluginHost:
 
         return callback
 
+    def _hook_view(self, plugin: object) -> object:
+        """What pluggy is shown of a plugin: a module's marked hook implementations only.
+        Registered whole, a module has pluggy inspect every name it imports (a tenth of
+        `hactl plugins list`); the view is kept so that a plugin registers once."""
+        if not isinstance(plugin, types.ModuleType):
+            return plugin
+        if plugin not in self._hook_views:
+            marker = f"{hookspecs.PROJECT}_impl"
+            implementations = {
+                name: value for name, value in vars(plugin).items() if hasattr(value, marker)
+            }
+            self._hook_views[plugin] = types.SimpleNamespace(**implementations)
+        return self._hook_views[plugin]
+
     def _register(self, category: str, name: str, plugin: object) -> None:
         record = self._records[(category, name)]
+        plugin = self._hook_view(plugin)
         try:
             if not self.pm.is_registered(plugin):
                 self.pm.register(plugin, name=f"{category}:{name}")
