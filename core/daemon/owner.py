@@ -62,15 +62,21 @@ class Owner:
         return process_start(self.pid) == self.start
 
 
-def process_start(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks after boot); None when it is gone or a zombie."""
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (the state first, then the
+    parent pid …); None when the process is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
         return None
     # the command name (in parentheses) may hold spaces: fields are counted after it
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] in ("Z", "X"):
+    return stat.rsplit(")", 1)[1].split()
+
+
+def process_start(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks after boot); None when it is gone or a zombie."""
+    fields = proc_stat(pid)
+    if fields is None or fields[0] in ("Z", "X"):
         return None
     return int(fields[19])
 

@@ -39,7 +39,7 @@ from typing import Any
 from hactl.core.cib.store import atomic_write
 from hactl.core.config.authkey import write_authkey
 from hactl.core.daemon import paths
-from hactl.core.daemon.owner import Owner
+from hactl.core.daemon.owner import Owner, proc_stat
 from hactl.core.daemon.remote import write_user
 from hactl.core.errors import HactlError, NotFoundError, UsageError
 
@@ -328,12 +328,14 @@ class Sandbox:
         except PermissionError:
             return True
         # a zombie of ours, or a pid reused by someone else, is not our daemon
+        fields = proc_stat(pid)
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return False
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+        if fields is None:
+            return False
+        if fields[0] == "Z":
             if _is_child(pid):
                 os.waitpid(pid, os.WNOHANG)
             return False
@@ -382,13 +384,9 @@ class Sandbox:
                     os.kill(pid, 0)
                 except ProcessLookupError:
                     return True
-                if Path(f"/proc/{pid}/stat").exists():
-                    try:
-                        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-                    except OSError:
-                        return True
-                    if state == "Z":
-                        return True
+                fields = proc_stat(pid)
+                if fields is None or fields[0] == "Z":
+                    return True
             time.sleep(0.05)
         return False
 
@@ -494,8 +492,5 @@ class Sandbox:
 
 
 def _is_child(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
+    fields = proc_stat(pid)
+    return fields is not None and int(fields[1]) == os.getpid()
