@@ -199,6 +199,8 @@ class NodeDaemon:
         self.started_at = time.time()
         self._then_api_only = False
         self._placement_seen: tuple[tuple[int, int, int], dict[str, set[str]]] | None = None
+        #: on the DC: leaving node -> what ran there when its request was seen
+        self._moving: dict[int, set[str]] = {}
         self._status_write: asyncio.TimerHandle | None = None
         #: who fenced this node while it ran (it then leaves the cluster)
         self._fenced_by: str | None = None
@@ -431,23 +433,29 @@ class NodeDaemon:
             return False
         return controller.idle or all(placement.get(rsc) for rsc in moving)
 
+    def _note_leavers(self) -> None:
+        """On the DC: remember what runs on each newly leaving member. Called as soon as a
+        shutdown request is delivered, before the controller can stop anything there:
+        noted later, a fast stop would already be over and the leaver released before
+        the start elsewhere."""
+        if not self.replica.is_dc:
+            self._moving.clear()
+            return
+        leaving = self.replica.leaving
+        for node_id in set(self._moving) - set(leaving):
+            del self._moving[node_id]
+        for node_id in set(leaving) - set(self._moving):
+            name = self.replica.name_of(node_id)
+            placement = self._placement() or {}
+            self._moving[node_id] = {rsc for rsc, nodes in placement.items() if name in nodes}
+
     async def _release_leavers(self) -> None:
         """On the DC: let each leaving member go once its resources were moved away."""
-        moving: dict[int, set[str]] = {}  # leaving node -> what ran there when it asked
         while True:
             await asyncio.sleep(RELEASE_CHECK_S)
-            if not self.replica.is_dc:
-                moving.clear()
-                continue
-            leaving = self.replica.leaving
-            for node_id in set(moving) - set(leaving):
-                del moving[node_id]
-            for node_id in leaving:
-                if node_id not in moving:
-                    name = self.replica.name_of(node_id)
-                    placement = self._placement() or {}
-                    moving[node_id] = {rsc for rsc, nodes in placement.items() if name in nodes}
-                if self._handed_over(node_id, moving[node_id]):
+            self._note_leavers()  # a new DC learns of leavers from the CIB it inherited
+            for node_id, moving in list(self._moving.items()):
+                if self._handed_over(node_id, moving):
                     log_controller.info(
                         "%s may leave: its resources were moved away",
                         self.replica.name_of(node_id),
@@ -511,6 +519,7 @@ class NodeDaemon:
                 self._after_quorum_input()
             elif channel == CHANNEL_CIB:
                 self._run_replica(self.replica.deliver(delivery.sender, decode_message(body)))
+                self._note_leavers()
             elif channel == CHANNEL_EXECUTE:
                 self.resources.deliver(delivery.sender, decode_execute(body))
         except HactlError as exc:
