@@ -190,9 +190,11 @@ class PluginHost:
         return callback
 
     def _hook_view(self, plugin: object) -> object:
-        """What pluggy is shown of a plugin: a module's marked hook implementations only.
-        Registered whole, a module has pluggy inspect every name it imports (a tenth of
-        `hactl plugins list`); the view is kept so that a plugin registers once."""
+        """What pluggy is shown of a plugin: a module holding the plugin module's marked hook
+        implementations only. Registered whole, a module has pluggy inspect every name it
+        imports (a tenth of `hactl plugins list`); a bare module has no other names (an
+        object would show pluggy its dunder attributes). The view is kept so that a plugin
+        registers once."""
         if not isinstance(plugin, types.ModuleType):
             return plugin
         if plugin not in self._hook_views:
@@ -200,7 +202,9 @@ class PluginHost:
             implementations = {
                 name: value for name, value in vars(plugin).items() if hasattr(value, marker)
             }
-            self._hook_views[plugin] = types.SimpleNamespace(**implementations)
+            view = types.ModuleType(plugin.__name__)
+            vars(view).update(implementations)
+            self._hook_views[plugin] = view
         return self._hook_views[plugin]
 
     def _register(self, category: str, name: str, plugin: object) -> None:

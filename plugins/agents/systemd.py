@@ -18,11 +18,7 @@ import tempfile
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from jeepney import DBusAddress, MessageType, new_method_call
-from jeepney.bus_messages import MatchRule, message_bus
-from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+from typing import Any, TypeVar
 
 from hactl.core.drivers import (
     AgentClass,
@@ -35,21 +31,11 @@ from hactl.core.errors import HactlError, NotFoundError, UsageError
 from hactl.core.hookspecs import hookimpl
 from hactl.plugins.agents.process import invalid_agent_result
 
-# asyncio and jeepney's asyncio router are imported where used: importing this plugin
-# (`hactl plugins list`) should not import asyncio
-if TYPE_CHECKING:
-    import asyncio
-
-    from jeepney.io.asyncio import DBusRouter
-
-SYSTEMD = "org.freedesktop.systemd1"
-MANAGER = DBusAddress("/org/freedesktop/systemd1", bus_name=SYSTEMD, interface=f"{SYSTEMD}.Manager")
-UNIT_INTERFACE = f"{SYSTEMD}.Unit"
+# asyncio and the D-Bus client (systemd_bus, jeepney) are imported where used: importing
+# this plugin (`hactl plugins list`) should import neither
 UNIT_SUFFIXES = (".service", ".socket", ".mount", ".timer", ".path")
 DEFAULT_RUNTIME_DIR = Path("/run/systemd/system")
 OVERRIDE_NAME = "50-hactl.conf"
-#: how often the unit's state is read while it is activating or deactivating
-SETTLE_POLL_S = 0.1
 #: the bus must answer simple calls (listing, meta-data) within this
 CALL_TIMEOUT_S = 10.0
 ACTIONS = (
@@ -99,48 +85,6 @@ def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-class _Systemd:
-    """The few Manager and Unit calls the class makes, on one connection."""
-
-    def __init__(self, router: DBusRouter):
-        self.router = router
-
-    async def call(
-        self, address: DBusAddress, method: str, signature: str | None = None, *args: Any
-    ) -> tuple[Any, ...]:
-        reply = await self.router.send_and_get_reply(
-            new_method_call(address, method, signature, args)
-        )
-        body: tuple[Any, ...] = unwrap_msg(reply)
-        return body
-
-    async def load_unit(self, unit: str) -> str:
-        (path,) = await self.call(MANAGER, "LoadUnit", "s", unit)
-        return str(path)
-
-    async def property(self, path: str, name: str) -> Any:
-        properties = DBusAddress(
-            path, bus_name=SYSTEMD, interface="org.freedesktop.DBus.Properties"
-        )
-        ((_signature, value),) = await self.call(properties, "Get", "ss", UNIT_INTERFACE, name)
-        return value
-
-    async def subscribe_jobs(self) -> asyncio.Queue[Any]:
-        """A queue receiving systemd's JobRemoved signals (Subscribe makes systemd send them)."""
-        import asyncio
-
-        rule = MatchRule(type="signal", interface=MANAGER.interface, member="JobRemoved")
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self.router.filter(rule, queue=queue)
-        await self.call(message_bus, "AddMatch", "s", rule.serialise())
-        try:
-            await self.call(MANAGER, "Subscribe")
-        except DBusErrorResponse as exc:
-            if "AlreadySubscribed" not in str(exc.name):
-                raise
-        return queue
-
-
 class SystemdAgentClass(AgentClass):
     standard = "systemd"
 
@@ -167,15 +111,17 @@ class SystemdAgentClass(AgentClass):
     # ------------------------------------------------------------------ discovery
 
     async def _list_units(self) -> list[str]:
-        from jeepney.io.asyncio import open_dbus_router
+        from hactl.plugins.agents import systemd_bus
 
-        async with open_dbus_router(self.bus) as router:
-            (files,) = await _Systemd(router).call(MANAGER, "ListUnitFiles")
+        async with systemd_bus.connect(self.bus) as systemd:
+            files = await systemd.unit_files()
         units = {Path(path).name for path, _state in files}
         return sorted(agent_type_of(u) for u in units if u.endswith(UNIT_SUFFIXES))
 
     def agents(self, provider: str | None = None) -> list[str]:
         import asyncio
+
+        from hactl.plugins.agents.systemd_bus import DBusErrorResponse
 
         if provider:
             return []
@@ -189,10 +135,9 @@ class SystemdAgentClass(AgentClass):
             ) from None
 
     async def _describe_unit(self, unit: str) -> tuple[str, str]:
-        from jeepney.io.asyncio import open_dbus_router
+        from hactl.plugins.agents import systemd_bus
 
-        async with open_dbus_router(self.bus) as router:
-            systemd = _Systemd(router)
+        async with systemd_bus.connect(self.bus) as systemd:
             path = await systemd.load_unit(unit)
             load_state = await systemd.property(path, "LoadState")
             description = await systemd.property(path, "Description")
@@ -202,6 +147,7 @@ class SystemdAgentClass(AgentClass):
         import asyncio
 
         from hactl.core.agentmeta import AgentSpec, render_metadata
+        from hactl.plugins.agents.systemd_bus import DBusErrorResponse
 
         AgentSpec.parse(f"systemd:{agent_type}")
         unit = unit_name(agent_type)
@@ -261,6 +207,7 @@ class SystemdAgentClass(AgentClass):
         import asyncio
 
         from hactl.core.agentmeta import AgentSpec
+        from hactl.plugins.agents.systemd_bus import DBusErrorResponse
 
         try:
             spec = AgentSpec.parse(request.agent)
@@ -310,7 +257,7 @@ class SystemdAgentClass(AgentClass):
         return OperationResult(rc=OcfRc.SUCCESS, stdout_tail=xml)
 
     async def _execute(self, unit: str, action: str) -> tuple[int, OperationStatus, str]:
-        from jeepney.io.asyncio import open_dbus_router
+        from hactl.plugins.agents import systemd_bus
 
         if action not in ("monitor", "status", "start", "stop", "restart"):
             return (
@@ -318,11 +265,10 @@ class SystemdAgentClass(AgentClass):
                 OperationStatus.ERROR,
                 f"action {action} is not implemented for systemd resources",
             )
-        async with open_dbus_router(self.bus) as router:
-            systemd = _Systemd(router)
+        async with systemd_bus.connect(self.bus) as systemd:
             try:
                 path = await systemd.load_unit(unit)
-            except DBusErrorResponse as exc:
+            except systemd_bus.DBusErrorResponse as exc:
                 return (
                     OcfRc.ERR_INSTALLED,
                     OperationStatus.NOT_INSTALLED,
@@ -348,11 +294,10 @@ class SystemdAgentClass(AgentClass):
                     f"cannot change the systemd drop-in {self.override_path(unit)}: {exc.strerror}",
                 )
             if changed:
-                await systemd.call(MANAGER, "Reload")
+                await systemd.reload()
             jobs = await systemd.subscribe_jobs()
-            method = {"start": "StartUnit", "stop": "StopUnit", "restart": "RestartUnit"}[action]
-            (job,) = await systemd.call(MANAGER, method, "ss", unit, "replace")
-            result = await _job_result(jobs, str(job))
+            job = await systemd.queue_job(action, unit)
+            result = await systemd_bus.job_result(jobs, job)
             if result == "timeout":
                 return (
                     OcfRc.ERR_GENERIC,
@@ -365,32 +310,11 @@ class SystemdAgentClass(AgentClass):
                     OperationStatus.ERROR,
                     f"systemd {action} job for {unit} failed with result '{result}'",
                 )
-            state = await _settled_state(systemd, path)
+            state = await systemd.settled_state(path)
             wanted_active = action != "stop"
             if (state == "active") != wanted_active:
                 return OcfRc.ERR_GENERIC, OperationStatus.DONE, f"{unit} is {state} after {action}"
             return OcfRc.SUCCESS, OperationStatus.DONE, ""
-
-
-async def _job_result(jobs: asyncio.Queue[Any], job_path: str) -> str:
-    while True:
-        message = await jobs.get()
-        if message.header.message_type != MessageType.signal:
-            continue
-        _job_id, path, _unit, result = message.body
-        if path == job_path:
-            return str(result)
-
-
-async def _settled_state(systemd: _Systemd, path: str) -> str:
-    """The unit's ActiveState once it is no longer changing."""
-    import asyncio
-
-    while True:
-        state = str(await systemd.property(path, "ActiveState"))
-        if state not in ("activating", "deactivating", "reloading"):
-            return state
-        await asyncio.sleep(SETTLE_POLL_S)
 
 
 @hookimpl

@@ -14,9 +14,9 @@ import mmap
 import os
 import stat
 import struct
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from hactl.core.errors import HactlError
 from hactl.plugins.fencing.sbd_format import (
@@ -34,6 +34,9 @@ from hactl.plugins.fencing.sbd_format import (
     mailbox_sector,
     slot_sector,
 )
+
+if TYPE_CHECKING:
+    import uuid  # imported where a device is created: `hactl plugins list` need not load it
 
 BLKSSZGET = 0x1268  # <linux/fs.h>: logical sector size of a block device
 _LARGEST_SECTOR = 4096
@@ -141,6 +144,8 @@ class SbdDevice:
     ) -> Header:
         """Write a fresh header and 255 empty slots and mailboxes. The header goes last, so
         that an interrupted setup never leaves a device that looks initialised."""
+        import uuid
+
         with self._opened(writable=True) as (fd, block):
             if block:
                 sector_size = self._kernel_sector_size(fd)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import enum
 import struct
-import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import uuid  # imported where a header is read: `hactl plugins list` need not load it
 
 MAGIC = b"SBD_SBD_"
 MAJOR_VERSION = 2
@@ -145,6 +148,8 @@ def encode_header(header: Header) -> bytes:
 
 
 def decode_header(sector: bytes) -> Header:
+    import uuid
+
     if len(sector) < _HEADER.size:
         raise SbdFormatError(f"header sector is {len(sector)} bytes, needs {_HEADER.size}")
     magic, major, slots, size, wd, alloc, loop, msgwait, minor, raw_uuid = _HEADER.unpack_from(
