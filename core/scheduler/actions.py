@@ -192,6 +192,15 @@ class Builder:
             if chosen is not None and not rsc.blocked:  # a blocked resource is not monitored
                 self.recurring(rsc, chosen, start_required=False)
             return
+        target = self.ws.node(rsc.meta.get("__stop_on", ""))
+        if target is not None:
+            # a migrate_to still pending on an unclean source may have started the resource
+            # on its target: stop it there too, an action Pacemaker makes while unpacking
+            # (process_pending_action), before any other of the resource
+            stop = self.action(rsc, "stop", target, optional=False)
+            if not target.online or target.unclean:
+                stop.pseudo = target.unclean and self.can_fence(target)
+                stop.runnable = stop.pseudo
         multiple = len(rsc.running_on) > 1
         stop_needed_on: list[Node] = []
         for node in rsc.running_on:

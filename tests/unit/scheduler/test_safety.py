@@ -1,0 +1,112 @@
+"""Data-safety rules of the scheduler: fencing, shutdown and blocked stops.
+
+Each test builds a small CIB and pins one rule Pacemaker's scheduler follows, so that the rule
+holds independently of the regression corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.scheduler import schedule
+from hactl.core.scheduler.model import Action, WorkingSet
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+FENCE_DEVICE = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
+VM = (
+    '<primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">'
+    '<meta_attributes id="vm-m"><nvpair id="vm-m1" name="allow-migrate" value="true"/>'
+    "</meta_attributes></primitive>"
+)
+AGENT = 'class="ocf" provider="heartbeat" type="VirtualDomain"'
+ONLINE = 'in_ccm="true" crmd="online" join="member" expected="member"'
+LOST = 'in_ccm="false" crmd="offline" join="down" expected="member"'
+
+
+def _node_state(node_id: int, membership: str, lrm: str = "") -> str:
+    return (
+        f'<node_state id="{node_id}" uname="node{node_id}" {membership}>'
+        f'<lrm id="{node_id}"><lrm_resources>{lrm}</lrm_resources></lrm></node_state>'
+    )
+
+
+def _schedule(resources: str, states: str) -> WorkingSet:
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="2">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="true"/>
+    </cluster_property_set></crm_config>
+    <nodes>
+      <node id="1" uname="node1"/><node id="2" uname="node2"/><node id="3" uname="node3"/>
+    </nodes>
+    <resources>{FENCE_DEVICE}{resources}</resources>
+    <constraints/>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    return schedule(etree.fromstring(text), NOW)
+
+
+def _graphed(ws: WorkingSet, name: str) -> Action:
+    found = [a for a in ws.actions if a.in_graph and a.name() == name]
+    assert found, f"{name} not in the graph: {sorted(a.name() for a in ws.actions if a.in_graph)}"
+    return found[0]
+
+
+def _vm_history(*, migrate_to_pending: bool) -> str:
+    """vm started on node1, then a migrate_to node2 (pending or complete)."""
+    rc, status, call = (193, -1, -1) if migrate_to_pending else (0, 0, 3)
+    return (
+        f'<lrm_resource id="vm" {AGENT}>'
+        '<lrm_rsc_op id="vm_start" operation="start" interval="0" call-id="2" rc-code="0" '
+        'op-status="0" transition-key="2:1:0:x" transition-magic="0:0;2:1:0:x"/>'
+        f'<lrm_rsc_op id="vm_last_0" operation="migrate_to" interval="0" call-id="{call}" '
+        f'rc-code="{rc}" op-status="{status}" transition-key="3:2:0:x" '
+        f'transition-magic="{status}:{rc};3:2:0:x" migrate_source="node1" '
+        'migrate_target="node2" last-rc-change="100"/>'
+        "</lrm_resource>"
+    )
+
+
+def _vm_probed_stopped() -> str:
+    return (
+        f'<lrm_resource id="vm" {AGENT}>'
+        '<lrm_rsc_op id="vm_last_0" operation="monitor" interval="0" call-id="1" rc-code="7" '
+        'op-status="0" transition-key="1:1:7:x" transition-magic="0:7;1:1:7:x"/>'
+        "</lrm_resource>"
+    )
+
+
+def test_pending_migrate_to_on_an_unclean_source_stops_the_target_too() -> None:
+    """The migration may have reached its target: the resource is stopped there as well as
+    (implicitly, by fencing) on the source, before it starts anywhere."""
+    ws = _schedule(
+        VM,
+        _node_state(1, LOST, _vm_history(migrate_to_pending=True))
+        + _node_state(2, ONLINE, _vm_probed_stopped())
+        + _node_state(3, ONLINE, _vm_probed_stopped()),
+    )
+    target_stop = _graphed(ws, "vm_stop_0 node2")
+    assert not target_stop.pseudo and target_stop.runnable
+    assert not target_stop.optional
+    start = next(
+        a for a in ws.actions if a.in_graph and a.task == "start" and a.rsc is ws.by_id["vm"]
+    )
+    assert any(first is target_stop for first, _ in start.before)
+    # the target is not being fenced: its stop does not wait for node1's fencing
+    assert not any(first.task == "stonith" for first, _ in target_stop.before)
+
+
+def test_pending_migrate_to_on_a_clean_source_stops_nothing_on_the_target() -> None:
+    ws = _schedule(
+        VM,
+        _node_state(1, ONLINE, _vm_history(migrate_to_pending=True))
+        + _node_state(2, ONLINE, _vm_probed_stopped())
+        + _node_state(3, ONLINE, _vm_probed_stopped()),
+    )
+    assert not any(
+        a.in_graph and a.task == "stop" and a.node is not None and a.node.name == "node2"
+        for a in ws.actions
+    )
