@@ -956,18 +956,14 @@ class Placer:
         for coloc in self.with_this.get(id(clone), []):
             if coloc.primary_role != Role.PROMOTED or not coloc.influence:
                 continue
-            factor = coloc.score / INFINITY
             dependent = coloc.dependent
-            where = self.node_of(dependent)
-            for name in node_scores:
-                if where is not None:
-                    value = coloc.score if where.name == name else 0
-                    if value:
-                        node_scores[name] = scores.add(node_scores[name], value)
-                    continue
-                own = (dependent.allowed or {}).get(name)
-                if own is not None and own >= 0:
-                    node_scores[name] = scores.add(node_scores[name], _scale(own, factor))
+            # Pacemaker's apply_coloc_to_primary: the dependent's node scores merged
+            # nonnegatively (a node a dependent bans drops to 1, not below)
+            merged = self.add_colocated(
+                dependent, clone, node_scores, coloc, coloc.score / INFINITY, True, {id(clone)}
+            )
+            if merged is not None:
+                node_scores = merged
         if clone.meta.get("__no_promotion"):
             # a ticket the promoted role depends on is not granted
             node_scores = {name: -INFINITY for name in node_scores}
@@ -1156,15 +1152,6 @@ def _role_of(rsc: Resource) -> Role:
     if rsc.is_primitive:
         return rsc.next_role
     return rsc.next_role
-
-
-def _scale(score: int, factor: float) -> int:
-    if score <= -INFINITY:
-        return -INFINITY if factor > 0 else INFINITY
-    if score >= INFINITY:
-        return INFINITY if factor > 0 else -INFINITY
-    value = int(score * factor)
-    return max(-INFINITY, min(INFINITY, value))
 
 
 def place(ws: WorkingSet) -> None:

@@ -1,0 +1,129 @@
+"""Promotable clones as Pacemaker schedules them: which instance is promoted, how the
+dependents of the promoted role weigh in, and which instance a node's history belongs to."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.cib.digest import op_digest
+from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler.model import WorkingSet
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+NODES = ("node1", "node2")
+
+
+def _op(rsc: str, task: str, rc: int, call: int, interval: int = 0) -> str:
+    return (
+        f'<lrm_rsc_op id="{rsc}_{task}_{interval}" operation_key="{rsc}_{task}_{interval}" '
+        f'operation="{task}" call-id="{call}" rc-code="{rc}" op-status="0" '
+        f'interval="{interval}" op-digest="{op_digest({})}" '
+        f'transition-key="{call}:1:{rc}:x" transition-magic="0:{rc};{call}:1:{rc}:x"/>'
+    )
+
+
+def _history(rsc: str, role: str, agent: str = "Stateful") -> str:
+    """A resource's history on a node: `role` is stopped (probed), started, or promoted."""
+    ops = {
+        "stopped": _op(rsc, "monitor", 7, 1),
+        "started": _op(rsc, "start", 0, 2),
+        "promoted": _op(rsc, "start", 0, 2) + _op(rsc, "promote", 0, 3),
+    }[role]
+    return (
+        f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="{agent}">'
+        f"{ops}</lrm_resource>"
+    )
+
+
+def _cib(
+    resources: str,
+    constraints: str = "",
+    histories: dict[str, list[tuple[str, str]]] | None = None,
+    attrs: dict[str, dict[str, str]] | None = None,
+) -> WorkingSet:
+    """Two nodes; `histories` maps a node to (resource id, role) in the order recorded."""
+    states = ""
+    for number, name in enumerate(NODES, start=1):
+        lrm = "".join(_history(r, role) for r, role in (histories or {}).get(name, []))
+        pairs = "".join(
+            f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
+            for k, v in (attrs or {}).get(name, {}).items()
+        )
+        states += (
+            f'<node_state id="{number}" uname="{name}" in_ccm="true" crmd="online" '
+            f'join="member" expected="member"><transient_attributes id="t{number}">'
+            f'<instance_attributes id="{name}-ta">{pairs}</instance_attributes>'
+            f'</transient_attributes><lrm id="{number}"><lrm_resources>{lrm}'
+            f"</lrm_resources></lrm></node_state>"
+        )
+    node_list = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(NODES, start=1))
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes>{node_list}</nodes>
+    <resources>{resources}</resources>
+    <constraints>{constraints}</constraints>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    return schedule(etree.fromstring(text), NOW)
+
+
+def _promotable(clone: str = "ms", rsc: str = "st", clone_max: int = 2) -> str:
+    return (
+        f'<clone id="{clone}"><meta_attributes id="{clone}-m">'
+        f'<nvpair id="{clone}-p" name="promotable" value="true"/>'
+        f'<nvpair id="{clone}-max" name="clone-max" value="{clone_max}"/>'
+        f'<nvpair id="{clone}-pmax" name="promoted-max" value="1"/>'
+        f"</meta_attributes>"
+        f'<primitive id="{rsc}" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+    )
+
+
+def _dummy(name: str) -> str:
+    return f'<primitive id="{name}" class="ocf" provider="heartbeat" type="Dummy"/>'
+
+
+def _summary(ws: WorkingSet) -> list[str]:
+    return [" ".join(line.split()) for line in output.transition_summary(ws)]
+
+
+def test_dependent_banned_where_promoted_moves_the_promotion() -> None:
+    """A resource colocated with the promoted role but banned from the promoted instance's
+    node leaves that node a promotion priority of 1, not its promotion score (Pacemaker
+    merges dependents' scores nonnegatively: a node a dependent bans drops to 1), so the
+    equally scored instance elsewhere is promoted."""
+    constraints = (
+        '<rsc_colocation id="c" rsc="ip" with-rsc="ms" with-rsc-role="Promoted" '
+        'score="INFINITY"/><rsc_location id="l" rsc="ip" node="node1" score="-INFINITY"/>'
+    )
+    ws = _cib(
+        _promotable() + _dummy("ip"),
+        constraints,
+        histories={"node1": [("st:0", "promoted")], "node2": [("st:1", "started")]},
+        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+    )
+    lines = _summary(ws)
+    assert "* Demote st:0 ( Promoted -> Unpromoted node1 )" in lines, lines
+    assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
+    assert "* Start ip ( node2 )" in lines, lines
+
+
+def test_dependent_allowed_where_promoted_keeps_the_promotion() -> None:
+    """The same without the ban: the promoted instance stays promoted (the tie goes to the
+    instance whose current role is higher)."""
+    constraints = (
+        '<rsc_colocation id="c" rsc="ip" with-rsc="ms" with-rsc-role="Promoted" score="INFINITY"/>'
+    )
+    ws = _cib(
+        _promotable() + _dummy("ip"),
+        constraints,
+        histories={"node1": [("st:0", "promoted")], "node2": [("st:1", "started")]},
+        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+    )
+    assert _summary(ws) == ["* Start ip ( node1 )"]
