@@ -723,6 +723,9 @@ class Placer:
         clone_allowed = self.apply_this_with(clone, dict(clone.allowed or {}))
         clone.allowed = clone_allowed
         merged = self.merged_scores(clone, 1.0, set(), clone_allowed)
+        # the dependents' preferences stay in the clone's scores, which promotion starts
+        # from (Pacemaker's pcmk__add_dependent_scores updates the clone's allowed nodes)
+        clone.allowed = merged
         self.record_scores("pcmk__clone_assign", clone, merged)
         self.promotion_bonus = self.add_promotion_scores(clone) if clone.promotable else {}
         per_node: dict[str, int] = {}

@@ -127,3 +127,23 @@ def test_dependent_allowed_where_promoted_keeps_the_promotion() -> None:
         attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
     )
     assert _summary(ws) == ["* Start ip ( node1 )"]
+
+
+def test_dependents_preferences_break_a_promotion_tie() -> None:
+    """Promotion starts from the clone's node scores with its dependents' preferences in
+    them (Pacemaker's pcmk__add_dependent_scores updates the clone's own scores): a
+    resource colocated with the clone (any role) that prefers node2 tips the promotion
+    there when the promotion scores are equal."""
+    constraints = (
+        '<rsc_colocation id="c" rsc="ip" with-rsc="ms" score="INFINITY"/>'
+        '<rsc_location id="l" rsc="ip" node="node2" score="10"/>'
+    )
+    ws = _cib(
+        _promotable() + _dummy("ip"),
+        constraints,
+        histories={"node1": [("st:0", "started")], "node2": [("st:1", "started")]},
+        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+    )
+    lines = _summary(ws)
+    assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
+    assert "* Start ip ( node2 )" in lines, lines
