@@ -201,14 +201,21 @@ class Builder:
             if not target.online or target.unclean:
                 stop.pseudo = target.unclean and self.can_fence(target)
                 stop.runnable = stop.pseudo
-        multiple = len(rsc.running_on) > 1
+        # a resource that does not need fencing counts as active only on clean nodes: staying
+        # on one, its stops on unclean or offline nodes are left to fencing, optional
+        # (Pacemaker's pcmk__primitive_create_actions with active_node's clean count)
+        needs_fencing = rsc.requires in ("fencing", "unfencing")
+        counted = [n for n in rsc.running_on if needs_fencing or (n.online and not n.unclean)]
+        multiple = len(counted) > 1
+        stays = chosen is not None and chosen is self.current_node(rsc) and not multiple
         stop_needed_on: list[Node] = []
         for node in rsc.running_on:
+            left_to_fencing = stays and node not in counted
             if (
                 multiple
-                or chosen is not node
+                or (chosen is not node and not left_to_fencing)
                 or node.name in {n.name for n in rsc.failed_nodes}
-                or node.unclean
+                or (node.unclean and not left_to_fencing)
                 or node.name == rsc.meta.get("__restart_on")  # a launched resource failed
                 or self.config_changes.stop_required(rsc, node)
                 or self.config_changes.restart_required(rsc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hactl.core.scheduler import graph, remote
-from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
+from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN, Builder
 from hactl.core.scheduler.model import Action, Node, Resource, Role, WorkingSet
 
 
@@ -55,7 +55,7 @@ def resource_summary(rsc: Resource) -> list[str]:
         return out
     if not rsc.managed:
         return []
-    current = rsc.running_on[0] if rsc.running_on else None
+    current = Builder.current_node(rsc)  # as Pacemaker's pcmk__current_node
     nxt = rsc.assigned
     if len(rsc.running_on) > 1:
         # multiply active and stopped: one line per node

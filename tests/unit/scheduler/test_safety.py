@@ -9,6 +9,7 @@ import datetime as dt
 
 from lxml import etree
 
+from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
@@ -110,3 +111,59 @@ def test_pending_migrate_to_on_a_clean_source_stops_nothing_on_the_target() -> N
         a.in_graph and a.task == "stop" and a.node is not None and a.node.name == "node2"
         for a in ws.actions
     )
+
+
+def _started(rsc: str, agent: str, call: int = 2) -> str:
+    return (
+        f'<lrm_resource id="{rsc}" {agent}>'
+        f'<lrm_rsc_op id="{rsc}_last_0" operation="start" interval="0" call-id="{call}" '
+        f'rc-code="0" op-status="0" transition-key="{call}:1:0:x" '
+        f'transition-magic="0:0;{call}:1:0:x" op-digest="{op_digest({})}"/></lrm_resource>'
+    )
+
+
+FENCE_AGENT = 'class="stonith" type="fence_xvm"'
+DUMMY = '<primitive id="d" class="ocf" provider="pacemaker" type="Dummy"/>'
+DUMMY_AGENT = 'class="ocf" provider="pacemaker" type="Dummy"'
+#: node1 is in the membership, but its history shows a failed stop: it must be fenced
+STOP_FAILED = (
+    '<lrm_resource id="broken" class="ocf" provider="pacemaker" type="Dummy">'
+    '<lrm_rsc_op id="broken_last_0" operation="stop" interval="0" call-id="3" rc-code="1" '
+    'op-status="0" transition-key="3:1:0:x" transition-magic="0:1;3:1:0:x"/></lrm_resource>'
+)
+BROKEN = '<primitive id="broken" class="ocf" provider="pacemaker" type="Dummy"/>'
+
+
+def test_a_fence_device_on_a_node_being_fenced_and_a_clean_one_stays_put() -> None:
+    """A fence device requires no fencing: it counts as active on clean nodes only, so it is
+    not multiply active; where fencing stops it, that stop is implied, not scheduled."""
+    ws = _schedule(
+        BROKEN,
+        _node_state(1, ONLINE, _started("fence", FENCE_AGENT) + STOP_FAILED)
+        + _node_state(2, ONLINE, _started("fence", FENCE_AGENT))
+        + _node_state(3, ONLINE),
+    )
+    assert any(a.in_graph and a.task == "stonith" and a.node.name == "node1" for a in ws.actions)
+    fence = ws.by_id["fence"]
+    assert fence.assigned is not None and fence.assigned.name == "node2"
+    moved = [
+        a.name()
+        for a in ws.actions
+        if a.in_graph and a.rsc is fence and a.task in ("stop", "start")
+    ]
+    assert moved == [], moved
+
+
+def test_a_resource_needing_fencing_on_a_node_being_fenced_and_a_clean_one_is_recovered() -> None:
+    """A resource that requires fencing may still be running on the unclean node: it is
+    multiply active, stopped everywhere and started once."""
+    ws = _schedule(
+        DUMMY + BROKEN,
+        _node_state(1, ONLINE, _started("d", DUMMY_AGENT) + STOP_FAILED)
+        + _node_state(2, ONLINE, _started("d", DUMMY_AGENT))
+        + _node_state(3, ONLINE),
+    )
+    d = ws.by_id["d"]
+    graphed = {a.name() for a in ws.actions if a.in_graph and a.rsc is d}
+    assert "d_stop_0 node2" in graphed and "d_stop_0 node1" in graphed, graphed
+    assert any(name.startswith("d_start_0") for name in graphed), graphed
