@@ -766,12 +766,18 @@ class Placer:
         clone.assigning = False
 
     def _compare_instances(
-        self, clone: Resource, a: Resource, b: Resource, merged: dict[str, int]
+        self,
+        clone: Resource,
+        a: Resource,
+        b: Resource,
+        merged: dict[str, int],
+        priorities: dict[int, int] | None = None,
     ) -> int:
         """Which of two instances is assigned first (Pacemaker's pcmk__cmp_instance): one
         active on fewer nodes, one not active where it may no longer run, higher priority,
         an active one, one whose node can run resources and the clone may run on, one not
-        failed, one whose node scores higher, then the lower instance number."""
+        failed, one whose node scores higher, then the lower instance number. While roles
+        are chosen the priorities are the promotion priorities (`priorities`)."""
 
         def active(instance: Resource) -> tuple[Node | None, int]:
             nodes = {n.name: n for p in instance.primitives() for n in p.running_on}
@@ -791,9 +797,14 @@ class Placer:
         node_a = node_a if allowed_a else None
         node_b = node_b if allowed_b else None
         clone_allowed = clone.allowed or {}
+        if priorities is None:
+            priority_a, priority_b = a.priority, b.priority
+        else:
+            priority_a = priorities.get(id(a), -INFINITY)
+            priority_b = priorities.get(id(b), -INFINITY)
         for result in (
             first(allowed_a, allowed_b),
-            (b.priority > a.priority) - (a.priority > b.priority),
+            (priority_b > priority_a) - (priority_a > priority_b),
             first(node_a is not None, node_b is not None),
         ):
             if result:
@@ -981,17 +992,20 @@ class Placer:
                 final[id(instance)] = priority[id(instance)]
             else:
                 final[id(instance)] = node_scores.get(node.name, 0)
-        # ties go to the higher priority of the instance itself (its promotion score and
-        # promoted-role locations), as Pacemaker's instances are sorted by it first
-        order = sorted(
-            clone.children,
-            key=lambda r: (
-                -final[id(r)],
-                -_current_role(r),
-                -priority.get(id(r), -INFINITY),
-                clone.children.index(r),
-            ),
-        )
+        merged = dict(clone.allowed or {})
+
+        def promotion_order(a: Resource, b: Resource) -> int:
+            """Pacemaker's cmp_promotable_instance: the higher final priority, then the
+            higher current role, then the assignment order with the instances' own
+            promotion priorities (a failed instance after one that is not)."""
+            if final[id(a)] != final[id(b)]:
+                return -1 if final[id(a)] > final[id(b)] else 1
+            role_a, role_b = _current_role(a), _current_role(b)
+            if role_a != role_b:
+                return -1 if role_a > role_b else 1
+            return self._compare_instances(clone, a, b, merged, priority)
+
+        order = sorted(clone.children, key=functools.cmp_to_key(promotion_order))
         promoted = 0
         per_node: dict[str, int] = {}
         for instance in order:

@@ -25,11 +25,13 @@ def _op(rsc: str, task: str, rc: int, call: int, interval: int = 0) -> str:
 
 
 def _history(rsc: str, role: str, agent: str = "Stateful") -> str:
-    """A resource's history on a node: `role` is stopped (probed), started, or promoted."""
+    """A resource's history on a node: `role` is stopped (probed), started, promoted, or
+    failed (started, then a recurring monitor failed)."""
     ops = {
         "stopped": _op(rsc, "monitor", 7, 1),
         "started": _op(rsc, "start", 0, 2),
         "promoted": _op(rsc, "start", 0, 2) + _op(rsc, "promote", 0, 3),
+        "failed": _op(rsc, "start", 0, 2) + _op(rsc, "monitor", 1, 3, 10000),
     }[role]
     return (
         f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="{agent}">'
@@ -147,3 +149,17 @@ def test_dependents_preferences_break_a_promotion_tie() -> None:
     lines = _summary(ws)
     assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
     assert "* Start ip ( node2 )" in lines, lines
+
+
+def test_a_failed_instance_is_promoted_after_one_that_is_not() -> None:
+    """Equal promotion priorities and roles: the instances are ordered as for assignment,
+    where one that failed comes after one that did not (Pacemaker's pcmk__cmp_instance),
+    so the healthy instance on node2 is promoted while node1's is recovered."""
+    ws = _cib(
+        _promotable(),
+        histories={"node1": [("st:0", "failed")], "node2": [("st:1", "started")]},
+        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+    )
+    lines = _summary(ws)
+    assert "* Recover st:0 ( Unpromoted node1 )" in lines, lines
+    assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
