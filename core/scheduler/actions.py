@@ -35,6 +35,10 @@ ASYMMETRIC = 64
 MIN_RUNNABLE = 128
 #: a required, runnable first puts then in the graph (without making it required)
 FIRST_IMPLIES_THEN_GRAPHED = 256
+#: a restart's stop (a resource's stop before its start, a later group member's stop before
+#: an earlier one's): a required then makes first required, and a required first that
+#: cannot run blocks then (Pacemaker's pcmk__ar_intermediate_stop)
+INTERMEDIATE_STOP = 512
 
 #: the task a collective's action is finished with (orderings "after A starts" use it)
 DONE_TASK = {"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}
@@ -191,6 +195,13 @@ class Builder:
         if not rsc.managed:
             if chosen is not None and not rsc.blocked:  # a blocked resource is not monitored
                 self.recurring(rsc, chosen, start_required=False)
+            if rsc.parent is not None and rsc.parent.kind == "group":
+                # Pacemaker still schedules the stop of an unmanaged resource, unrunnable:
+                # what a group orders around it (the later members' stops before it, an
+                # earlier inactive member's start after it) cannot happen either (a clone's
+                # instance stops only put its stopped in the graph)
+                for node in rsc.running_on:
+                    self.action(rsc, "stop", node).runnable = False
             return
         target = self.ws.node(rsc.meta.get("__stop_on", ""))
         if target is not None:
@@ -898,7 +909,15 @@ class Builder:
                         )
                 for first in self._child_actions(later, "stop"):
                     for then in self._child_actions(earlier, "stop"):
-                        self.order(first, then, ORDERED | THEN_IMPLIES_FIRST)
+                        self.order(first, then, ORDERED | THEN_IMPLIES_FIRST | INTERMEDIATE_STOP)
+                if later.running_on and not earlier.running_on:
+                    # a member active after an inactive one (added in the middle): the usual
+                    # restart orderings do not apply, so its stop precedes the earlier start
+                    for first in self._child_actions(later, "stop"):
+                        for then in self._child_actions(earlier, "start"):
+                            # (then-implies-first too, which never requires a primitive's
+                            # action: Pacemaker compares the first's flags with themselves)
+                            self.order(first, then, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
                 if grouped:
                     # members are promoted in order and demoted in reverse
                     for first in self._child_actions(earlier, "promote"):
@@ -1167,6 +1186,20 @@ class Builder:
                         and not self._across_resources(first, then)
                     ):
                         first.optional = False
+                        if flags & INTERMEDIATE_STOP:
+                            self._stop_reason(first, then)
+                        changed = True
+                    if (
+                        flags & INTERMEDIATE_STOP
+                        and not then.optional
+                        and then.runnable
+                        and not first.optional
+                        and not first.runnable
+                    ):
+                        # a restart whose stop cannot happen cannot go on either
+                        then.runnable = False
+                        if not then.reason and first.rsc is not None and first.rsc is not then.rsc:
+                            then.reason = f"unrunnable {first.rsc.id} {first.task}"
                         changed = True
                     if flags & ASYMMETRIC and not first.runnable:
                         changed |= self._asymmetric_block(first, then)
@@ -1207,12 +1240,12 @@ class Builder:
                     for stop in self.find(rsc, "stop", act.node):
                         if stop.optional:
                             stop.optional = False
+                            self._restart_later_members(stop)
                             changed = True
                 if not act.runnable and act.node is not None and act.node in rsc.running_on:
                     for stop in self.find(rsc, "stop", act.node):
                         if stop.optional:
                             stop.optional = False
-                            stop.reason = stop.reason or act.reason
                             changed = True
             for act in self.ws.actions:
                 rsc = act.rsc
@@ -1222,8 +1255,22 @@ class Builder:
                     for stop in self.find(rsc, "stop", act.node):
                         if stop.optional:
                             stop.optional = False
-                            stop.reason = act.reason
                             changed = True
+
+    @staticmethod
+    def _stop_reason(stop: Action, required_by: Action) -> None:
+        if not stop.reason and required_by.rsc is not None and stop.rsc is not required_by.rsc:
+            stop.reason = f"required {required_by.rsc.id} {required_by.task}"
+
+    def _restart_later_members(self, stop: Action) -> None:
+        """A restart's stop requires at once the stops ordered before it as a restart (a
+        group's later members), which so name it as their reason: Pacemaker follows a
+        changed action's orderings depth-first, before the later members' own starts."""
+        for first, flags in stop.before:
+            if flags & INTERMEDIATE_STOP and first.optional and first.rsc is not stop.rsc:
+                first.optional = False
+                self._stop_reason(first, stop)
+                self._restart_later_members(first)
 
     def cancel_reloads(self) -> None:
         """A reload is pointless where the resource stops or demotes anyway (Pacemaker orders
@@ -1260,7 +1307,6 @@ class Builder:
         for stop in self.find(rsc, "stop", node):
             if stop.optional and stop.runnable:
                 stop.optional = False
-                stop.reason = stop.reason or start.reason
                 start.optional = False
 
     def collectives_without_runnable_instances(self) -> bool:

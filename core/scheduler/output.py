@@ -99,7 +99,8 @@ def resource_summary(rsc: Resource) -> list[str]:
             return []
         detail = f"{role.text} {current.name}" if need_role else current.name
         blocked = not stop.runnable
-        source = start if nxt is not None and start is not None and start.reason else stop
+        # the stop's own reason when it has one, else the start's (rsc_action_default)
+        source = stop if stop.reason or start is None or nxt is None else start
         return [_item("Stop", rsc, detail, _reason(source, blocked))]
     failed = rsc.failed
     if current is not nxt:
