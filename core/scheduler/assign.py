@@ -117,6 +117,9 @@ class Placer:
         primitives = [rsc for rsc in ws.all_resources() if rsc.is_primitive]
         for node in ws.nodes:
             for rsc in primitives:
+                if (rsc, node) in ws.clear_failcounts:
+                    continue  # a fail count being cleared bans nothing (Pacemaker's
+                    # failcount_clear_action_exists)
                 count = failcount(ws, rsc, node)
                 for launched in rsc.launched:
                     # failures of what a launcher runs count against the launcher
@@ -1010,16 +1013,18 @@ class Placer:
         per_node: dict[str, int] = {}
         for instance in order:
             node = self.node_of(instance)
+            if self.ws.record_scores:
+                where = "(inactive)" if node is None else f"on {node.name}"
+                self.ws.score_lines.append(
+                    f"{instance.id} promotion score {where}: {scores.render(final[id(instance)])}"
+                )
             if node is None:
                 continue
-            if self.ws.record_scores:
-                self.ws.score_lines.append(
-                    f"pcmk__set_instance_roles: {instance.id} promotion score on {node.name}: "
-                    f"{scores.render(final[id(instance)])}"
-                )
             pinned = not instance.managed and _current_role(instance) == Role.PROMOTED
             can = pinned or (
                 final[id(instance)] >= 0
+                # a cloned group is promoted only if all its members will be active
+                and all(p.assigned is not None for p in instance.primitives())
                 and priority[id(instance)] >= 0
                 and promoted < clone.promoted_max
                 and per_node.get(node.name, 0) < clone.promoted_node_max

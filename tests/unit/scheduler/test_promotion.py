@@ -163,3 +163,21 @@ def test_a_failed_instance_is_promoted_after_one_that_is_not() -> None:
     lines = _summary(ws)
     assert "* Recover st:0 ( Unpromoted node1 )" in lines, lines
     assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
+
+
+def test_a_cloned_group_is_promoted_only_if_all_its_members_will_be_active() -> None:
+    """A promotable cloned group whose second member is to stay stopped stays unpromoted,
+    although its first member has a promotion score (Pacemaker's node_to_be_promoted_on
+    asks every member)."""
+    resources = (
+        '<clone id="ms"><meta_attributes id="ms-m">'
+        '<nvpair id="ms-p" name="promotable" value="true"/>'
+        '<nvpair id="ms-max" name="clone-max" value="1"/></meta_attributes>'
+        '<group id="g"><primitive id="a" class="ocf" provider="pacemaker" type="Stateful"/>'
+        '<primitive id="b" class="ocf" provider="pacemaker" type="Stateful">'
+        '<meta_attributes id="b-m"><nvpair id="b-tr" name="target-role" value="Stopped"/>'
+        "</meta_attributes></primitive></group></clone>"
+    )
+    ws = _cib(resources, attrs={n: {"master-a": "10"} for n in NODES})
+    lines = _summary(ws)
+    assert lines == ["* Start a:0 ( node1 )"], lines
