@@ -418,6 +418,13 @@ class Unpacker:
         template = clone_template(element)
         if template is None:
             return
+        if clone.globally_unique and not _unique_capable(template):
+            # Pacemaker's pe__force_anon: agents of a class without distinct instances
+            # (lsb, systemd, service) make the clone anonymous, one instance per node
+            clone.globally_unique = False
+            clone.meta["globally-unique"] = "false"
+            clone.clone_node_max = 1
+            clone.clone_max = min(clone.clone_max, online)
         for number in range(clone.clone_max):
             self.add_instance(clone, template, number)
 
@@ -1047,6 +1054,13 @@ def clone_template(element: etree._Element) -> etree._Element | None:
     return next(
         (c for c in element if isinstance(c.tag, str) and c.tag in ("primitive", "group")), None
     )
+
+
+def _unique_capable(template: etree._Element) -> bool:
+    """Whether every agent a clone template runs can have globally unique instances
+    (Pacemaker grants it to the ocf and stonith classes only)."""
+    primitives = [template] if template.tag == "primitive" else template.findall("primitive")
+    return all(p.get("class", "ocf").lower() in ("ocf", "stonith") for p in primitives)
 
 
 def iter_primitives(resources: Iterable[Resource]) -> Iterable[Resource]:
