@@ -1323,11 +1323,21 @@ class Builder:
                 if not act.pseudo or not act.runnable or task not in ("start", "promote"):
                     continue
                 if not any(
-                    a.runnable for child in rsc.children for a in self._child_actions(child, task)
+                    a.runnable
+                    for child in rsc.children
+                    for a in self._instance_actions(child, act.task, task)
                 ):
                     act.runnable = False
                     changed = True
         return changed
+
+    def _instance_actions(self, instance: Resource, clone_task: str, task: str) -> list[Action]:
+        """The actions of a clone instance that a clone action's flags come from: a group
+        instance's running (promoted) for the clone's, since Pacemaker folds those back into
+        start (promote) only for primitive instances (get_complex_task)."""
+        if instance.kind == "group" and clone_task in ("running", "promoted"):
+            return [a for a in instance.actions if a.task == clone_task and a.pseudo]
+        return self._child_actions(instance, task)
 
     def _group_without_runnable_members(self, group: Resource) -> bool:
         """A group is running (promoted) only if every member can start (promote): Pacemaker's

@@ -110,3 +110,42 @@ def test_a_restart_whose_stop_is_blocked_does_not_happen() -> None:
     assert "* Stop r3 ( node1 ) due to required r2 stop (blocked)" in summary, summary
     # only the group's pseudo-actions remain
     assert _executed(ws) == {("G", "start"), ("G", "stop")}, _executed(ws)
+
+
+def test_a_cloned_group_with_a_disabled_member_is_never_running() -> None:
+    """A group instance runs only when all its members start; a clone of such groups is
+    running only if one instance is, so what is ordered after the clone is blocked while
+    the members that can start do."""
+    text = """
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/></nodes>
+    <resources>
+      <clone id="C"><group id="G">
+        <primitive id="A" class="ocf" provider="pacemaker" type="Dummy"/>
+        <primitive id="B" class="ocf" provider="pacemaker" type="Dummy">
+          <meta_attributes id="B-m"><nvpair id="B-r" name="target-role" value="Stopped"/>
+          </meta_attributes>
+        </primitive>
+      </group></clone>
+      <primitive id="V" class="ocf" provider="pacemaker" type="Dummy"/>
+    </resources>
+    <constraints>
+      <rsc_order id="o-c-v" first="C" then="V"/>
+      <rsc_colocation id="v-with-c" rsc="V" with-rsc="C" score="INFINITY"/>
+    </constraints>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
+      expected="member"/>
+  </status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    summary = _summary(ws)
+    assert "* Start A:0 ( node1 )" in summary, summary
+    assert "* Start V ( node1 ) due to unrunnable C running (blocked)" in summary, summary
+    assert ("A:0", "start") in _executed(ws)
+    assert ("V", "start") not in _executed(ws)
