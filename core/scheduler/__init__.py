@@ -27,7 +27,7 @@ import datetime as dt
 
 from lxml import etree
 
-from hactl.core.scheduler import actions, assign, unpack
+from hactl.core.scheduler import actions, assign, digests, unpack
 from hactl.core.scheduler.model import WorkingSet
 
 __all__ = ["WorkingSet", "decide", "schedule"]
@@ -42,6 +42,7 @@ def schedule(cib: etree._Element, now: dt.datetime, *, sanitized: bool = False) 
 def decide(ws: WorkingSet, *, sanitized: bool = False) -> WorkingSet:
     """Place every resource of an unpacked working set and build the transition."""
     ws.sanitized = sanitized
+    digests.clear_failures_of_changed_definitions(ws)
     assign.place(ws)
     actions.build(ws)
     return ws

@@ -269,14 +269,15 @@ def check_config_changes(ws: WorkingSet, *, sanitized: bool = False) -> ConfigCh
                     if _has_failcount(rsc, node) and (rsc, node) not in ws.clear_failcounts:
                         if clear not in changes.actions:
                             changes.actions.append(clear)
-    _clear_failures_of_changed_definitions(ws)
     return changes
 
 
-def _clear_failures_of_changed_definitions(ws: WorkingSet) -> None:
+def clear_failures_of_changed_definitions(ws: WorkingSet) -> None:
     """A start or monitor that last failed with parameters that changed since has its fail
     count cleared wherever the resource is, so the new definition is tried afresh
-    (Pacemaker's should_clear_for_param_change); an expired one is cleared already."""
+    (Pacemaker's should_clear_for_param_change, while unpacking: before the failure
+    threshold is checked, which ignores a fail count being cleared); an expired one is
+    cleared already."""
     for rsc in ws.all_resources():
         if not rsc.is_primitive or rsc.meta.get("__bundle_role") in GENERATED_BUNDLE_ROLES:
             continue

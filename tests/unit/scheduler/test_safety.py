@@ -32,7 +32,7 @@ def _node_state(node_id: int, membership: str, lrm: str = "") -> str:
     )
 
 
-def _schedule(resources: str, states: str) -> WorkingSet:
+def _schedule(resources: str, states: str, constraints: str = "") -> WorkingSet:
     text = f"""
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="2">
   <configuration>
@@ -43,7 +43,7 @@ def _schedule(resources: str, states: str) -> WorkingSet:
       <node id="1" uname="node1"/><node id="2" uname="node2"/><node id="3" uname="node3"/>
     </nodes>
     <resources>{FENCE_DEVICE}{resources}</resources>
-    <constraints/>
+    <constraints>{constraints}</constraints>
   </configuration>
   <status>{states}</status>
 </cib>"""
@@ -167,3 +167,56 @@ def test_a_resource_needing_fencing_on_a_node_being_fenced_and_a_clean_one_is_re
     graphed = {a.name() for a in ws.actions if a.in_graph and a.rsc is d}
     assert "d_stop_0 node2" in graphed and "d_stop_0 node1" in graphed, graphed
     assert any(name.startswith("d_start_0") for name in graphed), graphed
+
+
+def _failed_start(params: dict[str, str]) -> str:
+    """d failed to start on node1 with `params` (then stopped): its fail count is INFINITY."""
+    return (
+        f'<lrm_resource id="d" {DUMMY_AGENT}>'
+        '<lrm_rsc_op id="d_last_failure_0" operation="start" interval="0" call-id="2" '
+        'rc-code="1" op-status="0" transition-key="2:1:0:x" transition-magic="0:1;2:1:0:x" '
+        f'last-rc-change="100" op-digest="{op_digest(params)}"/>'
+        '<lrm_rsc_op id="d_last_0" operation="stop" interval="0" call-id="3" rc-code="0" '
+        'op-status="0" transition-key="3:1:0:x" transition-magic="0:0;3:1:0:x"/>'
+        "</lrm_resource>"
+    )
+
+
+FAIL_COUNT = (
+    '<transient_attributes id="1"><instance_attributes id="s1">'
+    '<nvpair id="s1-fc" name="fail-count-d#start_0" value="INFINITY"/>'
+    "</instance_attributes></transient_attributes>"
+)
+DUMMY_WITH_STATE = (
+    '<primitive id="d" class="ocf" provider="pacemaker" type="Dummy">'
+    '<instance_attributes id="d-i"><nvpair id="d-i1" name="state" value="/new"/>'
+    "</instance_attributes></primitive>"
+)
+PREFER_NODE1 = '<rsc_location id="d-on-1" rsc="d" node="node1" score="100"/>'
+
+
+def _after_failed_start(recorded: dict[str, str]) -> WorkingSet:
+    node1 = _node_state(1, ONLINE, _failed_start(recorded)).replace(
+        "</node_state>", FAIL_COUNT + "</node_state>"
+    )
+    return _schedule(
+        DUMMY_WITH_STATE,
+        node1 + _node_state(2, ONLINE) + _node_state(3, ONLINE),
+        PREFER_NODE1,
+    )
+
+
+def test_a_fail_count_cleared_for_a_changed_definition_does_not_ban_the_node() -> None:
+    """The start failed with other parameters: the fail count is cleared, and the failure
+    threshold ignores it (Pacemaker clears it while unpacking, before the threshold check)."""
+    ws = _after_failed_start({"state": "/old"})
+    d = ws.by_id["d"]
+    assert d.assigned is not None and d.assigned.name == "node1"
+    assert _graphed(ws, "d_clear_failcount_0 node1")
+
+
+def test_a_fail_count_of_the_same_definition_bans_the_node() -> None:
+    ws = _after_failed_start({"state": "/new"})
+    d = ws.by_id["d"]
+    assert d.assigned is not None and d.assigned.name != "node1"
+    assert not any(a.task == "clear_failcount" for a in ws.actions if a.in_graph)
