@@ -601,11 +601,7 @@ class Builder:
                 if op.name == "monitor"
                 and op.interval_ms > 0
                 and op.enabled
-                and (
-                    op.role is None
-                    or op.role == rsc.next_role
-                    or (op.role == Role.STARTED and rsc.next_role == Role.UNPROMOTED)
-                )
+                and (op.role is None or op.role == rsc.next_role)
             }
             if rsc.next_role == Role.PROMOTED and any(
                 o.name == "monitor" and o.role == Role.PROMOTED for o in rsc.ops
@@ -651,10 +647,10 @@ class Builder:
             if op.name != "monitor" or op.interval_ms <= 0 or not op.enabled:
                 continue
             if op.role is not None:
-                wanted = op.role
-                if wanted == Role.STARTED and role in (Role.UNPROMOTED, Role.STARTED):
-                    pass
-                elif wanted != role:
+                # a monitor for a role runs only in exactly that role: one for Started
+                # does not run in a promotable clone's Unpromoted role (Pacemaker's
+                # recurring_op_for_active)
+                if op.role != role:
                     continue
             elif role == Role.PROMOTED:
                 # a role-less monitor is the unpromoted role's (pcmk_sched_recurring.c)

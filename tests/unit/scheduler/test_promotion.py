@@ -181,3 +181,30 @@ def test_a_cloned_group_is_promoted_only_if_all_its_members_will_be_active() -> 
     ws = _cib(resources, attrs={n: {"master-a": "10"} for n in NODES})
     lines = _summary(ws)
     assert lines == ["* Start a:0 ( node1 )"], lines
+
+
+def _monitored_promotable(role: str) -> str:
+    role_attr = f' role="{role}"' if role else ""
+    return (
+        '<clone id="ms"><meta_attributes id="ms-m">'
+        '<nvpair id="ms-p" name="promotable" value="true"/></meta_attributes>'
+        '<primitive id="st" class="ocf" provider="pacemaker" type="Stateful"><operations>'
+        f'<op id="st-mon" name="monitor" interval="5s"{role_attr}/></operations></primitive>'
+        "</clone>"
+    )
+
+
+def _recurring(ws: WorkingSet) -> list[str]:
+    return sorted(
+        f"{a.rsc.id}@{a.node.name}"
+        for a in ws.actions
+        if a.rsc is not None and a.node is not None and a.task == "monitor" and a.interval_ms
+    )
+
+
+def test_a_monitor_for_the_started_role_does_not_run_unpromoted() -> None:
+    """A promotable clone's instances start Unpromoted, which is not Started: a monitor
+    configured for role Started is not scheduled (Pacemaker's recurring_op_for_active
+    matches the role exactly); one without a role is the Unpromoted role's."""
+    assert _recurring(_cib(_monitored_promotable("Started"))) == []
+    assert _recurring(_cib(_monitored_promotable(""))) == ["st:0@node1", "st:1@node2"]
