@@ -1059,6 +1059,12 @@ class Builder:
                 # Pacemaker updates each instance's action from first without putting an
                 # edge in the graph (update_noninterleaved_actions): the clone's own action
                 # carries the ordering
+                if instance.kind == "group":
+                    # a group instance passes the update on to its members
+                    # (pcmk__group_update_ordered_actions)
+                    targets = targets + [
+                        b for m in instance.children for b in self._child_actions(m, then_task)
+                    ]
                 for a in firsts:
                     for b in targets:
                         if not any(x is a for x, _ in b.before):
@@ -1150,12 +1156,13 @@ class Builder:
                             and then.rsc is not first.rsc
                         )
                     ):
-                        # a clone's action is required when any instance's is, runnable or
-                        # not (Pacemaker's collective action flags)
+                        # a clone's (group's) action is required when any instance's
+                        # (member's) is, runnable or not (Pacemaker's collective and group
+                        # action flags)
                         instance_of = (
                             first.rsc is not None
                             and then.rsc is not None
-                            and then.rsc.kind == "clone"
+                            and then.rsc.kind in ("clone", "group")
                             and first.rsc.parent is then.rsc
                         )
                         if first.runnable or then.rsc is None or not then.pseudo or instance_of:
@@ -1182,8 +1189,6 @@ class Builder:
                         and not self._across_resources(first, then)
                     ):
                         first.optional = False
-                        if flags & INTERMEDIATE_STOP:
-                            self._stop_reason(first, then)
                         changed = True
                     if (
                         flags & INTERMEDIATE_STOP
@@ -1242,6 +1247,7 @@ class Builder:
                     for stop in self.find(rsc, "stop", act.node):
                         if stop.optional:
                             stop.optional = False
+                            self._restart_later_members(stop)
                             changed = True
             for act in self.ws.actions:
                 rsc = act.rsc
@@ -1259,9 +1265,32 @@ class Builder:
             stop.reason = f"required {required_by.rsc.id} {required_by.task}"
 
     def _restart_later_members(self, stop: Action) -> None:
-        """A restart's stop requires at once the stops ordered before it as a restart (a
-        group's later members), which so name it as their reason: Pacemaker follows a
-        changed action's orderings depth-first, before the later members' own starts."""
+        """Follow a group member's newly required stop as Pacemaker does, depth-first: the
+        stop requires its start, which requires the next member's start (named as its
+        reason) and so that member's restart; then the stop requires the stop of the member
+        after it (a restart's stop, named as its reason) if that is still optional."""
+        rsc, node = stop.rsc, stop.node
+        if rsc is not None and rsc.parent is not None and rsc.parent.kind == "group":
+            for start in self.find(rsc, "start", node):
+                if not start.optional:
+                    continue
+                start.optional = False
+                for then, flags in start.after:
+                    following = then.rsc
+                    if (
+                        flags & FIRST_IMPLIES_THEN
+                        and then.task == "start"
+                        and then.optional
+                        and following is not None
+                        and following is not rsc
+                        and following.parent is rsc.parent
+                    ):
+                        then.optional = False
+                        then.reason = then.reason or f"required {rsc.id} start"
+                        for later_stop in self.find(following, "stop", then.node):
+                            if later_stop.optional:
+                                later_stop.optional = False
+                                self._restart_later_members(later_stop)
         for first, flags in stop.before:
             if flags & INTERMEDIATE_STOP and first.optional and first.rsc is not stop.rsc:
                 first.optional = False
@@ -1303,6 +1332,9 @@ class Builder:
         for stop in self.find(rsc, "stop", node):
             if stop.optional and stop.runnable:
                 stop.optional = False
+                if not start.optional:
+                    # a restart already: the next member's stop follows this one at once
+                    self._restart_later_members(stop)
                 start.optional = False
 
     def collectives_without_runnable_instances(self) -> bool:

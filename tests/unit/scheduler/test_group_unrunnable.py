@@ -149,3 +149,49 @@ def test_a_cloned_group_with_a_disabled_member_is_never_running() -> None:
     assert "* Start V ( node1 ) due to unrunnable C running (blocked)" in summary, summary
     assert ("A:0", "start") in _executed(ws)
     assert ("V", "start") not in _executed(ws)
+
+
+def _restart_cib(order_kind: str) -> str:
+    """P runs nowhere it may (banned from its only node), a clone of groups ordered after
+    it runs on node1 with members a, b, c."""
+    running = "".join(
+        _history(r, _op(r, i, "start")) for i, r in enumerate(("P", "a", "b", "c"), start=1)
+    )
+    return f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/></nodes>
+    <resources>
+      {_primitive("P")}
+      <clone id="C"><group id="G">{_primitive("a")}{_primitive("b")}{_primitive("c")}</group>
+      </clone>
+    </resources>
+    <constraints>
+      <rsc_location id="no-p" rsc="P" node="node1" score="-INFINITY"/>
+      <rsc_order id="p-then-c" first="P" then="C" kind="{order_kind}"/>
+    </constraints>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
+      expected="member"><lrm id="1"><lrm_resources>{running}</lrm_resources></lrm>
+    </node_state>
+  </status>
+</cib>"""
+
+
+def test_a_clone_of_groups_after_a_stopping_resource_stops_member_by_member() -> None:
+    """An ordering on a clone of groups reaches each group member (Pacemaker's group
+    update_ordered_actions): the first member's start is required by the ordering and cannot
+    run, so it stops; the next member's stop is required by that stop, and the last one's
+    restart by the start before it, depth-first as Pacemaker follows its orderings."""
+    ws = schedule(etree.fromstring(_restart_cib("Mandatory")), NOW)
+    summary = _summary(ws)
+    assert "* Stop P ( node1 ) due to node availability" in summary, summary
+    assert "* Stop a:0 ( node1 ) due to required P start" in summary, summary
+    assert "* Stop b:0 ( node1 ) due to required a:0 stop" in summary, summary
+    assert "* Stop c:0 ( node1 ) due to required b:0 start" in summary, summary
+    stops = {r for r, t in _executed(ws) if t == "stop"}
+    assert {"P", "a:0", "b:0", "c:0"} <= stops
