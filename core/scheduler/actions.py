@@ -220,12 +220,15 @@ class Builder:
         multiple = len(counted) > 1
         stays = chosen is not None and chosen is self.current_node(rsc) and not multiple
         stop_needed_on: list[Node] = []
+        # a failure handled by on-fail=demote is recovered by demoting, not by a stop
+        # (Pacemaker's "recovering by demotion": failed without stop_if_failed)
+        demote_on = rsc.meta.get("__demote_on")
         for node in rsc.running_on:
             left_to_fencing = stays and node not in counted
             if (
                 multiple
                 or (chosen is not node and not left_to_fencing)
-                or node.name in {n.name for n in rsc.failed_nodes}
+                or node.name in {n.name for n in rsc.failed_nodes if n.name != demote_on}
                 or (node.unclean and not left_to_fencing)
                 or node.name == rsc.meta.get("__restart_on")  # a launched resource failed
                 or self.config_changes.stop_required(rsc, node)
@@ -247,9 +250,15 @@ class Builder:
             if node is expected:
                 continue
             required = node in stop_needed_on
-            if rsc.role == Role.PROMOTED and (required or rsc.next_role != Role.PROMOTED):
+            demote_failed = node.name == demote_on
+            if rsc.role == Role.PROMOTED and (
+                required or demote_failed or rsc.next_role != Role.PROMOTED
+            ):
                 demote = self.action(
-                    rsc, "demote", node, optional=not required and rsc.next_role == Role.PROMOTED
+                    rsc,
+                    "demote",
+                    node,
+                    optional=not (required or demote_failed) and rsc.next_role == Role.PROMOTED,
                 )
                 if not required and rsc.next_role in (Role.UNPROMOTED,) and chosen is node:
                     demote.optional = False
@@ -276,7 +285,9 @@ class Builder:
             if chosen is expected:
                 start.pseudo = True
             if rsc.next_role == Role.PROMOTED:
-                promote_required = start_required or rsc.role != Role.PROMOTED
+                promote_required = (
+                    start_required or rsc.role != Role.PROMOTED or chosen.name == demote_on
+                )
                 self.action(rsc, "promote", chosen, optional=not promote_required)
             elif promotable and rsc.role == Role.PROMOTED and chosen in rsc.running_on:
                 pass
@@ -686,14 +697,16 @@ class Builder:
                 self.order(start, promote, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
         for act in list(rsc.actions):
             if act.task == "monitor" and act.interval_ms > 0:
-                source = (
-                    self.find(rsc, "promote", act.node) if rsc.next_role == Role.PROMOTED else []
+                source = self.find(rsc, "start", act.node) + self.find(
+                    rsc, "reload-agent", act.node
                 )
-                if not source:
-                    source = self.find(rsc, "start", act.node)
-                source = source + self.find(rsc, "reload-agent", act.node)
                 for first in source:
                     self.order(first, act, ORDERED | FIRST_IMPLIES_THEN | UNRUNNABLE_FIRST_BLOCKS)
+                if rsc.next_role == Role.PROMOTED:
+                    # a promotion precedes the promoted role's monitor but does not make it
+                    # required (Pacemaker's recurring_op_for_active)
+                    for promote in self.find(rsc, "promote", act.node):
+                        self.order(promote, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
                 for demote in self.find(rsc, "demote", act.node):
                     if rsc.next_role != Role.PROMOTED:
                         self.order(demote, act, ORDERED | UNRUNNABLE_FIRST_BLOCKS)

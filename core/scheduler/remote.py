@@ -779,7 +779,11 @@ class RemoteActions:
                 base = rsc.meta.get("__base", rsc.id)
                 if replica_instance(self.ws, node, base) is not rsc:
                     return False
-            if node.is_guest and guest_node_of(self.ws, rsc.top) is not None:
+            # guest nodes cannot run what launches a guest node (a bundle's containers
+            # included: Pacemaker asks at each level of the resource tree)
+            if node.is_guest and any(
+                guest_node_of(self.ws, level) is not None for level in (rsc, rsc.top)
+            ):
                 return False
             if node.attrs.get("#probes-disallowed") == "true":
                 return False

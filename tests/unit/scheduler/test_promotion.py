@@ -9,6 +9,7 @@ from lxml import etree
 
 from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
 from hactl.core.scheduler.model import WorkingSet
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
@@ -24,14 +25,35 @@ def _op(rsc: str, task: str, rc: int, call: int, interval: int = 0) -> str:
     )
 
 
+def _failed_promoted_monitor(rsc: str) -> str:
+    """A promoted instance whose promoted-role monitor later found it not running (the
+    same call recorded twice: its first result, then the failure)."""
+
+    def monitor(entry_id: str, rc: int, changed: int) -> str:
+        return (
+            f'<lrm_rsc_op id="{entry_id}" operation_key="{rsc}_monitor_10000" '
+            f'operation="monitor" call-id="4" rc-code="{rc}" op-status="0" interval="10000" '
+            f'last-rc-change="{changed}" op-digest="{op_digest({})}" '
+            f'transition-key="4:1:8:x" transition-magic="0:{rc};4:1:8:x"/>'
+        )
+
+    return (
+        _op(rsc, "start", 0, 2)
+        + _op(rsc, "promote", 0, 3)
+        + monitor(f"{rsc}_monitor_10000", 8, 1000)
+        + monitor(f"{rsc}_last_failure_0", 7, 2000)
+    )
+
+
 def _history(rsc: str, role: str, agent: str = "Stateful") -> str:
-    """A resource's history on a node: `role` is stopped (probed), started, promoted, or
-    failed (started, then a recurring monitor failed)."""
+    """A resource's history on a node: `role` is stopped (probed), started, promoted,
+    failed (started, then a recurring monitor failed), or promoted-failed."""
     ops = {
         "stopped": _op(rsc, "monitor", 7, 1),
         "started": _op(rsc, "start", 0, 2),
         "promoted": _op(rsc, "start", 0, 2) + _op(rsc, "promote", 0, 3),
         "failed": _op(rsc, "start", 0, 2) + _op(rsc, "monitor", 1, 3, 10000),
+        "promoted-failed": _failed_promoted_monitor(rsc),
     }[role]
     return (
         f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="{agent}">'
@@ -208,3 +230,41 @@ def test_a_monitor_for_the_started_role_does_not_run_unpromoted() -> None:
     matches the role exactly); one without a role is the Unpromoted role's."""
     assert _recurring(_cib(_monitored_promotable("Started"))) == []
     assert _recurring(_cib(_monitored_promotable(""))) == ["st:0@node1", "st:1@node2"]
+
+
+DEMOTE_ON_FAIL = (
+    '<clone id="ms"><meta_attributes id="ms-m">'
+    '<nvpair id="ms-p" name="promotable" value="true"/></meta_attributes>'
+    '<primitive id="st" class="ocf" provider="pacemaker" type="Stateful"><operations>'
+    '<op id="st-pmon" name="monitor" interval="10s" role="Promoted" on-fail="demote"/>'
+    '<op id="st-umon" name="monitor" interval="11s" role="Unpromoted"/>'
+    "</operations></primitive></clone>"
+)
+
+
+def test_on_fail_demote_recovers_a_failed_promoted_instance_by_demoting() -> None:
+    """A promoted-role monitor failure with on-fail=demote is recovered by a demotion, not
+    by a stop and start (Pacemaker: failed, but not stop_if_failed)."""
+    ws = _cib(
+        DEMOTE_ON_FAIL,
+        histories={"node1": [("st:0", "promoted-failed")], "node2": [("st:1", "started")]},
+    )
+    lines = _summary(ws)
+    assert lines == ["* Demote st:0 ( Promoted -> Unpromoted node1 )"], lines
+
+
+def test_on_fail_demote_re_promotes_where_the_instance_stays_promoted() -> None:
+    """Where the failed instance is still the one to promote, it is demoted and promoted
+    again; the promotion does not make the promoted-role monitor required (Pacemaker orders
+    the promotion before that monitor without implying it)."""
+    ws = _cib(
+        DEMOTE_ON_FAIL,
+        histories={"node1": [("st:0", "promoted-failed")], "node2": [("st:1", "started")]},
+        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "5"}},
+    )
+    lines = _summary(ws)
+    assert lines == ["* Re-promote st:0 ( Promoted node1 )"], lines
+    monitor = next(a for a in ws.actions if a.task == "monitor" and a.interval_ms == 10000)
+    promote = next(a for a in ws.actions if a.task == "promote" and a.node is not None)
+    flags = [f for before, f in monitor.before if before is promote]
+    assert flags and not flags[0] & FIRST_IMPLIES_THEN

@@ -1,0 +1,79 @@
+"""What is probed on a guest node: nothing that itself launches a guest node, a bundle's
+containers included (Pacemaker's pcmk__probe_rsc_on_node asks at each level)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import etree
+
+from hactl.core.scheduler import schedule
+from hactl.core.scheduler.model import WorkingSet
+
+NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+
+
+def _running(rsc: str, node: str, rsc_class: str = "ocf", agent: str = "VirtualDomain") -> str:
+    provider = ' provider="heartbeat"' if rsc_class == "ocf" else ""
+    return (
+        f'<lrm_resource id="{rsc}" class="{rsc_class}"{provider} type="{agent}">'
+        f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" '
+        f'call-id="1" rc-code="0" op-status="0" interval="0" on_node="{node}" '
+        f'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x"/></lrm_resource>'
+    )
+
+
+def _cib() -> WorkingSet:
+    """node1 runs guest1's VM and its connection; a one-replica bundle is yet to start."""
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>
+      <primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">
+        <meta_attributes id="vm-m"><nvpair id="vm-m1" name="remote-node" value="guest1"/>
+        </meta_attributes>
+      </primitive>
+      <bundle id="web">
+        <podman image="httpd:latest" replicas="1"/>
+        <network ip-range-start="192.168.10.5" control-port="3121"/>
+        <primitive id="httpd" class="ocf" provider="heartbeat" type="apache"/>
+      </bundle>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
+      <lrm id="1"><lrm_resources>{_running("vm", "node1")}
+        {_running("guest1", "node1", agent="remote")}</lrm_resources></lrm>
+    </node_state>
+    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
+    <node_state id="guest1" uname="guest1" remote_node="true" in_ccm="true" crmd="online"/>
+  </status>
+</cib>"""
+    return schedule(etree.fromstring(text), NOW)
+
+
+def _probed_on(ws: WorkingSet, rsc_id: str) -> list[str]:
+    return sorted(
+        a.node.name
+        for a in ws.actions
+        if a.rsc is not None
+        and a.rsc.id == rsc_id
+        and a.node is not None
+        and a.task == "monitor"
+        and not a.interval_ms
+    )
+
+
+def test_a_bundle_container_is_not_probed_on_a_guest_node() -> None:
+    ws = _cib()
+    guest = ws.node("guest1")
+    assert guest is not None and guest.is_guest and guest.online
+    # the container launches the bundle's own guest node, so guest1 cannot run it
+    assert _probed_on(ws, "web-podman-0") == ["node1", "node2"]
+    # what launches no guest node is probed there as anywhere
+    assert "guest1" in _probed_on(ws, "web-ip-192.168.10.5")
