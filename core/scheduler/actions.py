@@ -490,11 +490,20 @@ class Builder:
         if ws.have_quorum or ws.no_quorum_policy == "ignore" or rsc.requires == "nothing":
             return ""
         if ws.no_quorum_policy == "freeze":
-            return "" if node in rsc.running_on else "quorum freeze"
+            # only a resource active nowhere, or one to be elevated, waits for quorum
+            # (Pacemaker's update_resource_action_runnable)
+            frozen = rsc.next_role > rsc.role or not self._active_anywhere(rsc)
+            return "quorum freeze" if frozen else ""
         clone = rsc.clone_parent()
         if ws.no_quorum_policy == "demote" and clone is not None and clone.promotable:
             return ""
         return "no quorum"
+
+    @staticmethod
+    def _active_anywhere(rsc: Resource) -> bool:
+        """Pacemaker's native_active: a managed resource on an offline (clean) node does not
+        count; on an unclean node it may still run."""
+        return any(n.unclean or n.online or not rsc.managed for n in rsc.running_on)
 
     def can_fence(self, node: Node | None = None) -> bool:
         return history.can_fence(self.ws, node)
@@ -686,7 +695,8 @@ class Builder:
         for stop in stops:
             implies = 0 if stop.id in self.migration_aborts else FIRST_IMPLIES_THEN
             for start in starts:
-                self.order(stop, start, ORDERED | implies)
+                # a restart's stop: a required start waits on a stop that cannot happen
+                self.order(stop, start, ORDERED | implies | INTERMEDIATE_STOP)
         for demote in self.find(rsc, "demote"):
             for stop in stops:
                 self.order(demote, stop, ORDERED)

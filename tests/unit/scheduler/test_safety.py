@@ -10,7 +10,7 @@ import datetime as dt
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest
-from hactl.core.scheduler import schedule
+from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
@@ -32,12 +32,18 @@ def _node_state(node_id: int, membership: str, lrm: str = "") -> str:
     )
 
 
-def _schedule(resources: str, states: str, constraints: str = "") -> WorkingSet:
+def _schedule(
+    resources: str, states: str, constraints: str = "", *, frozen: bool = False
+) -> WorkingSet:
+    """Three nodes, fencing enabled with a device; without quorum and no-quorum-policy
+    freeze when `frozen`."""
+    quorum = "false" if frozen else "true"
+    policy = '<nvpair id="o2" name="no-quorum-policy" value="freeze"/>' if frozen else ""
     text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="2">
+<cib validate-with="pacemaker-3.0" have-quorum="{quorum}" dc-uuid="2">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="true"/>
+      <nvpair id="o1" name="stonith-enabled" value="true"/>{policy}
     </cluster_property_set></crm_config>
     <nodes>
       <node id="1" uname="node1"/><node id="2" uname="node2"/><node id="3" uname="node3"/>
@@ -220,3 +226,31 @@ def test_a_fail_count_of_the_same_definition_bans_the_node() -> None:
     d = ws.by_id["d"]
     assert d.assigned is not None and d.assigned.name != "node1"
     assert not any(a.task == "clear_failcount" for a in ws.actions if a.in_graph)
+
+
+def test_without_quorum_a_resource_on_a_node_that_cannot_be_fenced_does_not_start_elsewhere() -> (
+    None
+):
+    """no-quorum-policy=freeze: fencing needs quorum, so the stop on the lost node cannot
+    happen; the restart it belongs to cannot either: the resource must not run twice."""
+    ws = _schedule(
+        DUMMY,
+        _node_state(1, LOST, _started("d", DUMMY_AGENT)) + _node_state(2, ONLINE),
+        frozen=True,
+    )
+    d = ws.by_id["d"]
+    assert not any(a.task == "stonith" and a.in_graph for a in ws.actions)
+    assert not any(a.in_graph and a.rsc is d for a in ws.actions if a.task in ("start", "stop"))
+    start = next(a for a in ws.actions if a.rsc is d and a.task == "start")
+    assert not start.runnable
+    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    assert "* Stop d ( node1 ) blocked" in summary, summary
+
+
+def test_freeze_keeps_an_inactive_resource_stopped() -> None:
+    ws = _schedule(DUMMY, _node_state(1, ONLINE) + _node_state(2, ONLINE), frozen=True)
+    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    assert any(
+        line.startswith("* Start d (") and line.endswith("due to quorum freeze (blocked)")
+        for line in summary
+    ), summary
