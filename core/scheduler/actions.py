@@ -1108,8 +1108,10 @@ class Builder:
                     blocking = flags & (UNRUNNABLE_FIRST_BLOCKS | FIRST_IMPLIES_THEN)
                     if blocking and first_task not in ("stop", "demote"):
                         # no instance of first to interleave with: this instance may not
-                        # come up at all (Pacemaker unassigns it)
+                        # come up at all (Pacemaker unassigns it, which blocks no
+                        # colocation dependent)
                         b.runnable = False
+                        self.blocked_dependents_of.add(id(b))
                         for prim in instance.primitives():
                             prim.assigned = None
                             prim.next_role = Role.STOPPED
@@ -1137,6 +1139,7 @@ class Builder:
                 if any(self._instance_node(i, first_task) is node for i in first.children):
                     continue
                 then.runnable = False
+                self.blocked_dependents_of.add(id(then))  # unassigned: blocks no dependent
                 for prim in instance.primitives():
                     prim.assigned = None
                     prim.next_role = Role.STOPPED
@@ -1379,6 +1382,8 @@ class Builder:
                     for a in self._instance_actions(child, act.task, task)
                 ):
                     act.runnable = False
+                    # flags computed from the instances block no colocation dependent
+                    self.blocked_dependents_of.add(id(act))
                     changed = True
         return changed
 

@@ -496,13 +496,14 @@ class Placer:
                 # (Pacemaker's pcmk__clone_apply_coloc_score)
                 if coloc.score < INFINITY or not any(p.blocked for p in i.primitives())
             ]
+        # a role matters only for a promotable primary: a plain clone's instances count in
+        # any role (Pacemaker's pcmk__clone_apply_coloc_score applies role-specific
+        # colocations only to promotable clones)
+        by_role = clone.kind == "bundle" or clone.promotable
         for node, role in placed:
             if node is None:
                 continue
-            if coloc.primary_role is not None and coloc.primary_role not in (
-                Role.STARTED,
-                Role.UNKNOWN,
-            ):
+            if by_role and coloc.primary_role not in (None, Role.STARTED, Role.UNKNOWN):
                 if role != coloc.primary_role:
                     continue
             hosts.add(node.name)
