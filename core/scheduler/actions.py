@@ -280,6 +280,10 @@ class Builder:
             redefined = self.config_changes.restart_required(rsc)
             start_required = chosen not in rsc.running_on or chosen in stop_needed_on or redefined
             start = self.action(rsc, "start", chosen, optional=not start_required)
+            if rsc.pending_task == "start":
+                # the start already in progress is represented in the graph (Pacemaker's
+                # create_pending_start)
+                start.always_in_graph = True
             if redefined:
                 start.reason = start.reason or "resource definition change"
             if chosen is expected:
@@ -1580,7 +1584,9 @@ class Builder:
                     # a collective action is runnable when one of its instances' is
                     act.runnable = False
         for act in ws.actions:
-            act.in_graph = act.runnable and (not act.optional or self._graphed_by_first(act))
+            act.in_graph = act.runnable and (
+                not act.optional or act.always_in_graph or self._graphed_by_first(act)
+            )
             if act.rsc is not None and not act.rsc.managed and act.task != "monitor":
                 # an unmanaged resource gets no actions but its monitors
                 act.in_graph = act.in_graph and act.interval_ms > 0

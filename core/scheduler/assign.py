@@ -739,8 +739,15 @@ class Placer:
         limit = clone.clone_max
         optimal = max(1, -(-limit // len(usable))) if usable else 1
 
+        # an instance's priority rises to its best promotion score (Pacemaker's
+        # pcmk__add_promotion_scores), which orders the instances' assignment
+        priorities = {
+            id(i): max([i.priority, *self.promotion_bonus.get(id(i), {}).values()])
+            for i in clone.children
+        }
+
         def instance_order(a: Resource, b: Resource) -> int:
-            return self._compare_instances(clone, a, b, merged)
+            return self._compare_instances(clone, a, b, merged, priorities)
 
         instances = sorted(clone.children, key=functools.cmp_to_key(instance_order))
         clone.assign_order = sorted(clone.children, key=self._probe_order)

@@ -323,6 +323,8 @@ class Action:
     before: list[tuple[Action, int]] = field(default_factory=list)
     after: list[tuple[Action, int]] = field(default_factory=list)
     in_graph: bool = False
+    #: in the graph whenever runnable, even optional (a start that is already pending)
+    always_in_graph: bool = False
     cancel_task: str = ""
 
     def name(self) -> str:

@@ -7,18 +7,37 @@ import datetime as dt
 
 from lxml import etree
 
+from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import WorkingSet
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
 
 
-def _cib(resources: str, nodes: int = 2) -> WorkingSet:
+def _cib(
+    resources: str,
+    nodes: int = 2,
+    lrm: dict[str, str] | None = None,
+    attrs: dict[str, dict[str, str]] | None = None,
+) -> WorkingSet:
+    """`lrm`: node name -> its lrm_resource elements; `attrs`: node name -> attributes."""
     names = [f"node{i}" for i in range(1, nodes + 1)]
     node_list = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(names, start=1))
+
+    def transient(name: str) -> str:
+        pairs = "".join(
+            f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
+            for k, v in (attrs or {}).get(name, {}).items()
+        )
+        return (
+            f'<transient_attributes id="t-{name}"><instance_attributes id="a-{name}">'
+            f"{pairs}</instance_attributes></transient_attributes>"
+        )
+
     states = "".join(
         f'<node_state id="{i}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{i}"><lrm_resources/></lrm></node_state>'
+        f'expected="member">{transient(n)}<lrm id="{i}"><lrm_resources>'
+        f"{(lrm or {}).get(n, '')}</lrm_resources></lrm></node_state>"
         for i, n in enumerate(names, start=1)
     )
     text = f"""
@@ -82,3 +101,56 @@ def test_ocf_agents_keep_a_unique_clone_unique() -> None:
     clone = ws.by_id["c"]
     assert clone.globally_unique
     assert len(clone.children) == 3
+
+
+def _entry(rsc: str, task: str, rc: int, status: int = 0, call: int = 1) -> str:
+    return (
+        f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Stateful">'
+        f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_{task}_0" operation="{task}" '
+        f'call-id="{call}" rc-code="{rc}" op-status="{status}" interval="0" '
+        f'op-digest="{op_digest({})}" transition-key="1:1:{rc}:x" '
+        f'transition-magic="{status}:{rc};1:1:{rc}:x"/>'
+        "</lrm_resource>"
+    )
+
+
+PROMOTABLE = (
+    '<clone id="ms"><meta_attributes id="ms-m">'
+    '<nvpair id="ms-p" name="promotable" value="true"/></meta_attributes>'
+    '<primitive id="st" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+)
+
+
+def test_promotion_scores_raise_an_instances_assignment_priority() -> None:
+    """The probes on node1 and node2 belong to st:0, so its promotion score counts only
+    there (where none is set); st:1 and st:2, with no history, count node3's score, which
+    raises their priority (Pacemaker's pcmk__add_promotion_scores): they are placed first
+    (node3, then node1), and st:0 takes the node left over."""
+    probed = _entry("st", "monitor", 7)
+    ws = _cib(
+        PROMOTABLE,
+        nodes=3,
+        lrm={n: probed for n in ("node1", "node2")},
+        attrs={"node3": {"master-st": "10"}},
+    )
+    placed = {i: ws.by_id[f"st:{i}"].assigned for i in range(3)}
+    assert {i: n.name if n else None for i, n in placed.items()} == {
+        0: "node2",
+        1: "node3",
+        2: "node1",
+    }
+
+
+def test_a_pending_start_is_in_the_graph_though_optional() -> None:
+    """A start still in progress where the instance stays is represented by an optional
+    start that is always in the graph (Pacemaker's create_pending_start); the summary does
+    not announce it."""
+    ws = _cib(PROMOTABLE, lrm={"node1": _entry("st", "start", 0, status=-1, call=-1)})
+    start = next(
+        a
+        for a in ws.actions
+        if a.task == "start" and a.node is not None and a.node.name == "node1" and a.rsc
+    )
+    assert start.optional and start.in_graph
+    lines = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    assert not any("node1" in line for line in lines), lines
