@@ -610,7 +610,14 @@ class Builder:
             stopping = any(not a.optional for a in self.find(rsc, "stop", node))
             maintenance = rsc.maintenance or self.ws.maintenance or node.maintenance
             if not rsc.managed and not maintenance:
-                continue
+                # an unmanaged resource keeps its monitors, but those the configuration
+                # removed are cancelled all the same (Pacemaker's pcmk__check_action_config
+                # looks at the history of every configured resource on nodes that can run
+                # actions)
+                available = node.online and not (node.unclean or node.shutdown or node.standby)
+                intervals = [i for i in intervals if i not in rsc.monitor_intervals]
+                if not intervals or not available or rsc.orphan:
+                    continue
             if stopping and not maintenance:
                 # a resource that stops keeps its monitors until then, but those the
                 # configuration removed are cancelled all the same

@@ -1,7 +1,9 @@
 """What blocks a resource colocated with a clone, as Pacemaker decides it: a role in the
 colocation counts only for a promotable clone, and a clone whose instances cannot run
 because none of them has an instance to interleave with blocks none of its dependents
-(Pacemaker unassigns such instances, which does not block colocation dependents)."""
+(Pacemaker unassigns such instances, which does not block colocation dependents). Also
+what Pacemaker still does for an unmanaged resource: cancel the monitors no longer
+configured."""
 
 from __future__ import annotations
 
@@ -97,3 +99,26 @@ def test_instances_without_an_interleave_partner_block_no_dependent() -> None:
     summary = _summary(ws)
     assert not any("C:0" in line for line in summary), summary
     assert summary == ["* Start D ( node1 ) due to unrunnable B-clone running (blocked)"], summary
+
+
+def _running_with_monitor(rsc: str, call: int) -> str:
+    return _running(rsc, call).replace(
+        "</lrm_resource>",
+        f'<lrm_rsc_op id="{rsc}_monitor_10000" operation_key="{rsc}_monitor_10000" '
+        f'operation="monitor" call-id="{call + 10}" rc-code="0" op-status="0" '
+        f'interval="10000" transition-key="{call + 10}:1:0:x" on_node="node1" '
+        'crm_feature_set="3.0.9"/></lrm_resource>',
+    )
+
+
+def test_an_unmanaged_resource_has_its_removed_monitor_cancelled() -> None:
+    """Its monitor is no longer configured: Pacemaker cancels it even for an unmanaged
+    resource, which otherwise gets no action."""
+    unmanaged = _primitive("U").replace(
+        "/>",
+        '><meta_attributes id="U-m"><nvpair id="U-um" name="is-managed" value="false"/>'
+        "</meta_attributes></primitive>",
+    )
+    ws = _schedule(unmanaged, "", _running_with_monitor("U", 1))
+    graphed = [(a.rsc.id, a.task, a.interval_ms) for a in ws.actions if a.in_graph and a.rsc]
+    assert graphed == [("U", "cancel", 10000)], graphed
