@@ -828,6 +828,20 @@ class Builder:
             blocks = not probe.runnable and not any(p.running_on for p in top.primitives())
             for start in starts:
                 self.order(probe, start, ORDERED | (UNRUNNABLE_FIRST_BLOCKS if blocks else 0))
+                if probe.runnable or blocks or top.kind != "clone":
+                    continue
+                # the clone runs somewhere, so it keeps running, but its inactive instances
+                # do not start before the probe can run (add_start_orderings_for_probe)
+                for then, _ in list(start.after):
+                    instance = then.rsc
+                    if (
+                        then.task == "start"
+                        and instance is not None
+                        and instance is not top
+                        and instance.top is top
+                        and not any(p.running_on for p in instance.primitives())
+                    ):
+                        self.order(probe, then, ORDERED | UNRUNNABLE_FIRST_BLOCKS)
 
     def _anonymous_instance_key(self, rsc: Resource) -> tuple[Resource, str] | None:
         """(clone, configured id) of an anonymous clone's instance outside a bundle, which

@@ -19,8 +19,12 @@ def _cib(
     nodes: int = 2,
     lrm: dict[str, str] | None = None,
     attrs: dict[str, dict[str, str]] | None = None,
+    pending: str = "",
+    fencing: bool = False,
 ) -> WorkingSet:
-    """`lrm`: node name -> its lrm_resource elements; `attrs`: node name -> attributes."""
+    """`lrm`: node name -> its lrm_resource elements; `attrs`: node name -> attributes;
+    `pending`: a node that is a member but has not joined yet (which takes fencing: without
+    it, such a node is simply offline)."""
     names = [f"node{i}" for i in range(1, nodes + 1)]
     node_list = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(names, start=1))
 
@@ -34,20 +38,26 @@ def _cib(
             f"{pairs}</instance_attributes></transient_attributes>"
         )
 
+    def joined(name: str) -> str:
+        if name == pending:
+            return 'in_ccm="true" crmd="offline" join="down" expected="down"'
+        return 'in_ccm="true" crmd="online" join="member" expected="member"'
+
     states = "".join(
-        f'<node_state id="{i}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member">{transient(n)}<lrm id="{i}"><lrm_resources>'
+        f'<node_state id="{i}" uname="{n}" {joined(n)}>{transient(n)}'
+        f'<lrm id="{i}"><lrm_resources>'
         f"{(lrm or {}).get(n, '')}</lrm_resources></lrm></node_state>"
         for i, n in enumerate(names, start=1)
     )
+    fence_device = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
     text = f"""
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o1" name="stonith-enabled" value="{str(fencing).lower()}"/>
     </cluster_property_set></crm_config>
     <nodes>{node_list}</nodes>
-    <resources>{resources}</resources>
+    <resources>{fence_device if fencing else ""}{resources}</resources>
     <constraints/>
   </configuration>
   <status>{states}</status>
@@ -154,3 +164,18 @@ def test_a_pending_start_is_in_the_graph_though_optional() -> None:
     assert start.optional and start.in_graph
     lines = [" ".join(line.split()) for line in output.transition_summary(ws)]
     assert not any("node1" in line for line in lines), lines
+
+
+def test_an_unprobed_pending_node_blocks_starting_more_instances() -> None:
+    """The clone runs on node1 and keeps running, but while the probe on node2 (joining)
+    cannot run, no inactive instance starts: too many might (Pacemaker's
+    add_start_orderings_for_probe)."""
+    clone = (
+        '<clone id="c"><primitive id="d" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+    )
+    ws = _cib(clone, nodes=3, lrm={"node1": _entry("d", "start", 0)}, pending="node2", fencing=True)
+    assert ws.node("node2") is not None and ws.node("node2").pending  # type: ignore[union-attr]
+    lines = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    starts = [line for line in lines if line.startswith("* Start d:")]
+    assert len(starts) == 1 and "( node3 ) due to unrunnable" in starts[0], lines
+    assert starts[0].endswith("monitor (blocked)"), lines
