@@ -1206,6 +1206,10 @@ class Builder:
                             and then.rsc.is_primitive
                             and then.rsc is not first.rsc
                         )
+                        and (
+                            (first.id, then.id) in self.propagation_only  # then's clone's node
+                            or self._required_on(first, then.node)
+                        )
                     ):
                         # a clone's (group's) action is required when any instance's
                         # (member's) is, runnable or not (Pacemaker's collective and group
@@ -1347,6 +1351,32 @@ class Builder:
                 first.optional = False
                 self._stop_reason(first, stop)
                 self._restart_later_members(first)
+
+    @staticmethod
+    def _required_on(first: Action, node: Node | None) -> bool:
+        """Whether a required clone action is required for what follows it on `node`:
+        Pacemaker computes a clone's flags for an ordering with the node of then, so only
+        the instances' actions there count (any node for instances that are not
+        primitives; action_flags_for_ordering)."""
+        clone = first.rsc
+        if node is None or clone is None or clone.kind != "clone" or not first.pseudo:
+            return True
+        task = first.task
+        if task in ("notify", "notified"):
+            task = first.key.rsplit("_notify_", 1)[-1].rsplit("_", 1)[0]
+        task = {"running": "start", "stopped": "stop", "promoted": "promote"}.get(task, task)
+        task = {"demoted": "demote"}.get(task, task)
+        if task not in ("start", "stop", "promote", "demote"):
+            return True
+        for instance in clone.children:
+            if not instance.is_primitive:
+                return True
+            if any(
+                a.task == task and a.node is node and not a.interval_ms and not a.optional
+                for a in instance.actions
+            ):
+                return True
+        return False
 
     def cancel_reloads(self) -> None:
         """A reload is pointless where the resource stops or demotes anyway (Pacemaker orders
