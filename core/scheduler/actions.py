@@ -185,6 +185,19 @@ class Builder:
         for act in fencings if ws.concurrent_fencing else fencings[-1:]:
             self.order(act, dc_down, ORDERED)
 
+    def clears_after_remote_fencing(self) -> None:
+        """A reconnecting connection's failures are cleared only after its remote node is
+        fenced, if it is (Pacemaker's order_after_remote_fencing, for the fail counts cleared
+        while unpacking)."""
+        if not self.ws.fencing_enabled:
+            return
+        for rsc, node in self.ws.clear_failcounts:
+            fencing = self.stonith_by_node.get(rsc.id)
+            if fencing is None or not rsc.is_remote_connection or remote.reconnect_ms(rsc) <= 0:
+                continue
+            for clear in self.find(rsc, "clear_failcount", node):
+                self.order(fencing, clear, FIRST_IMPLIES_THEN)
+
     def _any_managed(self) -> bool:
         return any(r.managed for r in self.ws.all_resources() if r.is_primitive)
 
@@ -1579,6 +1592,7 @@ class Builder:
             if clone.kind == "clone" and clone.notify
         ]
         self.fencing()
+        self.clears_after_remote_fencing()
         self.probe_orderings()
         self.unfencing.order_all()
         for rsc in ws.all_resources():

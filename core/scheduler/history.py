@@ -321,6 +321,7 @@ class HistoryReader:
         if last_run < 0:
             return False
         expired = self.ws.epoch >= last_run + rsc.failure_timeout
+        expired = expired and not self.awaits_remote_fencing(rsc, entry)
         if expired:
             if self.unpacker.has_failcount(rsc, node):
                 if assign.failcount(self.ws, rsc, node) == 0:
@@ -328,10 +329,26 @@ class HistoryReader:
                         self.ws.clear_failcounts.append((rsc, node))
                 else:
                     expired = False
+            elif entry.id.endswith("_last_failure_0") and remote.reconnect_ms(rsc) > 0:
+                # a connection's expired last failure goes, fail count or not, so that it
+                # may reconnect (Pacemaker's check_operation_expiry)
+                if (rsc, node) not in self.ws.clear_failcounts:
+                    self.ws.clear_failcounts.append((rsc, node))
         if expired and is_probe(entry):
             if result.rc in (OCF_OK, OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED, 190, 191):
                 expired = False
         return expired
+
+    def awaits_remote_fencing(self, rsc: Resource, entry: HistoryEntry) -> bool:
+        """A reconnecting connection's failed recurring monitor does not expire before its
+        remote node is fenced: a monitor reports only changes, so a failure still going on
+        would go unseen once cleared (Pacemaker's should_ignore_failure_timeout)."""
+        if not (entry.task == "monitor" and entry.interval_ms and self.ws.fencing_enabled):
+            return False
+        if remote.reconnect_ms(rsc) <= 0:
+            return False
+        remote_node = self.ws.node(rsc.id)
+        return remote_node is not None and not remote_node.remote_fenced
 
     @staticmethod
     def blocking_failure(rsc: Resource, entry: HistoryEntry) -> bool:

@@ -396,6 +396,10 @@ class Unpacker:
         rsc.notify = is_true(meta.get("notify"), False)
         rsc.critical = is_true(meta.get("critical"), True)
         rsc.is_remote_connection = rsc.kind == "primitive" and remote.is_connection_xml(rsc.element)
+        if rsc.is_remote_connection and remote.reconnect_ms(rsc) > 0:
+            # the reconnect delay works as the failure timeout (Pacemaker's
+            # pe__unpack_resource): the connection waits until its failure expires
+            rsc.failure_timeout = remote.reconnect_ms(rsc) // 1000
         if rsc.is_remote_connection and "allow-migrate" not in meta and "container" not in meta:
             # remote connections move without stopping what runs behind them
             rsc.allow_migrate = True

@@ -33,7 +33,7 @@ def _node_state(node_id: int, membership: str, lrm: str = "") -> str:
 
 
 def _schedule(
-    resources: str, states: str, constraints: str = "", *, frozen: bool = False
+    resources: str, states: str, constraints: str = "", *, frozen: bool = False, nodes: str = ""
 ) -> WorkingSet:
     """Three nodes, fencing enabled with a device; without quorum and no-quorum-policy
     freeze when `frozen`."""
@@ -46,7 +46,7 @@ def _schedule(
       <nvpair id="o1" name="stonith-enabled" value="true"/>{policy}
     </cluster_property_set></crm_config>
     <nodes>
-      <node id="1" uname="node1"/><node id="2" uname="node2"/><node id="3" uname="node3"/>
+      <node id="1" uname="node1"/><node id="2" uname="node2"/><node id="3" uname="node3"/>{nodes}
     </nodes>
     <resources>{FENCE_DEVICE}{resources}</resources>
     <constraints>{constraints}</constraints>
@@ -254,3 +254,62 @@ def test_freeze_keeps_an_inactive_resource_stopped() -> None:
         line.startswith("* Start d (") and line.endswith("due to quorum freeze (blocked)")
         for line in summary
     ), summary
+
+
+def _connection_history() -> str:
+    """remote1's connection started on node2; its recurring monitor then failed, long ago."""
+    params = {"reconnect_interval": "60s"}
+    start = op_digest(params)
+    monitor = op_digest(params, interval_ms=20000, timeout_ms=20000)
+    agent = 'class="ocf" provider="pacemaker" type="remote"'
+    ops = [
+        ("remote1_last_0", "start", 0, 2, 0, 0, start),
+        ("remote1_monitor_20000", "monitor", 20000, 3, 0, 0, monitor),
+        ("remote1_last_failure_0", "monitor", 20000, 3, 1, 4, monitor),
+    ]
+    return (
+        f'<lrm_resource id="remote1" {agent}>'
+        + "".join(
+            f'<lrm_rsc_op id="{op_id}" operation="{task}" interval="{interval}" '
+            f'call-id="{call}" rc-code="{rc}" op-status="{status}" '
+            f'transition-key="{call}:1:0:x" transition-magic="{status}:{rc};{call}:1:0:x" '
+            f'last-rc-change="1000" op-digest="{digest}"/>'
+            for op_id, task, interval, call, rc, status, digest in ops
+        )
+        + "</lrm_resource>"
+    )
+
+
+CONNECTION = (
+    '<primitive id="remote1" class="ocf" provider="pacemaker" type="remote">'
+    '<instance_attributes id="r-i"><nvpair id="r-i1" name="reconnect_interval" value="60s"/>'
+    '</instance_attributes><operations><op id="r-m" name="monitor" interval="20s"/>'
+    "</operations></primitive>"
+)
+CONNECTION_FAILURES = (
+    '<transient_attributes id="2"><instance_attributes id="s2">'
+    '<nvpair id="s2-fc" name="fail-count-remote1#monitor_20000" value="1"/>'
+    '<nvpair id="s2-lf" name="last-failure-remote1#monitor_20000" value="1000"/>'
+    "</instance_attributes></transient_attributes>"
+)
+
+
+def test_a_reconnecting_connection_failure_is_cleared_after_its_remote_node_is_fenced() -> None:
+    """reconnect_interval works as a failure timeout: the old failure expires, but the failed
+    recurring monitor does not until the remote node has been fenced (it would hide a
+    failure still going on); its fail count is cleared after that fencing."""
+    node2 = _node_state(2, ONLINE, _connection_history()).replace(
+        "</node_state>", CONNECTION_FAILURES + "</node_state>"
+    )
+    remote_state = (
+        '<node_state id="remote1" uname="remote1" remote_node="true" in_ccm="true" '
+        'node_fenced="0"/>'
+    )
+    ws = _schedule(
+        CONNECTION,
+        _node_state(1, ONLINE) + node2 + _node_state(3, ONLINE) + remote_state,
+        nodes='<node id="remote1" type="remote" uname="remote1"/>',
+    )
+    fencing = _graphed(ws, "stonith 'reboot' remote1")
+    clear = _graphed(ws, "remote1_clear_failcount_0 node2")
+    assert any(first is fencing for first, _ in clear.before)
