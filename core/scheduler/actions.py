@@ -264,9 +264,10 @@ class Builder:
                 continue
             required = node in stop_needed_on
             demote_failed = node.name == demote_on
-            if rsc.role == Role.PROMOTED and (
-                required or demote_failed or rsc.next_role != Role.PROMOTED
-            ):
+            # a promoted resource always has its demotion, optional while it stays promoted
+            # there (Pacemaker's schedule_restart_actions): a stop required later (by an
+            # ordering) requires it too
+            if rsc.role == Role.PROMOTED:
                 demote = self.action(
                     rsc,
                     "demote",
@@ -723,7 +724,7 @@ class Builder:
                 self.order(stop, start, ORDERED | implies | INTERMEDIATE_STOP)
         for demote in self.find(rsc, "demote"):
             for stop in stops:
-                self.order(demote, stop, ORDERED)
+                self.order(demote, stop, ORDERED | PROMOTED_THEN_IMPLIES_FIRST)
             for promote in self.find(rsc, "promote"):
                 self.order(demote, promote, ORDERED)
         for start in starts:
@@ -1256,6 +1257,16 @@ class Builder:
                         )
                         and not self._across_resources(first, then)
                     ):
+                        first.optional = False
+                        changed = True
+                    if (
+                        flags & PROMOTED_THEN_IMPLIES_FIRST
+                        and not then.optional
+                        and first.optional
+                        and then.rsc is not None
+                        and then.rsc.role == Role.PROMOTED
+                    ):
+                        # a promoted resource's required stop requires its demotion
                         first.optional = False
                         changed = True
                     if (

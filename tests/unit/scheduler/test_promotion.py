@@ -268,3 +268,25 @@ def test_on_fail_demote_re_promotes_where_the_instance_stays_promoted() -> None:
     promote = next(a for a in ws.actions if a.task == "promote" and a.node is not None)
     flags = [f for before, f in monitor.before if before is promote]
     assert flags and not flags[0] & FIRST_IMPLIES_THEN
+
+
+def test_a_stop_required_by_an_ordering_demotes_first() -> None:
+    """A promoted instance that stays where it is has an optional demotion all along, so
+    when an ordering later requires its stop (what it starts after is stopping), the
+    demotion is required too (Pacemaker's schedule_restart_actions and the promoted
+    demote-then-stop ordering)."""
+    first = (
+        '<primitive id="B" class="ocf" provider="pacemaker" type="Stateful">'
+        '<meta_attributes id="B-m"><nvpair id="B-tr" name="target-role" value="Stopped"/>'
+        "</meta_attributes></primitive>"
+    )
+    ws = _cib(
+        _promotable(clone_max=1) + first,
+        '<rsc_order id="o" first="B" then="ms" then-action="start"/>',
+        histories={"node1": [("st:0", "promoted")], "node2": [("B", "started")]},
+        attrs={"node1": {"master-st": "10"}},
+    )
+    lines = _summary(ws)
+    assert "* Stop st:0 ( Promoted node1 ) due to required B start" in lines, lines
+    demote = next(a for a in ws.actions if a.task == "demote" and a.node is not None)
+    assert not demote.optional and demote.in_graph
