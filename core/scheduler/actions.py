@@ -448,7 +448,9 @@ class Builder:
                 for first, flags in list(start.before):
                     if first.rsc is rsc or first.rsc is None or not first.rsc.is_primitive:
                         continue
-                    if first.task != "start":
+                    if first.task != "start" or (first.id, start.id) in self.propagation_only:
+                        # an ordering with rsc's group gives the group a migrate_to ordering,
+                        # which has no action (Pacemaker's pcmk__order_migration_equivalents)
                         continue
                     source = first
                     if first.task == "start" and first.rsc is not None:
@@ -479,6 +481,11 @@ class Builder:
                     continue  # its own group's pseudo-actions
                 if other.is_primitive and other.parent is not None and other.parent is rsc.parent:
                     continue  # group members migrate together
+                if (first.id, start.id) in self.propagation_only:
+                    # ordered with rsc's group: that makes the group's stop unmigratable,
+                    # not its members' (Pacemaker's group update_ordered_actions passes a
+                    # then-implies-first on to the members of then only)
+                    continue
                 # it must stop and then start again (a restart or a move without migration)
                 for prim in other.primitives():
                     if any(m.task == "migrate_to" for m in prim.actions):
@@ -648,9 +655,8 @@ class Builder:
                 and op.enabled
                 and (op.role is None or op.role == rsc.next_role)
             }
-            if rsc.next_role == Role.PROMOTED and any(
-                o.name == "monitor" and o.role == Role.PROMOTED for o in rsc.ops
-            ):
+            if rsc.next_role == Role.PROMOTED:
+                # a role-less monitor is the unpromoted role's, as in recurring()
                 wanted -= {o.interval_ms for o in rsc.ops if o.role is None}
             role_change = [
                 a
