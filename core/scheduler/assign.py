@@ -589,10 +589,13 @@ class Placer:
                 continue
             seen[id(item)] = item
             if item.kind == "clone":
-                # a clone counts with one instance, the first not placed yet (Pacemaker's
-                # pcmk__clone_add_utilization)
+                # a clone counts with one instance, the first not placed yet, for its
+                # utilization only (Pacemaker's pcmk__clone_add_utilization): what that
+                # instance is colocated with is not followed
                 unplaced = [i for i in item.children if not self._assigned(i)]
-                todo.extend((unplaced or item.children)[:1])
+                for instance in (unplaced or item.children)[:1]:
+                    for prim in instance.primitives():
+                        seen.setdefault(id(prim), prim)
             else:
                 todo.extend(item.children)
             if item.parent is not None and item.parent.kind == "group":
@@ -608,8 +611,10 @@ class Placer:
                 for coloc in self.with_this.get(id(holder), []):
                     if coloc.score < INFINITY:
                         continue
-                    if holder.kind == "clone" and coloc.dependent.kind != "clone":
-                        continue  # whether it ends up with this instance is not known
+                    if holder is item and item.kind == "clone" and coloc.dependent.kind != "clone":
+                        # from the clone itself, whether it ends up with an instance is not
+                        # known; reached from an instance it is (pcmk__colocated_resources)
+                        continue
                     todo.append(coloc.dependent)
         return [r for r in seen.values() if r.is_primitive]
 

@@ -179,3 +179,72 @@ def test_an_unprobed_pending_node_blocks_starting_more_instances() -> None:
     starts = [line for line in lines if line.startswith("* Start d:")]
     assert len(starts) == 1 and "( node3 ) due to unrunnable" in starts[0], lines
     assert starts[0].endswith("monitor (blocked)"), lines
+
+
+def _utilization(owner: str, cpu: int) -> str:
+    return (
+        f'<utilization id="{owner}-u"><nvpair id="{owner}-cpu" name="cpu" value="{cpu}"/>'
+        "</utilization>"
+    )
+
+
+def _dummy(name: str, cpu: int) -> str:
+    return (
+        f'<primitive id="{name}" class="ocf" provider="pacemaker" type="Dummy">'
+        f"{_utilization(name, cpu)}</primitive>"
+    )
+
+
+def test_room_for_what_follows_a_clone_instance_decides_its_node() -> None:
+    """With a placement strategy, an instance of a cloned group needs room for itself and
+    for what is colocated with its clone (group2 with clone2): 8 cpu, which only node3 has
+    left, so group1:0 goes there. The first clone's instance, placed before, counts clone2
+    by one instance's utilization only, not what follows clone2, so it is not pushed to
+    node3 as well (Pacemaker's pcmk__colocated_resources and pcmk__clone_add_utilization)."""
+    nodes = "".join(
+        f'<node id="{n}" uname="{n}">{_utilization(n, cpu)}</node>'
+        for n, cpu in (("node1", 4), ("node2", 8), ("node3", 10))
+    )
+    states = "".join(
+        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        'expected="member"/>'
+        for n in ("node1", "node2", "node3")
+    )
+    two = '<meta_attributes id="{0}-m"><nvpair id="{0}-max" name="clone-max" value="2"/>'
+    resources = (
+        f'<clone id="clone1">{two.format("clone1")}</meta_attributes>{_dummy("rsc1", 2)}'
+        f'</clone><clone id="clone2">{two.format("clone2")}</meta_attributes>'
+        f'<group id="group1">{_dummy("rsc2", 2)}{_dummy("rsc3", 2)}</group></clone>'
+        f'<group id="group2">{_dummy("rsc4", 2)}{_dummy("rsc5", 2)}</group>'
+    )
+    constraints = (
+        '<rsc_colocation id="c1" rsc="clone2" with-rsc="clone1" score="INFINITY"/>'
+        '<rsc_colocation id="c2" rsc="group2" with-rsc="clone2" score="INFINITY"/>'
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="node1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o2" name="placement-strategy" value="utilization"/>
+    </cluster_property_set></crm_config>
+    <nodes>{nodes}</nodes>
+    <resources>{resources}</resources>
+    <constraints>{constraints}</constraints>
+  </configuration>
+  <status>{states}</status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    placed = {
+        r.id: r.assigned.name if r.assigned else None for r in ws.all_resources() if r.is_primitive
+    }
+    assert placed == {
+        "rsc1:0": "node2",
+        "rsc1:1": "node3",
+        "rsc2:0": "node3",
+        "rsc3:0": "node3",
+        "rsc2:1": "node2",
+        "rsc3:1": "node2",
+        "rsc4": "node3",
+        "rsc5": "node3",
+    }
