@@ -354,8 +354,13 @@ class Builder:
             load = self.load_stopped(target)
             if create_only:
                 continue
-            for act in self.find(rsc, "start", target) + self.find(rsc, "migrate_to", target):
+            for act in self.find(rsc, "start", target):
                 self.order(load, act, ORDERED)
+            if target is rsc.assigned:
+                # a migrate_to runs on the source but waits for room on its target, where
+                # the resource is assigned (Pacemaker's graph producer)
+                for act in self.find(rsc, "migrate_to"):
+                    self.order(load, act, ORDERED)
 
     def unassigned_order(self) -> list[Resource]:
         """The primitives in the order Pacemaker keeps them before placement re-sorts them

@@ -658,12 +658,37 @@ class Placer:
         nodes = [n for n, _ in scored]
 
         def key(rsc: Resource) -> tuple[int, int, list[int]]:
-            own = rsc.allowed or {}
+            own = self._with_primaries_scores(rsc, dict(rsc.allowed or {}), 1.0, {id(rsc)})
             current = next((n for p in rsc.primitives() for n in p.running_on), None)
             at_current = own.get(current.name, -INFINITY) if current is not None else -INFINITY
             return (-rsc.priority, -at_current, [-own.get(n.name, -INFINITY) for n in nodes])
 
         self.ws.resources.sort(key=key)
+
+    def _with_primaries_scores(
+        self, rsc: Resource, nodes: dict[str, int], factor: float, visiting: set[int]
+    ) -> dict[str, int]:
+        """`nodes` with the scores of what rsc is colocated with (and what that is colocated
+        with) added, attenuated by the colocation scores, a primary counting only on nodes
+        that can run resources: what Pacemaker compares resources by before placing them
+        (cmp_resources: add_colocated_node_scores with this-with colocations)."""
+        for coloc in self.this_with.get(id(rsc), []):
+            primary = coloc.primary
+            if coloc.score == 0 or id(primary) in visiting:
+                continue
+            weight = factor * coloc.score / INFINITY
+            own = primary.allowed or {}
+            work = dict(nodes)
+            for name, current in nodes.items():
+                node = self.ws.node(name)
+                usable = node is not None and self.available(node)
+                delta_f = weight * (own.get(name, -INFINITY) if usable else -INFINITY)
+                delta = int(delta_f - 0.5) if delta_f < 0 else int(delta_f + 0.5)
+                work[name] = scores.add(current, max(-INFINITY, min(INFINITY, delta)))
+            if not any(s > -INFINITY and self._node_ok(n) for n, s in work.items()):
+                continue  # a merge that leaves no node is dropped
+            nodes = self._with_primaries_scores(primary, work, weight, visiting | {id(primary)})
+        return nodes
 
     def assign_primitive(self, rsc: Resource, prefer: Node | None = None) -> None:
         if rsc.assigned_done or rsc.assigning:
