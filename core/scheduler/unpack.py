@@ -702,11 +702,13 @@ class Unpacker:
         if rsc_id != rsc.id:
             rsc.meta["__history"] = rsc_id
         shutdown_lock.unpack_lock(self.ws, rsc, node, element)
-        rsc.history_agent[node.name] = (
-            element.get("class", ""),
-            element.get("provider", ""),
-            element.get("type", ""),
-        )
+        agent = (element.get("class", ""), element.get("provider", ""), element.get("type", ""))
+        rsc.history_agent[node.name] = agent
+        direct = self.ws.by_id.get(rsc_id)
+        if direct is not None and direct is not rsc and direct.is_primitive:
+            # the check for a changed agent finds a history by the id it names as well
+            # (Pacemaker's pcmk__rscs_matching_id), whichever instance it was mapped to
+            direct.history_agent.setdefault(node.name, agent)
         if rsc.history.get(node.name) is None:
             rsc.history[node.name] = []
         rsc.history[node.name].extend(entries)

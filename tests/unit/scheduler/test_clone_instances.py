@@ -248,3 +248,22 @@ def test_room_for_what_follows_a_clone_instance_decides_its_node() -> None:
         "rsc4": "node3",
         "rsc5": "node3",
     }
+
+
+def test_a_history_is_checked_against_the_resource_it_names() -> None:
+    """node2's history of d:0 (a probe, by another agent) belongs to no instance (clone-max
+    is 1 and d:0 runs on node1), yet the check for a changed agent finds it by the id it
+    names, d:0, and cleans it up (Pacemaker's pcmk__rscs_matching_id)."""
+    clone = (
+        '<clone id="c"><meta_attributes id="c-m">'
+        '<nvpair id="c-max" name="clone-max" value="1"/></meta_attributes>'
+        '<primitive id="d" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
+    )
+    other_agent = _entry("d:0", "monitor", 7).replace('type="Stateful"', 'type="Dummy"')
+    ws = _cib(clone, lrm={"node1": _entry("d:0", "start", 0), "node2": other_agent})
+    deletes = [
+        (a.rsc.id, a.node.name)
+        for a in ws.actions
+        if a.task == "delete" and a.rsc is not None and a.node is not None
+    ]
+    assert deletes == [("d:0", "node2")]
