@@ -1679,6 +1679,34 @@ class Builder:
                 act.in_graph = act.in_graph and act.interval_ms > 0
         drop_unneeded_inputs(ws.actions)
         drop_edges(ws.actions, self.propagation_only)
+        self.break_load_stopped_loops()
+
+    def break_load_stopped_loops(self) -> None:
+        """Two resources migrating past each other (A from node1 to node2, B from node2
+        to node1) would wait on each other through the load_stopped of their targets:
+        Pacemaker drops such a load_stopped -> migrate_to input when it closes a loop
+        (ordering_is_invalid)."""
+        for act in self.ws.actions:
+            if act.task != "migrate_to":
+                continue
+            for first, _flags in list(act.before):
+                # one at a time: once one input is dropped, the other closes no loop
+                if first.task.startswith("load_stopped_") and _reaches(act, first):
+                    drop_edges([first, act], {(first.id, act.id)})
+
+
+def _reaches(start: Action, goal: Action) -> bool:
+    """Whether goal follows start through the ordering edges."""
+    seen = {id(start)}
+    todo = [start]
+    while todo:
+        for after, _flags in todo.pop().after:
+            if after is goal:
+                return True
+            if id(after) not in seen:
+                seen.add(id(after))
+                todo.append(after)
+    return False
 
 
 def build(ws: WorkingSet) -> None:

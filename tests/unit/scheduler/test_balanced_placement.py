@@ -120,3 +120,23 @@ def test_a_preference_for_a_standby_node_does_not_place_a_resource_first() -> No
     summary = _summary(schedule(cib, NOW))
     assert "* Migrate a ( node3 -> node1 )" in summary, summary
     assert "* Migrate b ( node3 -> node2 )" in summary, summary
+
+
+def test_two_resources_migrating_past_each_other_do_not_wait_on_each_other() -> None:
+    """a moves node1 -> node2 and b node2 -> node1: each migrate_to would wait for room on
+    its target, freed only by the other's migration; one of those waits is dropped."""
+    cib = _cib(
+        _node("1", "node1") + _node("2", "node2"),
+        _vm("a") + _vm("b"),
+        '<rsc_location id="a-on-2" rsc="a" node="node2" score="100"/>'
+        '<rsc_location id="b-on-1" rsc="b" node="node1" score="100"/>',
+        _state("1", "node1", _running("a", "node1", 1))
+        + _state("2", "node2", _running("b", "node2", 2)),
+    )
+    ws = schedule(cib, NOW)
+    assert sorted(_summary(ws)) == [
+        "* Migrate a ( node1 -> node2 )",
+        "* Migrate b ( node2 -> node1 )",
+    ], _summary(ws)
+    done = execute.run_graph(ws)
+    assert len(done) == sum(1 for a in ws.actions if a.in_graph)
