@@ -234,28 +234,44 @@ class StatusWriter:
             (int(op.get("call-id", "0")) for op in history if op.get("call-id", "").isdigit()),
             default=0,
         )
-        key = f"{act.id}:0:{expected}:00000000-0000-0000-0000-000000000000"
-        op_id = f"{rsc.executor_id(self.known)}_{act.task}_{act.interval_ms}"
-        for op in history.findall("lrm_rsc_op"):
-            if op.get("id") == op_id:
-                history.remove(op)
-        etree.SubElement(
-            history,
-            "lrm_rsc_op",
-            {
-                "id": op_id,
-                "operation": act.task,
-                "interval": str(act.interval_ms),
-                "call-id": str(self.call_id),
-                "rc-code": str(rc),
-                "op-status": "0",
-                "transition-key": key,
-                "transition-magic": f"0:{rc};{key}",
-                "on_node": node.name,
-                "last-rc-change": str(self.run_time),
-                "last-run": str(self.run_time),
-            },
-        )
+        # the key crm_simulate makes up: no transition (-1), a fake DC uuid
+        key = f"{self.call_id}:-1:{expected}:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+        task = "start" if act.task in ("reload", "reload-agent") else act.task
+        for op_id in self.history_ids(act, rsc.executor_id(self.known), task, rc != expected):
+            # an entry of that id is updated where it is, as the controller does
+            found = next((o for o in history.iterfind("lrm_rsc_op") if o.get("id") == op_id), None)
+            entry = found if found is not None else etree.SubElement(history, "lrm_rsc_op")
+            entry.set("id", op_id)
+            for name, value in (
+                ("operation", task),
+                ("interval", str(act.interval_ms)),
+                ("call-id", str(self.call_id)),
+                ("rc-code", str(rc)),
+                ("op-status", "0"),
+                ("transition-key", key),
+                ("transition-magic", f"0:{rc};{key}"),
+                ("on_node", node.name),
+                ("last-rc-change", str(self.run_time)),
+                ("last-run", str(self.run_time)),
+            ):
+                entry.set(name, value)
+
+    @staticmethod
+    def history_ids(act: Action, name: str, task: str, failed: bool) -> list[str]:
+        """The history entries a result is recorded as (Pacemaker's
+        pcmk__create_history_xml): a notification under its own key, a migration's and a
+        recurring operation's under theirs, a failure as the last failure (and, one-time,
+        the last result too), any other one-time operation as the last result."""
+        if act.task == "notify":
+            assert act.rsc is not None
+            return [name + act.key[len(act.rsc.history_id) :]]
+        if task in ("migrate_to", "migrate_from"):
+            return [f"{name}_{task}_{act.interval_ms}"]
+        if failed:
+            return [f"{name}_last_failure_0"] + ([] if act.interval_ms else [f"{name}_last_0"])
+        if act.interval_ms:
+            return [f"{name}_{task}_{act.interval_ms}"]
+        return [f"{name}_last_0"]
 
 
 def apply_transition(

@@ -12,14 +12,17 @@ resource is marked failed or blocked, and the node is added to where it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lxml import etree
 
 from hactl.core.cib.schema import parse_duration_ms
 from hactl.core.scheduler import assign, remote, scores
 from hactl.core.scheduler.model import HistoryEntry, Location, Node, Resource, Role, WorkingSet
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from hactl.core.scheduler.unpack import Unpacker
@@ -114,8 +117,54 @@ def newer(a: etree._Element, b: etree._Element, *, same_node: bool | None = None
         if b_when >= 0 and a_when > b_when:
             return 1
         return 0
-    # one of them is pending: a pending operation is the newer
-    return -1 if b_call == -1 else 1
+    # one of them is pending: the transitions they were part of tell their age (a pending
+    # start superseded by a later transition's stop is the older)
+    a_key, b_key = _transition(a), _transition(b)
+    if a_key is None or b_key is None:
+        return 0
+    (a_uuid, a_id), (b_uuid, b_id) = a_key, b_key
+    if a_uuid != b_uuid or a_id == b_id:
+        # from another DC's transitions: a pending operation is the newer
+        return -1 if b_call == -1 else 1
+    if 0 <= a_id < b_id or b_id == -1:
+        return -1
+    if 0 <= b_id < a_id or a_id == -1:
+        return 1
+    return 0
+
+
+def list_sort(items: list[T], compare: Callable[[T, T], int]) -> list[T]:
+    """GLib's g_list_sort, which Pacemaker sorts histories with: a stable top-down merge
+    sort whose first half is the shorter. With pending operations `newer` is not transitive,
+    so the result depends on the algorithm, not only on the comparison."""
+    if len(items) < 2:
+        return list(items)
+    middle = len(items) // 2
+    left, right = list_sort(items[:middle], compare), list_sort(items[middle:], compare)
+    merged: list[T] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        if compare(left[i], right[j]) <= 0:
+            merged.append(left[i])
+            i += 1
+        else:
+            merged.append(right[j])
+            j += 1
+    return merged + left[i:] + right[j:]
+
+
+def _transition(op: etree._Element) -> tuple[str, int] | None:
+    """(DC uuid, transition id) from an entry's transition-magic
+    (`status:rc;action:transition:target-rc:uuid`), None when it has none."""
+    status_rc, _, key = (op.get("transition-magic") or "").partition(";")
+    fields = key.split(":", 3)
+    if not key or len(fields) != 4 or len(status_rc.split(":")) != 2:
+        return None
+    try:
+        int(fields[0]), int(fields[2])
+        return fields[3].lower(), int(fields[1])
+    except ValueError:
+        return None
 
 
 @dataclass

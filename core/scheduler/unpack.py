@@ -24,6 +24,7 @@ from hactl.core.scheduler import (
     shutdown_lock,
     unfencing,
 )
+from hactl.core.scheduler.history import list_sort
 from hactl.core.scheduler.model import (
     HistoryEntry,
     Location,
@@ -690,9 +691,9 @@ class Unpacker:
         # oldest first by Pacemaker's comparison (call id, then the last change of entries
         # with one call id: an operation and its last failure); like Pacemaker's list,
         # equal ones end up last-recorded first
-        entries = sorted(
-            (self.history_entry(op) for op in reversed(element.findall("lrm_rsc_op"))),
-            key=functools.cmp_to_key(_older_first),
+        entries = list_sort(
+            [self.history_entry(op) for op in reversed(element.findall("lrm_rsc_op"))],
+            _older_first,
         )
         rsc = self.find_history_owner(node, rsc_id)
         if rsc is not None and self.instance_lost_with_node(rsc, node):

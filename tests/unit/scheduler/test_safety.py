@@ -10,7 +10,7 @@ import datetime as dt
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest
-from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler import execute, history, output, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
@@ -32,14 +32,14 @@ def _node_state(node_id: int, membership: str, lrm: str = "") -> str:
     )
 
 
-def _schedule(
+def _cib_text(
     resources: str, states: str, constraints: str = "", *, frozen: bool = False, nodes: str = ""
-) -> WorkingSet:
+) -> str:
     """Three nodes, fencing enabled with a device; without quorum and no-quorum-policy
     freeze when `frozen`."""
     quorum = "false" if frozen else "true"
     policy = '<nvpair id="o2" name="no-quorum-policy" value="freeze"/>' if frozen else ""
-    text = f"""
+    return f"""
 <cib validate-with="pacemaker-3.0" have-quorum="{quorum}" dc-uuid="2">
   <configuration>
     <crm_config><cluster_property_set id="o">
@@ -53,6 +53,12 @@ def _schedule(
   </configuration>
   <status>{states}</status>
 </cib>"""
+
+
+def _schedule(
+    resources: str, states: str, constraints: str = "", *, frozen: bool = False, nodes: str = ""
+) -> WorkingSet:
+    text = _cib_text(resources, states, constraints, frozen=frozen, nodes=nodes)
     return schedule(etree.fromstring(text), NOW)
 
 
@@ -313,3 +319,56 @@ def test_a_reconnecting_connection_failure_is_cleared_after_its_remote_node_is_f
     fencing = _graphed(ws, "stonith 'reboot' remote1")
     clear = _graphed(ws, "remote1_clear_failcount_0 node2")
     assert any(first is fencing for first, _ in clear.before)
+
+
+def _op(call: int, transition: int, uuid: str = "a" * 36) -> etree._Element:
+    status, rc = (-1, 193) if call == -1 else (0, 0)
+    return etree.fromstring(
+        f'<lrm_rsc_op id="x{call}" call-id="{call}" on_node="node1" '
+        f'transition-magic="{status}:{rc};1:{transition}:0:{uuid}"/>'
+    )
+
+
+def test_a_pending_operation_of_an_earlier_transition_is_the_older() -> None:
+    """Pacemaker's pe__is_newer_op: a pending start from transition 8 is older than the stop
+    transition 9 completed (by the same DC); from another DC, the pending one is newer."""
+    pending, done = _op(-1, 8), _op(8, 9)
+    assert history.newer(pending, done) == -1
+    assert history.newer(done, pending) == 1
+    assert history.newer(_op(-1, 10), done) == 1
+    assert history.newer(_op(-1, 8, uuid="b" * 36), done) == 1
+
+
+def test_list_sort_is_glibs_merge_sort() -> None:
+    """With a comparison that is not transitive the order depends on the algorithm: GLib
+    splits a list of n into n // 2 and the rest and merges, the left first on ties."""
+
+    def rock_paper_scissors(a: str, b: str) -> int:
+        beats = {("r", "s"), ("s", "p"), ("p", "r")}
+        return 0 if a == b else (1 if (a, b) in beats else -1)
+
+    # merge([r], sort([s, p]) = [p, s]): r before p, then p before s (Python's sort: p, s, r)
+    assert history.list_sort(["r", "s", "p"], rock_paper_scissors) == ["r", "p", "s"]
+    assert history.list_sort([3, 1, 2, 1], lambda a, b: a - b) == [1, 1, 2, 3]
+
+
+def test_a_simulated_result_is_recorded_as_crm_simulate_records_it() -> None:
+    """A one-time result replaces the last result (in place), a recurring one has its own
+    entry; the transition key is crm_simulate's made-up one (no transition, fake uuid)."""
+    cib = etree.fromstring(
+        _cib_text(
+            DUMMY, _node_state(1, ONLINE, _started("d", DUMMY_AGENT)) + _node_state(2, ONLINE)
+        )
+    )
+    ws = schedule(cib, NOW)
+    d = ws.by_id["d"]
+    node1 = ws.node("node1")
+    acts = [
+        Action(id=90, task="stop", rsc=d, node=node1, key="d_stop_0"),
+        Action(id=91, task="monitor", rsc=d, node=node1, key="d_monitor_10000", interval_ms=10000),
+    ]
+    revised = execute.apply_transition(cib, ws, acts)
+    ops = revised.findall(".//node_state[@uname='node1']//lrm_resource[@id='d']/lrm_rsc_op")
+    assert [op.get("id") for op in ops] == ["d_last_0", "d_monitor_10000"]
+    assert ops[0].get("operation") == "stop" and ops[0].get("call-id") == "3"
+    assert ops[0].get("transition-magic", "").startswith("0:0;3:-1:0:xxxxxxxx-")
