@@ -587,9 +587,10 @@ class Builder:
             if op.name != "monitor" or op.role != Role.STOPPED or op.interval_ms <= 0:
                 continue
             for node in self.ws.nodes:
-                if not node.online or node.unclean or node.pending:
-                    continue
-                active = op.interval_ms in self.active_stopped_monitors(rsc, node)
+                # where no action can run it is scheduled all the same, unrunnable
+                # (Pacemaker's recurring_op_for_inactive)
+                usable = node.online and not (node.unclean or node.pending)
+                active = usable and op.interval_ms in self.active_stopped_monitors(rsc, node)
                 if node is rsc.assigned:
                     if active:
                         cancel = self.action(
@@ -608,6 +609,7 @@ class Builder:
                 monitor = self.action(
                     rsc, "monitor", node, interval_ms=op.interval_ms, optional=False
                 )
+                monitor.runnable = monitor.runnable and usable
                 monitor.meta["interval"] = str(op.interval_ms)
                 for first in self.find(rsc, "stop", node):
                     self.order(first, monitor, ORDERED)
