@@ -8,6 +8,7 @@ with, and takes the preferences of the resources colocated with it into account.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from hactl.core.scheduler import bundle, remote, scores, shutdown_lock
 from hactl.core.scheduler.model import Colocation, Node, Resource, Role, WorkingSet
@@ -292,9 +293,12 @@ class Placer:
         factor: float,
         only_positive: bool,
         visiting: set[int],
+        host: Callable[[str], str] | None = None,
     ) -> dict[str, int] | None:
         """`nodes` with source's scores (and those of what is colocated with source) added
-        at `factor`; None when that leaves no node available (the merge is dropped)."""
+        at `factor`; None when that leaves no node available (the merge is dropped). `host`
+        names the node whose scores count for a node of `nodes` (a bundle's guest node:
+        its container's host)."""
         if id(source) in visiting:
             return None
         if source.kind == "group" and source.children:
@@ -304,9 +308,10 @@ class Placer:
         unusable = -(INFINITY + 1)
         own = source.allowed or {}
         for name, current in list(work.items()):
-            score = own.get(name, -INFINITY)
+            where = name if host is None else host(name)
+            score = own.get(where, -INFINITY)
             if coloc.node_attribute != "#uname":
-                score = self._best_matching_score(own, coloc.node_attribute, name)
+                score = self._best_matching_score(own, coloc.node_attribute, where)
             if factor < 0 and score < 0:
                 if (
                     coloc.primary.stickiness >= -score
@@ -341,6 +346,7 @@ class Placer:
                 factor * sub.score / INFINITY,
                 only_positive,
                 visiting,
+                host,
             )
             if merged is not None:
                 work = merged
@@ -1008,14 +1014,33 @@ class Placer:
             value = priority.get(id(instance), -INFINITY)
             if node is not None and value >= 0:
                 node_scores[node.name] = scores.add(node_scores.get(node.name, 0), value)
-        for coloc in self.with_this.get(id(clone), []):
+        with_promoted = list(self.with_this.get(id(clone), []))
+        host: Callable[[str], str] | None = None
+        bundle_owner = bundle.bundle_of(clone)
+        if bundle_owner is not None:
+            # a bundled clone also answers what is colocated with the bundle's promoted
+            # role (Pacemaker's pcmk__with_bundle_colocations), judged on the hosts
+            with_promoted += self.with_this.get(id(bundle_owner), [])
+
+            def host(name: str) -> str:
+                node = self.ws.node(name)
+                return bundle.host_of(node).name if node is not None else name
+
+        for coloc in with_promoted:
             if coloc.primary_role != Role.PROMOTED or not coloc.influence:
                 continue
             dependent = coloc.dependent
             # Pacemaker's apply_coloc_to_primary: the dependent's node scores merged
             # nonnegatively (a node a dependent bans drops to 1, not below)
             merged = self.add_colocated(
-                dependent, clone, node_scores, coloc, coloc.score / INFINITY, True, {id(clone)}
+                dependent,
+                clone,
+                node_scores,
+                coloc,
+                coloc.score / INFINITY,
+                True,
+                {id(clone)},
+                host,
             )
             if merged is not None:
                 node_scores = merged

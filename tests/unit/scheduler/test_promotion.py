@@ -10,7 +10,9 @@ from lxml import etree
 from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
-from hactl.core.scheduler.model import WorkingSet
+from hactl.core.scheduler.assign import Placer
+from hactl.core.scheduler.model import Colocation, Role, WorkingSet
+from hactl.core.scheduler.scores import INFINITY
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
 NODES = ("node1", "node2")
@@ -290,3 +292,25 @@ def test_a_stop_required_by_an_ordering_demotes_first() -> None:
     assert "* Stop st:0 ( Promoted node1 ) due to required B start" in lines, lines
     demote = next(a for a in ws.actions if a.task == "demote" and a.node is not None)
     assert not demote.optional and demote.in_graph
+
+
+def test_a_bundle_guest_node_takes_the_dependents_score_of_its_host() -> None:
+    """What is colocated with a bundle's promoted role weighs in on the bundled clone's
+    promotion, the scores of a guest node being those of its container's host (Pacemaker's
+    pcmk__with_bundle_colocations and colocation node attributes of bundled resources):
+    here the dependent is banned from the host, so the guest's promotion priority of 5
+    drops to 1 (a nonnegative merge)."""
+    ws = _cib(
+        _promotable() + _dummy("ip"),
+        '<rsc_location id="l" rsc="ip" node="node2" score="-INFINITY"/>',
+    )
+    placer = Placer(ws)
+    placer.prepare()
+    ip, clone = ws.by_id["ip"], ws.by_id["ms"]
+    coloc = Colocation("c", ip, clone, INFINITY, primary_role=Role.PROMOTED)
+    # each node stands for the other's guest here: node1's scores count at node2's host
+    hosts = {"node1": "node2", "node2": "node1"}
+    merged = placer.add_colocated(
+        ip, clone, {"node1": 5, "node2": 5}, coloc, 1.0, True, {id(clone)}, hosts.__getitem__
+    )
+    assert merged == {"node1": 1, "node2": 5}
