@@ -141,11 +141,13 @@ def _target_role_flag(rsc: Resource) -> str:
     return ""
 
 
-def _flags(rsc: Resource, node: Node | None) -> list[str]:
+def _flags(rsc: Resource, node: Node | None, show_pending: bool = True) -> list[str]:
     """The parenthesised flags after a primitive's state, in Pacemaker's order."""
     flags: list[str] = []
     if node is not None and node.unclean and not node.online:
         flags.append("UNCLEAN")
+    if show_pending and rsc.pending_task == "monitor":
+        flags.append("Monitoring")  # a recurring monitor in progress (native_pending_action)
     role_flag = _target_role_flag(rsc)
     if role_flag:
         flags.append(role_flag)
@@ -163,6 +165,20 @@ def _flags(rsc: Resource, node: Node | None) -> list[str]:
 def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
     nodes = rsc.running_on
     prefix = "ORPHANED " if rsc.orphan and nodes else ""
+    pending = {
+        "start": "Starting",
+        "stop": "Stopping",
+        "promote": "Promoting",
+        "demote": "Demoting",
+        "migrate_to": "Migrating",
+        "migrate_from": "Migrating",
+    }.get(rsc.pending_task or "")
+    if not nodes and rsc.lock_node is None and rsc.pending_node is not None and show_pending:
+        # active nowhere with an action in progress: where that runs (Pacemaker's
+        # pending_node), as the action's state
+        flags = _flags(rsc, None)
+        suffix = f" ({', '.join(flags)})" if flags else ""
+        return f"{pending or 'Stopped'} {rsc.pending_node.name}{suffix}"
     if not nodes:
         # a resource locked to the node it stopped on shows that node
         text = f"Stopped {rsc.lock_node.name}" if rsc.lock_node is not None else "Stopped"
@@ -176,21 +192,13 @@ def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
             flags.append("unmanaged")
         return text + (f" ({', '.join(flags)})" if flags else "")
     role = rsc.role
-    pending = {
-        "start": "Starting",
-        "stop": "Stopping",
-        "promote": "Promoting",
-        "demote": "Demoting",
-        "migrate_to": "Migrating",
-        "migrate_from": "Migrating",
-    }.get(rsc.pending_task or "")
     if rsc.failed:
         text = "FAILED" + (f" {role.text}" if role == Role.PROMOTED else "")
     elif pending and show_pending:
         text = pending
     else:
         text = role.text
-    flags = _flags(rsc, nodes[0] if len(nodes) == 1 else None)
+    flags = _flags(rsc, nodes[0] if len(nodes) == 1 else None, show_pending)
     suffix = f" ({', '.join(flags)})" if flags else ""
     if len(nodes) > 1:
         # several nodes: the flags come before the list

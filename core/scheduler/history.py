@@ -567,6 +567,7 @@ class HistoryReader:
                 state.rsc.meta["__stop_on"] = target.name
         if state.rsc.pending_task is None and not is_probe(entry):
             state.rsc.pending_task = entry.task
+            state.rsc.pending_node = node
         if entry.task == "migrate_to":
             target_name = result.xml.get("migrate_target")
             if target_name:

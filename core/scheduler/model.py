@@ -185,6 +185,8 @@ class Resource:
     #: the node it stays stopped on after that node shut down (shutdown-lock)
     lock_node: Node | None = None
     pending_task: str | None = None
+    #: where pending_task is in progress (shown for a resource active nowhere)
+    pending_node: Node | None = None
     history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     known_on: set[str] = field(default_factory=set)
     #: node name -> (class, provider, type) recorded in that node's history

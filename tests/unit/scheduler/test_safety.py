@@ -10,6 +10,7 @@ import datetime as dt
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest
+from hactl.core.cli import status_view
 from hactl.core.scheduler import execute, history, output, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
@@ -372,3 +373,39 @@ def test_a_simulated_result_is_recorded_as_crm_simulate_records_it() -> None:
     assert [op.get("id") for op in ops] == ["d_last_0", "d_monitor_10000"]
     assert ops[0].get("operation") == "stop" and ops[0].get("call-id") == "3"
     assert ops[0].get("transition-magic", "").startswith("0:0;3:-1:0:xxxxxxxx-")
+
+
+def _pending(task: str, interval: int, call: int) -> str:
+    """d: started on node1 (call 2), then `task` pending there."""
+    return (
+        f'<lrm_resource id="d" {DUMMY_AGENT}>'
+        '<lrm_rsc_op id="d_last_0" operation="start" interval="0" call-id="2" rc-code="0" '
+        f'op-status="0" transition-key="2:1:0:{"a" * 36}" '
+        f'transition-magic="0:0;2:1:0:{"a" * 36}" op-digest="{op_digest({})}"/>'
+        f'<lrm_rsc_op id="d_{task}_{interval}" operation="{task}" interval="{interval}" '
+        f'call-id="{call}" rc-code="193" op-status="-1" transition-key="3:2:0:{"a" * 36}" '
+        f'transition-magic="-1:193;3:2:0:{"a" * 36}"/></lrm_resource>'
+    )
+
+
+def _status_line(ws: WorkingSet) -> str:
+    return next(x for x in status_view.render(ws) if x.strip().startswith("* d\t")).strip()
+
+
+def test_a_recurring_monitor_in_progress_is_flagged() -> None:
+    ws = _schedule(DUMMY, _node_state(1, ONLINE, _pending("monitor", 10000, -1)))
+    assert _status_line(ws).endswith("Started node1 (Monitoring)")
+
+
+def test_a_resource_active_nowhere_shows_the_action_in_progress_and_its_node() -> None:
+    """A start still recorded as in progress, older than a completed stop: the resource is
+    stopped, shown as crm_mon shows it, by its pending action and that node."""
+    stop_after = _pending("start", 0, 3).replace(
+        "</lrm_resource>",
+        '<lrm_rsc_op id="d_stop_0" operation="stop" interval="0" call-id="4" rc-code="0" '
+        f'op-status="0" transition-key="4:3:0:{"a" * 36}" '
+        f'transition-magic="0:0;4:3:0:{"a" * 36}"/></lrm_resource>',
+    )
+    ws = _schedule(DUMMY, _node_state(1, ONLINE, stop_after))
+    assert not ws.by_id["d"].running_on
+    assert _status_line(ws).endswith("Starting node1")
