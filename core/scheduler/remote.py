@@ -758,9 +758,12 @@ class RemoteActions:
         elif task in ("stop", "demote"):
             if not launcher.failed:
                 self.order_then_stop(act, connection, 0)
-        elif act.interval_ms > 0 and task != "cancel":
-            self.order_start_then(connection, act, FIRST_IMPLIES_THEN)
-        elif task != "cancel" or True:
+        elif act.interval_ms > 0:
+            # a recurring action waits for the connection, except one of no known task (a
+            # cancel), which Pacemaker's apply_launcher_ordering leaves unordered
+            if task != "cancel":
+                self.order_start_then(connection, act, FIRST_IMPLIES_THEN)
+        else:
             self.order_start_then(connection, act, 0)
 
     # -- probes ----------------------------------------------------------------------

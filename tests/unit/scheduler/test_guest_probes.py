@@ -77,3 +77,53 @@ def test_a_bundle_container_is_not_probed_on_a_guest_node() -> None:
     assert _probed_on(ws, "web-podman-0") == ["node1", "node2"]
     # what launches no guest node is probed there as anywhere
     assert "guest1" in _probed_on(ws, "web-ip-192.168.10.5")
+
+
+def test_a_recurring_cancel_on_a_guest_node_waits_for_no_connection_start() -> None:
+    """A monitor removed from the configuration is cancelled on the guest node; Pacemaker's
+    apply_launcher_ordering orders recurring actions after the connection's start, but not
+    one of no known task such as a cancel, which therefore never waits for (or is blocked
+    by) a connection start."""
+    monitor = (
+        '<lrm_resource id="D" class="ocf" provider="heartbeat" type="Dummy">'
+        '<lrm_rsc_op id="D_last_0" operation_key="D_start_0" operation="start" call-id="1" '
+        'rc-code="0" op-status="0" interval="0" on_node="guest1" '
+        'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x"/>'
+        '<lrm_rsc_op id="D_monitor_10000" operation_key="D_monitor_10000" operation="monitor" '
+        'call-id="2" rc-code="0" op-status="0" interval="10000" on_node="guest1" '
+        'transition-key="2:1:0:x" transition-magic="0:0;2:1:0:x"/></lrm_resource>'
+    )
+    text = f"""
+<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>
+      <primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">
+        <meta_attributes id="vm-m"><nvpair id="vm-m1" name="remote-node" value="guest1"/>
+        </meta_attributes>
+      </primitive>
+      <primitive id="D" class="ocf" provider="heartbeat" type="Dummy"/>
+    </resources>
+    <constraints>
+      <rsc_location id="l" rsc="D" node="guest1" score="INFINITY"/>
+    </constraints>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
+      <lrm id="1"><lrm_resources>{_running("vm", "node1")}
+        {_running("guest1", "node1", agent="remote")}</lrm_resources></lrm>
+    </node_state>
+    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
+    <node_state id="guest1" uname="guest1" remote_node="true" in_ccm="true" crmd="online">
+      <lrm id="guest1"><lrm_resources>{monitor}</lrm_resources></lrm>
+    </node_state>
+  </status>
+</cib>"""
+    ws = schedule(etree.fromstring(text), NOW)
+    cancel = next(a for a in ws.actions if a.task == "cancel")
+    assert cancel.node is not None and cancel.node.name == "guest1"
+    assert not any(b.task == "start" and b.rsc is ws.by_id["guest1"] for b, _ in cancel.before)
+    assert cancel.runnable and cancel.in_graph
