@@ -162,6 +162,30 @@ def _flags(rsc: Resource, node: Node | None, show_pending: bool = True) -> list[
     return flags
 
 
+#: crm_exit_str's text of the exit codes a masked probe failure has
+EXIT_TEXT = {
+    0: "OK",
+    1: "Error occurred",
+    2: "Invalid parameter",
+    3: "Unimplemented",
+    4: "Insufficient privileges",
+    5: "Not installed",
+    6: "Not configured",
+    7: "Not running",
+    8: "Promoted",
+    9: "Failed in promoted role",
+}
+
+
+def _failed_probe(rsc: Resource, node: Node | None) -> str:
+    """' (Not installed) ' after a stopped resource whose probe failed so (on that node, else
+    on any), as Pacemaker's pe__failed_probe_for_rsc puts it."""
+    for name, rc in rsc.failed_probes:
+        if node is None or name == node.name:
+            return f" ({EXIT_TEXT.get(rc, 'Unknown exit status')}) "
+    return ""
+
+
 def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
     nodes = rsc.running_on
     prefix = "ORPHANED " if rsc.orphan and nodes else ""
@@ -182,6 +206,7 @@ def primitive_state(rsc: Resource, show_pending: bool = True) -> str:
     if not nodes:
         # a resource locked to the node it stopped on shows that node
         text = f"Stopped {rsc.lock_node.name}" if rsc.lock_node is not None else "Stopped"
+        text += _failed_probe(rsc, rsc.lock_node)
         flags = ["LOCKED"] if rsc.lock_node is not None else []
         role_flag = _target_role_flag(rsc)
         if role_flag and not rsc.orphan:

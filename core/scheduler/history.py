@@ -83,6 +83,15 @@ def is_probe(entry: HistoryEntry) -> bool:
     return entry.task == "monitor" and entry.interval_ms == 0
 
 
+def _bundled(rsc: Resource) -> bool:
+    parent = rsc.parent
+    while parent is not None:
+        if parent.kind == "bundle":
+            return True
+        parent = parent.parent
+    return False
+
+
 def masked_probe_failure(entry: HistoryEntry) -> bool:
     """A probe that failed only because the agent cannot run there counts as 'not running'."""
     return is_probe(entry) and (
@@ -304,6 +313,9 @@ class HistoryReader:
             return
         if masked_probe_failure(entry):
             self.update_state(state, node, result, result.expected)
+            if node.online and not _bundled(rsc) and node.name not in dict(rsc.failed_probes):
+                # Pacemaker's record_failed_op: listed (once per node) for status displays
+                rsc.failed_probes.append((node.name, entry.rc))
             ban = rsc if self._unique(rsc) else rsc.top
             self.ws.locations.append(
                 Location(id="masked-probe-failure", rsc=ban, node_scores={node.name: -INFINITY})

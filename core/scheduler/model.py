@@ -187,6 +187,9 @@ class Resource:
     pending_task: str | None = None
     #: where pending_task is in progress (shown for a resource active nowhere)
     pending_node: Node | None = None
+    #: (node name, rc) of probes that failed only as the agent cannot run there, on online
+    #: nodes, in unpacking order (shown for a stopped resource)
+    failed_probes: list[tuple[str, int]] = field(default_factory=list)
     history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     known_on: set[str] = field(default_factory=set)
     #: node name -> (class, provider, type) recorded in that node's history

@@ -409,3 +409,26 @@ def test_a_resource_active_nowhere_shows_the_action_in_progress_and_its_node() -
     ws = _schedule(DUMMY, _node_state(1, ONLINE, stop_after))
     assert not ws.by_id["d"].running_on
     assert _status_line(ws).endswith("Starting node1")
+
+
+def _probe_not_installed() -> str:
+    return (
+        f'<lrm_resource id="d" {DUMMY_AGENT}>'
+        '<lrm_rsc_op id="d_last_0" operation="monitor" interval="0" call-id="1" rc-code="5" '
+        'op-status="7" transition-key="1:1:7:x" transition-magic="7:5;1:1:7:x"/>'
+        "</lrm_resource>"
+    )
+
+
+def test_a_stopped_resource_shows_why_its_probe_failed() -> None:
+    """A probe that found the agent missing (masked as 'not running', the node banned) is
+    shown after the stopped resource, with crm_exit_str's text, if the node is online."""
+    disabled = DUMMY.replace(
+        "/>",
+        '><meta_attributes id="d-m"><nvpair id="d-m1" name="target-role" value="Stopped"/>'
+        "</meta_attributes></primitive>",
+    )
+    ws = _schedule(disabled, _node_state(1, ONLINE, _probe_not_installed()))
+    assert _status_line(ws).endswith("Stopped (Not installed)  (disabled)")
+    ws = _schedule(disabled, _node_state(1, LOST, _probe_not_installed()))
+    assert _status_line(ws).endswith("Stopped (disabled)")
