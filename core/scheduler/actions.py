@@ -280,6 +280,8 @@ class Builder:
                     demote.optional = False
                 if node.unclean and self.can_fence(node):
                     demote.pseudo = True  # fencing the node demotes it
+                elif node.is_guest and not self.can_fence(node):
+                    demote.runnable = False  # as a stop there (below)
             stop = self.action(rsc, "stop", node, optional=not required)
             if required and chosen is None:
                 stop.reason = "node availability"
@@ -290,6 +292,10 @@ class Builder:
                     stop.pseudo = True
                 else:
                     stop.runnable = False
+            elif node.is_guest and not self.can_fence(node):
+                # a guest whose host is lost and cannot be fenced runs nothing more, not even
+                # a stop (Pacemaker's update_resource_action_runnable)
+                stop.runnable = False
         if chosen is not None:
             redefined = self.config_changes.restart_required(rsc)
             start_required = chosen not in rsc.running_on or chosen in stop_needed_on or redefined
@@ -692,6 +698,8 @@ class Builder:
                     key=f"{rsc.history_id}_monitor_{interval}",
                 )
                 cancel.meta["interval"] = str(interval)
+                if not node.online and not node.is_guest:
+                    cancel.runnable = False  # nothing runs on a node that is down
                 for act in role_change + self.find(rsc, "start", node):
                     self.order(cancel, act, ORDERED)
 

@@ -806,6 +806,12 @@ def can_fence(ws: WorkingSet, node: Node | None) -> bool:
     """Whether a cluster node can be fenced (Pacemaker's pe_can_fence): fencing enabled, a
     fence device configured (or have-watchdog), and quorum (or no-quorum-policy=ignore),
     except that a node still in our membership can be fenced without quorum."""
+    if node is not None and node.is_guest:
+        # a guest is fenced by stopping its launcher: possible where the launcher's host is
+        # online or can be fenced itself
+        assert node.remote_rsc is not None and node.remote_rsc.launcher is not None
+        hosts = node.remote_rsc.launcher.running_on
+        return all(host.online or can_fence(ws, host) for host in hosts)
     if not ws.fencing_enabled or not ws.have_fencing:
         return False
     if ws.have_quorum or ws.no_quorum_policy == "ignore":

@@ -432,3 +432,30 @@ def test_a_stopped_resource_shows_why_its_probe_failed() -> None:
     assert _status_line(ws).endswith("Stopped (Not installed)  (disabled)")
     ws = _schedule(disabled, _node_state(1, LOST, _probe_not_installed()))
     assert _status_line(ws).endswith("Stopped (disabled)")
+
+
+def test_nothing_runs_on_a_guest_whose_lost_host_cannot_be_fenced() -> None:
+    """Without quorum node1 cannot be fenced: the guest it hosted is unreachable, so the stop
+    of what runs there cannot happen either (Pacemaker's pe_can_fence for guests)."""
+    container = (
+        '<primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">'
+        '<meta_attributes id="vm-m"><nvpair id="vm-m1" name="remote-node" value="guest1"/>'
+        "</meta_attributes></primitive>"
+    )
+    vm_agent = 'class="ocf" provider="heartbeat" type="VirtualDomain"'
+    text = _cib_text(
+        container + DUMMY,
+        _node_state(1, LOST, _started("vm", vm_agent))
+        + _node_state(2, ONLINE)
+        + _node_state(3, ONLINE)
+        + '<node_state id="guest1" uname="guest1" remote_node="true" in_ccm="true">'
+        f'<lrm id="guest1"><lrm_resources>{_started("d", DUMMY_AGENT)}</lrm_resources></lrm>'
+        "</node_state>",
+    ).replace('have-quorum="true"', 'have-quorum="false"')
+    ws = schedule(etree.fromstring(text), NOW)
+    d = ws.by_id["d"]
+    assert [n.name for n in d.running_on] == ["guest1"]
+    stops = [a for a in ws.actions if a.rsc is d and a.task == "stop"]
+    assert stops and not any(a.runnable or a.in_graph for a in stops)
+    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    assert any(line.startswith("* Stop d ( guest1 )") and "blocked" in line for line in summary)
