@@ -147,7 +147,9 @@ class Builder:
         fencings: list[Action] = []
         shutdowns: list[Action] = []
         managed = self._any_managed()
-        for node in ws.nodes:
+        # Pacemaker keeps its nodes sorted by name: fencings chain, and node actions are
+        # listed, in that order
+        for node in sorted(ws.nodes, key=lambda n: node_name_key(n.name)):
             if node.unclean and managed and self.can_fence(node):
                 act = self.action(
                     None, "stonith", node, optional=False, key=f"stonith-{node.name}-reboot"

@@ -459,3 +459,25 @@ def test_nothing_runs_on_a_guest_whose_lost_host_cannot_be_fenced() -> None:
     assert stops and not any(a.runnable or a.in_graph for a in stops)
     summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
     assert any(line.startswith("* Stop d ( guest1 )") and "blocked" in line for line in summary)
+
+
+def test_fencings_chain_in_node_name_order() -> None:
+    """Without concurrent fencing, lost nodes are fenced one after another in Pacemaker's
+    node order (by name, digits by value), not in configuration order."""
+    text = _cib_text(
+        "",
+        _node_state(1, ONLINE)
+        + _node_state(2, ONLINE)
+        + _node_state(10, LOST)
+        + _node_state(9, LOST),
+        nodes='<node id="10" uname="node10"/><node id="9" uname="node9"/>',
+    ).replace(
+        'value="true"/>',
+        'value="true"/><nvpair id="o3" name="concurrent-fencing" value="false"/>',
+        1,
+    )
+    ws = schedule(etree.fromstring(text), NOW)
+    first = _graphed(ws, "stonith 'reboot' node9")
+    second = _graphed(ws, "stonith 'reboot' node10")
+    assert any(a is first for a, _ in second.before)
+    assert not any(a is second for a, _ in first.before)
