@@ -1592,6 +1592,12 @@ class Builder:
 
     def run(self) -> None:
         ws = self.ws
+        # the fencings decided while the status was read are made then (Pacemaker's
+        # pe_fence_node): older than every other action, so listed after them
+        managed = self._any_managed()
+        for node in sorted(ws.nodes, key=lambda n: n.fence_sequence):
+            if node.fence_sequence and node.unclean and managed and self.can_fence(node):
+                self.action(None, "stonith", node, key=f"stonith-{node.name}-reboot")
         self.unfencing.create_restart_actions()
         self.remote.fence_unrecoverable()
         for rsc in self.unassigned_order():

@@ -481,3 +481,13 @@ def test_fencings_chain_in_node_name_order() -> None:
     second = _graphed(ws, "stonith 'reboot' node10")
     assert any(a is first for a, _ in second.before)
     assert not any(a is second for a, _ in first.before)
+
+
+def test_a_fencing_decided_while_reading_the_status_is_the_oldest_action() -> None:
+    """Pacemaker makes it when it finds the node lost, before any other action: node actions
+    are listed newest first, so it comes after them (in the graph and when simulated)."""
+    ws = _schedule(DUMMY, _node_state(1, LOST, _started("d", DUMMY_AGENT)) + _node_state(2, ONLINE))
+    fencing = _graphed(ws, "stonith 'reboot' node1")
+    assert fencing.id == min(a.id for a in ws.actions)
+    node_actions = [a for a in execute.synapse_order(ws) if a.rsc is None]
+    assert node_actions[-1] is fencing
