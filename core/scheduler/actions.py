@@ -227,6 +227,12 @@ class Builder:
             if not target.online or target.unclean:
                 stop.pseudo = target.unclean and self.can_fence(target)
                 stop.runnable = stop.pseudo
+        for node in rsc.dangling:
+            # the source of a completed migration still has to stop, without restarting
+            # the resource where it now runs; made before the other stops, as Pacemaker
+            # aborts dangling migrations first
+            stop = self.action(rsc, "stop", node, optional=False)
+            self.migration_aborts.add(stop.id)
         # a resource that does not need fencing counts as active only on clean nodes: staying
         # on one, its stops on unclean or offline nodes are left to fencing, optional
         # (Pacemaker's pcmk__primitive_create_actions with active_node's clean count)
@@ -337,11 +343,6 @@ class Builder:
                 for stop in self.find(rsc, "stop", current):
                     self.order(migrate_from, stop, ORDERED)
                 self.order(migrate_from, start, ORDERED)
-        for node in rsc.dangling:
-            # the source of a completed migration still has to stop, without restarting
-            # the resource where it now runs
-            stop = self.action(rsc, "stop", node, optional=False)
-            self.migration_aborts.add(stop.id)
         self.internal_orderings(rsc)
         self.utilization_orderings(rsc)
 

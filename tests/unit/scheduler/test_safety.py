@@ -491,3 +491,30 @@ def test_a_fencing_decided_while_reading_the_status_is_the_oldest_action() -> No
     assert fencing.id == min(a.id for a in ws.actions)
     node_actions = [a for a in execute.synapse_order(ws) if a.rsc is None]
     assert node_actions[-1] is fencing
+
+
+def test_a_dangling_migration_source_is_stopped_by_the_first_stop_made() -> None:
+    """vm migrated from node1 to node2 (node1 not yet stopped) and must leave node2 too:
+    Pacemaker aborts the dangling migration (node1's stop) before the other stops."""
+    ops = [
+        ("node1", "vm_last_0", "migrate_to", 3),
+        ("node2", "vm_last_0", "migrate_from", 4),
+    ]
+    histories = {
+        node: f'<lrm_resource id="vm" {AGENT}>'
+        f'<lrm_rsc_op id="{op_id}" operation="{task}" interval="0" call-id="{call}" '
+        f'rc-code="0" op-status="0" transition-key="{call}:1:0:x" '
+        f'transition-magic="0:0;{call}:1:0:x" migrate_source="node1" migrate_target="node2" '
+        f'op-digest="{op_digest({})}"/></lrm_resource>'
+        for node, op_id, task, call in ops
+    }
+    ws = _schedule(
+        VM,
+        _node_state(1, ONLINE, histories["node1"])
+        + _node_state(2, ONLINE, histories["node2"])
+        + _node_state(3, ONLINE),
+        '<rsc_location id="vm-not-2" rsc="vm" node="node2" score="-INFINITY"/>',
+    )
+    source = _graphed(ws, "vm_stop_0 node1")
+    current = _graphed(ws, "vm_stop_0 node2")
+    assert source.id < current.id
