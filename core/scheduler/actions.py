@@ -703,6 +703,12 @@ class Builder:
                 cancel.meta["interval"] = str(interval)
                 if not node.online and not node.is_guest:
                     cancel.runnable = False  # nothing runs on a node that is down
+                if maintenance or interval not in configured:
+                    # a monitor removed from the configuration (or in maintenance) is
+                    # cancelled after the resource's stops (Pacemaker's pcmk__schedule_cancel)
+                    for stop in self.find(rsc, "stop"):
+                        self.order(stop, cancel, ORDERED)
+                    continue
                 for act in role_change + self.find(rsc, "start", node):
                     self.order(cancel, act, ORDERED)
 

@@ -518,3 +518,21 @@ def test_a_dangling_migration_source_is_stopped_by_the_first_stop_made() -> None
     source = _graphed(ws, "vm_stop_0 node1")
     current = _graphed(ws, "vm_stop_0 node2")
     assert source.id < current.id
+
+
+def test_a_monitor_removed_from_the_configuration_is_cancelled_after_the_stop() -> None:
+    history = _started("d", DUMMY_AGENT).replace(
+        "</lrm_resource>",
+        '<lrm_rsc_op id="d_monitor_20000" operation="monitor" interval="20000" call-id="3" '
+        'rc-code="0" op-status="0" transition-key="3:1:0:x" transition-magic="0:0;3:1:0:x"/>'
+        "</lrm_resource>",
+    )
+    ws = _schedule(
+        DUMMY,
+        _node_state(1, ONLINE, history) + _node_state(2, ONLINE),
+        '<rsc_location id="d-not-1" rsc="d" node="node1" score="-INFINITY"/>',
+    )
+    cancel = _graphed(ws, "Cancel d_monitor_20000 node1")
+    stop = _graphed(ws, "d_stop_0 node1")
+    assert any(first is stop for first, _ in cancel.before)
+    assert not any(then.task == "start" for then, _ in cancel.after)
