@@ -7,75 +7,40 @@ configured."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
-#: the digest of a Dummy's parameters when it has none (Pacemaker's, feature set 3.0.9)
-DIGEST = "f2317cad3d54cec5d7d7aa7d0bf35cf8"
-
-
-def _primitive(rsc: str) -> str:
-    return f'<primitive id="{rsc}" class="ocf" provider="pacemaker" type="Dummy"/>'
+from .cib_text import (
+    cib,
+    lrm_op,
+    lrm_resource,
+    meta,
+    node_state,
+    nodes,
+    primitive,
+    running,
+    scheduled,
+    summary,
+)
 
 
 def _clone(clone: str, rsc: str, interleave: bool = False) -> str:
-    meta = (
-        f'<meta_attributes id="{clone}-m"><nvpair id="{clone}-i" name="interleave" '
-        'value="true"/></meta_attributes>'
-        if interleave
-        else ""
-    )
-    return f'<clone id="{clone}">{meta}{_primitive(rsc)}</clone>'
-
-
-def _running(rsc: str, call: int) -> str:
-    return (
-        f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Dummy">'
-        f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" '
-        f'call-id="{call}" rc-code="0" op-status="0" interval="0" '
-        f'transition-key="{call}:1:0:x" on_node="node1" crm_feature_set="3.0.9" '
-        f'op-digest="{DIGEST}"/></lrm_resource>'
-    )
+    options = meta(clone, interleave="true") if interleave else ""
+    return f'<clone id="{clone}">{options}{primitive(rsc)}</clone>'
 
 
 def _schedule(resources: str, constraints: str, history: str) -> WorkingSet:
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" admin_epoch="0" epoch="1"
-  num_updates="0">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/></nodes>
-    <resources>{resources}</resources>
-    <constraints>{constraints}</constraints>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
-      expected="member"><lrm id="1"><lrm_resources>{history}</lrm_resources></lrm>
-    </node_state>
-  </status>
-</cib>"""
-    return schedule(etree.fromstring(text), NOW)
-
-
-def _summary(ws: WorkingSet) -> list[str]:
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
+    """One node, node1, whose history is `history`."""
+    return scheduled(cib(resources, constraints, node_state("1", history), nodes(1)))
 
 
 def test_a_promoted_role_is_ignored_for_a_clone_that_is_not_promotable() -> None:
     ws = _schedule(
-        _primitive("ip") + _clone("web-clone", "web"),
+        primitive("ip") + _clone("web-clone", "web"),
         '<rsc_colocation id="ip-with-web" rsc="ip" rsc-role="Started" score="INFINITY" '
         'with-rsc="web-clone" with-rsc-role="Promoted"/>',
-        _running("ip", 1) + _running("web", 2),
+        running("ip", 1) + running("web", 2),
     )
-    assert _summary(ws) == [], _summary(ws)
+    assert summary(ws) == [], summary(ws)
 
 
 def test_instances_without_an_interleave_partner_block_no_dependent() -> None:
@@ -87,7 +52,7 @@ def test_instances_without_an_interleave_partner_block_no_dependent() -> None:
         _clone("A-clone", "A")
         + _clone("B-clone", "B", interleave=True)
         + _clone("C-clone", "C")
-        + _primitive("D")
+        + primitive("D")
     )
     constraints = (
         '<rsc_location id="a-off" rsc="A-clone" node="node1" score="-INFINITY"/>'
@@ -95,30 +60,17 @@ def test_instances_without_an_interleave_partner_block_no_dependent() -> None:
         '<rsc_colocation id="c-with-b" rsc="C-clone" score="INFINITY" with-rsc="B-clone"/>'
         '<rsc_order id="b-then-d" first="B-clone" then="D"/>'
     )
-    ws = _schedule(resources, constraints, _running("C", 1))
-    summary = _summary(ws)
-    assert not any("C:0" in line for line in summary), summary
-    assert summary == ["* Start D ( node1 ) due to unrunnable B-clone running (blocked)"], summary
-
-
-def _running_with_monitor(rsc: str, call: int) -> str:
-    return _running(rsc, call).replace(
-        "</lrm_resource>",
-        f'<lrm_rsc_op id="{rsc}_monitor_10000" operation_key="{rsc}_monitor_10000" '
-        f'operation="monitor" call-id="{call + 10}" rc-code="0" op-status="0" '
-        f'interval="10000" transition-key="{call + 10}:1:0:x" on_node="node1" '
-        'crm_feature_set="3.0.9"/></lrm_resource>',
-    )
+    ws = _schedule(resources, constraints, running("C", 1))
+    lines = summary(ws)
+    assert not any("C:0" in line for line in lines), lines
+    assert lines == ["* Start D ( node1 ) due to unrunnable B-clone running (blocked)"], lines
 
 
 def test_an_unmanaged_resource_has_its_removed_monitor_cancelled() -> None:
     """Its monitor is no longer configured: Pacemaker cancels it even for an unmanaged
     resource, which otherwise gets no action."""
-    unmanaged = _primitive("U").replace(
-        "/>",
-        '><meta_attributes id="U-m"><nvpair id="U-um" name="is-managed" value="false"/>'
-        "</meta_attributes></primitive>",
-    )
-    ws = _schedule(unmanaged, "", _running_with_monitor("U", 1))
+    unmanaged = primitive("U", meta("U", is_managed="false"))
+    history = lrm_resource("U", lrm_op("U", 1) + lrm_op("U", 11, "monitor", interval=10000))
+    ws = _schedule(unmanaged, "", history)
     graphed = [(a.rsc.id, a.task, a.interval_ms) for a in ws.actions if a.in_graph and a.rsc]
     assert graphed == [("U", "cancel", 10000)], graphed
