@@ -28,14 +28,16 @@ def cib(
     status: str = "",
     node_list: str = nodes(2),
     properties: str = "",
+    fencing: bool = False,
 ) -> str:
-    """A whole CIB with fencing disabled; `properties` are further cluster-option nvpairs."""
+    """A whole CIB, fencing disabled unless `fencing`; `properties` are further
+    cluster-option nvpairs."""
     return f"""
 <cib validate-with="pacemaker-3.7" have-quorum="true" admin_epoch="0" epoch="1"
   num_updates="0">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>{properties}
+      <nvpair id="o1" name="stonith-enabled" value="{str(fencing).lower()}"/>{properties}
     </cluster_property_set></crm_config>
     <nodes>{node_list}</nodes>
     <resources>{resources}</resources>

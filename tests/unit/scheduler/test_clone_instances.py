@@ -3,20 +3,14 @@ instance a node's history belongs to."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.cib.digest import op_digest
-from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import DIGEST, cib, nodes, scheduled, summary
 
 
 def _cib(
     resources: str,
-    nodes: int = 2,
+    nodes_count: int = 2,
     lrm: dict[str, str] | None = None,
     attrs: dict[str, dict[str, str]] | None = None,
     pending: str = "",
@@ -25,8 +19,7 @@ def _cib(
     """`lrm`: node name -> its lrm_resource elements; `attrs`: node name -> attributes;
     `pending`: a node that is a member but has not joined yet (which takes fencing: without
     it, such a node is simply offline)."""
-    names = [f"node{i}" for i in range(1, nodes + 1)]
-    node_list = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(names, start=1))
+    names = [f"node{i}" for i in range(1, nodes_count + 1)]
 
     def transient(name: str) -> str:
         pairs = "".join(
@@ -50,19 +43,13 @@ def _cib(
         for i, n in enumerate(names, start=1)
     )
     fence_device = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="{str(fencing).lower()}"/>
-    </cluster_property_set></crm_config>
-    <nodes>{node_list}</nodes>
-    <resources>{fence_device if fencing else ""}{resources}</resources>
-    <constraints/>
-  </configuration>
-  <status>{states}</status>
-</cib>"""
-    return schedule(etree.fromstring(text), NOW)
+    text = cib(
+        (fence_device if fencing else "") + resources,
+        status=states,
+        node_list=nodes(nodes_count),
+        fencing=fencing,
+    )
+    return scheduled(text)
 
 
 def _unique_clone(members: str, clone_max: int) -> str:
@@ -90,7 +77,7 @@ def test_lsb_agent_makes_a_unique_clone_anonymous() -> None:
     clone = ws.by_id["c"]
     assert not clone.globally_unique
     assert (clone.clone_max, clone.clone_node_max) == (2, 1)
-    lines = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    lines = summary(ws)
     assert lines == ["* Start svc:0 ( node1 )", "* Start svc:1 ( node2 )"], lines
     assert _probes(ws) == ["svc:0@node1", "svc:1@node2"]
 
@@ -100,7 +87,7 @@ def test_one_lsb_member_makes_a_unique_cloned_group_anonymous() -> None:
         '<group id="g"><primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>'
         '<primitive id="svc" class="lsb" type="svc"/></group>'
     )
-    ws = _cib(_unique_clone(members, clone_max=2), nodes=3)
+    ws = _cib(_unique_clone(members, clone_max=2), nodes_count=3)
     clone = ws.by_id["c"]
     assert not clone.globally_unique
     assert len(clone.children) == 2
@@ -118,7 +105,7 @@ def _entry(rsc: str, task: str, rc: int, status: int = 0, call: int = 1) -> str:
         f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Stateful">'
         f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_{task}_0" operation="{task}" '
         f'call-id="{call}" rc-code="{rc}" op-status="{status}" interval="0" '
-        f'op-digest="{op_digest({})}" transition-key="1:1:{rc}:x" '
+        f'op-digest="{DIGEST}" transition-key="1:1:{rc}:x" '
         f'transition-magic="{status}:{rc};1:1:{rc}:x"/>'
         "</lrm_resource>"
     )
@@ -139,7 +126,7 @@ def test_promotion_scores_raise_an_instances_assignment_priority() -> None:
     probed = _entry("st", "monitor", 7)
     ws = _cib(
         PROMOTABLE,
-        nodes=3,
+        nodes_count=3,
         lrm={n: probed for n in ("node1", "node2")},
         attrs={"node3": {"master-st": "10"}},
     )
@@ -162,7 +149,7 @@ def test_a_pending_start_is_in_the_graph_though_optional() -> None:
         if a.task == "start" and a.node is not None and a.node.name == "node1" and a.rsc
     )
     assert start.optional and start.in_graph
-    lines = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    lines = summary(ws)
     assert not any("node1" in line for line in lines), lines
 
 
@@ -173,9 +160,11 @@ def test_an_unprobed_pending_node_blocks_starting_more_instances() -> None:
     clone = (
         '<clone id="c"><primitive id="d" class="ocf" provider="pacemaker" type="Stateful"/></clone>'
     )
-    ws = _cib(clone, nodes=3, lrm={"node1": _entry("d", "start", 0)}, pending="node2", fencing=True)
+    ws = _cib(
+        clone, nodes_count=3, lrm={"node1": _entry("d", "start", 0)}, pending="node2", fencing=True
+    )
     assert ws.node("node2") is not None and ws.node("node2").pending  # type: ignore[union-attr]
-    lines = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    lines = summary(ws)
     starts = [line for line in lines if line.startswith("* Start d:")]
     assert len(starts) == 1 and "( node3 ) due to unrunnable" in starts[0], lines
     assert starts[0].endswith("monitor (blocked)"), lines
@@ -201,7 +190,7 @@ def test_room_for_what_follows_a_clone_instance_decides_its_node() -> None:
     left, so group1:0 goes there. The first clone's instance, placed before, counts clone2
     by one instance's utilization only, not what follows clone2, so it is not pushed to
     node3 as well (Pacemaker's pcmk__colocated_resources and pcmk__clone_add_utilization)."""
-    nodes = "".join(
+    node_list = "".join(
         f'<node id="{n}" uname="{n}">{_utilization(n, cpu)}</node>'
         for n, cpu in (("node1", 4), ("node2", 8), ("node3", 10))
     )
@@ -221,20 +210,14 @@ def test_room_for_what_follows_a_clone_instance_decides_its_node() -> None:
         '<rsc_colocation id="c1" rsc="clone2" with-rsc="clone1" score="INFINITY"/>'
         '<rsc_colocation id="c2" rsc="group2" with-rsc="clone2" score="INFINITY"/>'
     )
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="node1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-      <nvpair id="o2" name="placement-strategy" value="utilization"/>
-    </cluster_property_set></crm_config>
-    <nodes>{nodes}</nodes>
-    <resources>{resources}</resources>
-    <constraints>{constraints}</constraints>
-  </configuration>
-  <status>{states}</status>
-</cib>"""
-    ws = schedule(etree.fromstring(text), NOW)
+    text = cib(
+        resources,
+        constraints,
+        states,
+        node_list,
+        properties='<nvpair id="o2" name="placement-strategy" value="utilization"/>',
+    )
+    ws = scheduled(text)
     placed = {
         r.id: r.assigned.name if r.assigned else None for r in ws.all_resources() if r.is_primitive
     }

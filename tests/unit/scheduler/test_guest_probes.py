@@ -3,14 +3,9 @@ containers included (Pacemaker's pcmk__probe_rsc_on_node asks at each level)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.scheduler import schedule
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import cib, node_state, scheduled
 
 
 def _running(rsc: str, node: str, rsc_class: str = "ocf", agent: str = "VirtualDomain") -> str:
@@ -23,38 +18,31 @@ def _running(rsc: str, node: str, rsc_class: str = "ocf", agent: str = "VirtualD
     )
 
 
+def _with_guest(resources: str, constraints: str = "", guest_history: str = "") -> WorkingSet:
+    """node1 runs guest1's VM (vm) and its connection, next to `resources`; guest1's
+    history is `guest_history`."""
+    vm = (
+        '<primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">'
+        '<meta_attributes id="vm-m"><nvpair id="vm-m1" name="remote-node" value="guest1"/>'
+        "</meta_attributes></primitive>"
+    )
+    states = (
+        node_state("1", _running("vm", "node1") + _running("guest1", "node1", agent="remote"))
+        + node_state("2")
+        + '<node_state id="guest1" uname="guest1" remote_node="true" in_ccm="true" '
+        'crmd="online"><lrm id="guest1"><lrm_resources>'
+        f"{guest_history}</lrm_resources></lrm></node_state>"
+    )
+    return scheduled(cib(vm + resources, constraints, states))
+
+
 def _cib() -> WorkingSet:
     """node1 runs guest1's VM and its connection; a one-replica bundle is yet to start."""
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>
-      <primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">
-        <meta_attributes id="vm-m"><nvpair id="vm-m1" name="remote-node" value="guest1"/>
-        </meta_attributes>
-      </primitive>
-      <bundle id="web">
-        <podman image="httpd:latest" replicas="1"/>
-        <network ip-range-start="192.168.10.5" control-port="3121"/>
-        <primitive id="httpd" class="ocf" provider="heartbeat" type="apache"/>
-      </bundle>
-    </resources>
-    <constraints/>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
-      <lrm id="1"><lrm_resources>{_running("vm", "node1")}
-        {_running("guest1", "node1", agent="remote")}</lrm_resources></lrm>
-    </node_state>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
-    <node_state id="guest1" uname="guest1" remote_node="true" in_ccm="true" crmd="online"/>
-  </status>
-</cib>"""
-    return schedule(etree.fromstring(text), NOW)
+    return _with_guest(
+        '<bundle id="web"><podman image="httpd:latest" replicas="1"/>'
+        '<network ip-range-start="192.168.10.5" control-port="3121"/>'
+        '<primitive id="httpd" class="ocf" provider="heartbeat" type="apache"/></bundle>'
+    )
 
 
 def _probed_on(ws: WorkingSet, rsc_id: str) -> list[str]:
@@ -93,36 +81,11 @@ def test_a_recurring_cancel_on_a_guest_node_waits_for_no_connection_start() -> N
         'call-id="2" rc-code="0" op-status="0" interval="10000" on_node="guest1" '
         'transition-key="2:1:0:x" transition-magic="0:0;2:1:0:x"/></lrm_resource>'
     )
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>
-      <primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">
-        <meta_attributes id="vm-m"><nvpair id="vm-m1" name="remote-node" value="guest1"/>
-        </meta_attributes>
-      </primitive>
-      <primitive id="D" class="ocf" provider="heartbeat" type="Dummy"/>
-    </resources>
-    <constraints>
-      <rsc_location id="l" rsc="D" node="guest1" score="INFINITY"/>
-    </constraints>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
-      <lrm id="1"><lrm_resources>{_running("vm", "node1")}
-        {_running("guest1", "node1", agent="remote")}</lrm_resources></lrm>
-    </node_state>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
-    <node_state id="guest1" uname="guest1" remote_node="true" in_ccm="true" crmd="online">
-      <lrm id="guest1"><lrm_resources>{monitor}</lrm_resources></lrm>
-    </node_state>
-  </status>
-</cib>"""
-    ws = schedule(etree.fromstring(text), NOW)
+    ws = _with_guest(
+        '<primitive id="D" class="ocf" provider="heartbeat" type="Dummy"/>',
+        '<rsc_location id="l" rsc="D" node="guest1" score="INFINITY"/>',
+        monitor,
+    )
     cancel = next(a for a in ws.actions if a.task == "cancel")
     assert cancel.node is not None and cancel.node.name == "guest1"
     assert not any(b.task == "start" and b.rsc is ws.by_id["guest1"] for b, _ in cancel.before)

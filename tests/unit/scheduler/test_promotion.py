@@ -3,18 +3,13 @@ dependents of the promoted role weigh in, and which instance a node's history be
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.cib.digest import op_digest
-from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.actions import FIRST_IMPLIES_THEN
 from hactl.core.scheduler.assign import Placer
 from hactl.core.scheduler.model import Colocation, Role, WorkingSet
 from hactl.core.scheduler.scores import INFINITY
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import DIGEST, cib, node_state, scheduled, summary
+
 NODES = ("node1", "node2")
 
 
@@ -22,7 +17,7 @@ def _op(rsc: str, task: str, rc: int, call: int, interval: int = 0) -> str:
     return (
         f'<lrm_rsc_op id="{rsc}_{task}_{interval}" operation_key="{rsc}_{task}_{interval}" '
         f'operation="{task}" call-id="{call}" rc-code="{rc}" op-status="0" '
-        f'interval="{interval}" op-digest="{op_digest({})}" '
+        f'interval="{interval}" op-digest="{DIGEST}" '
         f'transition-key="{call}:1:{rc}:x" transition-magic="0:{rc};{call}:1:{rc}:x"/>'
     )
 
@@ -35,7 +30,7 @@ def _failed_promoted_monitor(rsc: str) -> str:
         return (
             f'<lrm_rsc_op id="{entry_id}" operation_key="{rsc}_monitor_10000" '
             f'operation="monitor" call-id="4" rc-code="{rc}" op-status="0" interval="10000" '
-            f'last-rc-change="{changed}" op-digest="{op_digest({})}" '
+            f'last-rc-change="{changed}" op-digest="{DIGEST}" '
             f'transition-key="4:1:8:x" transition-magic="0:{rc};4:1:8:x"/>'
         )
 
@@ -77,27 +72,12 @@ def _cib(
             f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
             for k, v in (attrs or {}).get(name, {}).items()
         )
-        states += (
-            f'<node_state id="{number}" uname="{name}" in_ccm="true" crmd="online" '
-            f'join="member" expected="member"><transient_attributes id="t{number}">'
-            f'<instance_attributes id="{name}-ta">{pairs}</instance_attributes>'
-            f'</transient_attributes><lrm id="{number}"><lrm_resources>{lrm}'
-            f"</lrm_resources></lrm></node_state>"
+        transient = (
+            f'<transient_attributes id="t{number}"><instance_attributes id="{name}-ta">'
+            f"{pairs}</instance_attributes></transient_attributes>"
         )
-    node_list = "".join(f'<node id="{i}" uname="{n}"/>' for i, n in enumerate(NODES, start=1))
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes>{node_list}</nodes>
-    <resources>{resources}</resources>
-    <constraints>{constraints}</constraints>
-  </configuration>
-  <status>{states}</status>
-</cib>"""
-    return schedule(etree.fromstring(text), NOW)
+        states += node_state(str(number), lrm, extra=transient)
+    return scheduled(cib(resources, constraints, states))
 
 
 def _promotable(clone: str = "ms", rsc: str = "st", clone_max: int = 2) -> str:
@@ -115,10 +95,6 @@ def _dummy(name: str) -> str:
     return f'<primitive id="{name}" class="ocf" provider="heartbeat" type="Dummy"/>'
 
 
-def _summary(ws: WorkingSet) -> list[str]:
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
-
-
 def test_dependent_banned_where_promoted_moves_the_promotion() -> None:
     """A resource colocated with the promoted role but banned from the promoted instance's
     node leaves that node a promotion priority of 1, not its promotion score (Pacemaker
@@ -134,7 +110,7 @@ def test_dependent_banned_where_promoted_moves_the_promotion() -> None:
         histories={"node1": [("st:0", "promoted")], "node2": [("st:1", "started")]},
         attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
     )
-    lines = _summary(ws)
+    lines = summary(ws)
     assert "* Demote st:0 ( Promoted -> Unpromoted node1 )" in lines, lines
     assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
     assert "* Start ip ( node2 )" in lines, lines
@@ -152,7 +128,7 @@ def test_dependent_allowed_where_promoted_keeps_the_promotion() -> None:
         histories={"node1": [("st:0", "promoted")], "node2": [("st:1", "started")]},
         attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
     )
-    assert _summary(ws) == ["* Start ip ( node1 )"]
+    assert summary(ws) == ["* Start ip ( node1 )"]
 
 
 def test_dependents_preferences_break_a_promotion_tie() -> None:
@@ -170,7 +146,7 @@ def test_dependents_preferences_break_a_promotion_tie() -> None:
         histories={"node1": [("st:0", "started")], "node2": [("st:1", "started")]},
         attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
     )
-    lines = _summary(ws)
+    lines = summary(ws)
     assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
     assert "* Start ip ( node2 )" in lines, lines
 
@@ -184,7 +160,7 @@ def test_a_failed_instance_is_promoted_after_one_that_is_not() -> None:
         histories={"node1": [("st:0", "failed")], "node2": [("st:1", "started")]},
         attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
     )
-    lines = _summary(ws)
+    lines = summary(ws)
     assert "* Recover st:0 ( Unpromoted node1 )" in lines, lines
     assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
 
@@ -203,7 +179,7 @@ def test_a_cloned_group_is_promoted_only_if_all_its_members_will_be_active() -> 
         "</meta_attributes></primitive></group></clone>"
     )
     ws = _cib(resources, attrs={n: {"master-a": "10"} for n in NODES})
-    lines = _summary(ws)
+    lines = summary(ws)
     assert lines == ["* Start a:0 ( node1 )"], lines
 
 
@@ -251,7 +227,7 @@ def test_on_fail_demote_recovers_a_failed_promoted_instance_by_demoting() -> Non
         DEMOTE_ON_FAIL,
         histories={"node1": [("st:0", "promoted-failed")], "node2": [("st:1", "started")]},
     )
-    lines = _summary(ws)
+    lines = summary(ws)
     assert lines == ["* Demote st:0 ( Promoted -> Unpromoted node1 )"], lines
 
 
@@ -264,7 +240,7 @@ def test_on_fail_demote_re_promotes_where_the_instance_stays_promoted() -> None:
         histories={"node1": [("st:0", "promoted-failed")], "node2": [("st:1", "started")]},
         attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "5"}},
     )
-    lines = _summary(ws)
+    lines = summary(ws)
     assert lines == ["* Re-promote st:0 ( Promoted node1 )"], lines
     monitor = next(a for a in ws.actions if a.task == "monitor" and a.interval_ms == 10000)
     promote = next(a for a in ws.actions if a.task == "promote" and a.node is not None)
@@ -288,7 +264,7 @@ def test_a_stop_required_by_an_ordering_demotes_first() -> None:
         histories={"node1": [("st:0", "promoted")], "node2": [("B", "started")]},
         attrs={"node1": {"master-st": "10"}},
     )
-    lines = _summary(ws)
+    lines = summary(ws)
     assert "* Stop st:0 ( Promoted node1 ) due to required B start" in lines, lines
     demote = next(a for a in ws.actions if a.task == "demote" and a.node is not None)
     assert not demote.optional and demote.in_graph
