@@ -11,6 +11,8 @@ from hactl.core.scheduler.scores import INFINITY
 from .cib_text import DIGEST, cib, node_state, scheduled, summary
 
 NODES = ("node1", "node2")
+#: the same promotion score for st on both nodes
+EQUAL_SCORES = {n: {"master-st": "10"} for n in NODES}
 
 
 def _op(rsc: str, task: str, rc: int, call: int, interval: int = 0) -> str:
@@ -108,7 +110,7 @@ def test_dependent_banned_where_promoted_moves_the_promotion() -> None:
         _promotable() + _dummy("ip"),
         constraints,
         histories={"node1": [("st:0", "promoted")], "node2": [("st:1", "started")]},
-        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+        attrs=EQUAL_SCORES,
     )
     lines = summary(ws)
     assert "* Demote st:0 ( Promoted -> Unpromoted node1 )" in lines, lines
@@ -126,7 +128,7 @@ def test_dependent_allowed_where_promoted_keeps_the_promotion() -> None:
         _promotable() + _dummy("ip"),
         constraints,
         histories={"node1": [("st:0", "promoted")], "node2": [("st:1", "started")]},
-        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+        attrs=EQUAL_SCORES,
     )
     assert summary(ws) == ["* Start ip ( node1 )"]
 
@@ -144,7 +146,7 @@ def test_dependents_preferences_break_a_promotion_tie() -> None:
         _promotable() + _dummy("ip"),
         constraints,
         histories={"node1": [("st:0", "started")], "node2": [("st:1", "started")]},
-        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+        attrs=EQUAL_SCORES,
     )
     lines = summary(ws)
     assert "* Promote st:1 ( Unpromoted -> Promoted node2 )" in lines, lines
@@ -158,7 +160,7 @@ def test_a_failed_instance_is_promoted_after_one_that_is_not() -> None:
     ws = _cib(
         _promotable(),
         histories={"node1": [("st:0", "failed")], "node2": [("st:1", "started")]},
-        attrs={"node1": {"master-st": "10"}, "node2": {"master-st": "10"}},
+        attrs=EQUAL_SCORES,
     )
     lines = summary(ws)
     assert "* Recover st:0 ( Unpromoted node1 )" in lines, lines

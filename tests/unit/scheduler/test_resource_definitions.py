@@ -5,23 +5,15 @@ template's, its template's parameters merged under its own."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.scheduler import unpack
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, cib
 
-CIB = """
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>
+CIB = cib(
+    """
       <template id="T" class="ocf" provider="heartbeat" type="Dummy">
         <instance_attributes id="T-ia">
           <nvpair id="T-a" name="a" value="template"/>
@@ -41,11 +33,8 @@ CIB = """
           <operations><op id="P-m" name="monitor" interval="20s"/></operations>
         </primitive>
       </clone>
-    </resources>
-  </configuration>
-  <status/>
-</cib>
 """
+)
 
 
 def _working_set() -> WorkingSet:
