@@ -4,13 +4,7 @@ since succeeded clears its on-fail=block."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.scheduler import schedule
-
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import cib, lrm_resource, node_state, nodes, primitive, scheduled
 
 
 def _op(ident: str, task: str, call: int, rc: int, interval: int, changed: int) -> str:
@@ -27,24 +21,15 @@ def _blocked(failure_changed: int) -> bool:
         + _op("A_monitor_10000", "monitor", 2, 0, 10000, 300)
         + _op("A_last_failure_0", "monitor", 2, 1, 10000, failure_changed)
     )
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/></nodes>
-    <resources><primitive id="A" class="ocf" provider="pacemaker" type="Dummy">
-      <operations><op id="A-mon" name="monitor" interval="10s" on-fail="block"/></operations>
-    </primitive></resources>
-    <constraints/>
-  </configuration>
-  <status><node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
-    expected="member"><lrm id="1"><lrm_resources>
-    <lrm_resource id="A" class="ocf" provider="pacemaker" type="Dummy">{history}</lrm_resource>
-  </lrm_resources></lrm></node_state></status>
-</cib>"""
-    return schedule(etree.fromstring(text), NOW).by_id["A"].blocked
+    monitor = (
+        '<operations><op id="A-mon" name="monitor" interval="10s" on-fail="block"/></operations>'
+    )
+    text = cib(
+        primitive("A", monitor),
+        status=node_state("1", lrm_resource("A", history)),
+        node_list=nodes(1),
+    )
+    return scheduled(text).by_id["A"].blocked
 
 
 def test_a_failure_followed_by_a_success_of_the_same_monitor_is_cleared() -> None:
