@@ -3,39 +3,20 @@ the bundled resource whose instance n runs on guest node <bundle>-n."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
-from hactl.core.scheduler import output, schedule
+from .cib_text import NOW, cib, node_state, scheduled, summary
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
-
-CIB = """
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>
-      <bundle id="web">
-        <podman image="httpd:latest" replicas="2"/>
-        <network ip-range-start="192.168.10.5" control-port="3121"/>
-        <primitive id="httpd" class="ocf" provider="heartbeat" type="apache"/>
-      </bundle>
-    </resources>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member"/>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
-  </status>
-</cib>
-"""
+CIB = cib(
+    '<bundle id="web"><podman image="httpd:latest" replicas="2"/>'
+    '<network ip-range-start="192.168.10.5" control-port="3121"/>'
+    '<primitive id="httpd" class="ocf" provider="heartbeat" type="apache"/></bundle>',
+    status=node_state("1") + node_state("2"),
+)
 
 
 def test_bundle_expands_into_named_replicas_and_guest_nodes() -> None:
-    ws = schedule(etree.fromstring(CIB), NOW)
+    ws = scheduled(CIB)
     for name in (
         "web-podman-0",
         "web-podman-1",
@@ -54,7 +35,7 @@ def test_bundle_expands_into_named_replicas_and_guest_nodes() -> None:
 
 
 def test_replicas_spread_and_instances_follow_their_guest_node() -> None:
-    ws = schedule(etree.fromstring(CIB), NOW)
+    ws = scheduled(CIB)
     hosts = {ws.by_id[f"web-podman-{n}"].assigned.name for n in (0, 1)}  # type: ignore[union-attr]
     assert hosts == {"node1", "node2"}
     for n in (0, 1):
@@ -65,7 +46,7 @@ def test_replicas_spread_and_instances_follow_their_guest_node() -> None:
     # the bundled resource is probed on its own guest node only
     probes = [a.name() for a in ws.actions if a.rsc is ws.by_id["httpd:0"] and a.task == "monitor"]
     assert all(name.endswith(" web-0") for name in probes)
-    lines = output.transition_summary(ws)
+    lines = summary(ws)
     first = [line.split()[1:3] for line in lines[:4]]
     assert first == [
         ["Start", "web-ip-192.168.10.5"],

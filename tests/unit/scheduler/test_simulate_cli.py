@@ -13,28 +13,12 @@ from pathlib import Path
 
 import pytest
 
-CIB = """<cib validate-with="pacemaker-3.0" have-quorum="1" dc-uuid="1" epoch="1"
-     num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>
-      <primitive id="rsc1" class="ocf" provider="pacemaker" type="Dummy">
-        <operations><op id="rsc1-mon" name="monitor" interval="10s"/></operations>
-      </primitive>
-    </resources>
-    <constraints/>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
-      expected="member"/>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member"
-      expected="member"/>
-  </status>
-</cib>
-"""
+from .cib_text import cib, node_state, primitive
+
+CIB = cib(
+    primitive("rsc1", '<operations><op id="rsc1-mon" name="monitor" interval="10s"/></operations>'),
+    status=node_state("1") + node_state("2"),
+)
 
 
 def simulate(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
