@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import datetime as dt
 import socket
 import subprocess
 from pathlib import Path
@@ -13,36 +12,15 @@ from lxml import etree
 
 from hactl.core.scheduler import execute, output, schedule
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, cib, node_state, primitive
 
-CIB = """
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes>
-      <node id="1" uname="node1"/><node id="2" uname="node2"/>
-    </nodes>
-    <resources>
-      <primitive id="A" class="ocf" provider="heartbeat" type="Dummy"/>
-      <group id="G">
-        <primitive id="B" class="ocf" provider="heartbeat" type="Dummy"/>
-        <primitive id="C" class="ocf" provider="heartbeat" type="Dummy"/>
-      </group>
-    </resources>
-    <constraints>
-      <rsc_location id="l1" rsc="A" node="node2" score="100"/>
-      <rsc_colocation id="c1" rsc="G" with-rsc="A" score="INFINITY"/>
-      <rsc_order id="o1" first="A" then="G"/>
-    </constraints>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member"/>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
-  </status>
-</cib>
-"""
+CIB = cib(
+    primitive("A") + f'<group id="G">{primitive("B")}{primitive("C")}</group>',
+    '<rsc_location id="l1" rsc="A" node="node2" score="100"/>'
+    '<rsc_colocation id="c1" rsc="G" with-rsc="A" score="INFINITY"/>'
+    '<rsc_order id="o1" first="A" then="G"/>',
+    node_state("1") + node_state("2"),
+)
 
 
 def _ws():  # type: ignore[no-untyped-def]
