@@ -4,13 +4,7 @@ definitions on available nodes only)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.scheduler import schedule
-
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import cib, node_state, primitive, running, scheduled
 
 
 def _deletes(shutting_down: bool) -> list[str]:
@@ -21,28 +15,12 @@ def _deletes(shutting_down: bool) -> list[str]:
         if shutting_down
         else ""
     )
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="2">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources><primitive id="A" class="ocf" provider="pacemaker" type="Stateful"/></resources>
-    <constraints/>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
-      expected="member">{shutdown}<lrm id="1"><lrm_resources>
-      <lrm_resource id="A" class="ocf" provider="pacemaker" type="Dummy">
-        <lrm_rsc_op id="A_last_0" operation="start" call-id="1" rc-code="0" op-status="0"
-          interval="0" transition-key="1:1:0:x" on_node="node1"/>
-      </lrm_resource></lrm_resources></lrm></node_state>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member"
-      expected="member"/>
-  </status>
-</cib>"""
-    ws = schedule(etree.fromstring(text), NOW)
+    # recorded as a Dummy, now defined as a Stateful
+    text = cib(
+        primitive("A", agent="Stateful"),
+        status=node_state("1", running("A", 1), extra=shutdown) + node_state("2"),
+    )
+    ws = scheduled(text)
     return sorted(a.name() for a in ws.actions if a.task == "delete" and a.in_graph)
 
 

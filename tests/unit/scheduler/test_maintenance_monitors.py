@@ -3,46 +3,20 @@ pcmk__create_recurring_actions skips them), though it keeps running where it is.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.scheduler import schedule
-
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import cib, node_state, nodes, primitive, running, scheduled
 
 
 def _cib(maintenance: str) -> str:
-    return f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
-      <nvpair id="o2" name="maintenance-mode" value="{maintenance}"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/></nodes>
-    <resources>
-      <primitive id="D" class="ocf" provider="heartbeat" type="Dummy">
-        <operations><op id="D-m" name="monitor" interval="60s"/></operations>
-      </primitive>
-    </resources>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
-      <lrm id="1"><lrm_resources>
-        <lrm_resource id="D" class="ocf" provider="heartbeat" type="Dummy">
-          <lrm_rsc_op id="D_last" operation="start" call-id="1" rc-code="0" op-status="0"
-            interval="0" transition-key="1:1:0:x" on_node="node1"/>
-        </lrm_resource>
-      </lrm_resources></lrm>
-    </node_state>
-  </status>
-</cib>
-"""
+    return cib(
+        primitive("D", '<operations><op id="D-m" name="monitor" interval="60s"/></operations>'),
+        status=node_state("1", running("D", 1)),
+        node_list=nodes(1),
+        properties=f'<nvpair id="o2" name="maintenance-mode" value="{maintenance}"/>',
+    )
 
 
 def _monitors(maintenance: str) -> list[str]:
-    ws = schedule(etree.fromstring(_cib(maintenance)), NOW)
+    ws = scheduled(_cib(maintenance))
     return [a.name() for a in ws.actions if a.in_graph and a.task == "monitor" and a.interval_ms]
 
 

@@ -4,35 +4,22 @@ joined the process group within the timeout is fenced (Pacemaker's pending_too_l
 from __future__ import annotations
 
 import calendar
-import datetime as dt
 
-from lxml import etree
+from .cib_text import NOW, cib, node_state, scheduled, summary
 
-from hactl.core.scheduler import output, schedule
-
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
 EPOCH = calendar.timegm(NOW.timetuple())
 
 
 def _summary(member_seconds_ago: int, timeout: str) -> list[str]:
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="node-pending-timeout" value="{timeout}"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources><primitive id="fence" class="stonith" type="fence_xvm"/></resources>
-    <constraints/>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
-      expected="member"/>
-    <node_state id="2" in_ccm="{EPOCH - member_seconds_ago}" crmd="0"/>
-  </status>
-</cib>"""
-    ws = schedule(etree.fromstring(text), NOW)
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
+    # node2 has been a member since then, its controller not yet up
+    joining = f'<node_state id="2" in_ccm="{EPOCH - member_seconds_ago}" crmd="0"/>'
+    text = cib(
+        '<primitive id="fence" class="stonith" type="fence_xvm"/>',
+        status=node_state("1") + joining,
+        properties=f'<nvpair id="o2" name="node-pending-timeout" value="{timeout}"/>',
+        fencing=True,
+    )
+    return summary(scheduled(text))
 
 
 def test_a_node_pending_past_the_timeout_is_fenced() -> None:
