@@ -3,22 +3,16 @@ symmetry, interleaving, notifications."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from lxml import etree
-
-from hactl.core.cib.digest import op_digest
-from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import DIGEST, cib, scheduled, summary
 
 
 def _running(rsc: str, node: str) -> str:
     return (
         f'<lrm_resource id="{rsc}" class="ocf" provider="heartbeat" type="Dummy">'
         f'<lrm_rsc_op id="{rsc}_last_0" operation_key="{rsc}_start_0" operation="start" '
-        f'call-id="1" rc-code="0" op-status="0" interval="0" op-digest="{op_digest({})}" '
+        f'call-id="1" rc-code="0" op-status="0" interval="0" op-digest="{DIGEST}" '
         f'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x"/></lrm_resource>'
     )
 
@@ -64,19 +58,8 @@ def _cib(
         )
     # a lost node is fenced, which takes a fence device
     fence_device = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
-    text = f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="{"true" if lost else "false"}"/>
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>{fence_device if lost else ""}{resources}</resources>
-    <constraints>{constraints}</constraints>
-  </configuration>
-  <status>{states}</status>
-</cib>"""
-    return schedule(etree.fromstring(text), NOW)
+    resources = (fence_device if lost else "") + resources
+    return scheduled(cib(resources, constraints, states, fencing=bool(lost)))
 
 
 def _dummy(name: str, meta: str = "") -> str:
@@ -91,10 +74,6 @@ STOPPED = '<nvpair id="{0}-tr" name="target-role" value="Stopped"/>'
 
 def _action(ws: WorkingSet, key: str) -> Action:
     return next(a for a in ws.actions if a.key == key and (a.node is None or a.node.name))
-
-
-def _summary(ws: WorkingSet) -> list[str]:
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
 
 
 ONE_OR_MORE = """
@@ -112,7 +91,7 @@ def test_require_all_false_set_lets_then_start_once_one_member_can() -> None:
     ws = _cib(resources, ONE_OR_MORE)
     gate = _action(ws, "one-or-more:s2")
     assert gate.runnable and gate.in_graph
-    assert "* Start D ( node1 )" in _summary(ws) or "* Start D ( node2 )" in _summary(ws)
+    assert "* Start D ( node1 )" in summary(ws) or "* Start D ( node2 )" in summary(ws)
     d_start = next(a for a in ws.actions if a.key == "D_start_0" and a.node is not None)
     assert (gate, gate.after[0][1]) in d_start.before
 
@@ -123,7 +102,7 @@ def test_require_all_false_set_blocks_then_when_no_member_can() -> None:
     ) + _dummy("D")
     ws = _cib(resources, ONE_OR_MORE)
     assert not _action(ws, "one-or-more:s2").runnable
-    lines = _summary(ws)
+    lines = summary(ws)
     assert any(
         line.startswith("* Start D") and "due to unrunnable one-or-more:s2 (blocked)" in line
         for line in lines
@@ -134,14 +113,14 @@ def test_asymmetrical_ordering_leaves_a_running_then_alone() -> None:
     resources = _dummy("A", STOPPED.format("A")) + _dummy("B")
     order = '<rsc_order id="o1" first="A" then="B" symmetrical="false"/>'
     ws = _cib(resources, order, running={"A": "node1", "B": "node1"})
-    assert _summary(ws) == ["* Stop A ( node1 ) due to node availability"]
+    assert summary(ws) == ["* Stop A ( node1 ) due to node availability"]
 
 
 def test_symmetrical_ordering_stops_then_when_first_stops() -> None:
     resources = _dummy("A", STOPPED.format("A")) + _dummy("B")
     order = '<rsc_order id="o1" first="A" then="B"/>'
     ws = _cib(resources, order, running={"A": "node1", "B": "node1"})
-    lines = _summary(ws)
+    lines = summary(ws)
     assert lines[0] == "* Stop A ( node1 ) due to node availability"
     assert lines[1].startswith("* Stop B ( node1 ) due to")
     assert len(lines) == 2
@@ -157,7 +136,7 @@ def test_clone_min_blocks_then_until_enough_instances_can_start() -> None:
     ws = _cib(clone + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>')
     gate = _action(ws, "clone-one-or-more:o1")
     assert not gate.runnable  # two nodes, so at most two instances
-    assert any("Start B" in line and "(blocked)" in line for line in _summary(ws))
+    assert any("Start B" in line and "(blocked)" in line for line in summary(ws))
     two = clone.replace('value="3"', 'value="2"')
     ws = _cib(two + _dummy("B"), '<rsc_order id="o1" first="AC" then="B"/>')
     assert _action(ws, "clone-one-or-more:o1").runnable
@@ -190,7 +169,7 @@ def test_then_stopping_leaves_first_running() -> None:
     ws = _cib(
         resources, '<rsc_order id="o1" first="A" then="B"/>', running={"A": "node1", "B": "node1"}
     )
-    assert _summary(ws) == ["* Stop B ( node1 ) due to node availability"]
+    assert summary(ws) == ["* Stop B ( node1 ) due to node availability"]
 
 
 def test_clone_start_is_required_but_blocked_when_every_instance_stops() -> None:
@@ -224,7 +203,7 @@ def test_interleaved_instance_without_a_first_instance_on_its_node_stays_stopped
         '<rsc_location id="ban" rsc="AC" node="node1" score="-INFINITY"/>'
     )
     ws = _cib(clone("A") + clone("B"), constraints)
-    lines = _summary(ws)
+    lines = summary(ws)
     assert any(line.startswith("* Start A:0 ( node2 )") for line in lines), lines
     # B's instance for node1 has no A instance to follow: not started, not even blocked
     starts = [line for line in lines if line.startswith("* Start B")]
@@ -288,7 +267,7 @@ def test_ticket_sets_each_name_the_role_that_needs_the_ticket() -> None:
   <resource_set id="t1-1" role="Promoted"><resource_ref id="P"/></resource_set>
 </rsc_ticket>"""
     ws = _cib(_dummy("A") + promotable, ticket)
-    lines = _summary(ws)
+    lines = summary(ws)
     # without the ticket A may not run; P runs, but no instance is promoted
     assert not any(" A " in line for line in lines), lines
     assert sum(line.startswith("* Start S:") for line in lines) == 2, lines
@@ -306,7 +285,7 @@ def test_history_no_instance_can_take_belongs_to_a_removed_instance() -> None:
     ws = _cib(clone, "", running={"A": "node1"}, probed={"A": "node2"})
     tasks = {(a.task, a.node.name if a.node else None) for a in ws.actions if a.in_graph}
     assert ("monitor", "node2") not in tasks and ("delete", "node2") not in tasks, tasks
-    assert _summary(ws) == []
+    assert summary(ws) == []
 
 
 def test_promotion_ties_go_to_the_instance_with_the_higher_promotion_score() -> None:
@@ -363,7 +342,7 @@ def test_a_blocked_primary_blocks_its_mandatory_dependents() -> None:
     )
     # Z cannot run, so A's start is blocked, and so is B's, which must be with A
     ws = _cib(_dummy("Z", STOPPED.format("Z")) + _dummy("A") + _dummy("B"), constraints)
-    lines = _summary(ws)
+    lines = summary(ws)
     assert any(
         line.startswith("* Start B") and line.endswith("due to colocation with A (blocked)")
         for line in lines
@@ -401,7 +380,7 @@ def test_a_clone_none_of_whose_instances_can_start_blocks_what_follows_it() -> N
         '<rsc_colocation id="c" rsc="C" with-rsc="B" score="INFINITY"/>'
     )
     ws = _cib(clone + _dummy("B") + _dummy("C"), constraints, running={"B": "node1", "C": "node1"})
-    lines = _summary(ws)
+    lines = summary(ws)
     assert "* Stop B ( node1 ) due to unrunnable AC running" in lines, lines
     assert "* Stop C ( node1 ) due to colocation with B" in lines, lines
 
@@ -413,7 +392,7 @@ def test_a_group_runs_only_if_every_member_can_start() -> None:
     )
     order = '<rsc_order id="o" first="G1" then="G2" symmetrical="false"/>'
     ws = _cib(groups, order)
-    lines = _summary(ws)
+    lines = summary(ws)
     # A will not start, so G1 is not running, and G2's member is blocked with that reason
     assert "* Start C ( node1 ) due to unrunnable G1 running (blocked)" in lines or (
         "* Start C ( node2 ) due to unrunnable G1 running (blocked)" in lines
@@ -421,24 +400,24 @@ def test_a_group_runs_only_if_every_member_can_start() -> None:
 
 
 def test_an_unordered_group_does_not_chain_its_members() -> None:
-    def summary(ordered: str) -> list[str]:
+    def with_ordered(ordered: str) -> list[str]:
         group = (
             '<group id="G"><meta_attributes id="G-m">'
             f'<nvpair id="G-o" name="ordered" value="{ordered}"/></meta_attributes>'
             f"{_dummy('A')}{_dummy('B')}</group>"
         )
         zed = _dummy("Z", STOPPED.format("Z"))
-        return _summary(_cib(zed + group, '<rsc_order id="o" first="Z" then="G"/>'))
+        return summary(_cib(zed + group, '<rsc_order id="o" first="Z" then="G"/>'))
 
     # Z cannot start, so neither member can; unordered, B waits for Z alone, not for A
     assert any(
         line.startswith("* Start B") and "unrunnable Z start (blocked)" in line
-        for line in summary("false")
-    ), summary("false")
+        for line in with_ordered("false")
+    ), with_ordered("false")
     assert any(
         line.startswith("* Start B") and "unrunnable A start (blocked)" in line
-        for line in summary("true")
-    ), summary("true")
+        for line in with_ordered("true")
+    ), with_ordered("true")
 
 
 def test_a_members_own_target_role_wins_over_its_groups() -> None:
@@ -448,7 +427,7 @@ def test_a_members_own_target_role_wins_over_its_groups() -> None:
         '<nvpair id="G-tr" name="target-role" value="Stopped"/></meta_attributes>'
         f"{_dummy('A', started)}{_dummy('B')}</group>"
     )
-    lines = _summary(_cib(group, ""))
+    lines = summary(_cib(group, ""))
     assert len(lines) == 1 and lines[0].startswith("* Start A"), lines
 
 
@@ -523,7 +502,7 @@ def test_an_instance_needing_no_fencing_on_a_lost_node_frees_its_number() -> Non
         f"{_dummy('A', quorum_only)}</clone>"
     )
     ws = _cib(clone, "", running={"A": "node2"}, lost="node2")
-    lines = _summary(ws)
+    lines = summary(ws)
     # the lost node's copy is a removed instance; the clone's one instance starts on node1
     assert "* Start A:0 ( node1 )" in lines, lines
     assert any(line.startswith("* Stop A:1 ( node2 )") for line in lines), lines
@@ -532,7 +511,7 @@ def test_an_instance_needing_no_fencing_on_a_lost_node_frees_its_number() -> Non
 def test_a_start_that_cannot_happen_where_it_runs_is_required_at_once() -> None:
     resources = _dummy("Y", STOPPED.format("Y")) + _dummy("A")
     ws = _cib(resources, '<rsc_order id="o1" first="Y" then="A"/>', running={"A": "node1"})
-    assert "* Stop A ( node1 ) due to unrunnable Y start" in _summary(ws)
+    assert "* Stop A ( node1 ) due to unrunnable Y start" in summary(ws)
     start = next(a for a in ws.actions if a.key == "A_start_0" and a.node is not None)
     # the stop it forces makes the start required too (then blocked): a restart that
     # cannot complete, which is what later orderings see
@@ -550,7 +529,7 @@ def test_losing_an_interleave_partner_passes_down_a_chain_of_clones() -> None:
     stopped = '<nvpair id="AC-tr" name="target-role" value="Stopped"/>'
     # the later link of the chain is listed first
     orders = '<rsc_order id="o2" first="BC" then="CC"/><rsc_order id="o1" first="AC" then="BC"/>'
-    lines = _summary(_cib(clone("A", stopped) + clone("B") + clone("C"), orders))
+    lines = summary(_cib(clone("A", stopped) + clone("B") + clone("C"), orders))
     # no A instance anywhere: no B instance, hence no C instance, comes up (none even blocked)
     assert lines == [], lines
 
