@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest
-from hactl.core.scheduler import graph, output, schedule
-from hactl.core.scheduler.model import WorkingSet
+from hactl.core.scheduler import graph, schedule
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, summary
+
 MAGIC_UUID = "00000000-0000-0000-0000-000000000000"
 
 
@@ -66,10 +64,6 @@ def cib(
   <status>{body}</status>
 </cib>"""
     return etree.fromstring(text)
-
-
-def summary(ws: WorkingSet) -> list[str]:
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
 
 
 DUMMY = '<primitive id="rsc" class="ocf" provider="pacemaker" type="Dummy"/>'

@@ -10,27 +10,16 @@ from hactl.core.cli import status_view
 from hactl.core.cli.simulate import report
 from hactl.core.scheduler import unpack
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, cib, node_state
 
 
 def _cib(options: str = "", node2: str = "", resources: str = "", lrm1: str = "") -> str:
-    return f"""
-<cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">
-  <configuration>
-    <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>{options}
-    </cluster_property_set></crm_config>
-    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
-    <resources>{resources}</resources>
-    <constraints/>
-  </configuration>
-  <status>
-    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
-        expected="member"><lrm id="1"><lrm_resources>{lrm1}</lrm_resources></lrm></node_state>
-    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member"
-        expected="member">{node2}</node_state>
-  </status>
-</cib>"""
+    """`node2` goes in node2's state before its (empty) history."""
+    return cib(
+        resources,
+        status=node_state("1", lrm1) + node_state("2", extra=node2),
+        properties=options,
+    )
 
 
 def _nodes(text: str) -> list[str]:
