@@ -4,8 +4,6 @@ pcmk__check_action_config)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest, params_digest
@@ -13,7 +11,7 @@ from hactl.core.scheduler import schedule
 from hactl.core.scheduler.model import WorkingSet
 from hactl.core.scheduler.output import transition_summary
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW
 
 
 def test_digests_are_pacemakers() -> None:

@@ -4,14 +4,13 @@ starts, stops or moves until fencing can be done."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
-from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler import schedule
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, summary
+
 FENCE_DEVICE = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
 DUMMY = '<primitive id="{0}" class="ocf" provider="pacemaker" type="Dummy"/>'
 
@@ -25,10 +24,6 @@ def _history(rsc: str, *ops: tuple[str, int]) -> str:
     )
     agent = 'class="ocf" provider="pacemaker" type="Dummy"'
     return f'<lrm_resource id="{rsc}" {agent}>{entries}</lrm_resource>'
-
-
-def _summary(ws: WorkingSet) -> list[str]:
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
 
 
 def _schedule(
@@ -68,27 +63,27 @@ def test_a_device_or_a_watchdog_lets_resources_start() -> None:
         DUMMY.format("a"), options='<nvpair id="o1" name="have-watchdog" value="true"/>'
     )
     for ws in (with_device, with_watchdog):
-        assert any(line.startswith("* Start a ") for line in _summary(ws))
+        assert any(line.startswith("* Start a ") for line in summary(ws))
 
 
 def test_fencing_disabled_needs_no_device() -> None:
     ws = _schedule(
         DUMMY.format("a"), options='<nvpair id="o1" name="stonith-enabled" value="false"/>'
     )
-    assert any(line.startswith("* Start a ") for line in _summary(ws))
+    assert any(line.startswith("* Start a ") for line in summary(ws))
 
 
 def test_a_lost_node_is_fenced_only_with_a_device() -> None:
     running = _history("a", ("start", 0))
     without = _schedule(DUMMY.format("a"), node2=running, lost=True)
     assert without.by_id["a"].running_on[0].unclean
-    assert _summary(without) == []
+    assert summary(without) == []
     assert not any(a.task == "stonith" for a in without.actions)
 
     with_device = _schedule(FENCE_DEVICE + DUMMY.format("a"), node2=running, lost=True)
-    summary = _summary(with_device)
-    assert any(line.startswith("* Fence (reboot) node2") for line in summary), summary
-    assert "* Move a ( node2 -> node1 )" in summary, summary
+    lines = summary(with_device)
+    assert any(line.startswith("* Fence (reboot) node2") for line in lines), lines
+    assert "* Move a ( node2 -> node1 )" in lines, lines
 
 
 def test_a_failed_stop_is_recovered_by_fencing_only_with_a_device() -> None:
@@ -96,8 +91,8 @@ def test_a_failed_stop_is_recovered_by_fencing_only_with_a_device() -> None:
     # the stop's on-fail is fence (fencing is enabled), but no device can do it
     ws = _schedule(DUMMY.format("a"), node1=failed_stop)
     assert not any(a.task == "stonith" for a in ws.actions)
-    assert _summary(ws) == []
+    assert summary(ws) == []
     ws = _schedule(FENCE_DEVICE + DUMMY.format("a"), node1=failed_stop)
-    summary = _summary(ws)
-    assert any(line.startswith("* Fence (reboot) node1") for line in summary), summary
-    assert "* Recover a ( node1 -> node2 )" in summary, summary
+    lines = summary(ws)
+    assert any(line.startswith("* Fence (reboot) node1") for line in lines), lines
+    assert "* Recover a ( node1 -> node2 )" in lines, lines

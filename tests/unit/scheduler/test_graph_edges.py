@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest
 from hactl.core.scheduler import WorkingSet, execute, output, schedule
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW
 
 NODE_STATE = (
     '<node_state id="{id}" uname="node{id}" in_ccm="true" crmd="online" join="member" '

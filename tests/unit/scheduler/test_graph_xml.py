@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.scheduler import output, schedule
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW
 
 CIB = """
 <cib validate-with="pacemaker-3.0" have-quorum="true" dc-uuid="1">

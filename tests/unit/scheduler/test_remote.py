@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW
 
 OP = (
     'call-id="{call}" rc-code="{rc}" op-status="0" interval="0" '

@@ -4,14 +4,12 @@ goes through the old host and the rest through the new one."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.scheduler import output, schedule
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW
 
 
 def _op(rsc: str, task: str, node: str, call: int, rc: int = 0) -> str:

@@ -5,16 +5,15 @@ holds independently of the regression corpus."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lxml import etree
 
 from hactl.core.cib.digest import op_digest
 from hactl.core.cli import status_view
-from hactl.core.scheduler import execute, history, output, schedule
+from hactl.core.scheduler import execute, history, schedule
 from hactl.core.scheduler.model import Action, WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, summary
+
 FENCE_DEVICE = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
 VM = (
     '<primitive id="vm" class="ocf" provider="heartbeat" type="VirtualDomain">'
@@ -250,17 +249,17 @@ def test_without_quorum_a_resource_on_a_node_that_cannot_be_fenced_does_not_star
     assert not any(a.in_graph and a.rsc is d for a in ws.actions if a.task in ("start", "stop"))
     start = next(a for a in ws.actions if a.rsc is d and a.task == "start")
     assert not start.runnable
-    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
-    assert "* Stop d ( node1 ) blocked" in summary, summary
+    lines = summary(ws)
+    assert "* Stop d ( node1 ) blocked" in lines, lines
 
 
 def test_freeze_keeps_an_inactive_resource_stopped() -> None:
     ws = _schedule(DUMMY, _node_state(1, ONLINE) + _node_state(2, ONLINE), frozen=True)
-    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
+    lines = summary(ws)
     assert any(
         line.startswith("* Start d (") and line.endswith("due to quorum freeze (blocked)")
-        for line in summary
-    ), summary
+        for line in lines
+    ), lines
 
 
 def _connection_history() -> str:
@@ -457,8 +456,8 @@ def test_nothing_runs_on_a_guest_whose_lost_host_cannot_be_fenced() -> None:
     assert [n.name for n in d.running_on] == ["guest1"]
     stops = [a for a in ws.actions if a.rsc is d and a.task == "stop"]
     assert stops and not any(a.runnable or a.in_graph for a in stops)
-    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
-    assert any(line.startswith("* Stop d ( guest1 )") and "blocked" in line for line in summary)
+    lines = summary(ws)
+    assert any(line.startswith("* Stop d ( guest1 )") and "blocked" in line for line in lines)
 
 
 def test_fencings_chain_in_node_name_order() -> None:

@@ -10,6 +10,8 @@ from lxml import etree
 
 from hactl.core.scheduler import rules, scores
 
+from .cib_text import NOW
+
 INF = scores.INFINITY
 
 
@@ -40,9 +42,6 @@ def test_parse_and_render() -> None:
 
 def _rule(xml: str) -> etree._Element:
     return etree.fromstring(xml)
-
-
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
 
 
 def test_attribute_expressions() -> None:

@@ -5,15 +5,15 @@ pcmk__primitive_shutdown_lock)."""
 from __future__ import annotations
 
 import calendar
-import datetime as dt
 
 from lxml import etree
 
 from hactl.core.cli import status_view
-from hactl.core.scheduler import output, schedule
+from hactl.core.scheduler import schedule
 from hactl.core.scheduler.model import WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, summary
+
 EPOCH = calendar.timegm(NOW.timetuple())
 
 
@@ -56,8 +56,8 @@ def test_a_locked_resource_stays_stopped_on_its_node() -> None:
 def test_an_expired_lock_frees_the_resource_and_clears_its_history() -> None:
     ws = _schedule(locked_seconds_ago=600)
     assert ws.by_id["A"].lock_node is None
-    summary = [" ".join(line.split()) for line in output.transition_summary(ws)]
-    assert "* Start A ( node2 )" in summary, summary
+    lines = summary(ws)
+    assert "* Start A ( node2 )" in lines, lines
     graphed = {a.name() for a in ws.actions if a.in_graph}
     assert "A_lrm_delete_0 node1" in graphed
 

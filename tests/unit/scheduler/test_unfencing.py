@@ -3,7 +3,6 @@ node back in ("on") before it probes or starts anything that needs it, once per 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from lxml import etree
@@ -11,7 +10,8 @@ from lxml import etree
 from hactl.core.scheduler import execute, output, schedule, unfencing
 from hactl.core.scheduler.model import Action, WorkingSet
 
-NOW = dt.datetime(2024, 5, 1, 12, 0, 0)
+from .cib_text import NOW, summary
+
 SCSI = (
     '<primitive id="scsi" class="stonith" type="fence_scsi"><meta_attributes id="scsi-m">'
     '<nvpair id="scsi-p" name="provides" value="unfencing"/></meta_attributes></primitive>'
@@ -55,10 +55,6 @@ def _act(ws: WorkingSet, name: str) -> Action:
     return next(a for a in ws.actions if a.name() == name)
 
 
-def _summary(ws: WorkingSet) -> list[str]:
-    return [" ".join(line.split()) for line in output.transition_summary(ws)]
-
-
 def test_a_device_providing_unfencing_unfences_each_node_before_probing_there() -> None:
     ws = _schedule(SCSI)
     for node in ("node1", "node2"):
@@ -70,9 +66,9 @@ def test_a_device_providing_unfencing_unfences_each_node_before_probing_there() 
     start = next(a for a in ws.actions if a.key == "scsi_start_0")
     assert start.node is not None
     assert any(f.name() == f"stonith 'on' {start.node.name}" for f, _ in start.before)
-    summary = _summary(ws)
-    assert "* Fence (on) node2 'required by scsi monitor'" in summary, summary
-    assert "* Fence (on) node1 'required by scsi monitor'" in summary, summary
+    lines = summary(ws)
+    assert "* Fence (on) node2 'required by scsi monitor'" in lines, lines
+    assert "* Fence (on) node1 'required by scsi monitor'" in lines, lines
     # the graph carries the action Pacemaker's controller sends to the fencer
     graph = etree.fromstring(output.graph_xml(ws).encode())
     event = graph.find(".//crm_event[@operation_key='stonith-node1-on']/attributes")
@@ -85,7 +81,7 @@ def test_a_device_providing_unfencing_unfences_each_node_before_probing_there() 
 def test_a_node_unfenced_before_is_not_unfenced_again() -> None:
     ws = _schedule(SCSI, unfenced=(1, 2))
     assert not any(a.task == "stonith" and a.in_graph for a in ws.actions)
-    assert not any("Fence" in line for line in _summary(ws))
+    assert not any("Fence" in line for line in summary(ws))
     ws = _schedule(SCSI, unfenced=(1,))
     assert not _act(ws, "stonith 'on' node1").in_graph
     assert _act(ws, "stonith 'on' node2").in_graph
