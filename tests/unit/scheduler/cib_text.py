@@ -58,6 +58,18 @@ def node_state(node_id: str, history: str = "", extra: str = "", name: str = "")
     )
 
 
+def transient(node_id: str, values: dict[str, str]) -> str:
+    """A node's transient attributes (for node_state's `extra`)."""
+    pairs = "".join(
+        f'<nvpair id="t{node_id}-{name}" name="{name}" value="{value}"/>'
+        for name, value in values.items()
+    )
+    return (
+        f'<transient_attributes id="{node_id}"><instance_attributes id="t{node_id}">'
+        f"{pairs}</instance_attributes></transient_attributes>"
+    )
+
+
 def lrm_op(
     rsc: str, call: int, task: str = "start", node: str = "node1", rc: int = 0, interval: int = 0
 ) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hactl.core.scheduler.model import WorkingSet
 
-from .cib_text import DIGEST, cib, nodes, scheduled, summary
+from .cib_text import DIGEST, cib, node_state, nodes, scheduled, summary, transient
 
 
 def _cib(
@@ -21,27 +21,16 @@ def _cib(
     it, such a node is simply offline)."""
     names = [f"node{i}" for i in range(1, nodes_count + 1)]
 
-    def transient(name: str) -> str:
-        pairs = "".join(
-            f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
-            for k, v in (attrs or {}).get(name, {}).items()
-        )
-        return (
-            f'<transient_attributes id="t-{name}"><instance_attributes id="a-{name}">'
-            f"{pairs}</instance_attributes></transient_attributes>"
-        )
-
-    def joined(name: str) -> str:
+    states = ""
+    for i, name in enumerate(names, start=1):
+        extra = transient(str(i), (attrs or {}).get(name, {}))
+        state = node_state(str(i), (lrm or {}).get(name, ""), extra=extra)
         if name == pending:
-            return 'in_ccm="true" crmd="offline" join="down" expected="down"'
-        return 'in_ccm="true" crmd="online" join="member" expected="member"'
-
-    states = "".join(
-        f'<node_state id="{i}" uname="{n}" {joined(n)}>{transient(n)}'
-        f'<lrm id="{i}"><lrm_resources>'
-        f"{(lrm or {}).get(n, '')}</lrm_resources></lrm></node_state>"
-        for i, n in enumerate(names, start=1)
-    )
+            state = state.replace(
+                'crmd="online" join="member" expected="member"',
+                'crmd="offline" join="down" expected="down"',
+            )
+        states += state
     fence_device = '<primitive id="fence" class="stonith" type="fence_xvm"/>'
     text = cib(
         (fence_device if fencing else "") + resources,

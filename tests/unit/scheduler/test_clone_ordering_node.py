@@ -15,17 +15,13 @@ from .cib_text import (
     running,
     scheduled,
     summary,
+    transient,
 )
 
 
 def _state(node_id: str, history: str) -> str:
     """An online node with a promotion score of 10 for P."""
-    scores = (
-        f'<transient_attributes id="{node_id}"><instance_attributes id="t{node_id}">'
-        f'<nvpair id="m{node_id}" name="master-P" value="10"/>'
-        "</instance_attributes></transient_attributes>"
-    )
-    return node_state(node_id, history, extra=scores)
+    return node_state(node_id, history, extra=transient(node_id, {"master-P": "10"}))
 
 
 def test_a_promotion_elsewhere_does_not_restart_what_follows_the_promoted_instance() -> None:

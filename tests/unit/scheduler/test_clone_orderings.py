@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hactl.core.scheduler.model import Action, WorkingSet
 
-from .cib_text import DIGEST, cib, scheduled, summary
+from .cib_text import DIGEST, cib, scheduled, summary, transient
 
 
 def _running(rsc: str, node: str) -> str:
@@ -40,20 +40,13 @@ def _cib(
     for node_id, name in (("1", "node1"), ("2", "node2")):
         lrm = "".join(_running(r, n) for r, n in (running or {}).items() if n == name)
         lrm += "".join(_probed(r) for r, n in (probed or {}).items() if n == name)
-        pairs = "".join(
-            f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
-            for k, v in (attrs or {}).get(name, {}).items()
-        )
-        transient = (
-            f'<transient_attributes id="{node_id}"><instance_attributes id="{name}-ta">'
-            f"{pairs}</instance_attributes></transient_attributes>"
-        )
+        attributes = transient(node_id, (attrs or {}).get(name, {}))
         membership = (
             'in_ccm="false" crmd="offline"' if name == lost else 'in_ccm="true" crmd="online"'
         )
         states += (
             f'<node_state id="{node_id}" uname="{name}" {membership} '
-            f'join="member" expected="member">{transient}<lrm id="{node_id}"><lrm_resources>'
+            f'join="member" expected="member">{attributes}<lrm id="{node_id}"><lrm_resources>'
             f"{lrm}</lrm_resources></lrm></node_state>"
         )
     # a lost node is fenced, which takes a fence device

@@ -32,6 +32,14 @@ def _online(*names: str) -> str:
 UTILIZATION = '<nvpair id="o2" name="placement-strategy" value="utilization"/>'
 
 
+def _nodes_with_cpus(node1: int, node2: int) -> str:
+    """node1 and node2 (ids their names) with so many cpus each."""
+    return "".join(
+        f'<node id="{n}" uname="{n}">{_cpu(n, cpus)}</node>'
+        for n, cpus in (("node1", node1), ("node2", node2))
+    )
+
+
 def test_a_resource_on_a_standby_node_is_placed_after_one_that_may_stay() -> None:
     nodes = "".join(
         f'<node id="{n}" uname="{n}">{_cpu(n, 1)}{extra}</node>'
@@ -182,8 +190,7 @@ def test_capacity_counts_only_the_nodes_a_resource_may_run_on() -> None:
         '<rsc_location id="rsc1-not-1" rsc="rsc1" node="node1" score="-INFINITY"/>'
         '<rsc_colocation id="rsc2-with-rsc1" rsc="rsc2" with-rsc="rsc1" score="INFINITY"/>',
         _online("node1", "node2"),
-        f'<node id="node1" uname="node1">{_cpu("node1", 4)}</node>'
-        f'<node id="node2" uname="node2">{_cpu("node2", 2)}</node>',
+        _nodes_with_cpus(4, 2),
         properties=UTILIZATION,
     )
     ws = scheduled(text)
@@ -202,8 +209,7 @@ def test_a_clone_instance_makes_room_for_the_clones_colocated_with_it() -> None:
         clones,
         '<rsc_colocation id="c2-with-c1" rsc="C2" with-rsc="C1" score="INFINITY"/>',
         _online("node1", "node2"),
-        f'<node id="node1" uname="node1">{_cpu("node1", 2)}</node>'
-        f'<node id="node2" uname="node2">{_cpu("node2", 8)}</node>',
+        _nodes_with_cpus(2, 8),
         properties=UTILIZATION,
     )
     ws = scheduled(text)

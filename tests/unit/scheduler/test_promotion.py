@@ -8,7 +8,7 @@ from hactl.core.scheduler.assign import Placer
 from hactl.core.scheduler.model import Colocation, Role, WorkingSet
 from hactl.core.scheduler.scores import INFINITY
 
-from .cib_text import DIGEST, cib, node_state, scheduled, summary
+from .cib_text import DIGEST, cib, node_state, scheduled, summary, transient
 
 NODES = ("node1", "node2")
 #: the same promotion score for st on both nodes
@@ -70,15 +70,8 @@ def _cib(
     states = ""
     for number, name in enumerate(NODES, start=1):
         lrm = "".join(_history(r, role) for r, role in (histories or {}).get(name, []))
-        pairs = "".join(
-            f'<nvpair id="{name}-{k}" name="{k}" value="{v}"/>'
-            for k, v in (attrs or {}).get(name, {}).items()
-        )
-        transient = (
-            f'<transient_attributes id="t{number}"><instance_attributes id="{name}-ta">'
-            f"{pairs}</instance_attributes></transient_attributes>"
-        )
-        states += node_state(str(number), lrm, extra=transient)
+        values = (attrs or {}).get(name, {})
+        states += node_state(str(number), lrm, extra=transient(str(number), values))
     return scheduled(cib(resources, constraints, states))
 
 
