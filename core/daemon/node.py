@@ -453,7 +453,7 @@ class NodeDaemon:
         """On the DC: let each leaving member go once its resources were moved away."""
         while True:
             await asyncio.sleep(RELEASE_CHECK_S)
-            self._note_leavers()  # a new DC learns of leavers from the CIB it inherited
+            self._note_leavers()  # a node that just became DC notes the leavers it knew of
             for node_id, moving in list(self._moving.items()):
                 if self._handed_over(node_id, moving):
                     log_controller.info(
