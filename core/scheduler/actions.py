@@ -42,6 +42,8 @@ INTERMEDIATE_STOP = 512
 
 #: the task a collective's action is finished with (orderings "after A starts" use it)
 DONE_TASK = {"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}
+#: the task a collective's finishing action stands for ("running" -> "start")
+TASK_OF_DONE = {done: task for task, done in DONE_TASK.items()}
 
 
 class Builder:
@@ -477,10 +479,11 @@ class Builder:
     def _unmigrateable_first(self, rsc: Resource) -> str:
         """The id of a resource rsc is ordered after that stops without migrating, if any."""
         group = rsc.parent if rsc.parent is not None and rsc.parent.kind == "group" else None
-        if group is not None and group.children.index(rsc) > 0:
+        position = group.children.index(rsc) if group is not None else 0
+        if group is not None and position > 0:
             # a member stops before the one before it, which must migrate too (Pacemaker
             # passes 'unmigrateable' from a stop to what is ordered before it)
-            previous = group.children[group.children.index(rsc) - 1]
+            previous = group.children[position - 1]
             migrates = any(
                 m.task == "migrate_to" and m.runnable and not m.optional for m in previous.actions
             )
@@ -1418,8 +1421,7 @@ class Builder:
         task = first.task
         if task in ("notify", "notified"):
             task = first.key.rsplit("_notify_", 1)[-1].rsplit("_", 1)[0]
-        task = {"running": "start", "stopped": "stop", "promoted": "promote"}.get(task, task)
-        task = {"demoted": "demote"}.get(task, task)
+        task = TASK_OF_DONE.get(task, task)
         if task not in ("start", "stop", "promote", "demote"):
             return True
         for instance in clone.children:
@@ -1482,7 +1484,7 @@ class Builder:
             if rsc.kind != "clone":
                 continue
             for act in rsc.actions:
-                task = {"running": "start", "promoted": "promote"}.get(act.task, act.task)
+                task = TASK_OF_DONE.get(act.task, act.task)
                 if not act.pseudo or not act.runnable or task not in ("start", "promote"):
                     continue
                 if not any(
@@ -1509,8 +1511,8 @@ class Builder:
         group action flags."""
         changed = False
         for act in group.actions:
-            task = {"running": "start", "promoted": "promote"}.get(act.task)
-            if task is None or not act.pseudo or not act.runnable:
+            task = TASK_OF_DONE.get(act.task)
+            if task not in ("start", "promote") or not act.pseudo or not act.runnable:
                 continue
             for member in group.children:
                 member_actions = self._child_actions(member, task)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from lxml import etree
 
 from hactl.core.cib.schema import parse_duration_ms
-from hactl.core.scheduler import assign, remote, scores
+from hactl.core.scheduler import assign, bundle, remote, scores
 from hactl.core.scheduler.model import HistoryEntry, Location, Node, Resource, Role, WorkingSet
 
 T = TypeVar("T")
@@ -81,15 +81,6 @@ def stricter(a: str, b: str) -> str:
 
 def is_probe(entry: HistoryEntry) -> bool:
     return entry.task == "monitor" and entry.interval_ms == 0
-
-
-def _bundled(rsc: Resource) -> bool:
-    parent = rsc.parent
-    while parent is not None:
-        if parent.kind == "bundle":
-            return True
-        parent = parent.parent
-    return False
 
 
 def masked_probe_failure(entry: HistoryEntry) -> bool:
@@ -313,7 +304,8 @@ class HistoryReader:
             return
         if masked_probe_failure(entry):
             self.update_state(state, node, result, result.expected)
-            if node.online and not _bundled(rsc) and node.name not in dict(rsc.failed_probes):
+            listed = node.name in dict(rsc.failed_probes)
+            if node.online and bundle.bundle_of(rsc) is None and not listed:
                 # Pacemaker's record_failed_op: listed (once per node) for status displays
                 rsc.failed_probes.append((node.name, entry.rc))
             ban = rsc if self._unique(rsc) else rsc.top
